@@ -1,0 +1,73 @@
+"""FastAPI application: `backend.main:app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.db import make_engine, make_sessionmaker
+from backend.errors import install_error_handlers
+from backend.privacy import FiltroPrivacidad
+from backend.routers import (
+    chat,
+    citas,
+    health,
+    identidad,
+    oficinas,
+    pagos,
+    prestamos,
+    productos,
+    regularizacion,
+    simulaciones,
+)
+from backend.settings import BackendSettings, get_settings
+
+
+def create_app(settings: BackendSettings | None = None) -> FastAPI:
+    """Build the app. The engine is created in the lifespan, never at import."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns_engine = not hasattr(app.state, "sessionmaker")
+        if owns_engine:
+            engine = make_engine(app.state.settings.database_url)
+            app.state.engine = engine
+            app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            if owns_engine:
+                app.state.engine.dispose()
+                del app.state.sessionmaker
+
+    for handler in logging.getLogger().handlers + logging.getLogger("uvicorn").handlers:
+        handler.addFilter(FiltroPrivacidad())
+
+    app = FastAPI(
+        title="CAPP asistente — backend",
+        version="0.1.0",
+        description="Datos y reglas del Centro de Atención de Préstamos Personales del ISSSTE.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings or get_settings()
+    install_error_handlers(app)
+    for module in (
+        health,
+        identidad,
+        prestamos,
+        productos,
+        simulaciones,
+        oficinas,
+        citas,
+        pagos,
+        regularizacion,
+        chat,
+    ):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

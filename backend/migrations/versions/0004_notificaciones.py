@@ -1,0 +1,24 @@
+"""outbox de notificaciones (backend citas)
+
+Revision ID: 0004
+Revises: 0003
+Placeholder in the fixed migration chain; its owner fills in upgrade/downgrade.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,101 @@
+"""Backend fixtures: every DB test runs on SQLite and on PostgreSQL.
+
+The schema always comes from the Alembic migrations. PostgreSQL comes from
+TEST_POSTGRES_URL (set by scripts/test.sh) or a throwaway cluster started here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.db import make_engine, make_sessionmaker
+from backend.main import create_app
+from backend.migrate import upgrade
+from backend.models import Base
+from backend.settings import BackendSettings
+from tests import pgcluster
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    cluster = pgcluster.start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+def _fresh_postgres_db(server_url: str, name: str) -> str:
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database URL (one per backend per test session)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'capp.db'}"
+    else:
+        server = request.getfixturevalue("postgres_server_url")
+        url = _fresh_postgres_db(server, f"capp_test_{os.getpid()}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    _truncate(engine)
+    yield make_sessionmaker(engine)
+    _truncate(engine)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(db_url: str) -> BackendSettings:
+    return BackendSettings(database_url=db_url, token_secret="test-secret-" + "x" * 24,
+                           backend_public_url="http://testserver")
+
+
+@pytest.fixture
+def client(settings: BackendSettings, engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    app = create_app(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory
+    with TestClient(app) as c:
+        yield c
+
+
+ROOT = Path(__file__).resolve().parents[2]

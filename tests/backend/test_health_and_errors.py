@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_health_reports_database(client: TestClient) -> None:
+    r = client.get("/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok"}
+
+
+def test_unknown_route_answers_spanish_error_shape(client: TestClient) -> None:
+    r = client.get("/api/v1/no-existe")
+    assert r.status_code == 404
+    body = r.json()
+    assert body["codigo"] == "no_encontrado"
+    assert body["detail"] == "No encontramos lo que busca."
