@@ -48,7 +48,7 @@ call: setup-app .env
 	@$(PY) -m ivr.simulator
 
 whatsapp: setup-app .env
-	@$(PY) -m ivr.simulator --whatsapp
+	@$(PY) -m tools.whatsapp
 
 clean:
 	rm -rf var bot/models .venv .venv-rasa

@@ -14,6 +14,8 @@ if not ENV.exists():
         "BACKEND_URL=http://localhost:8000\n"
         "BACKEND_PUBLIC_URL=http://localhost:8000\n"
         "RASA_URL=http://localhost:5005\n"
+        "RASA_PUBLIC_URL=http://localhost:5005\n"
+        "ACTION_ENDPOINT_URL=http://localhost:5055/webhook\n"
         "PUBLIC_BASE_URL=http://localhost:8001\n"
         f"TWILIO_AUTH_TOKEN=dev-{secrets.token_hex(16)}\n"
         f"TOKEN_SECRET={secrets.token_urlsafe(32)}\n"

@@ -19,10 +19,13 @@ done
 export TEST_POSTGRES_URL="$url"
 echo "==> PostgreSQL de pruebas en ${url##*@}"
 
+# The end-to-end suites talk to a trained model; train it once, up front.
+scripts/train.sh
+
 status=0
 if [ -d tests/bot ] && ls tests/bot/test_*.py >/dev/null 2>&1; then
   echo "==> pruebas del lado de Rasa (.venv-rasa)"
-  .venv-rasa/bin/python -m pytest tests/bot -q -p no:cacheprovider || status=$?
+  .venv-rasa/bin/python -m pytest tests/bot -q -p no:cacheprovider --confcutdir=tests/bot || status=$?
 fi
 echo "==> pruebas de backend, IVR, canales y extremo a extremo (.venv)"
 .venv/bin/python -m pytest tests -q --ignore=tests/bot -p no:cacheprovider || status=$?

@@ -1,0 +1,240 @@
+"""The whole assistant on free loopback ports, for end-to-end tests.
+
+Starts, as real processes: the backend (uvicorn, seeded temporary SQLite), the
+Rasa action server, Rasa itself (trained model bot/models/capp.tar.gz, trained
+first by scripts/train.sh if missing or stale) and the ivr service. Every
+process reads its settings from the environment, like in production.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+VENV = ROOT / ".venv" / "bin"
+VENV_RASA = ROOT / ".venv-rasa" / "bin"
+MODEL = BOT / "models" / "capp.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class _Proc:
+    name: str
+    cmd: list[str]
+    cwd: Path
+    log: Path
+    health: str
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        out = self.log.open("ab")
+        self.popen = subprocess.Popen(self.cmd, cwd=self.cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.popen and self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.popen = None
+
+    def wait_healthy(self, timeout: float, check: callable | None = None) -> None:  # type: ignore[valid-type]
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if self.popen is None or self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} terminó al arrancar:\n{self.tail()}")
+            try:
+                r = httpx.get(self.health, timeout=2)
+                if r.status_code < 500 and (check is None or check(r)):
+                    return
+                last = f"HTTP {r.status_code}"
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} no respondió en {timeout:.0f} s ({last}):\n{self.tail()}")
+
+    def tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    seed_count: int = 20
+    twilio_auth_token: str = field(default_factory=lambda: "test-" + secrets.token_hex(16))
+    token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    backend_port: int = field(default_factory=free_port)
+    actions_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    ivr_port: int = field(default_factory=free_port)
+    procs: dict[str, _Proc] = field(default_factory=dict)
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.backend_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def ivr_url(self) -> str:
+        return f"http://127.0.0.1:{self.ivr_port}"
+
+    @property
+    def public_base_url(self) -> str:
+        """The origin Twilio signs against (a proxy would route /ivr and /webhooks)."""
+        return self.ivr_url
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.workdir / 'stack.db'}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
+        env.update(
+            DATABASE_URL=self.db_url,
+            BACKEND_URL=self.backend_url,
+            BACKEND_PUBLIC_URL=self.backend_url,
+            RASA_URL=self.rasa_url,
+            RASA_PUBLIC_URL=self.rasa_url,
+            ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
+            TWILIO_AUTH_TOKEN=self.twilio_auth_token,
+            PUBLIC_BASE_URL=self.public_base_url,
+            TOKEN_SECRET=self.token_secret,
+            RASA_TELEMETRY_ENABLED="false",
+            PYTHONDONTWRITEBYTECODE="1",
+            TF_CPP_MIN_LOG_LEVEL="3",
+        )
+        return env
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def seed(self) -> None:
+        subprocess.run(
+            [str(VENV / "python"), "-m", "backend.seed", "--count", str(self.seed_count)],
+            cwd=ROOT, env=self.env(), check=True, capture_output=True,
+        )
+
+    def reset_db(self) -> None:
+        """Back to the seeded state (demo personas and citas as in DESIGN.md)."""
+        from backend.db import make_engine
+        from backend.models import Base
+
+        engine = make_engine(self.db_url)
+        with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        engine.dispose()
+        self.seed()
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if not MODEL.exists() or os.environ.get("CAPP_RETRAIN"):
+            subprocess.run([str(ROOT / "scripts" / "train.sh")], check=True)
+        self.seed()
+        logs = self.workdir
+        self.procs = {
+            "backend": _Proc(
+                "backend",
+                [str(VENV / "uvicorn"), "backend.main:app", "--host", "127.0.0.1", "--port", str(self.backend_port)],
+                ROOT, logs / "backend.log", f"{self.backend_url}/health",
+            ),
+            "actions": _Proc(
+                "actions",
+                [str(VENV_RASA / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+                BOT, logs / "actions.log", f"{self.actions_url}/health",
+            ),
+            "rasa": _Proc(
+                "rasa",
+                [str(VENV_RASA / "rasa"), "run", "-m", str(MODEL), "--enable-api", "--cors", "*",
+                 "--port", str(self.rasa_port), "--interface", "127.0.0.1",
+                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
+                BOT, logs / "rasa.log", f"{self.rasa_url}/status",
+            ),
+            "ivr": _Proc(
+                "ivr",
+                [str(VENV / "uvicorn"), "ivr.main:app", "--host", "127.0.0.1", "--port", str(self.ivr_port)],
+                ROOT, logs / "ivr.log", f"{self.ivr_url}/health",
+            ),
+        }
+        env = self.env()
+        for proc in self.procs.values():
+            proc.start(env)
+        self.procs["backend"].wait_healthy(60)
+        self.procs["actions"].wait_healthy(120)
+        self.procs["ivr"].wait_healthy(60)
+        self.procs["rasa"].wait_healthy(
+            300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file"))
+        )
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            proc.stop()
+
+    @contextmanager
+    def backend_down(self) -> Iterator[None]:
+        """The backend is stopped inside the block and started again after it."""
+        backend = self.procs["backend"]
+        backend.stop()
+        try:
+            yield
+        finally:
+            backend.start(self.env())
+            backend.wait_healthy(60)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        from backend.db import make_engine, make_sessionmaker
+
+        engine = make_engine(self.db_url)
+        try:
+            with make_sessionmaker(engine)() as s:
+                yield s
+        finally:
+            engine.dispose()
+
+    def logs(self) -> str:
+        return "\n\n".join(f"--- {n} ---\n{p.tail()}" for n, p in self.procs.items())
+
+
+if __name__ == "__main__":  # python -m tests.e2e.stack : bring it up by hand
+    import tempfile
+
+    s = Stack(Path(tempfile.mkdtemp(prefix="capp-stack-")))
+    s.start()
+    print("backend", s.backend_url, "rasa", s.rasa_url, "ivr", s.ivr_url, "token", s.twilio_auth_token, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        s.stop()
+        sys.exit(0)
