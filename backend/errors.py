@@ -13,7 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger("backend.errors")
 
@@ -94,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else None
+        detail: str | None = exc.detail if isinstance(exc.detail, str) else None
         # Starlette's own English texts ("Not Found") are replaced by Spanish ones.
         if detail in {"Not Found", "Method Not Allowed", "Unauthorized", "Forbidden"}:
             detail = None
@@ -119,6 +121,17 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "Revise los datos: " + ", ".join(campos) + "."
         return JSONResponse(_body(422, detail, "datos_invalidos", campos=campos), status_code=422)
 
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (e.g. a NUL byte or an out-of-range number).
+        log.warning("database refused a value: %s", type(exc.orig).__name__)
+        return JSONResponse(
+            _body(422, "Los datos enviados contienen valores no válidos.", "datos_invalidos"),
+            status_code=422,
+        )
+
+    app.add_middleware(RechazarNulos)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error: %s", type(exc).__name__)
@@ -126,3 +139,23 @@ def install_error_handlers(app: FastAPI) -> None:
             _body(500, "Tuvimos un problema interno; intente de nuevo en unos minutos.", "error_interno"),
             status_code=500,
         )
+
+
+class RechazarNulos:
+    """ASGI middleware: a NUL byte in the path or query string is never valid
+    input (PostgreSQL cannot store it), so answer 422 before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("query_string", b"") + scope.get("raw_path", b"") + scope.get("path", "").encode()
+            if b"\x00" in raw or b"%00" in raw.lower():
+                response = JSONResponse(
+                    _body(422, "La dirección contiene caracteres no válidos.", "datos_invalidos"),
+                    status_code=422,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -12,6 +12,7 @@ from backend.db import make_engine, make_sessionmaker
 from backend.errors import install_error_handlers
 from backend.privacy import FiltroPrivacidad
 from backend.routers import (
+    archivos,
     chat,
     citas,
     health,
@@ -65,6 +66,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         pagos,
         regularizacion,
         chat,
+        archivos,
     ):
         app.include_router(module.router)
     return app

@@ -22,6 +22,23 @@ class BackendSettings(BaseSettings):
     # Public address of this backend, used to build signed links Twilio can fetch.
     backend_public_url: str = "http://localhost:8000"
     timezone: str = "America/Mexico_City"
+    # Shared secret the collecting banks send in the X-Webhook-Secret header of
+    # POST /api/v1/pagos/notificacion-bancaria. Unset: every notification is refused.
+    banco_webhook_secret: str | None = None
+    # Monthly moratorium rate on missed payroll discounts (simple daily interest,
+    # rate / 30 per day); see backend/services/regularizacion.py.
+    regularizacion_tasa_moratoria_mensual: float = 0.015
+
+    # Twilio REST credentials for SMS/WhatsApp notifications (backend/notificaciones).
+    # Empty SID/token: the sender worker refuses to run. TWILIO_API_BASE overrides
+    # https://api.twilio.com (tests point it at a local fake Twilio server).
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_sms: str = ""
+    twilio_from_whatsapp: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
+    # Where the browser reaches Rasa's socket.io channel; injected into /chat.
+    rasa_public_url: str = "http://localhost:5005"
 
 
 @lru_cache

@@ -19,5 +19,6 @@ if not ENV.exists():
         "PUBLIC_BASE_URL=http://localhost:8001\n"
         f"TWILIO_AUTH_TOKEN=dev-{secrets.token_hex(16)}\n"
         f"TOKEN_SECRET={secrets.token_urlsafe(32)}\n"
+        f"BANCO_WEBHOOK_SECRET={secrets.token_urlsafe(24)}\n"
     )
     print(f"Escribí {ENV.name} con un token de Twilio de desarrollo.")

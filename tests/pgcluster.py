@@ -53,7 +53,8 @@ class PgCluster:
     def create_database(self, name: str) -> str:
         subprocess.run(
             _as_postgres([_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                          "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE); CREATE DATABASE "{name}"']),
+                          "-q", "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                          "-c", f'CREATE DATABASE "{name}"']),
             check=True, capture_output=True,
         )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"

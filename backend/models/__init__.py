@@ -5,3 +5,15 @@ from backend.models.derechohabiente import Derechohabiente
 from backend.models.prestamo import Movimiento, Prestamo
 
 __all__ = ["Base", "Derechohabiente", "Movimiento", "Prestamo"]
+
+# citas & notificaciones (backend citas)
+from backend.models.cita import Cita, EventoCita  # noqa: E402
+from backend.models.notificacion import Notificacion  # noqa: E402
+from backend.models.oficina import Oficina  # noqa: E402
+
+__all__ += ["Cita", "EventoCita", "Notificacion", "Oficina"]
+
+# FOPI & regularización (backend pagos)
+from backend.models.fopi import Fopi  # noqa: E402
+
+__all__ += ["Fopi"]

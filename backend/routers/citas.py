@@ -1,5 +1,140 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter(prefix="/api/v1/citas", tags=["citas"])
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from backend.errors import ERROR_RESPONSES
+from backend.models import Cita, Derechohabiente
+from backend.models.cita import AGENDADA
+from backend.schemas.citas import (
+    CancelacionOut,
+    CancelarCita,
+    CitaCrear,
+    CitaOut,
+    EnlaceOut,
+    FilaBitacoraOut,
+    OficinaResumen,
+    ReenvioIn,
+    ReenvioOut,
+)
+from backend.security import DerechohabienteActual, SessionDep, derechohabiente_actual, settings_of
+from backend.services import citas as svc
+from backend.services import disponibilidad as disp
+
+router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
+Ahora = Annotated[datetime, Depends(disp.reloj)]
+_bearer_opcional = HTTPBearer(auto_error=False)
+
+
+def derechohabiente_opcional(
+    request: Request,
+    session: SessionDep,
+    credenciales: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_opcional)],
+) -> Derechohabiente | None:
+    """The token's derechohabiente when a token is sent (an invalid one is still a 401)."""
+    if credenciales is None:
+        return None
+    return derechohabiente_actual(request, credenciales, session)
+
+
+def _cita_out(cita: Cita, *, ahora: datetime) -> CitaOut:
+    limite = svc.limite_cancelacion(cita)
+    return CitaOut(
+        clave=cita.clave,
+        estatus=cita.estatus,
+        oficina=OficinaResumen(id=cita.oficina.id, nombre=cita.oficina.nombre,
+                               direccion=cita.oficina.direccion, telefono=cita.oficina.telefono),
+        inicio=disp.local(cita.inicio),
+        fin=disp.local(cita.fin),
+        fecha_cita=disp.fecha_texto(cita.inicio),
+        hora=disp.hora_texto(cita.inicio),
+        fecha_texto=disp.fecha_larga(cita.inicio),
+        registrado_en=disp.registro_texto(svc.registrado_en(cita)),
+        limite_cancelacion=disp.local(limite),
+        cancelable=cita.estatus == AGENDADA and disp.utc(ahora) <= limite,
+    )
+
+
+@router.post("", response_model=CitaOut, status_code=201, summary="Agendar una cita")
+def agendar(datos: CitaCrear, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora) -> CitaOut:
+    cita = svc.agendar(session, derechohabiente=dh, oficina_id=datos.oficina_id, inicio=datos.inicio,
+                       ahora=ahora, canal_notificacion=datos.canal_notificacion, origen=datos.origen)
+    return _cita_out(cita, ahora=ahora)
+
+
+@router.get("", response_model=list[FilaBitacoraOut], summary="Bitácora de citas (la más reciente primero)")
+def bitacora(dh: DerechohabienteActual, session: SessionDep) -> list[FilaBitacoraOut]:
+    return [
+        FilaBitacoraOut(
+            fecha_cita=disp.fecha_texto(f.cita.inicio),
+            hora=disp.hora_texto(f.cita.inicio),
+            expediente="SI" if f.evento.estatus == "ATENDIDA" else "NO",
+            registrado_en=disp.registro_texto(f.evento.registrado_en),
+            estatus=f.evento.estatus,
+            clave=f.cita.clave,
+            inicio=disp.local(f.cita.inicio),
+            registrado_en_iso=disp.local(f.evento.registrado_en),
+            oficina=f.cita.oficina.nombre,
+        )
+        for f in svc.bitacora(session, derechohabiente=dh)
+    ]
+
+
+@router.get("/{clave}", response_model=CitaOut, summary="Detalle de una cita")
+def detalle(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora) -> CitaOut:
+    return _cita_out(svc.obtener_cita(session, derechohabiente=dh, clave=clave), ahora=ahora)
+
+
+@router.post("/{clave}/cancelar", response_model=CancelacionOut, summary="Cancelar una cita")
+def cancelar(
+    clave: str,
+    session: SessionDep,
+    ahora: Ahora,
+    dh: Annotated[Derechohabiente | None, Depends(derechohabiente_opcional)],
+    datos: Annotated[CancelarCita | None, Body()] = None,
+) -> CancelacionOut:
+    datos = datos or CancelarCita()
+    origen = datos.origen or ("web" if dh is not None else "telefono")
+    resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
+                             fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
+                             origen=origen)
+    cita = resultado.cita
+    mensaje = (f"La cita {cita.clave} ya estaba cancelada." if resultado.ya_estaba_cancelada
+               else f"Su cita {cita.clave} quedó cancelada.")
+    return CancelacionOut(clave=cita.clave, estatus=cita.estatus,
+                          ya_estaba_cancelada=resultado.ya_estaba_cancelada, mensaje=mensaje)
+
+
+@router.get(
+    "/{clave}/hoja.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "Hoja de asignación en PDF"}},
+    summary="Hoja de asignación de clave de cita (PDF)",
+)
+def hoja(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora) -> Response:
+    cita = svc.obtener_cita(session, derechohabiente=dh, clave=clave)
+    pdf = svc.hoja_pdf(cita, ahora=ahora)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="hoja_cita_{cita.clave}.pdf"'})
+
+
+@router.post("/{clave}/enlace", response_model=EnlaceOut, summary="Enlace firmado y temporal a la hoja")
+def enlace(clave: str, request: Request, dh: DerechohabienteActual, session: SessionDep,
+           ahora: Ahora) -> EnlaceOut:
+    url, expira = svc.crear_enlace_hoja(session, settings_of(request), derechohabiente=dh,
+                                        clave=clave, ahora=ahora)
+    return EnlaceOut(url=url, expira_en=expira)
+
+
+@router.post("/{clave}/reenviar", response_model=ReenvioOut, status_code=202,
+             summary="Reenviar la hoja de asignación por SMS o WhatsApp")
+def reenviar(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora,
+             datos: Annotated[ReenvioIn | None, Body()] = None) -> ReenvioOut:
+    cita, canal = svc.reenviar_hoja(session, derechohabiente=dh, clave=clave, ahora=ahora,
+                                    canal=(datos.canal if datos else None))
+    medio = "WhatsApp" if canal == "WHATSAPP" else "mensaje de texto"
+    return ReenvioOut(clave=cita.clave, canal=canal or "",
+                      mensaje=f"Le enviaremos su hoja de asignación por {medio} en unos momentos.")

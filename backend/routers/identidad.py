@@ -1,5 +1,53 @@
+"""Identity: CURP + NIP -> short-lived token; the verified person's profile."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated
 
-router = APIRouter(prefix="/api/v1/identidad", tags=["identidad"])
+from fastapi import APIRouter, Depends, Request
+
+from backend.errors import ERROR_RESPONSES
+from backend.schemas.identidad import Perfil, VerificarRespuesta, VerificarSolicitud
+from backend.security import DerechohabienteActual, SessionDep, emitir_token, settings_of
+from backend.services import identidad as servicio
+
+router = APIRouter(prefix="/api/v1/identidad", tags=["identidad"], responses=ERROR_RESPONSES)
+
+
+async def reloj() -> datetime:
+    """Dependency: the current instant (UTC). Tests override it to move time.
+    Async so FastAPI does not spend a threadpool hop on it."""
+    return datetime.now(UTC)
+
+
+Ahora = Annotated[datetime, Depends(reloj)]
+
+
+@router.post("/verificar", response_model=VerificarRespuesta, summary="Verificar CURP y NIP")
+def verificar(solicitud: VerificarSolicitud, request: Request, session: SessionDep, ahora: Ahora) -> VerificarRespuesta:
+    settings = settings_of(request)
+    dh = servicio.verificar(session, curp=solicitud.curp, nip=solicitud.nip, settings=settings, ahora=ahora)
+    # The token's own clock is the real one: PyJWT checks iat/exp against it.
+    token, expira = emitir_token(dh, settings)
+    return VerificarRespuesta(
+        token=token,
+        expira_en=expira,
+        expira_en_segundos=settings.token_ttl_minutes * 60,
+        nombre=dh.nombre,
+        nombre_completo=dh.nombre_completo,
+        tipo=dh.tipo,
+    )
+
+
+@router.get("/perfil", response_model=Perfil, summary="Datos del derechohabiente identificado")
+def perfil(dh: DerechohabienteActual) -> Perfil:
+    return Perfil(
+        nombre=dh.nombre,
+        nombre_completo=dh.nombre_completo,
+        tipo=dh.tipo,
+        sexo=dh.sexo,
+        anios_cotizacion=dh.anios_cotizacion,
+        sueldo_base_mensual=dh.sueldo_base_mensual,
+        dependencia=dh.dependencia,
+    )

@@ -1,5 +1,182 @@
+"""FOPI (bank payment forms) of the identified derechohabiente, and the banks'
+payment notifications (authenticated with a shared secret, not a token)."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-router = APIRouter(prefix="/api/v1/pagos", tags=["pagos"])
+from fastapi import APIRouter, Depends, Header, Request, Response
+
+from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
+from backend.models import Fopi
+from backend.routers.identidad import Ahora
+from backend.schemas.pagos import (
+    FopiRespuesta,
+    FopiSolicitud,
+    NotificacionBancaria,
+    NotificacionRespuesta,
+    QuincenaRegularizada,
+)
+from backend.security import DerechohabienteActual, SessionDep, settings_of
+from backend.services import enlaces, referencias
+from backend.services import fopi as servicio
+from backend.services.pdf_fopi import generar_pdf
+from backend.services.regularizacion import QuincenaConInteres
+
+router = APIRouter(prefix="/api/v1/pagos", tags=["pagos"], responses=ERROR_RESPONSES)
+
+
+def fecha_hoy(request: Request, ahora: Ahora) -> date:
+    """Today in the derechohabientes' time zone (follows the `reloj` dependency)."""
+    return ahora.astimezone(ZoneInfo(settings_of(request).timezone)).date()
+
+
+Hoy = Annotated[date, Depends(fecha_hoy)]
+
+
+def fopi_respuesta(fopi: Fopi, request: Request) -> FopiRespuesta:
+    quincenas = None
+    adeudo = None
+    if fopi.concepto == "REGULARIZACION":
+        detalle = [QuincenaConInteres.de_json(q) for q in fopi.quincenas or []]
+        quincenas = [
+            QuincenaRegularizada(
+                numero=q.numero,
+                fecha=q.fecha,
+                descuento=q.descuento,
+                dias_atraso=q.dias_atraso,
+                interes_moratorio=q.interes_moratorio,
+            )
+            for q in detalle
+        ]
+        adeudo = sum((q.descuento for q in detalle), start=fopi.monto * 0)
+    enlace, _expira = enlaces.url_firmada(settings_of(request), kind="fopi", id_=fopi.referencia)
+    return FopiRespuesta(
+        referencia=fopi.referencia,
+        referencia_formateada=referencias.formatear(fopi.referencia),
+        concepto=fopi.concepto,  # type: ignore[arg-type]
+        descripcion=servicio.DESCRIPCION_CONCEPTO[fopi.concepto],
+        monto=fopi.monto,
+        fecha_emision=fopi.fecha_emision,
+        vigencia=fopi.vigencia,
+        estatus=fopi.estatus,  # type: ignore[arg-type]
+        bancos=list(servicio.BANCOS_AUTORIZADOS),
+        folio_prestamo=fopi.prestamo.folio,
+        pdf_url=f"{router.prefix}/fopi/{fopi.referencia}.pdf",
+        pdf_enlace=enlace,
+        adeudo=adeudo,
+        interes_moratorio=fopi.interes_moratorio,
+        quincenas=quincenas,
+        fecha_pago=fopi.fecha_pago,
+    )
+
+
+@router.post(
+    "/fopi",
+    status_code=201,
+    response_model=FopiRespuesta,
+    summary="Generar un FOPI de pago parcial o de liquidación",
+)
+def crear_fopi(
+    solicitud: FopiSolicitud, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy
+) -> FopiRespuesta:
+    fopi = servicio.emitir_fopi(
+        session=session,
+        derechohabiente=dh,
+        tipo=solicitud.tipo,
+        monto=solicitud.monto,
+        folio=solicitud.folio_prestamo,
+        hoy=hoy,
+    )
+    return fopi_respuesta(fopi, request)
+
+
+@router.get("/fopi", response_model=list[FopiRespuesta], summary="Formatos de pago emitidos (más reciente primero)")
+def listar_fopis(dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy) -> list[FopiRespuesta]:
+    return [fopi_respuesta(f, request) for f in servicio.listar_fopis(session=session, derechohabiente=dh, hoy=hoy)]
+
+
+def _pdf(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: date) -> Response:
+    fopi = servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy)
+    contenido = generar_pdf(fopi=fopi, prestamo=fopi.prestamo, derechohabiente=dh)
+    return Response(
+        contenido,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="fopi-{fopi.referencia}.pdf"'},
+    )
+
+
+_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "El FOPI en PDF"}}
+
+
+# Declared before /fopi/{referencia}: that pattern would also match "<ref>.pdf".
+@router.get("/fopi/{referencia}.pdf", response_class=Response, responses=_PDF, summary="FOPI en PDF")
+def fopi_pdf(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Response:
+    return _pdf(referencia, dh, session, hoy)
+
+
+@router.get("/fopi/{referencia}/pdf", response_class=Response, responses=_PDF, summary="FOPI en PDF (ruta alterna)")
+def fopi_pdf_alterno(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Response:
+    return _pdf(referencia, dh, session, hoy)
+
+
+@router.get("/fopi/{referencia}", response_model=FopiRespuesta, summary="Consultar un FOPI")
+def obtener_fopi(
+    referencia: str, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy
+) -> FopiRespuesta:
+    return fopi_respuesta(
+        servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy), request
+    )
+
+
+def verificar_banco(
+    request: Request,
+    secreto: Annotated[str | None, Header(alias="X-Webhook-Secret", description="Clave compartida con el banco")] = None,
+) -> None:
+    """Dependency: the notification carries the shared secret (never passes when unset)."""
+    esperado = settings_of(request).banco_webhook_secret
+    if not esperado:
+        raise ErrorNegocio(
+            403, "Las notificaciones bancarias no están habilitadas en este servidor.", "webhook_no_configurado"
+        )
+    if not secreto:
+        raise ErrorNegocio(401, "Falta la clave compartida del banco (encabezado X-Webhook-Secret).", "no_autenticado")
+    if not hmac.compare_digest(secreto.encode(), esperado.encode()):
+        raise ErrorNegocio(403, "La clave compartida del banco no es válida.", "prohibido")
+
+
+@router.post(
+    "/notificacion-bancaria",
+    response_model=NotificacionRespuesta,
+    summary="Notificación de pago de un banco autorizado (idempotente)",
+    dependencies=[Depends(verificar_banco)],
+    responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida"}},
+)
+def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDep, hoy: Hoy) -> NotificacionRespuesta:
+    resultado = servicio.aplicar_notificacion(
+        session=session,
+        referencia=notificacion.referencia,
+        monto=notificacion.monto,
+        fecha_pago=notificacion.fecha_pago,
+        banco=notificacion.banco,
+        folio_banco=notificacion.folio_banco,
+        hoy=hoy,
+    )
+    mensaje = (
+        "Pago aplicado al préstamo."
+        if resultado.aplicado
+        else "Esta notificación ya se había aplicado; no se registró de nuevo."
+    )
+    return NotificacionRespuesta(
+        referencia=resultado.referencia,
+        concepto=resultado.concepto,
+        estatus=resultado.estatus,
+        aplicado=resultado.aplicado,
+        fecha_pago=resultado.fecha_pago,
+        movimientos=resultado.movimientos,
+        prestamo_liquidado=resultado.prestamo_liquidado,
+        mensaje=mensaje,
+    )

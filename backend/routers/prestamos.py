@@ -1,5 +1,115 @@
+"""Loans of the identified derechohabiente: saldo, conditions, history, statement PDF.
+
+Every route needs the identity token and answers only about the token's owner.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
 
-router = APIRouter(prefix="/api/v1/prestamos", tags=["préstamos"])
+from fastapi import APIRouter, Query, Request, Response
+
+from backend.errors import ERROR_RESPONSES
+from backend.routers.identidad import Ahora
+from backend.schemas.prestamos import CondicionesPrestamo, PrestamoHistorico, Saldo
+from backend.security import DerechohabienteActual, SessionDep, settings_of
+from backend.services import prestamos as servicio
+from backend.services.identidad import hora_local
+from backend.services.pdf_estado_cuenta import generar_estado_cuenta
+
+router = APIRouter(prefix="/api/v1/prestamos", tags=["préstamos"], responses=ERROR_RESPONSES)
+
+
+def _hoy(request: Request, ahora) -> date:  # type: ignore[no-untyped-def]
+    return hora_local(ahora, settings_of(request)).date()
+
+
+@router.get("/saldo", response_model=Saldo, summary="Saldo deudor total del préstamo vigente")
+def saldo(dh: DerechohabienteActual, session: SessionDep, request: Request, ahora: Ahora) -> Saldo:
+    estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=_hoy(request, ahora))
+    p = estado.prestamo
+    return Saldo(
+        saldo_deudor_total=estado.saldo_deudor_total,
+        al=estado.al,
+        prestamo_folio=p.folio,
+        producto=p.producto,
+        descuento_quincenal=p.descuento_quincenal,
+        quincenas_pagadas=estado.quincenas_pagadas,
+        quincenas_restantes=estado.quincenas_restantes,
+        quincenas_sin_descuento=len(estado.quincenas_sin_descuento),
+        total_pagado=estado.total_pagado,
+        fecha_ultimo_pago=estado.ultimo_pago.fecha if estado.ultimo_pago else None,
+        proximo_descuento=estado.proximo_descuento,
+    )
+
+
+@router.get("/vigente", response_model=CondicionesPrestamo, summary="Condiciones del préstamo vigente")
+def vigente(dh: DerechohabienteActual, session: SessionDep, request: Request, ahora: Ahora) -> CondicionesPrestamo:
+    estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=_hoy(request, ahora))
+    p = estado.prestamo
+    return CondicionesPrestamo(
+        folio=p.folio,
+        producto=p.producto,
+        estatus=p.estatus,
+        monto=p.monto,
+        plazo_quincenas=p.plazo_quincenas,
+        tasa_anual=float(p.tasa_anual),
+        tasa_anual_porcentaje=round(float(p.tasa_anual) * 100, 2),
+        descuento_quincenal=p.descuento_quincenal,
+        fecha_otorgamiento=p.fecha_otorgamiento,
+        fecha_primer_descuento=p.fecha_primer_descuento,
+        fecha_termino=estado.fecha_termino,
+        quincenas_pagadas=estado.quincenas_pagadas,
+        quincenas_restantes=estado.quincenas_restantes,
+        saldo_deudor_total=estado.saldo_deudor_total,
+        al=estado.al,
+    )
+
+
+@router.get("", response_model=list[PrestamoHistorico], summary="Histórico de préstamos (el más reciente primero)")
+def historico(dh: DerechohabienteActual, session: SessionDep) -> list[PrestamoHistorico]:
+    return [
+        PrestamoHistorico(
+            folio=p.folio,
+            producto=p.producto,
+            estatus=p.estatus,
+            monto=p.monto,
+            plazo_quincenas=p.plazo_quincenas,
+            tasa_anual=float(p.tasa_anual),
+            descuento_quincenal=p.descuento_quincenal,
+            fecha_otorgamiento=p.fecha_otorgamiento,
+            fecha_termino=servicio.calendario(p)[-1],
+            fecha_liquidacion=p.fecha_liquidacion,
+        )
+        for p in servicio.historico(session, derechohabiente_id=dh.id)
+    ]
+
+
+@router.get(
+    "/estado-de-cuenta.pdf",
+    summary="Estado de cuenta en PDF",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "El estado de cuenta en PDF"}},
+)
+def estado_de_cuenta(
+    dh: DerechohabienteActual,
+    session: SessionDep,
+    request: Request,
+    ahora: Ahora,
+    folio: str | None = Query(default=None, max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
+) -> Response:
+    hoy = _hoy(request, ahora)
+    if folio:
+        prestamo = servicio.prestamo_por_folio(session, derechohabiente_id=dh.id, folio=folio)
+    else:
+        prestamo = servicio.exigir_vigente(session, derechohabiente_id=dh.id)
+    estado = servicio.estado_prestamo(session, prestamo=prestamo, al=hoy)
+    pdf = generar_estado_cuenta(
+        derechohabiente=dh, estado=estado, emitido=hora_local(ahora, settings_of(request))
+    )
+    return Response(
+        content=pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="estado-de-cuenta-{prestamo.folio}.pdf"',
+                 "Cache-Control": "no-store"},
+    )

@@ -1,5 +1,23 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter(prefix="/api/v1/productos", tags=["productos"])
+from fastapi import APIRouter, Path
+
+from backend.errors import ERROR_RESPONSES
+from backend.schemas.productos import Catalogo, Producto
+from backend.services import productos as servicio
+
+router = APIRouter(prefix="/api/v1/productos", tags=["productos"], responses=ERROR_RESPONSES)
+
+
+@router.get("", response_model=Catalogo, summary="Catálogo de préstamos con sus parámetros vigentes")
+async def listar_productos() -> Catalogo:
+    return servicio.listar_productos()
+
+
+@router.get("/{clave}", response_model=Producto, summary="Un producto del catálogo")
+async def obtener_producto(
+    clave: Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_ -]+$", examples=["credito_complementario"])],
+) -> Producto:
+    return servicio.obtener_producto(clave=clave, estatus_si_no_existe=404)

@@ -1,5 +1,66 @@
+"""Regularisation of quincenas the dependencia did not discount by payroll."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from decimal import Decimal
 
-router = APIRouter(prefix="/api/v1/regularizacion", tags=["regularización"])
+from fastapi import APIRouter, Query, Request
+
+from backend.errors import ERROR_RESPONSES
+from backend.routers.pagos import Hoy, fopi_respuesta
+from backend.schemas.pagos import FopiRespuesta, QuincenaRegularizada
+from backend.schemas.regularizacion import RegularizacionRespuesta
+from backend.security import DerechohabienteActual, SessionDep, settings_of
+from backend.services import fopi as servicio_fopi
+from backend.services import regularizacion as servicio
+
+router = APIRouter(prefix="/api/v1/regularizacion", tags=["regularización"], responses=ERROR_RESPONSES)
+
+FolioQuery = Query(default=None, description="Folio del préstamo; si se omite, el vigente más reciente")
+
+
+def _tasa(request: Request) -> Decimal:
+    return Decimal(str(settings_of(request).regularizacion_tasa_moratoria_mensual))
+
+
+@router.get("", response_model=RegularizacionRespuesta, summary="Quincenas no descontadas y su adeudo")
+def consultar(
+    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, folio: str | None = FolioQuery
+) -> RegularizacionRespuesta:
+    prestamo = servicio_fopi.prestamo_vigente(session=session, derechohabiente_id=dh.id, folio=folio)
+    calculo = servicio.consultar(
+        session=session,
+        prestamo=prestamo,
+        hoy=hoy,
+        al=servicio_fopi.calcular_vigencia(hoy),
+        tasa_mensual=_tasa(request),
+    )
+    return RegularizacionRespuesta(
+        pendiente=calculo.pendiente,
+        folio_prestamo=prestamo.folio,
+        quincenas=[
+            QuincenaRegularizada(
+                numero=q.numero,
+                fecha=q.fecha,
+                descuento=q.descuento,
+                dias_atraso=q.dias_atraso,
+                interes_moratorio=q.interes_moratorio,
+            )
+            for q in calculo.quincenas
+        ],
+        adeudo=calculo.adeudo,
+        interes_moratorio=calculo.interes_moratorio,
+        total=calculo.total,
+        tasa_moratoria_mensual=float(calculo.tasa_moratoria_mensual),
+        calculado_al=calculo.calculado_al,
+    )
+
+
+@router.post("/fopi", status_code=201, response_model=FopiRespuesta, summary="FOPI para regularizar lo no descontado")
+def crear_fopi(
+    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, folio: str | None = FolioQuery
+) -> FopiRespuesta:
+    fopi, _calculo = servicio_fopi.emitir_fopi_regularizacion(
+        session=session, derechohabiente=dh, hoy=hoy, tasa_mensual=_tasa(request), folio=folio
+    )
+    return fopi_respuesta(fopi, request)

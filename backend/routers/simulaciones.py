@@ -2,4 +2,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/api/v1/simulaciones", tags=["simulaciones"])
+from backend.errors import ERROR_RESPONSES
+from backend.schemas.simulacion import SimulacionRespuesta, SimulacionSolicitud
+from backend.services.simulacion import simular
+
+router = APIRouter(prefix="/api/v1/simulaciones", tags=["simulaciones"], responses=ERROR_RESPONSES)
+
+
+@router.post("", response_model=SimulacionRespuesta, summary="Simular un préstamo (descuento, monto y plazo)")
+async def crear_simulacion(solicitud: SimulacionSolicitud) -> SimulacionRespuesta:
+    # async: pure arithmetic on cached data, no I/O, so no thread-pool hop per request.
+    return simular(
+        producto=solicitud.producto,
+        sueldo_base_mensual=solicitud.sueldo_base_mensual,
+        plazo_quincenas=solicitud.plazo_quincenas,
+        renovacion=solicitud.renovacion,
+        tipo=solicitud.tipo,
+        anios_cotizacion=solicitud.anios_cotizacion,
+        sexo=solicitud.sexo,
+        incluir_tabla=solicitud.incluir_tabla,
+    )

@@ -102,14 +102,17 @@ def tabla_amortizacion(
     plazo: int,
     descuento: Decimal,
     fechas: list[date] | None = None,
+    *,
+    con_iva: bool = True,
 ) -> list[RenglonAmortizacion]:
     """French amortisation with IVA on interest; the last row absorbs rounding."""
     i = tasa_anual / QUINCENAS_POR_ANIO
+    factor_iva = IVA if con_iva else Decimal(0)
     saldo = redondear(monto)
     filas: list[RenglonAmortizacion] = []
     for k in range(1, plazo + 1):
         interes = redondear(saldo * i)
-        iva = redondear(interes * IVA)
+        iva = redondear(interes * factor_iva)
         capital = descuento - interes - iva
         pago = descuento
         if k == plazo or capital > saldo:

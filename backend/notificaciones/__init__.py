@@ -1,0 +1,4 @@
+"""Notification sender worker: `python -m backend.notificaciones [--loop]`.
+
+The logic lives in backend/services/notificaciones.py; this package is the
+process entry point (one pass, or a loop with a pause between passes)."""

@@ -1,0 +1,40 @@
+"""Public, signed and expiring file links (Twilio fetches WhatsApp media without credentials)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
+from backend.security import SessionDep, settings_of
+from backend.services import citas as _citas  # noqa: F401  (registers the hoja_cita kind)
+from backend.services import enlaces
+from backend.services.disponibilidad import reloj
+
+router = APIRouter(
+    prefix="/api/v1/archivos",
+    tags=["archivos"],
+    responses={**ERROR_RESPONSES,
+               403: {"model": ErrorResponse, "description": "Enlace no válido"},
+               410: {"model": ErrorResponse, "description": "Enlace expirado"}},
+)
+
+
+@router.get(
+    "/{firma}",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "El documento"}},
+    summary="Documento por enlace firmado",
+)
+def archivo(firma: str, request: Request, session: SessionDep,
+            ahora: Annotated[datetime, Depends(reloj)]) -> Response:
+    enlace = enlaces.verify(settings_of(request), firma, ahora=ahora)
+    generar = enlaces.generador(enlace.kind)
+    if generar is None:
+        raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
+    doc = generar(session, enlace.id)
+    return Response(doc.contenido, media_type=doc.media_type,
+                    headers={"Content-Disposition": f'inline; filename="{doc.nombre}"',
+                             "Cache-Control": "private, max-age=300"})

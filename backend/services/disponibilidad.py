@@ -1,0 +1,211 @@
+"""The citas calendar: 15-minute slots, Monday to Friday 8:30-15:30 in Mexico
+City time, no Mexican federal holidays (the `holidays` package), no past slots,
+no full slots. All datetimes stored in the database are UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.errors import ErrorNegocio
+from backend.models import Cita, Oficina
+
+ZONA = ZoneInfo("America/Mexico_City")  # every office in the catalogue uses central time
+APERTURA = time(8, 30)
+CIERRE = time(15, 30)
+DURACION = timedelta(minutes=15)
+HORARIO_TEXTO = "Lunes a viernes de 8:30 a 15:30 h (hora del centro)"
+MAX_DIAS_CONSULTA = 62
+HORIZONTE = timedelta(days=90)  # citas are offered up to 90 days ahead
+_DIAS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_MESES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+          "septiembre", "octubre", "noviembre", "diciembre")
+
+
+def reloj() -> datetime:
+    """FastAPI dependency for "now" (UTC); tests override it to freeze time."""
+    return datetime.now(UTC)
+
+
+@lru_cache(maxsize=32)
+def _feriados(anio: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("MX", years=anio, language="es")
+
+
+def feriado(dia: date) -> str | None:
+    """The name of the federal holiday on `dia`, or None."""
+    return _feriados(dia.year).get(dia)
+
+
+def motivo_inhabil(dia: date) -> str | None:
+    """Why `dia` has no citas (Spanish), or None when it is a business day."""
+    if dia.weekday() == 5:
+        return "es sábado"
+    if dia.weekday() == 6:
+        return "es domingo"
+    nombre = feriado(dia)
+    if nombre:
+        return f"es día feriado ({nombre})"
+    return None
+
+
+def es_dia_habil(dia: date) -> bool:
+    return motivo_inhabil(dia) is None
+
+
+def sumar_dias_habiles(dia: date, n: int) -> date:
+    """The n-th business day after `dia` (n >= 1)."""
+    while n > 0:
+        dia += timedelta(days=1)
+        if es_dia_habil(dia):
+            n -= 1
+    return dia
+
+
+def utc(dt: datetime) -> datetime:
+    """Normalise to aware UTC; SQLite hands back naive datetimes that are UTC."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def local(dt: datetime) -> datetime:
+    return utc(dt).astimezone(ZONA)
+
+
+def inicios_del_dia(dia: date) -> list[datetime]:
+    """Every slot start of a business day, aware in local time (28 slots)."""
+    if not es_dia_habil(dia):
+        return []
+    actual = datetime.combine(dia, APERTURA, tzinfo=ZONA)
+    cierre = datetime.combine(dia, CIERRE, tzinfo=ZONA)
+    inicios = []
+    while actual + DURACION <= cierre:
+        inicios.append(actual)
+        actual += DURACION
+    return inicios
+
+
+def fecha_texto(dt: datetime) -> str:
+    """`30/01/2024`, in local time, as the bitácora shows it."""
+    return local(dt).strftime("%d/%m/%Y")
+
+
+def hora_texto(inicio: datetime) -> str:
+    """`13:30 hrs-13:45 hrs`, as the bitácora shows it."""
+    ini = local(inicio)
+    return f"{ini:%H:%M} hrs-{ini + DURACION:%H:%M} hrs"
+
+
+def registro_texto(dt: datetime) -> str:
+    """`24/01/2024 15:53:49`, in local time."""
+    return local(dt).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def fecha_larga(dt: datetime) -> str:
+    """`martes 30 de enero de 2024` (babel has no weekday+date pattern in this exact form)."""
+    d = local(dt)
+    return f"{_DIAS[d.weekday()]} {d.day} de {_MESES[d.month - 1]} de {d.year}"
+
+
+def validar_inicio(inicio: datetime, *, ahora: datetime) -> datetime:
+    """Check that `inicio` is a real, future slot; return it in UTC.
+
+    A naive `inicio` is read as Mexico City time (what a caller means by "13:30")."""
+    if inicio.tzinfo is None:
+        inicio = inicio.replace(tzinfo=ZONA)
+    try:
+        ini_local = inicio.astimezone(ZONA)
+        fuera = ini_local - utc(ahora) > HORIZONTE
+    except (OverflowError, ValueError):
+        fuera = True
+    if fuera:
+        raise ErrorNegocio(422, "Las citas se agendan con un máximo de 90 días de anticipación; "
+                           "elija una fecha más próxima.", "fuera_de_horizonte")
+    motivo = motivo_inhabil(ini_local.date())
+    if motivo:
+        raise ErrorNegocio(
+            422,
+            f"No hay citas el {fecha_larga(ini_local)} porque {motivo}. "
+            "Elija un día hábil, de lunes a viernes.",
+            "dia_inhabil",
+        )
+    if ini_local not in inicios_del_dia(ini_local.date()):
+        raise ErrorNegocio(
+            422,
+            "Las citas son cada 15 minutos, de 8:30 a 15:30 horas (por ejemplo 13:30 o 13:45). "
+            "Elija uno de los horarios disponibles.",
+            "horario_invalido",
+        )
+    if utc(inicio) <= utc(ahora):
+        raise ErrorNegocio(422, "Ese horario ya pasó; elija uno posterior.", "horario_pasado")
+    return utc(inicio)
+
+
+@dataclass(frozen=True)
+class Horario:
+    inicio: datetime  # aware, local time
+    lugares_disponibles: int
+
+    @property
+    def fin(self) -> datetime:
+        return self.inicio + DURACION
+
+
+def ocupacion(session: Session, *, oficina_id: int, desde: datetime, hasta: datetime) -> dict[datetime, int]:
+    """Taken places per slot start (UTC) between two instants."""
+    filas = session.execute(
+        select(Cita.inicio, func.count())
+        .where(Cita.oficina_id == oficina_id, Cita.lugar.is_not(None),
+               Cita.inicio >= utc(desde), Cita.inicio < utc(hasta))
+        .group_by(Cita.inicio)
+    ).all()
+    return {utc(inicio): n for inicio, n in filas}
+
+
+def horarios_libres(
+    session: Session,
+    *,
+    oficina: Oficina,
+    desde: date,
+    hasta: date,
+    ahora: datetime,
+    limite: int,
+) -> list[Horario]:
+    """The next free slots of an office between two dates (inclusive), earliest first."""
+    if hasta < desde:
+        raise ErrorNegocio(422, "La fecha final debe ser igual o posterior a la inicial.", "rango_invalido")
+    if (hasta - desde).days > MAX_DIAS_CONSULTA:
+        raise ErrorNegocio(
+            422,
+            f"Consulte como máximo {MAX_DIAS_CONSULTA} días a la vez.",
+            "rango_demasiado_amplio",
+        )
+    hoy = local(ahora).date()
+    if hasta > hoy + HORIZONTE:
+        hasta = hoy + HORIZONTE  # nothing is bookable beyond the horizon
+    desde = max(desde, hoy)
+    if hasta < desde:
+        return []
+    inicio_rango = datetime.combine(desde, time(0), tzinfo=ZONA)
+    fin_rango = datetime.combine(hasta + timedelta(days=1), time(0), tzinfo=ZONA)
+    tomados = ocupacion(session, oficina_id=oficina.id, desde=inicio_rango, hasta=fin_rango)
+    libres: list[Horario] = []
+    dia = desde
+    while dia <= hasta and len(libres) < limite:
+        for ini in inicios_del_dia(dia):
+            if utc(ini) <= utc(ahora):
+                continue
+            disponibles = oficina.ventanillas - tomados.get(utc(ini), 0)
+            if disponibles > 0:
+                libres.append(Horario(inicio=ini, lugares_disponibles=disponibles))
+                if len(libres) >= limite:
+                    break
+        dia += timedelta(days=1)
+    return libres

@@ -1,0 +1,140 @@
+"""Saldo lookup latency (p50/p99, ms) with N derechohabientes, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/saldo.py [--count 1000000] [--muestras 2000] [--postgres-url URL] [--solo sqlite|postgresql]
+
+Seeds with `backend.seed` (idempotent; the SQLite file under var/bench/ is reused
+between runs), then measures, for random people with a vigente loan:
+  - servicio: backend.services.prestamos.saldo_vigente in-process, a fresh session each call;
+  - http: GET /api/v1/prestamos/saldo through FastAPI's TestClient with a valid token.
+Without --postgres-url a throwaway cluster is started with tests/pgcluster.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
+
+from backend.db import make_engine, make_sessionmaker  # noqa: E402
+from backend.main import create_app  # noqa: E402
+from backend.migrate import upgrade  # noqa: E402
+from backend.models import Derechohabiente, Prestamo  # noqa: E402
+from backend.security import emitir_token  # noqa: E402
+from backend.seed import sembrar  # noqa: E402
+from backend.services.prestamos import saldo_vigente  # noqa: E402
+from backend.settings import BackendSettings  # noqa: E402
+
+
+def _percentil(valores: list[float], p: float) -> float:
+    ordenados = sorted(valores)
+    k = min(len(ordenados) - 1, max(0, round(p / 100 * len(ordenados) + 0.5) - 1))
+    return ordenados[k]
+
+
+def _base_nueva(servidor: str, nombre: str) -> str:
+    admin = make_engine(servidor, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{nombre}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{nombre}"'))
+    admin.dispose()
+    return servidor.rsplit("/", 1)[0] + "/" + nombre
+
+
+def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, str, int, float, float, float]]:
+    print(f"==> {nombre}: migrando y sembrando {count:,} derechohabientes", flush=True)
+    upgrade(url)
+    engine = make_engine(url, pool_size=5) if not url.startswith("sqlite") else make_engine(url)
+    factory = make_sessionmaker(engine)
+    inicio = time.monotonic()
+    with factory() as s:
+        sembrar(s, count=count, progreso=True)
+    print(f"    semilla: {time.monotonic() - inicio:.1f} s", flush=True)
+    with factory() as s:
+        total = s.scalar(select(func.count()).select_from(Derechohabiente))
+        ids = list(s.scalars(
+            select(Prestamo.derechohabiente_id).where(Prestamo.estatus == "VIGENTE").order_by(func.random()).limit(muestras)
+        ))
+    hoy = datetime.now(ZoneInfo("America/Mexico_City")).date()
+    filas = []
+
+    tiempos = []
+    for dh_id in ids[:50]:  # warm-up: caches, connections
+        with factory() as s:
+            saldo_vigente(s, derechohabiente_id=dh_id, al=hoy)
+    for dh_id in ids:
+        t0 = time.perf_counter()
+        with factory() as s:
+            saldo_vigente(s, derechohabiente_id=dh_id, al=hoy)
+        tiempos.append((time.perf_counter() - t0) * 1000)
+    filas.append((nombre, "servicio", total, statistics.median(tiempos), _percentil(tiempos, 99), max(tiempos)))
+
+    settings = BackendSettings(database_url=url, token_secret="bench-" + "x" * 32)
+    app = create_app(settings)
+    app.state.engine, app.state.sessionmaker = engine, factory
+    with factory() as s:
+        tokens = [emitir_token(s.get(Derechohabiente, dh_id), settings)[0] for dh_id in ids]  # type: ignore[arg-type]
+    tiempos = []
+    with TestClient(app) as client:
+        for token in tokens[:50]:
+            client.get("/api/v1/prestamos/saldo", headers={"Authorization": f"Bearer {token}"})
+        for token in tokens:
+            t0 = time.perf_counter()
+            r = client.get("/api/v1/prestamos/saldo", headers={"Authorization": f"Bearer {token}"})
+            tiempos.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 200, r.text
+    filas.append((nombre, "http", total, statistics.median(tiempos), _percentil(tiempos, 99), max(tiempos)))
+    engine.dispose()
+    return filas
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--muestras", type=int, default=2000)
+    parser.add_argument("--postgres-url", default=None)
+    parser.add_argument("--solo", choices=("sqlite", "postgresql"), default=None)
+    args = parser.parse_args()
+    random.seed(0)
+
+    filas = []
+    if args.solo in (None, "sqlite"):
+        db = ROOT / "var" / "bench" / f"saldo-{args.count}.db"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        filas += medir("SQLite", f"sqlite:///{db}", args.count, args.muestras)
+    if args.solo in (None, "postgresql"):
+        cluster = None
+        url = args.postgres_url
+        if url is None:
+            from tests import pgcluster
+
+            cluster = pgcluster.start()
+            url = _base_nueva(cluster.url, "capp_bench")
+        try:
+            filas += medir("PostgreSQL", url, args.count, args.muestras)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+
+    print()
+    print(f"Consulta de saldo ({args.muestras} muestras, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+    print(f"{'base':<11} {'modo':<9} {'derechohabientes':>17} {'p50 ms':>8} {'p99 ms':>8} {'máx ms':>8}")
+    for base, modo, total, p50, p99, maximo in filas:
+        print(f"{base:<11} {modo:<9} {total:>17,} {p50:>8.2f} {p99:>8.2f} {maximo:>8.2f}")
+    peor = max(f[4] for f in filas)
+    print(f"p99 más alto: {peor:.2f} ms (objetivo <= 20 ms): {'OK' if peor <= 20 else 'NO CUMPLE'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

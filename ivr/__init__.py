@@ -1,0 +1,1 @@
+"""Phone line (Twilio Voice) for CAPP: ISSSTETEL opción 5."""

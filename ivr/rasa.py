@@ -1,0 +1,98 @@
+"""HTTP bridge to Rasa's `ivr` input channel (bot/channels/ivr.py).
+
+The ivr never decides anything a bot or backend should decide: it forwards
+what the caller said (normalised) with the CallSid as conversation id and gets
+back the bot's messages, buttons, requested slot and any `accion`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+class ErrorRasa(Exception):
+    """Rasa did not answer in time or answered something unusable."""
+
+
+@dataclass
+class RespuestaRasa:
+    mensajes: list[str] = field(default_factory=list)
+    botones: list[dict[str, str]] = field(default_factory=list)
+    accion: str | None = None
+    requested_slot: str | None = None
+    active_loop: str | None = None
+    intent: str | None = None
+
+    @classmethod
+    def desde_json(cls, datos: Any) -> RespuestaRasa:
+        if not isinstance(datos, dict):
+            raise ErrorRasa("respuesta de Rasa con forma inesperada")
+        botones = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in datos.get("botones") or []
+            if isinstance(b, dict)
+        ]
+        return cls(
+            mensajes=[str(m) for m in datos.get("mensajes") or [] if m],
+            botones=botones,
+            accion=datos.get("accion") or None,
+            requested_slot=datos.get("requested_slot") or None,
+            active_loop=datos.get("active_loop") or None,
+            intent=datos.get("intent") or None,
+        )
+
+
+class ClienteRasa:
+    """One AsyncClient per app (created in the lifespan, closed on shutdown)."""
+
+    PREFIJO = "/webhooks/ivr"
+
+    def __init__(
+        self, base_url: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout), transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _post(self, path: str, cuerpo: dict[str, Any]) -> Any:
+        try:
+            # httpx enforces the timeout per phase; wait_for bounds the whole exchange
+            r = await asyncio.wait_for(
+                self._http.post(self.PREFIJO + path, json=cuerpo), self.timeout
+            )
+        except (httpx.HTTPError, TimeoutError) as exc:  # timeouts, refused connections, resets
+            raise ErrorRasa(f"Rasa no respondió: {type(exc).__name__}") from exc
+        if r.status_code == 404 and path == "/repetir":
+            return None
+        if r.status_code >= 400:
+            raise ErrorRasa(f"Rasa respondió {r.status_code}")
+        try:
+            return r.json()
+        except ValueError as exc:
+            raise ErrorRasa("Rasa respondió algo que no es JSON") from exc
+
+    async def enviar(
+        self, sender: str, mensaje: str, metadata: dict[str, Any] | None = None
+    ) -> RespuestaRasa:
+        datos = await self._post(
+            "/webhook", {"sender": sender, "message": mensaje, "metadata": metadata or {}}
+        )
+        return RespuestaRasa.desde_json(datos)
+
+    async def interpretar(self, texto: str) -> tuple[str | None, float]:
+        datos = await self._post("/interpretar", {"message": texto})
+        if not isinstance(datos, dict):
+            raise ErrorRasa("interpretación con forma inesperada")
+        return datos.get("intent"), float(datos.get("confidence") or 0.0)
+
+    async def repetir(self, sender: str) -> RespuestaRasa | None:
+        datos = await self._post("/repetir", {"sender": sender})
+        return None if datos is None else RespuestaRasa.desde_json(datos)

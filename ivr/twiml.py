@@ -1,0 +1,91 @@
+"""TwiML built with Twilio's own `VoiceResponse` (never by string concatenation).
+
+Every prompt is a `<Gather input="dtmf speech" language="es-MX">` followed by a
+`<Redirect>` to the same action: Twilio runs the Redirect only when the caller
+said and pressed nothing, so silence is handled by the same state machine as
+any other input. Every call ends with `<Hangup>` or `<Dial>`/`<Enqueue>`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import Gather, Say, VoiceResponse
+
+from ivr.settings import IVRSettings
+
+PAUSA_SEGMENTOS = "300ms"
+
+
+class Voz:
+    """Renders what the caller hears with the configured es-MX voice."""
+
+    def __init__(self, settings: IVRSettings) -> None:
+        self.settings = settings
+
+    # ----------------------------------------------------------------- urls
+    def url(self, path: str, **query: object) -> str:
+        limpio = {k: str(v) for k, v in query.items() if v is not None and v != ""}
+        base = self.settings.public_base_url.rstrip("/") + path
+        return base + ("?" + urlencode(limpio) if limpio else "")
+
+    # ----------------------------------------------------------------- pieces
+    def say(self, segmentos: list[str]) -> Say:
+        say = Say(voice=self.settings.ivr_voz, language=self.settings.ivr_idioma)
+        for n, segmento in enumerate(s for s in segmentos if s.strip()):
+            if n:
+                say.break_(time=PAUSA_SEGMENTOS)
+            say.append(segmento)
+        return say
+
+    def preguntar(
+        self,
+        segmentos: list[str],
+        action: str,
+        *,
+        pistas: list[str] | None = None,
+        num_digits: int | None = 1,
+        finish_on_key: str | None = None,
+    ) -> VoiceResponse:
+        """Say the prompt inside a Gather; on silence, Redirect to the same action."""
+        respuesta = VoiceResponse()
+        opciones: dict[str, object] = {
+            "input": "dtmf speech",
+            "language": self.settings.ivr_idioma,
+            "action": action,
+            "method": "POST",
+            "timeout": self.settings.ivr_gather_timeout,
+            "speech_timeout": "auto",
+            "action_on_empty_result": False,
+        }
+        if pistas:
+            opciones["hints"] = ", ".join(pistas)
+        if num_digits:
+            opciones["num_digits"] = num_digits
+        if finish_on_key:
+            opciones["finish_on_key"] = finish_on_key
+        gather = Gather(**opciones)
+        gather.append(self.say(segmentos))
+        respuesta.append(gather)
+        respuesta.redirect(action, method="POST")
+        return respuesta
+
+    def colgar(self, segmentos: list[str]) -> VoiceResponse:
+        respuesta = VoiceResponse()
+        if segmentos:
+            respuesta.append(self.say(segmentos))
+        respuesta.hangup()
+        return respuesta
+
+    def transferir(self, segmentos: list[str]) -> VoiceResponse:
+        """To a human: <Enqueue> if a queue is configured, else <Dial> the number.
+        When that leg ends Twilio posts to /ivr/asesor/fin, which says goodbye
+        (or apologises if nobody answered) and hangs up."""
+        respuesta = VoiceResponse()
+        respuesta.append(self.say(segmentos or ["Le comunico con un asesor. Por favor, espere en la línea."]))
+        fin = self.url("/ivr/asesor/fin")
+        if self.settings.ivr_asesor_cola:
+            respuesta.enqueue(self.settings.ivr_asesor_cola, action=fin, method="POST")
+        else:
+            respuesta.dial(self.settings.ivr_asesor_numero, action=fin, method="POST", timeout=30)
+        return respuesta

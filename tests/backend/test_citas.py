@@ -1,0 +1,321 @@
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.models import Cita, EventoCita, Notificacion
+from backend.services.disponibilidad import reloj
+from backend.settings import BackendSettings
+from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
+
+
+class Reloj:
+    """A settable clock for the `reloj` dependency."""
+
+    def __init__(self, ahora: datetime) -> None:
+        self.ahora = ahora
+
+    def __call__(self) -> datetime:
+        return self.ahora
+
+
+@pytest.fixture
+def reloj_fijo(client: TestClient) -> Iterator[Reloj]:
+    r = Reloj(AHORA)
+    client.app.dependency_overrides[reloj] = r  # type: ignore[attr-defined]
+    yield r
+    client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+
+
+def _agendar(client: TestClient, headers: dict[str, str], oficina_id: int, inicio: datetime):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/citas", json={"oficina_id": oficina_id, "inicio": inicio.isoformat()},
+                       headers=headers)
+
+
+def test_agendar_da_clave_y_bitacora(client: TestClient, session: Session, settings: BackendSettings,
+                                     reloj_fijo: Reloj) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert re.fullmatch(r"[A-Z0-9]{6}", body["clave"])
+    assert body["estatus"] == "AGENDADA"
+    assert body["fecha_cita"] == "30/01/2024"
+    assert body["hora"] == "13:30 hrs-13:45 hrs"
+    assert body["registrado_en"] == "22/01/2024 10:07:00"
+    assert datetime.fromisoformat(body["inicio"]) == mx(2024, 1, 30, 13, 30)
+    assert datetime.fromisoformat(body["limite_cancelacion"]) == mx(2024, 1, 29, 1, 30)
+    assert body["cancelable"] is True
+
+    filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
+    assert [(f["clave"], f["estatus"], f["hora"]) for f in filas] == [
+        (body["clave"], "AGENDADA", "13:30 hrs-13:45 hrs")]
+    # The booking notice sits in the outbox, addressed to the person's phone.
+    notif = session.scalars(select(Notificacion)).one()
+    assert (notif.tipo, notif.canal, notif.destino) == ("CITA_AGENDADA", "WHATSAPP", "+5213312345678")
+    assert body["clave"] in notif.cuerpo
+
+
+def test_inicio_sin_zona_es_hora_del_centro(client: TestClient, session: Session,
+                                            settings: BackendSettings, reloj_fijo: Reloj) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    r = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": "2024-01-30T08:30:00"},
+                    headers=auth(settings, dh))
+    assert r.status_code == 201, r.text
+    assert r.json()["hora"] == "08:30 hrs-08:45 hrs"
+
+
+def test_agendar_requiere_identidad(client: TestClient, session: Session, reloj_fijo: Reloj) -> None:
+    oficina = crear_oficina(session)
+    r = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": "2024-01-30T13:30:00"})
+    assert r.status_code == 401
+    assert "CURP" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("inicio", "codigo", "fragmento"),
+    [
+        (mx(2024, 1, 27, 10, 0), "dia_inhabil", "sábado"),
+        (mx(2024, 2, 5, 10, 0), "dia_inhabil", "feriado"),  # Día de la Constitución (first Monday of Feb)
+        (mx(2024, 1, 30, 13, 20), "horario_invalido", "cada 15 minutos"),
+        (mx(2024, 1, 30, 15, 30), "horario_invalido", "15:30"),
+        (mx(2024, 1, 30, 7, 45), "horario_invalido", "8:30"),
+        (mx(2024, 1, 22, 10, 0), "horario_pasado", "ya pasó"),
+    ],
+)
+def test_horarios_no_validos(client: TestClient, session: Session, settings: BackendSettings,
+                             reloj_fijo: Reloj, inicio: datetime, codigo: str, fragmento: str) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    r = _agendar(client, auth(settings, dh), oficina.id, inicio)
+    assert r.status_code == 422
+    assert r.json()["codigo"] == codigo
+    assert fragmento in r.json()["detail"]
+
+
+def test_oficina_inexistente(client: TestClient, session: Session, settings: BackendSettings,
+                             reloj_fijo: Reloj) -> None:
+    dh = crear_dh(session)
+    r = _agendar(client, auth(settings, dh), 999_999, mx(2024, 1, 30, 13, 30))
+    assert r.status_code == 404
+    assert r.json()["codigo"] == "oficina_no_encontrada"
+
+
+def test_una_cita_agendada_por_persona(client: TestClient, session: Session, settings: BackendSettings,
+                                       reloj_fijo: Reloj) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    primera = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()
+    r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 31, 9, 0))
+    assert r.status_code == 409
+    assert r.json()["codigo"] == "cita_vigente_existente"
+    assert primera["clave"] in r.json()["detail"]
+    assert "cancele" in r.json()["detail"]
+
+
+def test_horario_lleno(client: TestClient, session: Session, settings: BackendSettings,
+                       reloj_fijo: Reloj) -> None:
+    oficina = crear_oficina(session, ventanillas=2)
+    personas = [crear_dh(session, curp=f"PRUE80010{i}HDFRRN0{i}") for i in range(3)]
+    codigos = [_agendar(client, auth(settings, p), oficina.id, mx(2024, 1, 30, 9, 0)).status_code
+               for p in personas]
+    assert codigos == [201, 201, 409]
+    lleno = _agendar(client, auth(settings, personas[2]), oficina.id, mx(2024, 1, 30, 9, 0)).json()
+    assert lleno["codigo"] == "horario_lleno"
+    lugares = session.scalars(select(Cita.lugar).where(Cita.oficina_id == oficina.id)).all()
+    assert sorted(lugares) == [1, 2]
+
+
+def test_cancelar_con_token_libera_lugar_y_es_idempotente(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    oficina = crear_oficina(session, ventanillas=1)
+    dh = crear_dh(session)
+    otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    assert _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code == 409
+
+    reloj_fijo.ahora = mx(2024, 1, 23, 15, 49, 45)
+    r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    assert r.status_code == 200, r.text
+    assert r.json()["estatus"] == "CANCELADA"
+    assert r.json()["ya_estaba_cancelada"] is False
+
+    again = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    assert again.status_code == 200
+    assert again.json()["estatus"] == "CANCELADA"
+    assert again.json()["ya_estaba_cancelada"] is True
+
+    filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
+    assert [(f["estatus"], f["registrado_en"]) for f in filas] == [
+        ("CANCELADA", "23/01/2024 15:49:45"), ("AGENDADA", "22/01/2024 10:07:00")]
+    # The place is free again: the other person gets it.
+    assert _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code == 201
+    tipos = sorted(n.tipo for n in session.scalars(select(Notificacion)))
+    assert tipos == ["CITA_AGENDADA", "CITA_AGENDADA", "CITA_CANCELADA"]
+
+
+def test_cancelar_dentro_de_36_horas_se_rechaza(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    reloj_fijo.ahora = mx(2024, 1, 29, 1, 30, 1)  # one second past the 36 h deadline
+    r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    assert r.status_code == 409
+    body = r.json()
+    assert body["codigo"] == "plazo_cancelacion_vencido"
+    assert "36 horas" in body["detail"]
+    assert "lunes 29 de enero de 2024 a las 01:30" in body["detail"]
+    assert datetime.fromisoformat(body["limite_cancelacion"]) == mx(2024, 1, 29, 1, 30)
+    assert session.scalars(select(Cita.estatus)).one() == "AGENDADA"
+
+
+def test_cancelar_exactamente_a_36_horas_se_permite(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    reloj_fijo.ahora = mx(2024, 1, 29, 1, 30)
+    r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    assert r.status_code == 200
+    assert r.json()["estatus"] == "CANCELADA"
+
+
+def test_cancelar_por_telefono_con_fecha_de_nacimiento(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+
+    mala = client.post(f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-10"})
+    inexistente = client.post("/api/v1/citas/ZZZZZ9/cancelar", json={"fecha_nacimiento": "1989-09-09"})
+    basura = client.post("/api/v1/citas/no-es-clave/cancelar", json={"fecha_nacimiento": "1989-09-09"})
+    # Same answer for a wrong birth date, an unknown clave and garbage: nothing leaks.
+    assert mala.status_code == inexistente.status_code == basura.status_code == 404
+    assert mala.json() == inexistente.json() == basura.json()
+    assert "fecha de nacimiento" in mala.json()["detail"]
+
+    sin_nada = client.post(f"/api/v1/citas/{clave}/cancelar")
+    assert sin_nada.status_code == 401
+    assert "fecha de nacimiento" in sin_nada.json()["detail"]
+
+    ok = client.post(f"/api/v1/citas/{clave.lower()}/cancelar", json={"fecha_nacimiento": "09/09/1989"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["estatus"] == "CANCELADA"
+    evento = session.scalars(select(EventoCita).where(EventoCita.estatus == "CANCELADA")).one()
+    assert evento.origen == "telefono"
+    cancelacion = session.scalars(select(Notificacion).where(Notificacion.tipo == "CITA_CANCELADA")).one()
+    assert cancelacion.canal == "SMS"
+
+
+def test_no_se_cancela_ni_consulta_la_cita_de_otro(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    duena = crear_dh(session)
+    extrano = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, duena), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    for r in (client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, extrano)),
+              client.get(f"/api/v1/citas/{clave}", headers=auth(settings, extrano)),
+              client.get(f"/api/v1/citas/{clave}/hoja.pdf", headers=auth(settings, extrano))):
+        assert r.status_code == 404
+        assert r.json()["codigo"] == "cita_no_encontrada"
+    assert client.get("/api/v1/citas", headers=auth(settings, extrano)).json() == []
+
+
+def test_detalle_de_cita(client: TestClient, session: Session, settings: BackendSettings,
+                         reloj_fijo: Reloj) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    reloj_fijo.ahora = mx(2024, 1, 29, 12, 0)
+    r = client.get(f"/api/v1/citas/{clave}", headers=auth(settings, dh))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["clave"] == clave
+    assert body["oficina"]["nombre"] == oficina.nombre
+    assert body["fecha_texto"] == "martes 30 de enero de 2024"
+    assert body["cancelable"] is False  # inside 36 h now
+
+
+def _texto_pdf(contenido: bytes) -> str:
+    reader = PdfReader(io.BytesIO(contenido))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def test_hoja_de_asignacion_pdf(client: TestClient, session: Session, settings: BackendSettings,
+                                reloj_fijo: Reloj) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    r = client.get(f"/api/v1/citas/{clave}/hoja.pdf", headers=auth(settings, dh))
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF-")
+    texto = _texto_pdf(r.content)
+    for esperado in (clave, "Hoja de asignación de clave de cita", oficina.nombre, "Av. de Prueba 1",
+                     "martes 30 de enero de 2024", "13:30 hrs-13:45 hrs", "Identificación oficial vigente",
+                     "CLABE", "36 horas", "PEGL************08"):
+        assert esperado in texto, esperado
+    assert "PEGL890909MJCRMS08" not in texto  # the CURP is masked on paper
+
+    client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    cancelada = client.get(f"/api/v1/citas/{clave}/hoja.pdf", headers=auth(settings, dh))
+    assert cancelada.status_code == 409
+    assert "cancelada" in cancelada.json()["detail"]
+
+
+def test_reenviar_hoja_encola_mensaje_con_adjunto(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    r1 = client.post(f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"})
+    r2 = client.post(f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"})
+    assert r1.status_code == r2.status_code == 202
+    assert r1.json()["canal"] == "SMS"
+    hojas = session.scalars(select(Notificacion).where(Notificacion.tipo == "HOJA_CITA")).all()
+    assert len(hojas) == 1  # a double tap within the same minute is one message
+    assert (hojas[0].adjunto_tipo, hojas[0].adjunto_id, hojas[0].canal) == ("hoja_cita", clave, "SMS")
+
+
+def test_cita_pasada_vence_y_permite_agendar_otra(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
+    r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    assert r.status_code == 409
+    assert r.json()["codigo"] == "cita_pasada"
+    nueva = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 1, 9, 0))
+    assert nueva.status_code == 201, nueva.text
+    filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
+    assert [(f["clave"], f["estatus"]) for f in filas] == [
+        (nueva.json()["clave"], "AGENDADA"), (clave, "VENCIDA"), (clave, "AGENDADA")]
+
+
+def test_limite_de_cancelacion_36_horas_en_servicio(session: Session) -> None:
+    from backend.services import citas as svc
+
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    cita = svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id,
+                       inicio=mx(2024, 1, 30, 13, 30), ahora=AHORA)
+    assert svc.limite_cancelacion(cita) == mx(2024, 1, 30, 13, 30) - timedelta(hours=36)

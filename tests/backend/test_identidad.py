@@ -1,0 +1,248 @@
+"""Identity: CURP check digit, NIP, three-strikes lockout, tokens, privacy of logs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from stdnum.mx import curp as stdnum_curp
+
+from backend.errors import ErrorNegocio
+from backend.models import Derechohabiente
+from backend.routers.identidad import reloj
+from backend.security import ALGORITHM, emitir_token
+from backend.seed import PERSONA, sembrar_personas
+from backend.services import identidad as servicio
+from backend.settings import BackendSettings
+
+AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
+P1, P2, P3 = PERSONA["P1"], PERSONA["P2"], PERSONA["P3"]
+URL = "/api/v1/identidad/verificar"
+# A well-formed CURP (valid check digit) that nobody in the database has.
+DESCONOCIDA = "GOMA800101HDFRRR0" + stdnum_curp.calc_check_digit("GOMA800101HDFRRR0")
+
+
+@pytest.fixture
+def personas(session: Session) -> None:
+    sembrar_personas(session, hoy=AHORA.date(), ahora=AHORA)
+
+
+@pytest.fixture
+def reloj_fijo(client: TestClient) -> dict[str, datetime]:
+    """Controls the app's clock: set `reloj_fijo["ahora"]` to move time."""
+    estado = {"ahora": AHORA}
+    client.app.dependency_overrides[reloj] = lambda: estado["ahora"]  # type: ignore[attr-defined]
+    return estado
+
+
+def _verificar(client: TestClient, curp: str, nip: str):  # type: ignore[no-untyped-def]
+    return client.post(URL, json={"curp": curp, "nip": nip})
+
+
+@pytest.mark.usefixtures("personas", "reloj_fijo")
+def test_curp_y_nip_correctos_dan_token(client: TestClient, settings: BackendSettings) -> None:
+    r = _verificar(client, P1.curp, P1.nip)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["nombre"] == "Gloria" and body["tipo"] == "pensionado"
+    assert body["nombre_completo"] == "Gloria Hernández García"
+    payload = jwt.decode(body["token"], settings.token_secret, algorithms=[ALGORITHM])
+    assert payload["curp"] == P1.curp
+    expira = datetime.fromisoformat(body["expira_en"])
+    restante = expira - datetime.now(UTC)
+    assert timedelta(minutes=14) < restante <= timedelta(minutes=15)
+    assert body["expira_en_segundos"] == 15 * 60
+
+
+@pytest.mark.usefixtures("personas")
+def test_curp_en_minusculas_y_con_espacios_se_acepta(client: TestClient) -> None:
+    r = _verificar(client, "  " + P3.curp.lower() + " ", P3.nip)
+    assert r.status_code == 200, r.text
+    assert r.json()["nombre"] == "Luisa"
+
+
+@pytest.mark.parametrize(
+    ("curp", "fragmento"),
+    [
+        ("HEGG560427MVZRRL05", "verificador"),  # wrong check digit
+        ("HEGG560427MVZRRL0", "18 caracteres"),
+        ("HEGG561327MVZRRL04", "formato"),  # month 13
+        ("1234567890ABCDEFGH", "formato"),
+    ],
+)
+def test_curp_invalida_da_422_en_espanol(client: TestClient, curp: str, fragmento: str) -> None:
+    r = _verificar(client, curp, "1234")
+    assert r.status_code == 422
+    body = r.json()
+    assert fragmento in body["detail"]
+    assert body["campos"] == ["curp"]
+    assert body["codigo"] == "datos_invalidos"
+
+
+@pytest.mark.parametrize("nip", ["123", "12345", "12a4", ""])
+def test_nip_que_no_es_de_4_digitos_da_422(client: TestClient, nip: str) -> None:
+    r = _verificar(client, P1.curp, nip)
+    assert r.status_code == 422
+    assert r.json()["detail"] == "El NIP debe tener exactamente 4 dígitos."
+
+
+@pytest.mark.usefixtures("personas")
+def test_curp_desconocida_da_401_sin_revelar_intentos(client: TestClient) -> None:
+    r = _verificar(client, DESCONOCIDA, "1234")
+    assert r.status_code == 401
+    body = r.json()
+    assert body["codigo"] == "credenciales_invalidas"
+    assert "intentos_restantes" not in body
+    assert body["detail"].startswith(servicio.MENSAJE_CREDENCIALES)
+
+
+@pytest.mark.usefixtures("personas")
+def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+    r1 = _verificar(client, P2.curp, "0000")
+    assert r1.status_code == 401 and r1.json()["intentos_restantes"] == 2
+    assert r1.json()["detail"].startswith(servicio.MENSAJE_CREDENCIALES)
+    r2 = _verificar(client, P2.curp, "0001")
+    assert r2.status_code == 401 and r2.json()["intentos_restantes"] == 1
+    r3 = _verificar(client, P2.curp, "0002")
+    assert r3.status_code == 423
+    body = r3.json()
+    hasta = datetime.fromisoformat(body["bloqueado_hasta"])
+    assert hasta == AHORA + timedelta(minutes=15)
+    assert hasta.utcoffset() == timedelta(hours=-6)  # America/Mexico_City
+    assert "12:15" in body["detail"] and "hora del centro de México" in body["detail"]
+
+    # While locked, even the right NIP is refused.
+    reloj_fijo["ahora"] = AHORA + timedelta(minutes=14, seconds=59)
+    bloqueado = _verificar(client, P2.curp, P2.nip)
+    assert bloqueado.status_code == 423
+    assert bloqueado.json()["bloqueado_hasta"] == body["bloqueado_hasta"]
+
+    # After 15 minutes the right NIP works again.
+    reloj_fijo["ahora"] = AHORA + timedelta(minutes=15, seconds=1)
+    assert _verificar(client, P2.curp, P2.nip).status_code == 200
+    # ... and the count starts over.
+    r = _verificar(client, P2.curp, "0000")
+    assert r.status_code == 401 and r.json()["intentos_restantes"] == 2
+
+
+@pytest.mark.usefixtures("personas")
+def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+    for _ in range(3):
+        _verificar(client, P1.curp, "1111")
+    reloj_fijo["ahora"] = AHORA + timedelta(minutes=16)
+    r = _verificar(client, P1.curp, "1111")
+    assert r.status_code == 401
+    assert r.json()["intentos_restantes"] == 2
+
+
+@pytest.mark.usefixtures("personas", "reloj_fijo")
+def test_acierto_reinicia_el_contador(client: TestClient) -> None:
+    assert _verificar(client, P3.curp, "9999").json()["intentos_restantes"] == 2
+    assert _verificar(client, P3.curp, "9998").json()["intentos_restantes"] == 1
+    assert _verificar(client, P3.curp, P3.nip).status_code == 200
+    r = _verificar(client, P3.curp, "9999")
+    assert r.status_code == 401 and r.json()["intentos_restantes"] == 2
+
+
+@pytest.mark.usefixtures("personas")
+def test_intentos_en_paralelo_no_pasan_de_tres(session_factory: sessionmaker[Session], settings: BackendSettings) -> None:
+    hilos = 6
+    barrera = threading.Barrier(hilos)
+    resultados: list[tuple[int, int | None]] = []
+    candado = threading.Lock()
+
+    def intento(n: int) -> None:
+        with session_factory() as s:
+            barrera.wait()
+            try:
+                servicio.verificar(s, curp=P1.curp, nip=f"{n:04d}", settings=settings, ahora=AHORA)
+                resultado = (200, None)
+            except ErrorNegocio as exc:
+                resultado = (exc.status_code, exc.extra.get("intentos_restantes"))
+        with candado:
+            resultados.append(resultado)
+
+    threads = [threading.Thread(target=intento, args=(n,)) for n in range(hilos)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(r for r in resultados if r[0] == 401) == [(401, 1), (401, 2)]
+    assert [r for r in resultados if r[0] != 401] == [(423, None)] * (hilos - 2)
+    with session_factory() as s:
+        dh = s.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
+        assert dh.intentos_fallidos == 3
+        assert servicio.como_utc(dh.bloqueado_hasta) == AHORA + timedelta(minutes=15)
+
+
+@pytest.mark.usefixtures("personas")
+def test_nip_se_guarda_con_argon2(session: Session) -> None:
+    dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
+    assert dh.nip_hash.startswith("$argon2id$")
+    assert P1.nip not in dh.nip_hash
+    assert servicio.nip_correcto(dh.nip_hash, P1.nip)
+    assert not servicio.nip_correcto(dh.nip_hash, "0000")
+
+
+# --- perfil and tokens ---------------------------------------------------------------
+
+def _token(client: TestClient, persona) -> str:  # type: ignore[no-untyped-def]
+    r = _verificar(client, persona.curp, persona.nip)
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+@pytest.mark.usefixtures("personas")
+def test_perfil_con_token(client: TestClient) -> None:
+    r = client.get("/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {_token(client, P2)}"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "nombre": "Luis",
+        "nombre_completo": "Luis Beltrán Montes",
+        "tipo": "asegurado",
+        "sexo": "H",
+        "anios_cotizacion": 8,
+        "sueldo_base_mensual": 12690.8,
+        "dependencia": P2.dependencia,
+    }
+
+
+@pytest.mark.usefixtures("personas")
+def test_perfil_sin_token_da_401(client: TestClient) -> None:
+    r = client.get("/api/v1/identidad/perfil")
+    assert r.status_code == 401
+    assert "CURP" in r.json()["detail"]
+
+
+@pytest.mark.usefixtures("personas")
+def test_token_vencido_o_basura_da_401(client: TestClient, session: Session, settings: BackendSettings) -> None:
+    dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
+    vencido, _ = emitir_token(dh, settings, ahora=datetime.now(UTC) - timedelta(minutes=16))
+    r = client.get("/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {vencido}"})
+    assert r.status_code == 401 and "expiró" in r.json()["detail"]
+    for basura in ("basura", "a.b.c", jwt.encode({"sub": str(dh.id), "curp": dh.curp, "typ": "identidad"},
+                                                "otro-secreto-" + "y" * 24, algorithm=ALGORITHM)):
+        r = client.get("/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {basura}"})
+        assert r.status_code == 401
+        assert r.json()["codigo"] == "no_autenticado"
+
+
+@pytest.mark.usefixtures("personas", "reloj_fijo")
+def test_los_logs_no_contienen_curp_ni_nip(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    _verificar(client, P1.curp, P1.nip)
+    _verificar(client, P1.curp, "9137")
+    _verificar(client, DESCONOCIDA, "9137")
+    for _ in range(3):
+        _verificar(client, P2.curp, "9137")
+    mensajes = [r.getMessage() for r in caplog.records]
+    assert any("HEGG************04" in m for m in mensajes), mensajes  # the masked form is what we log
+    for m in mensajes:
+        for secreto in (P1.curp, P2.curp, DESCONOCIDA, P1.nip, P2.nip, "9137"):
+            assert secreto not in m

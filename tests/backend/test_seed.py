@@ -1,0 +1,174 @@
+"""Seed: exact demo personas, real loan maths, idempotence, synthetic people."""
+
+from __future__ import annotations
+
+import random
+import sys
+import types
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from stdnum.mx import curp as stdnum_curp
+
+from backend import seed
+from backend.models import Derechohabiente, Movimiento, Prestamo
+from backend.services import prestamos as servicio_prestamos
+from backend.services.finanzas import fechas_quincena
+from backend.services.identidad import nip_correcto
+
+AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+HOY = date(2026, 11, 20)
+
+ESPERADAS = {
+    "HEGG560427MVZRRL04": (date(1956, 4, 27), "4821", "pensionado", "M"),
+    "BEML920313HMCLNS09": (date(1992, 3, 13), "7315", "asegurado", "H"),
+    "PEGL890909MJCRMS08": (date(1989, 9, 9), "5502", "asegurado", "M"),
+}
+
+
+def _conteos(session: Session) -> tuple[int, int, int]:
+    return tuple(  # type: ignore[return-value]
+        session.scalar(select(func.count()).select_from(m)) for m in (Derechohabiente, Prestamo, Movimiento)
+    )
+
+
+def _dh(session: Session, curp: str) -> Derechohabiente:
+    return session.scalars(select(Derechohabiente).where(Derechohabiente.curp == curp)).one()
+
+
+def _prestamos(session: Session, curp: str) -> list[Prestamo]:
+    return servicio_prestamos.historico(session, derechohabiente_id=_dh(session, curp).id)
+
+
+def test_personas_exactas(session: Session) -> None:
+    seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
+    for curp, (nacimiento, nip, tipo, sexo) in ESPERADAS.items():
+        dh = _dh(session, curp)
+        assert stdnum_curp.is_valid(dh.curp)
+        assert dh.fecha_nacimiento == nacimiento == stdnum_curp.get_birth_date(curp)
+        assert (dh.tipo, dh.sexo) == (tipo, sexo)
+        assert nip_correcto(dh.nip_hash, nip)
+        assert dh.telefono and dh.telefono.startswith("+52") and dh.email and "@" in dh.email
+        # The names are the ones the CURP was derived from.
+        assert seed.construir_curp(nombre=dh.nombre, primer_apellido=dh.primer_apellido,
+                                   segundo_apellido=dh.segundo_apellido, fecha_nacimiento=dh.fecha_nacimiento,
+                                   sexo=dh.sexo, estado=curp[11:13], homoclave=curp[16]) == curp
+    assert _dh(session, "BEML920313HMCLNS09").anios_cotizacion == 8
+    assert _dh(session, "PEGL890909MJCRMS08").anios_cotizacion == 12
+
+    p1 = _prestamos(session, "HEGG560427MVZRRL04")
+    assert [p.estatus for p in p1] == ["VIGENTE", "LIQUIDADO", "LIQUIDADO"]
+    for p in p1[1:]:  # paid off: every quincena discounted and the saldo closed at zero
+        estado = servicio_prestamos.estado_prestamo(session, prestamo=p, al=p.fecha_liquidacion)
+        assert estado.quincenas_pagadas == p.plazo_quincenas
+        from backend.services.finanzas import Pago, saldo_deudor
+        cierre = saldo_deudor(monto=p.monto, tasa_anual=p.tasa_anual, fechas_programadas=estado.fechas,
+                              pagos=[Pago(m.fecha, m.monto) for m in estado.movimientos], al=p.fecha_liquidacion)
+        assert cierre == Decimal("0.00")
+    assert _prestamos(session, "PEGL890909MJCRMS08") == []
+
+
+def test_p2_sin_descuento_en_las_ultimas_tres_quincenas(session: Session) -> None:
+    seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
+    (p2,) = _prestamos(session, "BEML920313HMCLNS09")
+    pasadas = [f for f in fechas_quincena(p2.fecha_primer_descuento, p2.plazo_quincenas) if f < HOY]
+    nomina = session.scalars(select(Movimiento.fecha).where(Movimiento.prestamo_id == p2.id,
+                                                            Movimiento.origen == "NOMINA")).all()
+    assert len(pasadas) > 5
+    assert sorted(nomina) == pasadas[:-3]
+    assert p2.descuento_quincenal == Decimal("1269.08")  # 20 % of the quincenal salary of nivel 10
+    assert p2.plazo_quincenas == 36  # under 10 years of cotización
+
+
+def test_personas_idempotentes_y_al_dia_en_una_nueva_corrida(session: Session) -> None:
+    seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
+    primera = _conteos(session)
+    dh = _dh(session, "HEGG560427MVZRRL04")
+    dh.intentos_fallidos, dh.bloqueado_hasta = 3, AHORA + timedelta(minutes=10)
+    session.commit()
+    seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
+    assert _conteos(session) == primera
+    session.refresh(dh)
+    assert (dh.intentos_fallidos, dh.bloqueado_hasta) == (0, None)  # re-seeding unlocks the demo
+
+    # A month later the vigente loans get the payroll of the quincenas in between;
+    # P2 still lacks exactly its last three.
+    despues = HOY + timedelta(days=31)
+    seed.sembrar_personas(session, hoy=despues, ahora=AHORA + timedelta(days=31))
+    assert _conteos(session)[:2] == primera[:2]
+    assert _conteos(session)[2] == primera[2] + 2 + 2
+    (p2,) = _prestamos(session, "BEML920313HMCLNS09")
+    estado = servicio_prestamos.estado_prestamo(session, prestamo=p2, al=despues)
+    assert len(estado.quincenas_sin_descuento) == 3
+    assert estado.quincenas_sin_descuento == list(range(estado.quincenas_transcurridas - 2,
+                                                        estado.quincenas_transcurridas + 1))
+
+
+def _curps_esperadas(count: int) -> set[str]:
+    cal = seed._Calendario.de(HOY)
+    curps = set()
+    for bloque in range((count + seed.BLOQUE - 1) // seed.BLOQUE):
+        rng = random.Random(f"{seed.SEMILLA}-{bloque}")
+        for indice in range(bloque * seed.BLOQUE, min((bloque + 1) * seed.BLOQUE, count)):
+            persona, _, _ = seed._persona_sintetica(rng, indice, HOY, cal, "x", AHORA)
+            curps.add(str(persona["curp"]))
+    return curps
+
+
+def test_sinteticos_validos_deterministas_e_idempotentes(session: Session) -> None:
+    assert seed.sembrar_sinteticos(session, count=40, hoy=HOY, ahora=AHORA, progreso=False) == 40
+    assert seed.sembrar_sinteticos(session, count=40, hoy=HOY, ahora=AHORA, progreso=False) == 0
+    assert seed.sembrar_sinteticos(session, count=120, hoy=HOY, ahora=AHORA, progreso=False) == 80
+    curps = session.scalars(select(Derechohabiente.curp)).all()
+    assert len(curps) == 120
+    assert all(stdnum_curp.is_valid(c) for c in curps)
+    # Resuming gives exactly the people a single run would have made.
+    assert set(curps) == _curps_esperadas(120)
+    assert not set(curps) & set(ESPERADAS)
+
+    vigentes = session.scalars(select(Prestamo).where(Prestamo.estatus == "VIGENTE")).all()
+    assert 30 < len(vigentes) < 100
+    for p in vigentes:
+        fechas = fechas_quincena(p.fecha_primer_descuento, p.plazo_quincenas)
+        movs = session.scalars(select(Movimiento).where(Movimiento.prestamo_id == p.id)).all()
+        assert all(m.origen == "NOMINA" and m.fecha == fechas[m.quincena - 1] and m.fecha < HOY for m in movs)
+        assert len(movs) < p.plazo_quincenas
+        saldo = servicio_prestamos.estado_prestamo(session, prestamo=p, al=HOY).saldo_deudor_total
+        assert Decimal(0) < saldo <= p.monto * Decimal("1.2")
+    # Synthetic people share one unknown NIP hash: no demo NIP opens them.
+    hashes = set(session.scalars(select(Derechohabiente.nip_hash)))
+    assert len(hashes) == 1
+    assert not any(nip_correcto(next(iter(hashes)), nip) for nip in ("4821", "7315", "5502"))
+
+
+def test_sembrar_llama_a_seed_citas(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    llamadas: list[tuple[str, object]] = []
+    falso = types.ModuleType("backend.seed_citas")
+    falso.sembrar_oficinas = lambda s: llamadas.append(("oficinas", s))  # type: ignore[attr-defined]
+    falso.sembrar_citas_demo = lambda s, *, ahora: llamadas.append(("citas", ahora))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "backend.seed_citas", falso)
+    seed.sembrar(session, count=3, ahora=AHORA)
+    assert llamadas == [("oficinas", session), ("citas", AHORA)]
+    assert _conteos(session)[0] == 3 + 3
+
+
+def test_sin_seed_citas_avisa_y_sigue(session: Session, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "backend.seed_citas", None)  # makes the import fail
+    seed.sembrar(session, count=2, ahora=AHORA)
+    assert "seed_citas" in capsys.readouterr().out
+    assert _conteos(session)[0] == 3 + 2
+
+
+def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session]) -> None:
+    assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    with session_factory() as s:
+        primera = _conteos(s)
+    assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    with session_factory() as s:
+        assert _conteos(s) == primera
+        assert primera[0] == 25 + 3
+        assert seed.contar_sinteticos(s) == 25

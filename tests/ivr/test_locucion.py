@@ -1,0 +1,90 @@
+"""What the caller hears: amounts, dates, claves, and nothing unspeakable."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ivr import locucion
+
+
+@pytest.mark.parametrize(
+    ("valor", "dicho"),
+    [
+        ("11320.07", "once mil trescientos veinte pesos con siete centavos"),
+        ("1", "un peso"),
+        ("21", "veintiún pesos"),
+        ("15500", "quince mil quinientos pesos"),
+        ("1000000", "un millón de pesos"),
+        ("0.01", "cero pesos con un centavo"),
+        ("2001.21", "dos mil un pesos con veintiún centavos"),
+    ],
+)
+def test_dinero_como_lo_dicen_en_mexico(valor, dicho):
+    assert locucion.dinero(Decimal(valor)) == dicho
+
+
+@pytest.mark.parametrize(
+    ("d", "dicho"),
+    [
+        (date(2024, 1, 30), "treinta de enero de dos mil veinticuatro"),
+        (date(1956, 4, 27), "veintisiete de abril de mil novecientos cincuenta y seis"),
+        (date(2025, 5, 1), "primero de mayo de dos mil veinticinco"),
+    ],
+)
+def test_fechas_en_palabras(d, dicho):
+    assert locucion.fecha(d) == dicho
+
+
+def test_clave_letra_por_letra_con_pausas():
+    assert locucion.para_voz("Su clave es CC3QZ8.") == ["Su clave es", "ce", "ce", "tres", "cu", "zeta", "ocho"]
+    assert locucion.deletrear("B2V") == ["be de burro", "dos", "ve de vaca"]
+
+
+def test_texto_del_bot_con_montos_fechas_y_horas():
+    voz = " ".join(locucion.para_voz("Su saldo deudor al 30/01/2024 es de $11,320.07. Cita de 13:30 hrs-13:45 hrs."))
+    assert "treinta de enero de dos mil veinticuatro" in voz
+    assert "once mil trescientos veinte pesos con siete centavos" in voz
+    assert "trece horas con treinta minutos a trece horas con cuarenta y cinco minutos" in voz
+    assert not re.search(r"\d", voz)
+
+
+def test_fecha_iso_con_hora():
+    voz = " ".join(locucion.para_voz("Su cita es el 2024-01-30T13:30:00-06:00."))
+    assert voz == "Su cita es el treinta de enero de dos mil veinticuatro, a las trece horas con treinta minutos"
+
+
+def test_sin_urls_emoji_markdown_ni_tokens():
+    texto = (
+        "**Importante** 😊👍 Vea [la guía](https://asisste.issste.gob.mx/guia) o www.issste.gob.mx.\n"
+        "- Paso 1\n- Paso 2\n`código` token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc # fin"
+    )
+    voz = " ".join(locucion.para_voz(texto))
+    for prohibido in ["http", "www", "**", "😊", "👍", "[", "]", "(", "`", "#", "eyJ"]:
+        assert prohibido not in voz
+    assert "la guía" in voz and "Paso uno" in voz and "Paso dos" in voz
+
+
+def test_correo_telefono_y_porcentaje():
+    voz = " ".join(locucion.para_voz("Llame al 55 4000 1000, escriba a capp@issste.gob.mx; tasa 16 % anual."))
+    assert "cinco cinco cuatro cero cero cero uno cero cero cero" in voz
+    assert "capp arroba issste punto gob punto mx" in voz
+    assert "dieciséis por ciento" in voz
+
+
+def test_palabras_en_mayusculas_se_leen_como_palabras():
+    assert locucion.para_voz("Quedó CANCELADA en el ISSSTE") == ["Quedó cancelada en el ISSSTE"]
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_nunca_falla_y_nunca_deja_urls(texto):
+    segmentos = locucion.para_voz(texto + " https://zqxjkw.mx/qqzzx")
+    dicho = " ".join(segmentos)
+    assert "zqxjkw" not in dicho or "zqxjkw" in texto
+    assert all(s.strip() for s in segmentos)

@@ -1,0 +1,163 @@
+"""Spoken input normaliser: hypothesis properties plus the issue's own examples."""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from num2words import num2words
+from stdnum.mx import curp as std_curp
+
+from ivr import locucion, normalizacion
+from ivr.normalizacion import NOMBRES_COMPUESTOS, NOMBRES_LETRAS
+
+# Every way a caller may name a character, built from the tables *inverted*
+# plus independent "X de <palabra>" examples the tables do not contain.
+FORMAS: dict[str, list[str]] = {c: [] for c in string.ascii_uppercase}
+for nombre, letra in NOMBRES_LETRAS.items():
+    if letra in FORMAS:
+        FORMAS[letra].append(nombre)
+for (a, b), letra in NOMBRES_COMPUESTOS.items():
+    FORMAS[letra].append(f"{a} {b}")
+PALABRAS = {"B": "burro", "V": "vaca", "C": "casa", "S": "sapo", "Z": "zapato", "M": "mamá", "N": "Nicolás", "D": "dedo", "P": "perro", "G": "gato", "T": "Tomás"}
+for letra, palabra in PALABRAS.items():
+    FORMAS[letra].append(f"{FORMAS[letra][0]} de {palabra}")
+DIGITOS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
+ALFANUM = string.ascii_uppercase + string.digits
+
+
+@st.composite
+def dicho(draw, texto: str) -> str:
+    partes = []
+    for c in texto:
+        if c.isdigit():
+            partes.append(DIGITOS[int(c)])
+        else:
+            partes.append(draw(st.sampled_from(FORMAS[c])))
+    separador = draw(st.sampled_from([" ", ", ", " . "]))
+    return separador.join(partes)
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.text(ALFANUM, min_size=6, max_size=6).flatmap(lambda c: st.tuples(st.just(c), dicho(c))))
+def test_clave_deletreada_vuelve_a_la_clave(par):
+    clave, hablado = par
+    assert normalizacion.clave_cita(hablado) == clave
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.text(ALFANUM, min_size=6, max_size=6))
+def test_clave_como_la_lee_el_ivr_se_entiende_igual(clave):
+    assert normalizacion.clave_cita(" ".join(locucion.deletrear(clave))) == clave
+
+
+@st.composite
+def curps(draw) -> str:
+    letras = st.text(string.ascii_uppercase, min_size=1, max_size=1)
+    nacimiento = draw(st.dates(date(1930, 1, 1), date(2009, 12, 31)))
+    cuerpo = (
+        "".join(draw(letras) for _ in range(4))
+        + nacimiento.strftime("%y%m%d")
+        + draw(st.sampled_from("HM"))
+        + draw(st.sampled_from(["DF", "VZ", "MC", "JC", "NL", "PL"]))
+        + "".join(draw(letras) for _ in range(3))
+        + ("0" if nacimiento.year < 2000 else draw(letras))
+    )
+    return cuerpo + std_curp.calc_check_digit(cuerpo)
+
+
+@st.composite
+def curp_en_voz(draw) -> tuple[str, str]:
+    curp = draw(curps())
+    partes, i = [], 0
+    while i < len(curp):
+        c = curp[i]
+        # two digits may be said as one number ("cincuenta y seis"), unless it starts with 0
+        if c.isdigit() and i + 1 < len(curp) and curp[i + 1].isdigit() and c != "0" and draw(st.booleans()):
+            partes.append(num2words(int(curp[i : i + 2]), lang="es"))
+            i += 2
+            continue
+        partes.append(DIGITOS[int(c)] if c.isdigit() else draw(st.sampled_from(FORMAS[c])))
+        i += 1
+    return curp, " ".join(partes)
+
+
+@settings(max_examples=150, deadline=None)
+@given(curp_en_voz())
+def test_curp_dicha_vuelve_con_digito_verificador(par):
+    curp, hablado = par
+    assert normalizacion.curp(hablado) == curp
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(curps(), st.integers(1, 9))
+def test_curp_con_digito_verificador_equivocado_se_rechaza(curp, delta):
+    mala = curp[:-1] + str((int(curp[-1]) + delta) % 10)
+    hablado = " ".join(DIGITOS[int(c)] if c.isdigit() else FORMAS[c][0] for c in mala)
+    assert normalizacion.curp(hablado) is None
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.integers(0, 9999))
+def test_nip_digito_por_digito_o_en_pares(nip):
+    texto = f"{nip:04d}"
+    assert normalizacion.nip(" ".join(DIGITOS[int(c)] for c in texto)) == texto
+    if texto[0] != "0" and texto[2] != "0":
+        pares = f"{num2words(int(texto[:2]), lang='es')} {num2words(int(texto[2:]), lang='es')}"
+        assert normalizacion.nip(pares) == texto
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.integers(1, 9_999_999))
+def test_montos_en_palabras(n):
+    assert normalizacion.monto(num2words(n, lang="es")) == Decimal(n)
+    assert normalizacion.monto(f"{num2words(n, lang='es')} pesos") == Decimal(n)
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.decimals(min_value=Decimal("1.00"), max_value=Decimal("999999.99"), places=2))
+def test_montos_como_los_dice_el_ivr_vuelven_igual(valor):
+    assert normalizacion.monto(locucion.dinero(valor)) == valor
+
+
+@settings(deadline=None)  # shared 2-core CI box: no per-example deadline
+@given(st.dates(date(1920, 1, 1), date(2030, 12, 31)))
+def test_fechas_dichas_como_las_dice_el_ivr(d):
+    assert normalizacion.fecha(locucion.fecha(d)) == d
+    assert normalizacion.fecha(d.strftime("%d%m%Y")) == d
+    assert normalizacion.para_slot("fecha_nacimiento", locucion.fecha(d)) == d.strftime("%d/%m/%Y")
+
+
+def test_ejemplos_del_issue():
+    assert normalizacion.clave_cita("ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert normalizacion.caracteres("be de burro, ve de vaca") == "BV"
+    assert normalizacion.fecha("veintisiete de abril de mil novecientos cincuenta y seis") == date(1956, 4, 27)
+    assert normalizacion.monto("quince mil quinientos") == Decimal("15500")
+    assert normalizacion.monto("once mil trescientos veinte pesos con siete centavos") == Decimal("11320.07")
+    assert normalizacion.curp("hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro") == "HEGG560427MVZRRL04"
+
+
+def test_lo_que_el_reconocedor_ya_escribio_en_caracteres():
+    assert normalizacion.clave_cita("Mi clave es CC3QZ8.") == "CC3QZ8"
+    assert normalizacion.clave_cita("Se se 3 Q Z 8") == "CC3QZ8"
+    assert normalizacion.curp("HEGG 560427 MVZRRL04") == "HEGG560427MVZRRL04"
+
+
+def test_lo_invalido_no_se_inventa():
+    assert normalizacion.clave_cita("ce ce tres") is None
+    assert normalizacion.fecha("treinta y uno de febrero de dos mil") is None
+    assert normalizacion.fecha("no me acuerdo") is None
+    assert normalizacion.nip("cuatro ocho") is None
+    assert normalizacion.monto("no sé") is None
+
+
+def test_para_slot_elige_el_normalizador():
+    assert normalizacion.para_slot("clave_cita", "ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert normalizacion.para_slot("nip", "cuarenta y ocho veintiuno") == "4821"
+    assert normalizacion.para_slot("fecha_nacimiento", "27041956", teclado=True) == "27041956"
+    assert normalizacion.para_slot("monto", "quince mil quinientos") == "15500"
+    assert normalizacion.para_slot("sueldo", "once mil trescientos veinte pesos con siete centavos") == "11320.07"
+    assert normalizacion.para_slot(None, "quiero veinticuatro quincenas") == "quiero 24 quincenas"

@@ -1,0 +1,101 @@
+"""The bridge to Rasa: its own timeout (<= 8 s, Twilio waits 15 s), and an
+apology with the asesor option instead of silence whenever Rasa fails."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from ivr.rasa import ClienteRasa, ErrorRasa
+from ivr.settings import IVRSettings
+from tests.ivr.conftest import FakeRasa, post_firmado, texto_dicho, twiml
+
+
+def test_el_timeout_de_rasa_no_puede_pasar_de_8_segundos():
+    with pytest.raises(ValidationError):
+        IVRSettings(_env_file=None, ivr_rasa_timeout=9)
+    assert IVRSettings(_env_file=None).ivr_rasa_timeout <= 8
+
+
+CASOS = [
+    ("/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"}),  # leaf start
+    ("/ivr/menu?nodo=capp&i=0&n=2", {"CallSid": "CA1", "SpeechResult": "quiero cancelar mi cita"}),  # interpret
+    ("/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=3", {"CallSid": "CA1", "SpeechResult": "ce ce tres cu zeta ocho"}),
+    ("/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=3", {"CallSid": "CA1"}),  # silence -> repeat
+]
+# An empty answer cannot happen on "repeat" (nothing was said before), so that
+# pair is left out; every other failure mode meets every kind of turn.
+PARES = [
+    (modo, path, params)
+    for modo in ["lento", "caido", "error", "vacio"]
+    for path, params in CASOS
+    if not (modo == "vacio" and "SpeechResult" not in params and "Digits" not in params)
+]
+
+
+@pytest.mark.parametrize(("modo", "path", "params"), PARES)
+def test_falla_de_rasa_da_disculpa_y_opcion_de_asesor(client, fake_rasa, ivr_settings, modo, path, params):
+    fake_rasa.interpretaciones["quiero cancelar mi cita"] = ("cancelar_cita", 0.9)
+    fake_rasa.modo = modo
+    inicio = time.monotonic()
+    raiz = twiml(post_firmado(client, path, params))
+    assert time.monotonic() - inicio < ivr_settings.ivr_rasa_timeout + 1.5
+    dicho = texto_dicho(raiz)
+    assert "Una disculpa" in dicho and "asesor, marque cero" in dicho
+    gather = raiz.find("Gather")
+    assert gather is not None and raiz[-1].tag == "Redirect"
+    q = {k: v[0] for k, v in parse_qs(urlsplit(gather.get("action")).query).items()}
+    assert int(q["i"]) == ivr_settings.ivr_reintentos + 1  # next silence ends the call politely
+
+
+def test_tras_la_disculpa_el_silencio_cuelga_y_el_cero_transfiere(telefono, fake_rasa):
+    fake_rasa.modo = "caido"
+    llamada = telefono.llamar(["5", "1", "1", "-"])
+    assert llamada.final == "hangup" and "Una disculpa" in llamada.dicho()
+    llamada = telefono.llamar(["5", "2", "0"])
+    assert llamada.final == "dial"
+
+
+def test_silencio_sin_respuesta_previa_no_es_silencio(client, fake_rasa):
+    raiz = twiml(post_firmado(client, "/ivr/conversacion?desde=capp&i=0&n=3", {"CallSid": "CA-nuevo"}))
+    assert "No escuché su respuesta" in texto_dicho(raiz)
+    assert raiz.find("Gather") is not None
+
+
+def test_cliente_respeta_su_timeout():
+    async def lento(request):
+        await asyncio.sleep(3)
+        return httpx.Response(200, json={})
+
+    async def probar():
+        cliente = ClienteRasa("http://rasa.test", timeout=0.2, transport=httpx.MockTransport(lento))
+        try:
+            with pytest.raises(ErrorRasa):
+                await cliente.enviar("CA1", "hola")
+        finally:
+            await cliente.aclose()
+
+    inicio = time.monotonic()
+    asyncio.run(probar())
+    assert time.monotonic() - inicio < 1.5
+
+
+def test_cliente_lee_la_respuesta_del_canal():
+    asyncio.run(_lee_la_respuesta())
+
+
+async def _lee_la_respuesta():
+    fake = FakeRasa()
+    cliente = ClienteRasa("http://rasa.test", timeout=1, transport=httpx.MockTransport(fake))
+    r = await cliente.enviar("CA9", "/cancelar_cita", {"canal": "telefono"})
+    assert r.requested_slot == "clave_cita" and r.active_loop == "cancelar_cita_form"
+    assert r.mensajes == ["Con gusto. ¿Cuál es la clave de su cita?"]
+    assert fake.recibidos[0] == {"path": "/webhooks/ivr/webhook", "sender": "CA9", "message": "/cancelar_cita", "metadata": {"canal": "telefono"}}
+    assert (await cliente.repetir("CA9")).mensajes == r.mensajes
+    assert await cliente.repetir("CA-otro") is None
+    await cliente.aclose()

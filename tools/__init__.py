@@ -1,0 +1,1 @@
+"""Developer tools: `python -m tools.whatsapp` simulates a WhatsApp user."""
