@@ -1,4 +1,5 @@
-"""Loans of the identified derechohabiente: saldo, conditions, history, statement PDF.
+"""Loans of the identified derechohabiente: saldo, conditions, history, statement PDF
+(direct, or as a signed expiring link Twilio can fetch).
 
 Every route needs the identity token and answers only about the token's owner.
 """
@@ -11,11 +12,16 @@ from fastapi import APIRouter, Query, Request, Response
 
 from backend.errors import ERROR_RESPONSES
 from backend.routers.identidad import Ahora
-from backend.schemas.prestamos import CondicionesPrestamo, PrestamoHistorico, Saldo
+from backend.schemas.prestamos import (
+    CondicionesPrestamo,
+    EnlaceEstadoCuenta,
+    PrestamoHistorico,
+    Saldo,
+)
 from backend.security import DerechohabienteActual, SessionDep, settings_of
+from backend.services import estado_cuenta  # also registers the "estado_cuenta" file kind
 from backend.services import prestamos as servicio
 from backend.services.identidad import hora_local
-from backend.services.pdf_estado_cuenta import generar_estado_cuenta
 
 router = APIRouter(prefix="/api/v1/prestamos", tags=["préstamos"], responses=ERROR_RESPONSES)
 
@@ -98,18 +104,29 @@ def estado_de_cuenta(
     ahora: Ahora,
     folio: str | None = Query(default=None, max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
 ) -> Response:
-    hoy = _hoy(request, ahora)
-    if folio:
-        prestamo = servicio.prestamo_por_folio(session, derechohabiente_id=dh.id, folio=folio)
-    else:
-        prestamo = servicio.exigir_vigente(session, derechohabiente_id=dh.id)
-    estado = servicio.estado_prestamo(session, prestamo=prestamo, al=hoy)
-    pdf = generar_estado_cuenta(
-        derechohabiente=dh, estado=estado, emitido=hora_local(ahora, settings_of(request))
-    )
+    prestamo = estado_cuenta.prestamo_solicitado(session, derechohabiente_id=dh.id, folio=folio)
+    doc = estado_cuenta.documento(session, prestamo=prestamo, emitido=hora_local(ahora, settings_of(request)))
     return Response(
-        content=pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="estado-de-cuenta-{prestamo.folio}.pdf"',
-                 "Cache-Control": "no-store"},
+        content=doc.contenido,
+        media_type=doc.media_type,
+        headers={"Content-Disposition": f'inline; filename="{doc.nombre}"', "Cache-Control": "no-store"},
     )
+
+
+@router.post(
+    "/estado-de-cuenta/enlace",
+    response_model=EnlaceEstadoCuenta,
+    summary="Enlace firmado y temporal al estado de cuenta en PDF",
+    description="El enlace no pide credenciales (WhatsApp lo descarga así) y vence en 24 horas; "
+                "el PDF se genera al abrirlo, con el saldo de ese día.",
+)
+def enlace_estado_de_cuenta(
+    dh: DerechohabienteActual,
+    session: SessionDep,
+    request: Request,
+    ahora: Ahora,
+    folio: str | None = Query(default=None, max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
+) -> EnlaceEstadoCuenta:
+    url, expira = estado_cuenta.crear_enlace(session, settings_of(request), derechohabiente=dh, folio=folio,
+                                             ahora=ahora)
+    return EnlaceEstadoCuenta(url=url, expira_en=expira)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -55,3 +55,8 @@ class PrestamoHistorico(BaseModel):
     fecha_otorgamiento: date
     fecha_termino: date
     fecha_liquidacion: date | None
+
+
+class EnlaceEstadoCuenta(BaseModel):
+    url: str = Field(description="Enlace público firmado al PDF; no requiere credenciales")
+    expira_en: datetime

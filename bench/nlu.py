@@ -1,0 +1,244 @@
+"""NLU benchmark for the CAPP assistant (Rasa 3.6).
+
+Run from the repository root with the Rasa environment:
+
+    .venv-rasa/bin/python bench/nlu.py              # held-out + 5-fold CV
+    .venv-rasa/bin/python bench/nlu.py --skip-cv    # held-out only (~3-5 min)
+    .venv-rasa/bin/python bench/nlu.py --skip-cv --reuse-model   # re-test only
+    .venv-rasa/bin/python bench/nlu.py --cv-epochs 30   # faster CV, says so
+
+It shells out to `rasa train nlu` / `rasa test nlu` and reads the JSON files
+Rasa writes. Labels are "combined": an intent, or `faq/<key>` when the intent
+is the retrieval intent `faq` (the ResponseSelector's key), so the macro-F1 is
+over the 23 intents + 8 faq keys. The FallbackClassifier is part of the
+pipeline, so a message that falls back (`nlu_fallback`) counts as an error.
+
+Before anything else it checks that no held-out text appears in the training
+data (case, accents and punctuation ignored) and stops with exit code 2 if one
+does. Results go to var/bench/nlu/ (summary.json + Rasa's reports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT = ROOT / "bot"
+HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
+OUT = ROOT / "var" / "bench" / "nlu"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+TARGET = 0.95
+
+
+def normalise(text: str) -> str:
+    """Lowercase, drop accents and punctuation, collapse spaces."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
+
+
+def load_texts(path: Path) -> list[tuple[str, str]]:
+    """(text, combined label) of every intent example, via Rasa's own loader."""
+    from rasa.shared.data import get_data_files, is_nlu_file
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    # bot/data also holds stories and rules: load only its NLU files.
+    data = TrainingData().merge(*[load_data(f) for f in get_data_files([str(path)], is_nlu_file)])
+    return [
+        (m.get("text"), m.get("intent_response_key") or m.get("intent"))
+        for m in data.intent_examples
+    ]
+
+
+def leaked_examples() -> list[str]:
+    training = {normalise(t) for t, _ in load_texts(BOT / "data")}
+    return [t for t, _ in load_texts(HELDOUT) if normalise(t) in training]
+
+
+def run(cmd: list[str], log: Path) -> float:
+    """Run a rasa command from bot/, log its output, return seconds taken."""
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
+    started = time.monotonic()
+    with log.open("w") as fh:
+        proc = subprocess.run(cmd, cwd=BOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"falló {' '.join(cmd)} (ver {log})")
+    return time.monotonic() - started
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def combined_pairs(results_dir: Path) -> list[tuple[str, str, str]]:
+    """(text, target, prediction) with faq split into its response keys."""
+    intents = read_json(results_dir / "intent_successes.json") + read_json(
+        results_dir / "intent_errors.json"
+    )
+    responses = {
+        r["text"]: r
+        for r in read_json(results_dir / "response_selection_successes.json")
+        + read_json(results_dir / "response_selection_errors.json")
+    }
+    pairs = []
+    for row in intents:
+        text, target = row["text"], row["intent"]
+        predicted = row["intent_prediction"]["name"] or "(ninguna)"
+        response = responses.get(text)
+        if target == "faq" and response:
+            target = response["intent_response_key_target"]
+        if predicted == "faq":
+            predicted = (
+                response["intent_response_key_prediction"]["name"]
+                if response and response["intent_response_key_prediction"]["name"]
+                else "faq"
+            )
+        pairs.append((text, target, predicted))
+    return pairs
+
+
+def score(pairs: list[tuple[str, str, str]]) -> dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    targets = [t for _, t, _ in pairs]
+    predictions = [p for _, _, p in pairs]
+    labels = sorted(set(targets))
+    confusions = Counter((t, p) for _, t, p in pairs if t != p)
+    per_label = f1_score(targets, predictions, labels=labels, average=None, zero_division=0)
+    return {
+        "n": len(pairs),
+        "macro_f1": round(float(f1_score(targets, predictions, labels=labels,
+                                         average="macro", zero_division=0)), 4),
+        "accuracy": round(sum(t == p for t, p in zip(targets, predictions)) / len(pairs), 4),
+        "fallbacks": predictions.count("nlu_fallback"),
+        "worst_labels": sorted(
+            ((lbl, round(float(f), 3)) for lbl, f in zip(labels, per_label)),
+            key=lambda x: x[1],
+        )[:5],
+        "top_confusions": [
+            {"target": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common(8)
+        ],
+        "errors": [
+            {"text": x, "target": t, "predicted": p} for x, t, p in pairs if t != p
+        ],
+    }
+
+
+def entity_f1(results_dir: Path) -> dict[str, dict[str, float]]:
+    """F1 per entity and extractor, from Rasa's reports. The regex extractor is
+    only scored on the entities it has patterns for."""
+    found: dict[str, dict[str, float]] = {}
+    for report, only in [("DIETClassifier", None), ("RegexEntityExtractor", {"curp", "clave_cita"})]:
+        data = read_json(results_dir / f"{report}_report.json")
+        if isinstance(data, dict):
+            found[report] = {
+                name: round(row["f1-score"], 3)
+                for name, row in data.items()
+                if isinstance(row, dict) and "avg" not in name and (only is None or name in only)
+            }
+    return found
+
+
+def config_with_epochs(epochs: int, tmp: Path) -> Path:
+    """A copy of config.yml with fewer epochs for every ML component."""
+    text = (BOT / "config.yml").read_text()
+    text = re.sub(r"(\n\s+epochs:)\s*\d+", rf"\1 {epochs}", text)
+    path = tmp / "config_cv.yml"
+    path.write_text(text)
+    return path
+
+
+def print_block(title: str, result: dict[str, Any]) -> None:
+    ok = "OK" if result["macro_f1"] >= TARGET else f"POR DEBAJO de {TARGET}"
+    print(f"\n== {title}: macro-F1 {result['macro_f1']:.4f} ({ok}), "
+          f"exactitud {result['accuracy']:.4f}, n={result['n']}, "
+          f"caídas a nlu_fallback {result['fallbacks']}")
+    print("   etiquetas más débiles:", ", ".join(f"{lbl} {f}" for lbl, f in result["worst_labels"]))
+    for c in result["top_confusions"]:
+        print(f"   {c['count']:3d} x  {c['target']}  ->  {c['predicted']}")
+    if result.get("entities"):
+        for extractor, scores in result["entities"].items():
+            print(f"   entidades F1 ({extractor}):", ", ".join(f"{k} {v}" for k, v in scores.items()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--skip-heldout", action="store_true")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--reuse-model", action="store_true",
+                        help="test the held-out set with the last model in var/bench/nlu/model")
+    parser.add_argument("--cv-epochs", type=int, default=None,
+                        help="fewer epochs for cross-validation only (reported)")
+    args = parser.parse_args()
+
+    leaks = leaked_examples()
+    if leaks:
+        print("Ejemplos de prueba que también están en el entrenamiento:", *leaks, sep="\n  ")
+        return 2
+    print(f"OK: ningún ejemplo de {HELDOUT.relative_to(ROOT)} está en bot/data")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {"config": str(BOT / "config.yml")}
+
+    if not args.skip_heldout:
+        model = OUT / "model" / "nlu_bench.tar.gz"
+        seconds = 0.0
+        if not (args.reuse_model and model.exists()):
+            seconds = run([str(RASA), "train", "nlu", "--config", "config.yml", "--nlu", "data",
+                           "--out", str(model.parent), "--fixed-model-name", "nlu_bench"],
+                          OUT / "train_nlu.log")
+        results = OUT / "heldout"
+        shutil.rmtree(results, ignore_errors=True)
+        run([str(RASA), "test", "nlu", "--model", str(model), "--nlu", str(HELDOUT),
+             "--out", str(results), "--successes", "--no-plot"], OUT / "test_heldout.log")
+        held = score(combined_pairs(results))
+        held["entities"] = entity_f1(results)
+        held["nlu_train_seconds"] = round(seconds, 1)
+        summary["heldout"] = held
+        print_block("Conjunto reservado (bench/data/nlu_heldout.yml)", held)
+        if seconds:
+            print(f"   entrenamiento NLU: {seconds:.0f} s")
+
+    if not args.skip_cv:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = "config.yml"
+            if args.cv_epochs:
+                config = str(config_with_epochs(args.cv_epochs, Path(tmp)))
+            results = OUT / "cv"
+            shutil.rmtree(results, ignore_errors=True)
+            seconds = run([str(RASA), "test", "nlu", "--nlu", "data", "--config", config,
+                           "--cross-validation", "--folds", str(args.folds),
+                           "--out", str(results), "--successes", "--no-plot"],
+                          OUT / "test_cv.log")
+        cv = score(combined_pairs(results))
+        cv["entities"] = entity_f1(results)
+        cv["folds"] = args.folds
+        cv["epochs_override"] = args.cv_epochs
+        cv["seconds"] = round(seconds, 1)
+        summary["cross_validation"] = cv
+        note = f", épocas reducidas a {args.cv_epochs}" if args.cv_epochs else ""
+        print_block(f"Validación cruzada ({args.folds} pliegues{note})", cv)
+        print(f"   duración: {seconds:.0f} s")
+
+    (OUT / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2))
+    print(f"\nResumen en {(OUT / 'summary.json').relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

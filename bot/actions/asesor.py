@@ -1,0 +1,24 @@
+"""Hand-off to a human asesor: a response plus `{"accion": "transferir"}` so
+the phone line can <Dial>. Any open form is left cleanly first."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.comun import salir_de_forma
+
+ACCION_TRANSFERIR = {"accion": "transferir"}
+
+
+class ActionTransferirAsesor(Action):
+    def name(self) -> str:
+        return "action_transferir_asesor"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_transferir_asesor")
+        dispatcher.utter_message(json_message=dict(ACCION_TRANSFERIR))
+        return salir_de_forma(tracker.active_loop_name)

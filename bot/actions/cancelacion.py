@@ -1,0 +1,98 @@
+"""Cancelar una cita: clave + fecha de nacimiento (or the identity token),
+then an explicit confirmation. The 36-hour rule is the backend's: its 409
+`detail` says until when the cita could be cancelled."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import backend_client as bc
+from actions.comun import (
+    SLOTS_DE_FORMA,
+    ValidacionFormulario,
+    leer_fecha,
+    limpiar,
+    normalizar_codigo,
+    origen,
+    responder_error,
+)
+
+_CLAVE = re.compile(r"[A-Z0-9]{6}")
+
+
+class ValidateCancelacionForm(ValidacionFormulario):
+    def name(self) -> str:
+        return "validate_cancelacion_form"
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        # Identified callers already proved who they are: no birth date needed.
+        if tracker.get_slot("token"):
+            return [s for s in domain_slots if s != "fecha_nacimiento"]
+        return domain_slots
+
+    def validate_clave_cita(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        clave = normalizar_codigo(value)
+        if not _CLAVE.fullmatch(clave):
+            dispatcher.utter_message(response="utter_clave_no_valida")
+            return {"clave_cita": None}
+        return {"clave_cita": clave}
+
+    def validate_fecha_nacimiento(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        fecha = leer_fecha(value)
+        if fecha is None:
+            dispatcher.utter_message(response="utter_fecha_nacimiento_no_valida")
+            return {"fecha_nacimiento": None}
+        return {"fecha_nacimiento": fecha.isoformat()}
+
+    def validate_confirmar_cancelacion(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        if value is True:
+            return {"confirmar_cancelacion": True}
+        dispatcher.utter_message(response="utter_cancelacion_desistida")
+        vacios: Dict[str, Any] = {s: None for s in SLOTS_DE_FORMA["cancelacion_form"]}
+        vacios["requested_slot"] = None
+        return vacios
+
+
+class ActionCancelarCita(Action):
+    def name(self) -> str:
+        return "action_cancelar_cita"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        limpieza = limpiar(*SLOTS_DE_FORMA["cancelacion_form"])
+        clave = tracker.get_slot("clave_cita")
+        token = tracker.get_slot("token")
+        fecha = tracker.get_slot("fecha_nacimiento")
+        if tracker.get_slot("confirmar_cancelacion") is not True or not clave or not (token or fecha):
+            return limpieza  # the form was left; it already said why
+        try:
+            async with bc.cliente(token) as api:
+                resultado = await api.cancelar_cita(clave, None if token else fecha, origen=origen(tracker))
+        except bc.BackendError as error:
+            if error.status == 409:
+                dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)
+            elif error.status in (403, 404, 422):
+                dispatcher.utter_message(response="utter_cancelacion_no_posible", detalle=error.detail)
+            else:
+                return responder_error(dispatcher, error) + limpieza
+            return limpieza
+        except bc.BackendNoDisponible as error:
+            return responder_error(dispatcher, error) + limpieza
+        if resultado.get("ya_estaba_cancelada"):
+            dispatcher.utter_message(response="utter_cita_ya_cancelada", clave=clave)
+        else:
+            dispatcher.utter_message(response="utter_cita_cancelada", clave=clave)
+        return limpieza

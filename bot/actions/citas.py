@@ -1,0 +1,318 @@
+"""Citas administrativas: agendar (oficina -> fecha -> horario libre ->
+confirmación), consultar la bitácora y volver a enviar la hoja de asignación.
+
+The backend owns slots, capacity, holidays and the clave; here we only offer
+what it says is free and pass the user's choice back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, timedelta
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import backend_client as bc
+from actions.comun import (
+    SLOTS_DE_FORMA,
+    ValidacionFormulario,
+    deletrear,
+    es_voz,
+    fecha_larga,
+    leer_fecha,
+    limpiar,
+    normalizar_codigo,
+    origen,
+    responder_error,
+    salir_de_forma,
+    sin_acentos,
+    texto_de,
+    token_o_aviso,
+)
+
+HORARIOS_A_OFRECER = 6
+DIAS_A_BUSCAR = 21
+MAX_CITAS_LISTADAS = 5
+_CLAVE = re.compile(r"[A-Z0-9]{6}")
+
+
+def hora_corta(horario: Dict[str, Any]) -> str:
+    """'13:30 hrs-13:45 hrs' -> '13:30'."""
+    m = re.search(r"\d{1,2}:\d{2}", str(horario.get("hora") or horario.get("inicio", "")))
+    return m.group(0) if m else str(horario.get("hora", ""))
+
+
+def _abandonar_cita(dispatcher: CollectingDispatcher) -> Dict[str, Any]:
+    dispatcher.utter_message(response="utter_servicio_no_disponible")
+    vacios: Dict[str, Any] = {s: None for s in SLOTS_DE_FORMA["cita_form"]}
+    vacios["requested_slot"] = None
+    return vacios
+
+
+class ActionAskOficina(Action):
+    """Asks for the office; outside the phone line the offices are buttons."""
+
+    def name(self) -> str:
+        return "action_ask_oficina"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        if es_voz(tracker):
+            dispatcher.utter_message(response="utter_ask_oficina")
+            return []
+        try:
+            async with bc.cliente(tracker.get_slot("token")) as api:
+                oficinas = await api.oficinas()
+        except (bc.BackendError, bc.BackendNoDisponible):
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return salir_de_forma("cita_form")
+        botones = [
+            {"title": f"{o.get('ciudad', '')} - {o.get('nombre', '')}".strip(" -"),
+             "payload": "/informar" + json.dumps({"oficina": str(o.get("id"))})}
+            for o in oficinas
+        ]
+        dispatcher.utter_message(response="utter_ask_oficina", buttons=botones)
+        return []
+
+
+class ActionAskInicioCita(Action):
+    """Offers the free slots found for the chosen day."""
+
+    def name(self) -> str:
+        return "action_ask_inicio_cita"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        horarios = tracker.get_slot("horarios_ofrecidos") or []
+        botones = [{"title": h["hora"], "payload": h["hora"]} for h in horarios]
+        dispatcher.utter_message(response="utter_ask_inicio_cita",
+                                 fecha_texto=tracker.get_slot("fecha_texto") or "", buttons=botones)
+        return []
+
+
+class ValidateCitaForm(ValidacionFormulario):
+    def name(self) -> str:
+        return "validate_cita_form"
+
+    async def validate_oficina(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        texto = texto_de(value)
+        if not texto:
+            dispatcher.utter_message(response="utter_oficina_no_valida")
+            return {"oficina": None}
+        try:
+            async with bc.cliente(tracker.get_slot("token")) as api:
+                if texto.isdigit():
+                    candidatas = [o for o in await api.oficinas() if str(o.get("id")) == texto]
+                else:
+                    candidatas = await api.get("/api/v1/oficinas", {"q": texto})
+        except bc.BackendNoDisponible:
+            return _abandonar_cita(dispatcher)
+        except bc.BackendError:
+            candidatas = []
+        if not candidatas:
+            dispatcher.utter_message(response="utter_oficina_no_valida")
+            return {"oficina": None}
+        if len(candidatas) > 1:
+            exactas = [o for o in candidatas
+                       if sin_acentos(texto.lower()) in (sin_acentos(str(o.get("ciudad", "")).lower()),
+                                                         sin_acentos(str(o.get("nombre", "")).lower()))]
+            candidatas = exactas or candidatas
+        oficina = candidatas[0]
+        return {"oficina": str(oficina["id"]), "oficina_nombre": oficina.get("nombre", "")}
+
+    async def validate_fecha(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        dia = leer_fecha(value)
+        if dia is None:
+            dispatcher.utter_message(response="utter_fecha_no_valida")
+            return {"fecha": None}
+        if dia < date.today():
+            dispatcher.utter_message(response="utter_fecha_pasada")
+            return {"fecha": None}
+        oficina = tracker.get_slot("oficina")
+        try:
+            async with bc.cliente(tracker.get_slot("token")) as api:
+                disp = await api.disponibilidad(
+                    oficina, dia.isoformat(), (dia + timedelta(days=DIAS_A_BUSCAR)).isoformat(), limite=100
+                )
+        except bc.BackendNoDisponible:
+            return _abandonar_cita(dispatcher)
+        except bc.BackendError as error:
+            dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
+            return {"fecha": None}
+        horarios = disp.get("horarios") or []
+        del_dia = [h for h in horarios if str(h.get("inicio", "")).startswith(dia.isoformat())]
+        if not del_dia:
+            if horarios:
+                dispatcher.utter_message(response="utter_sin_horarios", fecha=fecha_larga(dia),
+                                         siguiente=horarios[0].get("fecha_texto") or horarios[0].get("fecha", ""))
+            else:
+                dispatcher.utter_message(response="utter_sin_horarios_oficina")
+            return {"fecha": None}
+        ofrecidos = [{"inicio": h["inicio"], "hora": hora_corta(h), "rango": h.get("hora", "")}
+                     for h in del_dia[:HORARIOS_A_OFRECER]]
+        return {
+            "fecha": dia.isoformat(),
+            "fecha_texto": del_dia[0].get("fecha_texto") or fecha_larga(dia),
+            "horarios_ofrecidos": ofrecidos,
+        }
+
+    def validate_inicio_cita(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        ofrecidos = tracker.get_slot("horarios_ofrecidos") or []
+        elegido = self._elegir(texto_de(value), ofrecidos)
+        if elegido is None:
+            dispatcher.utter_message(response="utter_horario_no_valido")
+            return {"inicio_cita": None}
+        return {"inicio_cita": elegido["inicio"], "hora_cita": elegido["hora"]}
+
+    @staticmethod
+    def _elegir(texto: str, ofrecidos: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        for h in ofrecidos:
+            if texto == h["inicio"]:
+                return h
+        m = re.search(r"(\d{1,2})(?::|\s*y\s*|\s+)?(\d{2})?", texto)
+        if not m:
+            return None
+        hora, minutos = int(m.group(1)), m.group(2)
+        if minutos is None and 1 <= hora <= len(ofrecidos) and len(texto.strip()) <= 2:
+            return ofrecidos[hora - 1]  # "2": the second option offered
+        for h in ofrecidos:
+            hh, mm = h["hora"].split(":")
+            if int(hh) in (hora, hora + 12) and (minutos is None or mm == minutos):
+                return h
+        return None
+
+    def validate_confirmar_cita(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        if value is True:
+            return {"confirmar_cita": True}
+        dispatcher.utter_message(response="utter_cita_no_confirmada")
+        vacios: Dict[str, Any] = {s: None for s in SLOTS_DE_FORMA["cita_form"]}
+        vacios["requested_slot"] = None
+        return vacios
+
+
+class ActionAgendarCita(Action):
+    def name(self) -> str:
+        return "action_agendar_cita"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        limpieza = limpiar(*SLOTS_DE_FORMA["cita_form"])
+        if tracker.get_slot("confirmar_cita") is not True or not tracker.get_slot("inicio_cita"):
+            return limpieza  # the form was left; it already said why
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return limpieza
+        try:
+            async with bc.cliente(token) as api:
+                cita = await api.agendar_cita(int(tracker.get_slot("oficina")), tracker.get_slot("inicio_cita"),
+                                              origen=origen(tracker))
+                enlace = None
+                if not es_voz(tracker):
+                    try:
+                        enlace = (await api.enlace_hoja(cita["clave"])).get("url")
+                    except (bc.BackendError, bc.BackendNoDisponible):
+                        enlace = None
+        except bc.BackendError as error:
+            if error.status == 409:
+                dispatcher.utter_message(response="utter_cita_no_agendada", detalle=error.detail)
+                return limpieza
+            return responder_error(dispatcher, error) + limpieza
+        except bc.BackendNoDisponible as error:
+            return responder_error(dispatcher, error) + limpieza
+        clave = cita.get("clave", "")
+        dispatcher.utter_message(
+            response="utter_cita_agendada",
+            clave=clave,
+            clave_deletreada=deletrear(clave),
+            fecha=cita.get("fecha_texto") or cita.get("fecha_cita", ""),
+            hora=cita.get("hora", ""),
+            oficina=(cita.get("oficina") or {}).get("nombre", tracker.get_slot("oficina_nombre") or ""),
+        )
+        _enviar_hoja(dispatcher, clave, enlace)
+        return limpieza
+
+
+def _enviar_hoja(dispatcher: CollectingDispatcher, clave: str, url: Optional[str]) -> None:
+    """The hoja de asignación: a signed link as attachment plus a line of text.
+    Without a link (phone line) the voice variant says where to get it."""
+    if url:
+        dispatcher.utter_message(response="utter_enlace_hoja_cita", clave=clave, url=url)
+        dispatcher.utter_message(attachment=url)
+    else:
+        dispatcher.utter_message(response="utter_hoja_por_mensaje", clave=clave)
+
+
+class ActionConsultarCitas(Action):
+    """The bitácora, newest first, then what can be done with a cita."""
+
+    def name(self) -> str:
+        return "action_consultar_citas"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return []
+        try:
+            async with bc.cliente(token) as api:
+                filas = await api.citas()
+        except (bc.BackendError, bc.BackendNoDisponible) as error:
+            return responder_error(dispatcher, error)
+        if not filas:
+            dispatcher.utter_message(response="utter_sin_citas")
+            return []
+        dispatcher.utter_message(response="utter_citas_encabezado", cantidad=len(filas))
+        for fila in filas[:MAX_CITAS_LISTADAS]:
+            clave = fila.get("clave", "")
+            dispatcher.utter_message(
+                response="utter_cita_renglon",
+                fecha=fila.get("fecha_cita", ""),
+                hora=fila.get("hora", ""),
+                estatus=fila.get("estatus", ""),
+                clave=clave,
+                clave_deletreada=deletrear(clave),
+                registrado=fila.get("registrado_en", ""),
+            )
+        dispatcher.utter_message(response="utter_citas_opciones")
+        return []
+
+
+class ActionReimprimirCita(Action):
+    """Sends the hoja de asignación again: the clave given, or the cita agendada."""
+
+    def name(self) -> str:
+        return "action_reimprimir_cita"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return []
+        clave = normalizar_codigo(tracker.get_slot("clave_cita"))
+        try:
+            async with bc.cliente(token) as api:
+                if not _CLAVE.fullmatch(clave):
+                    agendadas = [f for f in await api.citas() if f.get("estatus") == "AGENDADA"]
+                    if not agendadas:
+                        dispatcher.utter_message(response="utter_sin_cita_vigente")
+                        return [SlotSet("clave_cita", None)]
+                    clave = agendadas[0]["clave"]
+                if es_voz(tracker):
+                    await api.reenviar_hoja(clave)
+                    url = None
+                else:
+                    url = (await api.enlace_hoja(clave)).get("url")
+        except (bc.BackendError, bc.BackendNoDisponible) as error:
+            return responder_error(dispatcher, error) + [SlotSet("clave_cita", None)]
+        _enviar_hoja(dispatcher, clave, url)
+        return [SlotSet("clave_cita", None)]
+
+

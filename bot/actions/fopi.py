@@ -1,0 +1,116 @@
+"""Formato de Pago de Individuales (FOPI): pago parcial (con monto) o
+liquidación. The backend issues the reference and the signed PDF link."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import backend_client as bc
+from actions.comun import (
+    SLOTS_DE_FORMA,
+    ValidacionFormulario,
+    deletrear,
+    dinero,
+    fecha_texto,
+    leer_monto,
+    limpiar,
+    responder_error,
+    sin_acentos,
+    texto_de,
+    token_o_aviso,
+)
+
+# What people answer to "¿parcial o liquidación?" (typed, tapped or said).
+_PALABRAS_TIPO = {
+    "parcial": ("parcial", "abono", "una parte", "parte", "1"),
+    "liquidacion": ("liquidacion", "liquidar", "total", "todo", "completo", "2"),
+}
+
+
+def leer_tipo_fopi(valor: Any) -> Optional[str]:
+    texto = sin_acentos(texto_de(valor).lower())
+    for tipo, palabras in _PALABRAS_TIPO.items():
+        if any(texto == p or (len(p) > 1 and p in texto) for p in palabras):
+            return tipo
+    return None
+
+
+class ValidateFopiForm(ValidacionFormulario):
+    def name(self) -> str:
+        return "validate_fopi_form"
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        if tracker.get_slot("tipo_fopi") == "liquidacion":
+            return [s for s in domain_slots if s != "monto"]
+        return domain_slots
+
+    def validate_tipo_fopi(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        tipo = leer_tipo_fopi(value)
+        if tipo is None:
+            dispatcher.utter_message(response="utter_tipo_fopi_no_valido")
+            return {"tipo_fopi": None}
+        return {"tipo_fopi": tipo}
+
+    def validate_monto(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        monto = leer_monto(value)
+        if monto is None:
+            dispatcher.utter_message(response="utter_monto_no_valido")
+            return {"monto": None}
+        return {"monto": str(monto)}
+
+
+def presentar_fopi(dispatcher: CollectingDispatcher, fopi: Dict[str, Any]) -> None:
+    """The issued FOPI in words, plus its signed PDF link as an attachment."""
+    referencia = str(fopi.get("referencia", ""))
+    dispatcher.utter_message(
+        response="utter_fopi_generado",
+        referencia=fopi.get("referencia_formateada") or referencia,
+        referencia_deletreada=deletrear(referencia),
+        monto=dinero(fopi.get("monto")),
+        vigencia=fecha_texto(fopi.get("vigencia")),
+        bancos=", ".join(fopi.get("bancos") or []),
+    )
+    url = fopi.get("pdf_enlace") or fopi.get("url")
+    if url:
+        dispatcher.utter_message(response="utter_enlace_fopi", url=url)
+        dispatcher.utter_message(attachment=url)
+    else:
+        dispatcher.utter_message(response="utter_fopi_en_oficina_virtual")
+
+
+class ActionGenerarFopi(Action):
+    def name(self) -> str:
+        return "action_generar_fopi"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        limpieza = limpiar(*SLOTS_DE_FORMA["fopi_form"])
+        tipo = tracker.get_slot("tipo_fopi")
+        monto = tracker.get_slot("monto")
+        if tipo not in ("parcial", "liquidacion") or (tipo == "parcial" and not monto):
+            return limpieza  # the form was left; it already said why
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return limpieza
+        try:
+            async with bc.cliente(token) as api:
+                fopi = await api.fopi(tipo, float(monto) if tipo == "parcial" else None)
+        except bc.BackendError as error:
+            if error.status in (404, 409, 422):
+                dispatcher.utter_message(response="utter_fopi_no_generado", detalle=error.detail)
+                return limpieza
+            return responder_error(dispatcher, error) + limpieza
+        except bc.BackendNoDisponible as error:
+            return responder_error(dispatcher, error) + limpieza
+        presentar_fopi(dispatcher, fopi)
+        return limpieza

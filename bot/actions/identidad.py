@@ -1,0 +1,107 @@
+"""Identity before anything personal: CURP + NIP -> backend token.
+
+The token is kept in the `token` slot (never uttered, never logged); the NIP
+slot is emptied right after the backend answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import backend_client as bc
+from actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
+
+logger = logging.getLogger(__name__)
+
+_FORMA_CURP = re.compile(r"[A-Z0-9]{18}")
+_FORMA_NIP = re.compile(r"\d{4}")
+
+# Ends the form without identity: the rules then wait for the user.
+_TERMINAR_SIN_IDENTIDAD = {"curp": None, "nip": None, "requested_slot": None, "identificado": False}
+
+
+class ValidateIdentificacionForm(ValidacionFormulario):
+    def name(self) -> str:
+        return "validate_identificacion_form"
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        # Already identified: the form completes at once.
+        if tracker.get_slot("token"):
+            return []
+        return domain_slots
+
+    def validate_curp(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        curp = normalizar_codigo(value)
+        if not _FORMA_CURP.fullmatch(curp):
+            dispatcher.utter_message(response="utter_curp_no_valida")
+            return {"curp": None}
+        return {"curp": curp}
+
+    async def validate_nip(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        nip = solo_digitos(value)
+        if not _FORMA_NIP.fullmatch(nip):
+            dispatcher.utter_message(response="utter_nip_no_valido")
+            return {"nip": None}
+        curp = tracker.get_slot("curp")
+        if not curp:
+            return {"nip": None}
+        try:
+            async with bc.cliente() as api:
+                datos = await api.verificar(curp, nip)
+        except bc.BackendNoDisponible:
+            logger.warning("identificación sin backend para %s", mascara_curp(curp))
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return dict(_TERMINAR_SIN_IDENTIDAD)
+        except bc.BackendError as error:
+            return self._rechazo(error, curp, dispatcher)
+        token = datos.get("token")
+        if not token:
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return dict(_TERMINAR_SIN_IDENTIDAD)
+        logger.info("identificación correcta %s", mascara_curp(curp))
+        nombre = datos.get("nombre") or ""
+        dispatcher.utter_message(response="utter_identificado", nombre=nombre)
+        return {
+            "curp": None,
+            "nip": None,
+            "token": token,
+            "nombre": nombre,
+            "tipo_derechohabiente": datos.get("tipo"),
+            "identificado": True,
+        }
+
+    @staticmethod
+    def _rechazo(error: bc.BackendError, curp: str, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
+        if error.status == 401:
+            logger.info("NIP incorrecto para %s", mascara_curp(curp))
+            restantes = error.data.get("intentos_restantes")
+            if restantes is None:
+                # Unknown CURP or no attempt count: ask for both again.
+                dispatcher.utter_message(response="utter_identidad_rechazada", detalle=error.detail)
+                return {"curp": None, "nip": None}
+            dispatcher.utter_message(response="utter_nip_incorrecto", intentos_restantes=restantes)
+            return {"nip": None}
+        if error.status == 423:
+            logger.info("acceso bloqueado para %s", mascara_curp(curp))
+            dispatcher.utter_message(response="utter_identidad_bloqueada", detalle=error.detail)
+            return dict(_TERMINAR_SIN_IDENTIDAD)
+        if error.status == 422:
+            dispatcher.utter_message(response="utter_identidad_rechazada", detalle=error.detail)
+            return {"curp": None, "nip": None}
+        if error.detail:
+            dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
+        else:
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+        return dict(_TERMINAR_SIN_IDENTIDAD)

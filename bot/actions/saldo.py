@@ -1,0 +1,133 @@
+"""Estado de cuenta: saldo deudor (plus the statement PDF as a signed link),
+condiciones del préstamo vigente e histórico."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import backend_client as bc
+from actions.comun import dinero, es_voz, fecha_texto, porcentaje, responder_error, token_o_aviso
+
+logger = logging.getLogger(__name__)
+
+MAX_HISTORICOS = 5
+
+
+def _sin_prestamo(dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
+    """A 404 means no loan: say so kindly and offer a simulation."""
+    if error.status == 404:
+        dispatcher.utter_message(response="utter_sin_prestamo", detalle=error.detail)
+        return True
+    return False
+
+
+class ActionConsultarSaldo(Action):
+    def name(self) -> str:
+        return "action_consultar_saldo"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return []
+        voz = es_voz(tracker)
+        try:
+            async with bc.cliente(token) as api:
+                saldo = await api.saldo()
+                # A phone call cannot take a link; elsewhere the PDF goes along with the saldo.
+                url = None if voz else await _enlace_estado_cuenta(api, saldo.get("prestamo_folio"))
+        except bc.BackendError as error:
+            if _sin_prestamo(dispatcher, error):
+                return []
+            return responder_error(dispatcher, error)
+        except bc.BackendNoDisponible as error:
+            return responder_error(dispatcher, error)
+        folio = saldo.get("prestamo_folio", "")
+        dispatcher.utter_message(
+            response="utter_saldo",
+            saldo=dinero(saldo.get("saldo_deudor_total")),
+            al=fecha_texto(saldo.get("al")),
+            folio=folio,
+            quincenas_restantes=saldo.get("quincenas_restantes", ""),
+        )
+        if voz:
+            dispatcher.utter_message(response="utter_estado_cuenta_enlace", folio=folio)
+        elif url:
+            dispatcher.utter_message(response="utter_estado_cuenta_enlace", folio=folio, url=url)
+            dispatcher.utter_message(attachment=url)
+        return []
+
+
+async def _enlace_estado_cuenta(api: bc.BackendClient, folio: Optional[str]) -> Optional[str]:
+    """The signed PDF link, or None: the saldo already answered, so a failure here only
+    means nothing is attached."""
+    try:
+        enlace = await api.enlace_estado_cuenta(folio)
+    except (bc.BackendError, bc.BackendNoDisponible) as error:
+        logger.warning("sin enlace al estado de cuenta (%s)", type(error).__name__)
+        return None
+    url = enlace.get("url") if isinstance(enlace, dict) else None
+    return url if isinstance(url, str) and url else None
+
+
+class ActionConsultarCondiciones(Action):
+    def name(self) -> str:
+        return "action_consultar_condiciones"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return []
+        try:
+            async with bc.cliente(token) as api:
+                p = await api.prestamo_vigente()
+        except bc.BackendError as error:
+            if _sin_prestamo(dispatcher, error):
+                return []
+            return responder_error(dispatcher, error)
+        except bc.BackendNoDisponible as error:
+            return responder_error(dispatcher, error)
+        dispatcher.utter_message(
+            response="utter_condiciones",
+            monto=dinero(p.get("monto")),
+            plazo=p.get("plazo_quincenas", ""),
+            tasa=porcentaje(p.get("tasa_anual")),
+            descuento=dinero(p.get("descuento_quincenal")),
+            pagadas=p.get("quincenas_pagadas", ""),
+            restantes=p.get("quincenas_restantes", ""),
+            fecha_termino=fecha_texto(p.get("fecha_termino")),
+        )
+        return []
+
+
+class ActionConsultarHistorial(Action):
+    def name(self) -> str:
+        return "action_consultar_historial"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return []
+        try:
+            async with bc.cliente(token) as api:
+                prestamos = await api.prestamos()
+        except (bc.BackendError, bc.BackendNoDisponible) as error:
+            return responder_error(dispatcher, error)
+        if not prestamos:
+            dispatcher.utter_message(response="utter_historial_vacio")
+            return []
+        dispatcher.utter_message(response="utter_historial_encabezado", cantidad=len(prestamos))
+        for p in prestamos[:MAX_HISTORICOS]:
+            dispatcher.utter_message(
+                response="utter_historial_prestamo",
+                folio=p.get("folio", ""),
+                monto=dinero(p.get("monto")),
+                plazo=p.get("plazo_quincenas", ""),
+                estatus=p.get("estatus", ""),
+                fecha=fecha_texto(p.get("fecha_otorgamiento")),
+            )
+        return []

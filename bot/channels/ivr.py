@@ -1,0 +1,194 @@
+"""Rasa side of the phone line.
+
+The ivr service (FastAPI, :8001) turns each caller turn into a POST to
+`/webhooks/ivr/webhook` with the CallSid as `sender`. We run the message through
+Rasa with an output channel named "ivr" (so `channel: ivr` response variants are
+chosen) and answer with the bot messages plus what the ivr needs to decide how
+to gather the next input: the tracker's `requested_slot` and `active_loop`, the
+last buttons (the ivr reads them as "marque 1 para ...") and any `accion`
+(transferir / colgar) found in custom payloads.
+
+Extra routes on the same blueprint:
+  POST /webhooks/ivr/interpretar  {"message"} -> the NLU parse, tracker untouched
+                                  (lets the menu jump to the leaf the caller named)
+  POST /webhooks/ivr/repetir      {"sender"}  -> the last answer again ("9" repeats)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+# How many calls we remember buttons / last answers for (live calls only need a few).
+MAX_LLAMADAS = 2000
+
+
+class IVROutput(CollectingOutputChannel):
+    """Collects bot messages; named "ivr" so Rasa picks the voice response variants."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "ivr"
+
+
+def _sin_acentos(texto: str) -> str:
+    texto = unicodedata.normalize("NFD", texto.lower())
+    return "".join(c for c in texto if unicodedata.category(c) != "Mn")
+
+
+class IVRInput(InputChannel):
+    """Input channel for the ivr service. Not exposed to Twilio directly: the ivr
+    service validates Twilio's signature and is the only caller of this webhook."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "ivr"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> IVRInput:
+        return cls()
+
+    def __init__(self) -> None:
+        # CallSid -> last answer sent (messages, buttons, slot...). Bounded LRU.
+        self._ultimas: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    # ----------------------------------------------------------------- state
+    def _recordar(self, sender: str, salida: dict[str, Any]) -> None:
+        self._ultimas[sender] = salida
+        self._ultimas.move_to_end(sender)
+        while len(self._ultimas) > MAX_LLAMADAS:
+            self._ultimas.popitem(last=False)
+
+    def ultima(self, sender: str) -> dict[str, Any] | None:
+        return self._ultimas.get(sender)
+
+    def mapear_boton(self, sender: str, texto: str) -> str:
+        """Turn a key ("2") or a spoken button title into that button's payload."""
+        anterior = self._ultimas.get(sender)
+        botones = (anterior or {}).get("botones") or []
+        if not botones:
+            return texto
+        limpio = texto.strip()
+        if limpio.isdigit() and 1 <= int(limpio) <= len(botones):
+            return botones[int(limpio) - 1]["payload"]
+        dicho = _sin_acentos(limpio)
+        for boton in botones:
+            titulo = _sin_acentos(boton.get("title", ""))
+            if titulo and (dicho == titulo or re.search(rf"\b{re.escape(titulo)}\b", dicho)):
+                return boton["payload"]
+        return texto
+
+    # ----------------------------------------------------------------- output
+    @staticmethod
+    def _resumen(mensajes: list[dict[str, Any]], tracker: Any) -> dict[str, Any]:
+        textos: list[str] = []
+        botones: list[dict[str, str]] = []
+        accion: str | None = None
+        for m in mensajes:
+            if m.get("text"):
+                textos.append(m["text"])
+            if m.get("buttons"):
+                botones = [
+                    {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                    for b in m["buttons"]
+                ]
+            custom = m.get("custom")
+            if isinstance(custom, dict):
+                if custom.get("accion"):
+                    accion = str(custom["accion"])
+                if custom.get("text"):
+                    textos.append(str(custom["text"]))
+        requested_slot = active_loop = None
+        intent = None
+        if tracker is not None:
+            requested_slot = tracker.get_slot("requested_slot")
+            active_loop = tracker.active_loop_name
+            intent = (tracker.latest_message.intent or {}).get("name")
+        return {
+            "mensajes": textos,
+            "botones": botones,
+            "accion": accion,
+            "requested_slot": requested_slot,
+            "active_loop": active_loop,
+            "intent": intent,
+        }
+
+    # ----------------------------------------------------------------- routes
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        ivr_webhook = Blueprint("ivr_webhook", __name__)
+
+        @ivr_webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @ivr_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            cuerpo = request.json or {}
+            sender = cuerpo.get("sender")
+            texto = cuerpo.get("message")
+            if not sender or not isinstance(texto, str) or not texto.strip():
+                return response.json(
+                    {"detail": "Faltan 'sender' o 'message'."}, status=400
+                )
+            texto = self.mapear_boton(sender, texto)
+            metadata = cuerpo.get("metadata") if isinstance(cuerpo.get("metadata"), dict) else {}
+            collector = IVROutput()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        texto,
+                        collector,
+                        sender,
+                        input_channel=self.name(),
+                        metadata=metadata,
+                    )
+                )
+            except Exception:  # the ivr turns a 500 into an apology for the caller
+                logger.exception("Error procesando un turno del IVR")
+                return response.json({"detail": "Error interno del asistente."}, status=500)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            salida = self._resumen(collector.messages, tracker)
+            self._recordar(sender, salida)
+            return response.json(salida)
+
+        @ivr_webhook.route("/interpretar", methods=["POST"])
+        async def interpretar(request: Request) -> HTTPResponse:
+            cuerpo = request.json or {}
+            texto = cuerpo.get("message")
+            if not isinstance(texto, str) or not texto.strip():
+                return response.json({"detail": "Falta 'message'."}, status=400)
+            parse = await request.app.ctx.agent.parse_message(texto)
+            intent = parse.get("intent") or {}
+            return response.json(
+                {
+                    "intent": intent.get("name"),
+                    "confidence": float(intent.get("confidence") or 0.0),
+                    "entities": [
+                        {"entity": e.get("entity"), "value": e.get("value")}
+                        for e in parse.get("entities", [])
+                    ],
+                }
+            )
+
+        @ivr_webhook.route("/repetir", methods=["POST"])
+        async def repetir(request: Request) -> HTTPResponse:
+            cuerpo = request.json or {}
+            anterior = self.ultima(str(cuerpo.get("sender", "")))
+            if anterior is None:
+                return response.json({"detail": "Sin respuesta previa."}, status=404)
+            return response.json(anterior)
+
+        return ivr_webhook

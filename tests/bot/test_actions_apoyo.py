@@ -1,0 +1,110 @@
+"""Helpers for the action tests: a rasa_sdk Tracker, a CollectingDispatcher and
+a fake backend (httpx.MockTransport) plugged into the actions' one client."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import httpx
+from actions import backend_client as bc
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+Ruta = Tuple[str, str]
+
+
+class BackendFalso:
+    """Answers by (method, path); records every request it saw."""
+
+    def __init__(self, rutas: Dict[Ruta, Any]) -> None:
+        self.rutas = rutas
+        self.peticiones: List[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.peticiones.append(request)
+        respuesta = self.rutas.get((request.method, request.url.path))
+        if respuesta is None:
+            return httpx.Response(404, json={"detail": "No encontramos lo que busca.", "codigo": "no_encontrado"})
+        if callable(respuesta):
+            respuesta = respuesta(request)
+        if isinstance(respuesta, Exception):
+            raise respuesta
+        if isinstance(respuesta, httpx.Response):
+            return respuesta
+        return httpx.Response(200, json=respuesta)
+
+    def cuerpo(self, i: int = -1) -> Any:
+        contenido = self.peticiones[i].content
+        return json.loads(contenido) if contenido else None
+
+    def instalar(self) -> BackendFalso:
+        bc.usar_transporte(httpx.MockTransport(self))
+        return self
+
+
+def error(status: int, detail: str, **extra: Any) -> httpx.Response:
+    return httpx.Response(status, json={"detail": detail, "codigo": "x", **extra})
+
+
+def caido(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("Connection refused", request=request)
+
+
+def lento(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+def tracker(
+    slots: Optional[Dict[str, Any]] = None,
+    *,
+    intent: str = "informar",
+    texto: str = "",
+    canal: str = "rest",
+    active_loop: Optional[str] = None,
+    eventos_extra: Optional[List[Dict[str, Any]]] = None,
+    anteriores: Optional[List[Dict[str, Any]]] = None,
+) -> Tracker:
+    ultimo = {"intent": {"name": intent, "confidence": 1.0}, "entities": [], "text": texto}
+    eventos = list(anteriores or []) + [
+        {"event": "user", "text": texto, "parse_data": ultimo, "input_channel": canal}
+    ] + list(eventos_extra or [])
+    return Tracker(
+        sender_id="prueba",
+        slots=dict(slots or {}),
+        latest_message=ultimo,
+        events=eventos,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def respuestas(dispatcher: CollectingDispatcher) -> List[str]:
+    return [m.get("response") for m in dispatcher.messages if m.get("response")]
+
+
+def mensaje(dispatcher: CollectingDispatcher, response: str) -> Dict[str, Any]:
+    for m in dispatcher.messages:
+        if m.get("response") == response:
+            return m
+    raise AssertionError(f"{response} no se envió; se enviaron {respuestas(dispatcher)}")
+
+
+def slots_de(eventos: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in eventos if e.get("event") == "slot"}
+
+
+DOMINIO: Dict[str, Any] = {
+    "forms": {
+        "identificacion_form": {"required_slots": ["curp", "nip"]},
+        "cancelacion_form": {"required_slots": ["clave_cita", "fecha_nacimiento", "confirmar_cancelacion"]},
+        "fopi_form": {"required_slots": ["tipo_fopi", "monto"]},
+        "cita_form": {"required_slots": ["oficina", "fecha", "inicio_cita", "confirmar_cita"]},
+        "simulacion_form": {"required_slots": ["sueldo", "plazo"]},
+    },
+    "slots": {},
+}
+
+Manejador = Callable[[httpx.Request], httpx.Response]

@@ -1,0 +1,124 @@
+"""identificacion_form: CURP + NIP against the backend, kindly and safely."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from actions import backend_client as bc
+from actions.identidad import ValidateIdentificacionForm
+from rasa_sdk.executor import CollectingDispatcher
+from test_actions_apoyo import (
+    DOMINIO,
+    BackendFalso,
+    caido,
+    error,
+    lento,
+    mensaje,
+    respuestas,
+    slots_de,
+    tracker,
+)
+
+CURP = "HEGG560427MVZRRL04"
+VERIFICAR = ("POST", "/api/v1/identidad/verificar")
+
+
+@pytest.fixture(autouse=True)
+def _sin_red():
+    yield
+    bc.usar_transporte(None)
+
+
+def _tracker_nip(nip: str = "4821"):
+    return tracker({"curp": CURP, "nip": nip, "requested_slot": "nip"}, texto=nip, active_loop="identificacion_form",
+                   eventos_extra=[{"event": "slot", "name": "nip", "value": nip}])
+
+
+@pytest.mark.asyncio
+async def test_nip_correcto_guarda_token_y_olvida_el_nip(caplog):
+    caplog.set_level(logging.DEBUG)
+    backend = BackendFalso({VERIFICAR: {"token": "tok-123", "expira_en": "2030-01-01T00:00:00Z",
+                                        "nombre": "Guadalupe", "tipo": "pensionado"}}).instalar()
+    d = CollectingDispatcher()
+    eventos = await ValidateIdentificacionForm().run(d, _tracker_nip(), DOMINIO)
+    slots = slots_de(eventos)
+    assert slots["token"] == "tok-123"
+    assert slots["identificado"] is True
+    assert slots["nip"] is None and slots["curp"] is None
+    assert slots["requested_slot"] is None  # the form ends: identity confirmed
+    assert backend.cuerpo() == {"curp": CURP, "nip": "4821"}
+    assert mensaje(d, "utter_identificado")["nombre"] == "Guadalupe"
+    # Neither the token nor the NIP is ever shown or logged in clear.
+    assert "tok-123" not in str(d.messages)
+    assert CURP not in caplog.text and "4821" not in caplog.text
+    assert "HEGG************04" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_nip_incorrecto_dice_intentos_restantes_y_pide_otra_vez():
+    BackendFalso({VERIFICAR: error(401, "El NIP no coincide.", intentos_restantes=2)}).instalar()
+    d = CollectingDispatcher()
+    eventos = await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO)
+    slots = slots_de(eventos)
+    assert slots == {"nip": None}  # CURP kept, only the NIP asked again, no token
+    assert mensaje(d, "utter_nip_incorrecto")["intentos_restantes"] == 2
+
+
+@pytest.mark.asyncio
+async def test_bloqueo_dice_hasta_cuando_y_termina_la_forma():
+    detalle = "Por su seguridad, el acceso con esta CURP quedó bloqueado. Podrá intentarlo a partir de las 10:45 horas."
+    BackendFalso({VERIFICAR: error(423, detalle, bloqueado_hasta="2030-01-01T16:45:00Z")}).instalar()
+    d = CollectingDispatcher()
+    slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
+    assert slots["requested_slot"] is None and slots["identificado"] is False
+    assert "token" not in slots and slots["curp"] is None
+    m = mensaje(d, "utter_identidad_bloqueada")
+    assert "10:45" in m["detalle"]
+
+
+@pytest.mark.asyncio
+async def test_curp_rechazada_por_el_backend_se_pide_de_nuevo():
+    BackendFalso({VERIFICAR: error(422, "La CURP no es válida: revise el dígito verificador.")}).instalar()
+    d = CollectingDispatcher()
+    slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip(), DOMINIO))
+    assert slots == {"curp": None, "nip": None}
+    assert "dígito verificador" in mensaje(d, "utter_identidad_rechazada")["detalle"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("falla", [caido, lento])
+async def test_backend_caido_o_lento_disculpa_sin_slots_a_medias(falla):
+    backend = BackendFalso({VERIFICAR: falla}).instalar()
+    d = CollectingDispatcher()
+    slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip(), DOMINIO))
+    assert respuestas(d) == ["utter_servicio_no_disponible"]
+    assert "token" not in slots and slots["identificado"] is False
+    assert slots["curp"] is None and slots["nip"] is None and slots["requested_slot"] is None
+    assert len(backend.peticiones) == 1  # a POST is never retried
+
+
+@pytest.mark.asyncio
+async def test_nip_mal_formado_no_llega_al_backend():
+    backend = BackendFalso({}).instalar()
+    d = CollectingDispatcher()
+    slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("48"), DOMINIO))
+    assert slots == {"nip": None}
+    assert respuestas(d) == ["utter_nip_no_valido"]
+    assert backend.peticiones == []
+
+
+def test_curp_se_normaliza_y_se_valida_su_forma():
+    d = CollectingDispatcher()
+    v = ValidateIdentificacionForm()
+    assert v.validate_curp("hegg 5604 27mvzrrl04", d, tracker(), {}) == {"curp": CURP}
+    assert v.validate_curp("HEGG5604", d, tracker(), {}) == {"curp": None}
+    assert respuestas(d) == ["utter_curp_no_valida"]
+
+
+@pytest.mark.asyncio
+async def test_con_token_la_forma_no_pide_nada():
+    d = CollectingDispatcher()
+    v = ValidateIdentificacionForm()
+    assert await v.required_slots(["curp", "nip"], d, tracker({"token": "t"}), DOMINIO) == []
+    assert await v.required_slots(["curp", "nip"], d, tracker({}), DOMINIO) == ["curp", "nip"]

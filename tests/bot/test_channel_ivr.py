@@ -1,0 +1,189 @@
+"""The ivr input channel (bot/channels/ivr.py) through its Sanic blueprint.
+
+A scripted stand-in for Rasa's `on_new_message` answers through the channel's
+own output collector and writes a real DialogueStateTracker, so these tests
+exercise the real webhook: the "ivr" output channel name (which makes Rasa
+pick `channel: ivr` responses), requested_slot/active_loop, buttons mapped
+from keys or spoken titles, custom `accion` payloads, /interpretar, /repetir.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.slots import TextSlot
+from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Sanic
+
+BOT = Path(__file__).resolve().parents[2] / "bot"
+if str(BOT) not in sys.path:  # Rasa imports custom channels with bot/ as working directory
+    sys.path.insert(0, str(BOT))
+
+from channels.ivr import IVRInput, IVROutput  # noqa: E402
+
+BOTONES = [{"title": "Sí", "payload": "/afirmar"}, {"title": "No, gracias", "payload": "/negar"}]
+
+
+class AgenteDeMentira:
+    """What the blueprint uses from Rasa's Agent: the tracker store and parse_message."""
+
+    def __init__(self) -> None:
+        self.trackers: dict[str, DialogueStateTracker] = {}
+        self.tracker_store = self
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        return self.trackers.get(sender_id)
+
+    async def parse_message(self, texto: str) -> dict[str, Any]:
+        intent = "cancelar_cita" if "cancelar" in texto else "nlu_fallback"
+        return {"text": texto, "intent": {"name": intent, "confidence": 0.93}, "entities": [{"entity": "clave_cita", "value": "CC3QZ8", "start": 0}]}
+
+
+class BotDeMentira:
+    def __init__(self, agente: AgenteDeMentira) -> None:
+        self.agente = agente
+        self.recibidos: list[Any] = []
+        self.falla = False
+
+    def _tracker(self, sender: str, intent: str, slot: str | None, loop: str | None) -> None:
+        eventos = [UserUttered("x", {"name": intent, "confidence": 1.0})]
+        if loop:
+            eventos.append(ActiveLoop(loop))
+        eventos.append(SlotSet("requested_slot", slot))
+        self.agente.trackers[sender] = DialogueStateTracker.from_events(
+            sender, eventos, slots=[TextSlot("requested_slot", mappings=[])]
+        )
+
+    async def __call__(self, mensaje: Any) -> None:
+        self.recibidos.append(mensaje)
+        if self.falla:
+            raise RuntimeError("action server caído")
+        salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text
+        if texto == "/cancelar_cita":
+            await salida.send_text_message(quien, "¿Cuál es la clave de su cita?")
+            self._tracker(quien, "cancelar_cita", "clave_cita", "cancelar_cita_form")
+        elif texto == "/menu":
+            await salida.send_text_with_buttons(quien, "¿Algo más?", BOTONES)
+            self._tracker(quien, "saludar", None, None)
+        elif texto == "/hablar_con_asesor":
+            await salida.send_text_message(quien, "Le comunico con un asesor.")
+            await salida.send_custom_json(quien, {"accion": "transferir"})
+            self._tracker(quien, "hablar_con_asesor", None, None)
+        else:
+            await salida.send_text_message(quien, f"Recibí {texto}")
+            self._tracker(quien, "informar", None, None)
+
+
+@pytest.fixture(autouse=True)
+def sanic_en_modo_prueba(monkeypatch) -> None:
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+@pytest.fixture
+def agente() -> AgenteDeMentira:
+    return AgenteDeMentira()
+
+
+@pytest.fixture
+def bot(agente) -> BotDeMentira:
+    return BotDeMentira(agente)
+
+
+@pytest_asyncio.fixture
+async def cliente(agente, bot):
+    app = Sanic(f"ivr_{uuid.uuid4().hex[:8]}")
+    app.ctx.agent = agente
+    canal = IVRInput.from_credentials({})
+    app.blueprint(canal.blueprint(bot), url_prefix="/webhooks/" + canal.url_prefix())
+    await app._startup()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno") as c:
+        yield c
+
+
+async def turno(cliente: httpx.AsyncClient, mensaje: str, sender: str = "CA1") -> dict[str, Any]:
+    r = await cliente.post("/webhooks/ivr/webhook", json={"sender": sender, "message": mensaje, "metadata": {"canal": "telefono"}})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_nombres_del_canal():
+    assert IVRInput.name() == "ivr"
+    assert IVROutput.name() == "ivr"  # Rasa chooses `channel: ivr` response variants by this name
+
+
+@pytest.mark.asyncio
+async def test_turno_devuelve_mensajes_y_lo_que_pide_el_formulario(cliente, bot):
+    salida = await turno(cliente, "/cancelar_cita")
+    assert salida == {
+        "mensajes": ["¿Cuál es la clave de su cita?"], "botones": [], "accion": None,
+        "requested_slot": "clave_cita", "active_loop": "cancelar_cita_form", "intent": "cancelar_cita",
+    }
+    (m,) = bot.recibidos
+    assert m.sender_id == "CA1" and m.input_channel == "ivr" and m.metadata == {"canal": "telefono"}
+    assert isinstance(m.output_channel, IVROutput)
+
+
+@pytest.mark.asyncio
+async def test_botones_por_tecla_o_por_titulo_dicho(cliente, bot):
+    salida = await turno(cliente, "/menu")
+    assert salida["botones"] == BOTONES and salida["mensajes"] == ["¿Algo más?"]
+    await turno(cliente, "2")
+    assert bot.recibidos[-1].text == "/negar"
+    await turno(cliente, "/menu")
+    await turno(cliente, "sí")
+    assert bot.recibidos[-1].text == "/afirmar"
+    await turno(cliente, "/menu")
+    await turno(cliente, "7")  # no such button: passed on as said
+    assert bot.recibidos[-1].text == "7"
+
+
+@pytest.mark.asyncio
+async def test_los_botones_son_por_llamada(cliente, bot):
+    await turno(cliente, "/menu", sender="CA-A")
+    await turno(cliente, "1", sender="CA-B")
+    assert bot.recibidos[-1].text == "1"
+
+
+@pytest.mark.asyncio
+async def test_accion_transferir_de_un_payload_custom(cliente):
+    salida = await turno(cliente, "/hablar_con_asesor")
+    assert salida["accion"] == "transferir" and salida["mensajes"] == ["Le comunico con un asesor."]
+
+
+@pytest.mark.asyncio
+async def test_repetir_devuelve_la_ultima_respuesta_sin_pasar_por_rasa(cliente, bot):
+    r = await cliente.post("/webhooks/ivr/repetir", json={"sender": "CA1"})
+    assert r.status_code == 404
+    primera = await turno(cliente, "/cancelar_cita")
+    r = await cliente.post("/webhooks/ivr/repetir", json={"sender": "CA1"})
+    assert r.status_code == 200 and r.json() == primera
+    assert len(bot.recibidos) == 1
+
+
+@pytest.mark.asyncio
+async def test_interpretar_no_toca_la_conversacion(cliente, bot, agente):
+    r = await cliente.post("/webhooks/ivr/interpretar", json={"message": "quiero cancelar mi cita"})
+    assert r.status_code == 200
+    assert r.json() == {"intent": "cancelar_cita", "confidence": 0.93, "entities": [{"entity": "clave_cita", "value": "CC3QZ8"}]}
+    assert bot.recibidos == [] and agente.trackers == {}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("cuerpo", [{}, {"sender": "CA1"}, {"sender": "CA1", "message": "  "}, {"message": "hola"}])
+async def test_peticiones_incompletas_400_en_espanol(cliente, cuerpo):
+    r = await cliente.post("/webhooks/ivr/webhook", json=cuerpo)
+    assert r.status_code == 400 and "Faltan" in r.json()["detail"]
+
+
+@pytest.mark.asyncio
+async def test_error_del_bot_es_500_json_que_el_ivr_convierte_en_disculpa(cliente, bot):
+    bot.falla = True
+    r = await cliente.post("/webhooks/ivr/webhook", json={"sender": "CA1", "message": "hola"})
+    assert r.status_code == 500 and r.json()["detail"]

@@ -1,0 +1,220 @@
+"""NLU training data and config, checked with Rasa's own loaders.
+
+Run: .venv-rasa/bin/python -m pytest tests/bot/test_nlu_data.py -q
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rasa.nlu.utils.pattern_utils import extract_patterns
+from rasa.shared.data import get_data_files, is_nlu_file
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.utils.io import read_yaml_file
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
+
+# DESIGN.md, "Contracts": none of these may be renamed.
+INTENTS = ["saludar", "despedir", "afirmar", "negar", "agradecer", "preguntar_si_es_bot", "hablar_con_asesor", "pedir_ayuda", "fuera_de_alcance", "informar", "detener", "consultar_saldo", "consultar_condiciones_prestamo", "consultar_historial_prestamos", "simular_prestamo", "consultar_requisitos", "agendar_cita", "consultar_citas", "cancelar_cita", "reimprimir_cita", "generar_fopi", "regularizar_pagos", "registro_oficina_virtual"]
+FAQ_KEYS = ["faq/tiempo_deposito", "faq/buro_credito", "faq/forma_pago", "faq/prestamos_simultaneos", "faq/lugar_y_horario", "faq/duracion_tramite", "faq/contacto", "faq/tasa_interes"]
+ENTITIES = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
+DEMO_CURPS = ["HEGG560427MVZRRL04", "BEML920313HMCLNS09", "PEGL890909MJCRMS08"]
+MIN_EXAMPLES = 40
+
+
+@pytest.fixture(scope="module")
+def training() -> TrainingData:
+    # bot/data also holds stories and rules: load only its NLU files.
+    files = get_data_files([str(BOT / "data")], is_nlu_file)
+    assert files
+    return TrainingData().merge(*[load_data(f) for f in files])
+
+
+@pytest.fixture(scope="module")
+def heldout() -> TrainingData:
+    return load_data(str(HELDOUT))
+
+
+def label(message) -> str:
+    return message.get("intent_response_key") or message.get("intent")
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def patterns(training: TrainingData) -> dict[str, re.Pattern]:
+    found = extract_patterns(training, use_lookup_tables=False, use_only_entities=True)
+    names = [p["name"] for p in found]
+    assert sorted(names) == ["clave_cita", "curp"], names
+    return {p["name"]: re.compile(p["pattern"]) for p in found}
+
+
+def matches(pattern: re.Pattern, text: str) -> list[str]:
+    return [m.group(0) for m in pattern.finditer(text)]
+
+
+def test_every_intent_and_faq_key_has_enough_examples(training):
+    counts = Counter(label(m) for m in training.intent_examples)
+    too_few = {name: counts.get(name, 0) for name in INTENTS + FAQ_KEYS
+               if counts.get(name, 0) < MIN_EXAMPLES}
+    assert too_few == {}
+
+
+def test_no_unknown_intents_and_every_faq_key_has_an_answer(training):
+    labels = {label(m) for m in training.intent_examples}
+    # More intents may be added later (DESIGN.md); every retrieval key needs an answer.
+    assert labels >= set(INTENTS) | set(FAQ_KEYS)
+    faq_keys = {lbl for lbl in labels if lbl.startswith("faq/")}
+    assert set(training.responses) == {f"utter_{key}" for key in faq_keys}
+
+
+def test_faq_answers_have_web_whatsapp_and_voice_variants(training):
+    for name, variants in training.responses.items():
+        channels = [v.get("channel") for v in variants]
+        assert sorted(channels, key=str) == sorted([None, "ivr", "whatsapp"], key=str), name
+        voice = next(v["text"] for v in variants if v.get("channel") == "ivr")
+        assert not re.search(r"https?://|www\.|@|\*|_|[\U0001F300-\U0001FAFF\u2600-\u27BF]", voice), (
+            name, voice)
+
+
+def test_contact_answer_spells_the_email_for_voice(training):
+    variants = training.responses["utter_faq/contacto"]
+    web = next(v["text"] for v in variants if not v.get("channel"))
+    voice = next(v["text"] for v in variants if v.get("channel") == "ivr")
+    assert "capp@issste.gob.mx" in web and "55 4000 1000" in web
+    assert "capp arroba issste punto gob punto mx" in voice
+
+
+def test_no_example_is_repeated_across_intents(training):
+    seen: dict[str, set[str]] = {}
+    for m in training.intent_examples:
+        seen.setdefault(normalise(m.get("text")), set()).add(label(m))
+    assert {t: ls for t, ls in seen.items() if len(ls) > 1} == {}
+
+
+def test_heldout_covers_every_label_and_never_appears_in_training(training, heldout):
+    counts = Counter(label(m) for m in heldout.intent_examples)
+    assert {n: counts.get(n, 0) for n in INTENTS + FAQ_KEYS if counts.get(n, 0) < 8} == {}
+    train_texts = {normalise(m.get("text")) for m in training.intent_examples}
+    leaked = [m.get("text") for m in heldout.intent_examples
+              if normalise(m.get("text")) in train_texts]
+    assert leaked == []
+
+
+def test_entities_are_the_allowed_ones_and_all_used(training, heldout):
+    assert training.entities == ENTITIES
+    assert heldout.entities <= ENTITIES
+    # The NIP is taken from the text by the form; it is never an entity.
+    assert "nip" not in {s for s in training.entity_synonyms.values()}
+
+
+def test_nip_answers_are_informar_without_entities(training):
+    nip_examples = [m for m in training.intent_examples
+                    if re.search(r"\bnip\b", m.get("text").lower())]
+    assert len(nip_examples) >= 3
+    for m in nip_examples:
+        assert m.get("intent") == "informar"
+        assert not m.get("entities"), m.get("text")
+
+
+def test_curp_regex_matches_the_demo_curps_in_any_case(training):
+    curp = patterns(training)["curp"]
+    for c in DEMO_CURPS:
+        assert matches(curp, f"mi curp es {c} gracias") == [c]
+        assert matches(curp, f"{c.lower()}") == [c.lower()]
+    assert matches(curp, "la clave es CC3QZ8") == []
+    assert matches(curp, "HEGG560427XVZRRL04") == []  # sex must be H or M
+
+
+def test_clave_regex_needs_letters_and_digits_and_stays_out_of_curps(training):
+    clave = patterns(training)["clave_cita"]
+    assert matches(clave, "la clave es CC3QZ8") == ["CC3QZ8"]
+    assert matches(clave, "z8yp3q") == ["z8yp3q"]
+    for text in ["HEGG560427MVZRRL04", "mi nip 4821", "123456", "ABCDEF", "pido 100mil",
+                 "quiero $20,000", "naci el 27/04/1956", "cambiar"]:
+        assert matches(clave, text) == [], text
+
+
+def test_annotated_curps_and_claves_match_their_regex(training):
+    found = patterns(training)
+    for m in training.intent_examples:
+        for e in m.get("entities") or []:
+            if e["entity"] in found:
+                assert matches(found[e["entity"]], e["value"]) == [e["value"]], e
+
+
+def test_offices_lookup_and_synonyms(training):
+    lookup = next(t for t in training.lookup_tables if t["name"] == "oficina")
+    names = set(lookup["elements"])
+    for office in ["Ciudad de México", "Mérida", "Merida", "San Luis Potosí", "San Luis Potosi",
+                   "Tuxtla Gutiérrez", "Tuxtla Gutierrez", "Culiacán", "Culiacan", "Villahermosa"]:
+        assert office in names
+    synonyms = training.entity_synonyms
+    assert synonyms["cdmx"] == synonyms["df"] == synonyms["ciudad de mexico"] == "Ciudad de México"
+    assert synonyms["gdl"] == "Guadalajara"
+    assert synonyms["queretaro"] == "Querétaro"
+
+
+def test_informar_carries_every_entity_and_numbers_in_words(training):
+    informar = [m for m in training.intent_examples if m.get("intent") == "informar"]
+    values: dict[str, list[str]] = {}
+    for m in informar:
+        for e in m.get("entities") or []:
+            values.setdefault(e["entity"], []).append(e["value"])
+    assert set(values) == ENTITIES
+    assert any(re.fullmatch(r"[a-záéíóú ]+", v) for v in values["monto"])  # "quince mil quinientos"
+    assert any(re.fullmatch(r"[a-záéíóú ]+ quincenas", v) for v in values["plazo"])
+    assert any(v.startswith("$") for v in values["monto"])
+    assert any(re.fullmatch(r"\d{2}/\d{2}/\d{4}", v) for v in values["fecha"])
+
+
+def test_config_has_fixed_seeds_and_the_expected_components():
+    config = read_yaml_file(BOT / "config.yml")
+    assert config["language"] == "es"
+    assert config["assistant_id"] == "capp"
+    pipeline = {c["name"]: c for c in config["pipeline"]}
+    policies = {p["name"]: p for p in config["policies"]}
+    for name in ["WhitespaceTokenizer", "RegexFeaturizer", "LexicalSyntacticFeaturizer",
+                 "CountVectorsFeaturizer", "DIETClassifier", "EntitySynonymMapper",
+                 "ResponseSelector", "FallbackClassifier"]:
+        assert name in pipeline, name
+    analyzers = [c.get("analyzer", "word") for c in config["pipeline"]
+                 if c["name"] == "CountVectorsFeaturizer"]
+    assert sorted(analyzers) == ["char_wb", "word"]
+    assert pipeline["ResponseSelector"]["retrieval_intent"] == "faq"
+    assert 0.5 <= pipeline["FallbackClassifier"]["threshold"] <= 0.6
+    assert "ambiguity_threshold" in pipeline["FallbackClassifier"]
+    assert set(policies) == {"MemoizationPolicy", "RulePolicy", "TEDPolicy"}
+    trainable = [c for c in config["pipeline"] + config["policies"] if "epochs" in c]
+    assert {c["name"] for c in trainable} == {"DIETClassifier", "ResponseSelector", "TEDPolicy"}
+    for component in trainable:
+        assert isinstance(component.get("random_seed"), int), component["name"]
+        assert component["epochs"] <= 100, component["name"]
+
+
+def test_rasa_data_validate_is_clean_with_the_domain():
+    """Runs only once the dialogue engineer's domain.yml exists."""
+    if not (BOT / "domain.yml").exists():
+        pytest.fail("bot/domain.yml todavía no existe")
+    rasa = Path(sys.executable).with_name("rasa")
+    assert shutil.which(str(rasa)), rasa
+    proc = subprocess.run(
+        [str(rasa), "data", "validate", "--fail-on-warnings"],
+        cwd=BOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

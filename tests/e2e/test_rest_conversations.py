@@ -1,0 +1,156 @@
+"""Whole conversations through Rasa's REST channel against the real backend,
+action server and trained model (the `stack` fixture in tests/conftest.py).
+
+Requests are chosen with intent payloads ("/consultar_saldo") so the test
+exercises the dialogue, the actions and the backend; CURPs, NIPs, claves and
+dates are typed as users type them. Expected figures come from the backend's
+own API, never from constants in the test.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+P1 = {"curp": "HEGG560427MVZRRL04", "nip": "4821", "nacimiento": "27/04/1956"}
+P3 = {"curp": "PEGL890909MJCRMS08", "nip": "5502", "nacimiento": "09/09/1989"}
+
+
+class Conversacion:
+    def __init__(self, rasa_url: str) -> None:
+        self.url = f"{rasa_url}/webhooks/rest/webhook"
+        self.sender = f"e2e-{uuid.uuid4().hex[:10]}"
+
+    def di(self, mensaje: str) -> list[dict[str, Any]]:
+        r = httpx.post(self.url, json={"sender": self.sender, "message": mensaje}, timeout=60)
+        r.raise_for_status()
+        respuesta = r.json()
+        assert isinstance(respuesta, list) and respuesta, f"sin respuesta a {mensaje!r}"
+        return respuesta
+
+    @staticmethod
+    def texto(mensajes: list[dict[str, Any]]) -> str:
+        return "\n".join(m.get("text", "") for m in mensajes)
+
+    def identificarse(self, peticion: str, persona: dict[str, str]) -> list[dict[str, Any]]:
+        pide_curp = self.texto(self.di(peticion))
+        assert "CURP" in pide_curp
+        assert "NIP" in self.texto(self.di(persona["curp"]))
+        return self.di(persona["nip"])
+
+
+def _token(backend_url: str, persona: dict[str, str]) -> str:
+    r = httpx.post(f"{backend_url}/api/v1/identidad/verificar",
+                   json={"curp": persona["curp"], "nip": persona["nip"]}, timeout=10)
+    r.raise_for_status()
+    return r.json()["token"]
+
+
+def _get(backend_url: str, ruta: str, token: str) -> Any:
+    r = httpx.get(f"{backend_url}{ruta}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def _pesos(valor: float) -> str:
+    return f"${valor:,.2f}"
+
+
+def _estatus(backend_url: str, persona: dict[str, str], clave: str) -> str:
+    filas = _get(backend_url, "/api/v1/citas", _token(backend_url, persona))
+    return next(f["estatus"] for f in filas if f["clave"] == clave)  # newest first
+
+
+def test_p1_consulta_su_saldo(stack):
+    c = Conversacion(stack.rasa_url)
+    respuesta = c.texto(c.identificarse("/consultar_saldo", P1))
+    saldo = _get(stack.backend_url, "/api/v1/prestamos/saldo", _token(stack.backend_url, P1))
+    assert _pesos(saldo["saldo_deudor_total"]) in respuesta
+    assert P1["nip"] not in respuesta
+    # Already identified: the next personal request does not ask again.
+    bitacora = c.texto(c.di("/consultar_citas"))
+    assert "CC3QZ8" in bitacora and "CURP" not in bitacora
+
+
+def test_nip_equivocado_se_responde_con_los_intentos(stack):
+    c = Conversacion(stack.rasa_url)
+    c.di("/consultar_saldo")
+    c.di(P3["curp"])
+    respuesta = c.texto(c.di("0000"))
+    assert "Intentos restantes" in respuesta
+    assert "saldo deudor" not in respuesta.lower()
+    # The right NIP still works (and resets the counter for the next tests).
+    assert "confirmé su identidad" in c.texto(c.di(P3["nip"]))
+
+
+def test_p3_simula_con_su_perfil(stack):
+    c = Conversacion(stack.rasa_url)
+    c.identificarse("/consultar_saldo", P3)  # P3 has no loan: identity is kept anyway
+    pide_plazo = c.texto(c.di("/simular_prestamo"))
+    assert "quincenas" in pide_plazo
+    resultado = c.texto(c.di("36"))
+    perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
+    esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
+        "producto": "credito_complementario", "sueldo_base_mensual": perfil["sueldo_base_mensual"],
+        "plazo_quincenas": 36, "tipo": perfil["tipo"], "anios_cotizacion": perfil["anios_cotizacion"],
+        "sexo": perfil["sexo"]}, timeout=10).json()
+    assert _pesos(esperado["monto_maximo"]) in resultado
+    assert _pesos(esperado["descuento_quincenal"]) in resultado
+
+
+def test_simulacion_con_plazo_no_permitido_explica_la_regla(stack):
+    c = Conversacion(stack.rasa_url)
+    assert "sueldo" in c.texto(c.di("/simular_prestamo")).lower()
+    c.di("12690.80")
+    respuesta = c.texto(c.di("100"))
+    regla = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
+        "producto": "credito_complementario", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 100},
+        timeout=10)
+    assert regla.status_code == 422
+    assert regla.json()["detail"] in respuesta
+    assert "quincenas" in respuesta  # and the plazo is asked again
+
+
+def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
+    try:
+        c = Conversacion(stack.rasa_url)
+        assert "clave" in c.texto(c.di("/cancelar_cita")).lower()
+        assert "nacimiento" in c.texto(c.di("cc3qz8")).lower()
+        confirmacion = c.di(P1["nacimiento"])
+        assert "CC3QZ8" in c.texto(confirmacion)
+        assert any(b.get("payload") == "/afirmar" for m in confirmacion for b in m.get("buttons", []))
+        assert "cancelada" in c.texto(c.di("/afirmar")).lower()
+        assert _estatus(stack.backend_url, P1, "CC3QZ8") == "CANCELADA"
+    finally:
+        stack.reset_db()
+
+
+def test_cita_dentro_de_36_horas_no_se_cancela(stack):
+    c = Conversacion(stack.rasa_url)
+    c.di("/cancelar_cita")
+    c.di("K7M2Q9")
+    c.di("09091989")
+    respuesta = c.texto(c.di("/afirmar"))
+    assert "36 horas" in respuesta
+    assert _estatus(stack.backend_url, P3, "K7M2Q9") == "AGENDADA"
+
+
+def test_asesor_y_despedida_mandan_la_accion_al_canal(stack):
+    c = Conversacion(stack.rasa_url)
+    assert {"accion": "transferir"} in [m.get("custom") for m in c.di("/hablar_con_asesor")]
+    assert {"accion": "colgar"} in [m.get("custom") for m in c.di("/despedir")]
+
+
+def test_backend_caido_recibe_disculpa(stack):
+    c = Conversacion(stack.rasa_url)
+    c.di("/consultar_saldo")
+    c.di(P1["curp"])
+    with stack.backend_down():
+        respuesta = c.texto(c.di(P1["nip"]))
+    assert "no puedo consultar el sistema" in respuesta
+    assert "saldo deudor" not in respuesta.lower()

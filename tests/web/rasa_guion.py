@@ -1,0 +1,55 @@
+"""Our socket.io and WhatsApp channels (bot/channels/) with a scripted bot instead of a model.
+
+Run with .venv-rasa (`python tests/web/rasa_guion.py PORT PDF_URL`): lets the
+browser tests check how the page renders buttons, several messages and PDF
+links without depending on what the trained model answers, and the WhatsApp
+simulator (tools/whatsapp.py, twilio 9) talk to the channel (twilio 8). The
+real stack is exercised in tests/web/test_chat_browser.py and
+tests/e2e/test_whatsapp.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
+# The same channel class credentials.yml uses (Rasa runs with bot/ as cwd).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bot"))
+from channels.webchat import WebChatInput  # noqa: E402
+from channels.whatsapp import WhatsAppInput  # noqa: E402
+
+BOTONES = [
+    {"title": "24 quincenas", "payload": '/informar{"plazo": 24}'},
+    {"title": "48 quincenas", "payload": '/informar{"plazo": 48}'},
+]
+
+
+def main() -> None:
+    port, pdf_url = int(sys.argv[1]), sys.argv[2]
+    canal = WebChatInput(session_persistence=True)
+
+    async def bot(mensaje: UserMessage) -> None:
+        salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text or ""
+        await asyncio.sleep(0.6)  # long enough for the typing indicator to show
+        if texto == "/simular_prestamo" or "simular" in texto.lower():
+            await salida.send_response(quien, {"text": "Con gusto simulamos su préstamo.\n\n¿A cuántas quincenas?", "buttons": BOTONES})
+        elif texto.startswith("/informar"):
+            await salida.send_response(quien, {"text": f"Recibí: {texto}"})
+        elif "hoja" in texto.lower():
+            await salida.send_response(quien, {"text": "Aquí está su hoja de cita.", "attachment": pdf_url})
+        else:
+            await salida.send_response(quien, {"text": f"¡Entendido! Usted escribió: {texto}"})
+
+    app = Sanic("rasa_guion")
+    app.blueprint(canal.blueprint(bot), url_prefix="/webhooks/socketio")
+    # WhatsApp too (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL from the environment).
+    app.blueprint(WhatsAppInput.from_credentials(None).blueprint(bot), url_prefix="/webhooks/whatsapp")
+    app.run(host="127.0.0.1", port=port, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()
