@@ -31,7 +31,7 @@ CANAL_VOZ = "ivr"
 # Slots that belong to each form: cleared together when a form is left.
 SLOTS_DE_FORMA: Dict[str, List[str]] = {
     "identificacion_form": ["curp", "nip"],
-    "simulacion_form": ["plazo", "simulacion"],
+    "simulacion_form": ["plazo", "simulacion", "pedir_anios"],
     "cita_form": ["oficina", "oficina_nombre", "fecha", "fecha_texto", "inicio_cita", "hora_cita",
                   "horarios_ofrecidos", "confirmar_cita"],
     "cancelacion_form": ["clave_cita", "fecha_nacimiento", "confirmar_cancelacion"],

@@ -2,7 +2,10 @@
 
 When the user is identified the form is prefilled from the profile (sueldo,
 tipo, años de cotización, sexo). The plazo is checked by the backend itself:
-a 422 `detail` explains the product rule and the form asks again.
+a 422 `detail` explains the product rule and the form asks again. Without a
+profile, a plazo longer than the shortest limit needs the años de cotización:
+the backend says so (`faltan_anios_cotizacion`) and the form asks for them
+before asking the plazo again.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import backend_client as bc
 from actions.comun import ValidacionFormulario, dinero, leer_entero, leer_monto, porcentaje
+
+ANIOS_MAXIMOS = 50
 
 _PERFIL_A_SLOTS = {
     "sueldo_base_mensual": "sueldo",
@@ -32,7 +37,8 @@ class ActionPrepararSimulacion(Action):
         return "action_preparar_simulacion"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        eventos: List[EventType] = [SlotSet("plazo", None), SlotSet("simulacion", None)]
+        eventos: List[EventType] = [SlotSet("plazo", None), SlotSet("simulacion", None),
+                                    SlotSet("pedir_anios", None)]
         token = tracker.get_slot("token")
         if not token:
             return eventos + [SlotSet("sueldo", None)]
@@ -54,6 +60,25 @@ class ActionPrepararSimulacion(Action):
 class ValidateSimulacionForm(ValidacionFormulario):
     def name(self) -> str:
         return "validate_simulacion_form"
+
+    async def required_slots(
+        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[str]:
+        # Años de cotización are asked only after the backend said it needs them.
+        if tracker.get_slot("pedir_anios") and tracker.get_slot("anios_cotizacion") is None:
+            return domain_slots
+        return [s for s in domain_slots if s != "anios_cotizacion"]
+
+    def validate_anios_cotizacion(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "anios_cotizacion":
+            return {"anios_cotizacion": value}  # prefilled from the profile: kept as is
+        anios = leer_entero(value)
+        if anios is None or not 1 <= anios <= ANIOS_MAXIMOS:
+            dispatcher.utter_message(response="utter_anios_no_valido")
+            return {"anios_cotizacion": None}
+        return {"anios_cotizacion": anios, "pedir_anios": None}
 
     def validate_sueldo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -90,6 +115,8 @@ class ValidateSimulacionForm(ValidacionFormulario):
         except bc.BackendError as error:
             if error.status == 422:
                 dispatcher.utter_message(response="utter_simulacion_regla", detalle=error.detail)
+                if error.data.get("codigo") == "faltan_anios_cotizacion":
+                    return {"plazo": None, "pedir_anios": True}
                 campos = error.data.get("campos") or []
                 if "sueldo_base_mensual" in campos:
                     return {"plazo": None, "sueldo": None}

@@ -103,3 +103,45 @@ async def test_slots_limpiados_al_activar_la_forma_no_se_validan():
     eventos = await ValidateSimulacionForm().get_validation_events(d, t2, domain)
     assert respuestas(d) == ["utter_sueldo_no_valido"]
     assert eventos == [{"event": "slot", "timestamp": None, "name": "sueldo", "value": None}]
+
+
+@pytest.mark.asyncio
+async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa():
+    regla = "Sin sus años de cotización podemos simular hasta 24 quincenas; díganos cuántos años ha cotizado."
+    BackendFalso({SIM: error(422, regla, codigo="faltan_anios_cotizacion")}).instalar()
+    d = CollectingDispatcher()
+    formulario = ValidateSimulacionForm()
+    assert await formulario.validate_plazo("48", d, tracker({"sueldo": "9000"}), {}) == {
+        "plazo": None, "pedir_anios": True}
+    assert mensaje(d, "utter_simulacion_regla")["detalle"] == regla
+
+    # The form now asks the años before the plazo, and only while they are missing.
+    del_dominio = ["sueldo", "anios_cotizacion", "plazo"]
+    pendiente = tracker({"sueldo": "9000", "pedir_anios": True})
+    assert await formulario.required_slots(del_dominio, d, pendiente, {}) == del_dominio
+    con_anios = tracker({"sueldo": "9000", "pedir_anios": True, "anios_cotizacion": 20})
+    assert await formulario.required_slots(del_dominio, d, con_anios, {}) == ["sueldo", "plazo"]
+    assert await formulario.required_slots(del_dominio, d, tracker({"sueldo": "9000"}), {}) == [
+        "sueldo", "plazo"]
+
+    preguntando = tracker({"sueldo": "9000", "pedir_anios": True, "requested_slot": "anios_cotizacion"})
+    assert formulario.validate_anios_cotizacion("veinte años", d, preguntando, {}) == {
+        "anios_cotizacion": 20, "pedir_anios": None}
+    for malo in ("muchos", "0", "80"):
+        d2 = CollectingDispatcher()
+        assert formulario.validate_anios_cotizacion(malo, d2, preguntando, {}) == {"anios_cotizacion": None}
+        assert respuestas(d2) == ["utter_anios_no_valido"]
+
+    resultado = {"descuento_quincenal": 900.0, "monto_maximo": 31000.0, "tasa_anual": 0.16, "plazo_quincenas": 48}
+    backend = BackendFalso({SIM: resultado}).instalar()
+    slots = await formulario.validate_plazo("48", CollectingDispatcher(), tracker(
+        {"sueldo": "9000", "anios_cotizacion": 20, "producto": "credito_complementario"}), {})
+    assert slots == {"plazo": 48, "simulacion": resultado}
+    assert backend.cuerpo()["anios_cotizacion"] == 20
+
+
+def test_anios_del_perfil_no_se_validan_como_respuesta():
+    d = CollectingDispatcher()
+    t = tracker({"anios_cotizacion": 31, "requested_slot": "sueldo"})
+    assert ValidateSimulacionForm().validate_anios_cotizacion(31, d, t, {}) == {"anios_cotizacion": 31}
+    assert respuestas(d) == []

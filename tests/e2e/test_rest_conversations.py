@@ -103,17 +103,34 @@ def test_p3_simula_con_su_perfil(stack):
     assert _pesos(esperado["descuento_quincenal"]) in resultado
 
 
-def test_simulacion_con_plazo_no_permitido_explica_la_regla(stack):
+def _simular(backend_url: str, **cuerpo: Any) -> httpx.Response:
+    return httpx.post(f"{backend_url}/api/v1/simulaciones",
+                      json={"producto": "credito_complementario", **cuerpo}, timeout=10)
+
+
+def test_simulacion_anonima_pide_los_anios_y_explica_la_regla(stack):
     c = Conversacion(stack.rasa_url)
     assert "sueldo" in c.texto(c.di("/simular_prestamo")).lower()
     c.di("12690.80")
-    respuesta = c.texto(c.di("100"))
-    regla = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
-        "producto": "credito_complementario", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 100},
-        timeout=10)
-    assert regla.status_code == 422
+    # Without a profile, 48 quincenas need the años de cotización: the backend's
+    # reason is shown and the form asks for them instead of giving up.
+    regla = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=48)
+    assert regla.status_code == 422 and regla.json()["codigo"] == "faltan_anios_cotizacion"
+    respuesta = c.texto(c.di("48"))
     assert regla.json()["detail"] in respuesta
-    assert "quincenas" in respuesta  # and the plazo is asked again
+    assert "años ha cotizado" in respuesta.splitlines()[-1]
+    assert "quincenas" in c.texto(c.di("veinte años")).splitlines()[-1]  # the plazo again
+    # A plazo no rule allows is refused with the backend's reason, and asked again.
+    excedido = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=100, anios_cotizacion=20)
+    assert excedido.status_code == 422
+    respuesta = c.texto(c.di("100"))
+    assert excedido.json()["detail"] in respuesta
+    assert "¿A cuántas quincenas" in respuesta
+    esperado = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=48,
+                        anios_cotizacion=20).json()
+    resultado = c.texto(c.di("48"))
+    assert _pesos(esperado["monto_maximo"]) in resultado
+    assert _pesos(esperado["descuento_quincenal"]) in resultado
 
 
 def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
