@@ -64,8 +64,11 @@ class ValidateSimulacionForm(ValidacionFormulario):
     async def required_slots(
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[str]:
-        # Años de cotización are asked only after the backend said it needs them.
-        if tracker.get_slot("pedir_anios") and tracker.get_slot("anios_cotizacion") is None:
+        # Años de cotización are asked only after the backend said it needs them,
+        # and stay required until validate_anios_cotizacion accepts an answer and
+        # clears pedir_anios (rasa_sdk validates only required slots, so dropping
+        # it as soon as the raw text arrives would skip its validation).
+        if tracker.get_slot("pedir_anios"):
             return domain_slots
         return [s for s in domain_slots if s != "anios_cotizacion"]
 

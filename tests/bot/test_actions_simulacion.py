@@ -119,7 +119,7 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     del_dominio = ["sueldo", "anios_cotizacion", "plazo"]
     pendiente = tracker({"sueldo": "9000", "pedir_anios": True})
     assert await formulario.required_slots(del_dominio, d, pendiente, {}) == del_dominio
-    con_anios = tracker({"sueldo": "9000", "pedir_anios": True, "anios_cotizacion": 20})
+    con_anios = tracker({"sueldo": "9000", "pedir_anios": None, "anios_cotizacion": 20})
     assert await formulario.required_slots(del_dominio, d, con_anios, {}) == ["sueldo", "plazo"]
     assert await formulario.required_slots(del_dominio, d, tracker({"sueldo": "9000"}), {}) == [
         "sueldo", "plazo"]
@@ -144,4 +144,21 @@ def test_anios_del_perfil_no_se_validan_como_respuesta():
     d = CollectingDispatcher()
     t = tracker({"anios_cotizacion": 31, "requested_slot": "sueldo"})
     assert ValidateSimulacionForm().validate_anios_cotizacion(31, d, t, {}) == {"anios_cotizacion": 31}
+    assert respuestas(d) == []
+
+
+@pytest.mark.asyncio
+async def test_la_respuesta_de_anios_se_valida_y_luego_se_pide_el_plazo():
+    """Through rasa_sdk's own run(): the raw text Rasa extracted ("veinte años")
+    is validated into a number, then the form asks for the plazo."""
+    domain = {"forms": {"simulacion_form": {"required_slots": ["sueldo", "anios_cotizacion", "plazo"]}},
+              "slots": {"sueldo": {"mappings": []}, "anios_cotizacion": {"mappings": []},
+                        "plazo": {"mappings": []}, "pedir_anios": {"mappings": []}}}
+    t = tracker({"sueldo": "9000", "pedir_anios": True, "requested_slot": "anios_cotizacion",
+                 "anios_cotizacion": "veinte años"},
+                texto="veinte años", active_loop="simulacion_form",
+                eventos_extra=[{"event": "slot", "name": "anios_cotizacion", "value": "veinte años"}])
+    d = CollectingDispatcher()
+    eventos = await ValidateSimulacionForm().run(d, t, domain)
+    assert slots_de(eventos) == {"anios_cotizacion": 20, "pedir_anios": None, "requested_slot": "plazo"}
     assert respuestas(d) == []
