@@ -6,7 +6,7 @@ PY := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 COUNT ?= 1000
 
-.PHONY: setup setup-app setup-rasa system-deps run test seed migrate train bench lint call whatsapp clean
+.PHONY: setup setup-app setup-rasa system-deps env run test seed migrate train bench lint call whatsapp clean
 
 setup: setup-app setup-rasa
 
@@ -19,10 +19,11 @@ setup-rasa:
 system-deps:
 	@scripts/system_deps.sh
 
-.env:
+# Writes .env if missing, or adds secrets an older one lacks; never changes a value.
+env:
 	@python3 scripts/ensure_env.py
 
-migrate: setup-app .env
+migrate: setup-app env
 	@$(PY) -m backend.migrate
 
 seed: migrate
@@ -31,7 +32,7 @@ seed: migrate
 train: setup-rasa
 	@scripts/train.sh
 
-run: setup .env seed train
+run: setup env seed train
 	@scripts/run.sh
 
 test: setup system-deps
@@ -44,10 +45,10 @@ lint: setup-app
 	@.venv/bin/ruff check backend ivr tests bench scripts
 	@.venv/bin/mypy backend ivr
 
-call: setup-app .env
+call: setup-app env
 	@$(PY) -m ivr.simulator
 
-whatsapp: setup-app .env
+whatsapp: setup-app env
 	@$(PY) -m tools.whatsapp
 
 clean:

@@ -87,6 +87,8 @@ class Stack:
     seed_count: int = 20
     twilio_auth_token: str = field(default_factory=lambda: "test-" + secrets.token_hex(16))
     token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Rasa's HTTP API (--auth-token) and the ivr -> Rasa channel webhook.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
@@ -130,6 +132,7 @@ class Stack:
             TWILIO_AUTH_TOKEN=self.twilio_auth_token,
             PUBLIC_BASE_URL=self.public_base_url,
             TOKEN_SECRET=self.token_secret,
+            RASA_TOKEN=self.rasa_token,
             RASA_TELEMETRY_ENABLED="false",
             PYTHONDONTWRITEBYTECODE="1",
             TF_CPP_MIN_LOG_LEVEL="3",
@@ -176,6 +179,7 @@ class Stack:
             "rasa": _Proc(
                 "rasa",
                 [str(VENV_RASA / "rasa"), "run", "-m", str(MODEL), "--enable-api", "--cors", "*",
+                 "--auth-token", self.rasa_token,
                  "--port", str(self.rasa_port), "--interface", "127.0.0.1",
                  "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
                 BOT, logs / "rasa.log", f"{self.rasa_url}/status",
@@ -221,6 +225,11 @@ class Stack:
                 yield s
         finally:
             engine.dispose()
+
+    def rasa_api(self, path: str) -> str:
+        """URL of a Rasa HTTP API route (tracker, parse...), with its auth token."""
+        sep = "&" if "?" in path else "?"
+        return f"{self.rasa_url}{path}{sep}token={self.rasa_token}"
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {n} ---\n{p.tail()}" for n, p in self.procs.items())

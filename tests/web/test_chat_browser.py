@@ -65,7 +65,7 @@ def esperar(condicion: Any, segundos: float = 45, paso: float = 0.3) -> Any:
 
 
 def _tracker(stack: Any, sid: str) -> dict[str, Any]:
-    r = httpx.get(f"{stack.rasa_url}/conversations/{sid}/tracker", timeout=10)
+    r = httpx.get(stack.rasa_api(f"/conversations/{sid}/tracker"), timeout=10)
     r.raise_for_status()
     return r.json()
 
