@@ -13,7 +13,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -42,15 +43,19 @@ class ErrorNegocio(Exception):
 
 
 _DEFAULT_DETAIL = {
-    400: "La solicitud no es válida.",
+    400: "No pudimos leer la solicitud; envíe un JSON válido en UTF-8.",
     401: "Necesita identificarse con su CURP y su NIP.",
     403: "No tiene permiso para esta operación.",
     404: "No encontramos lo que busca.",
     405: "Operación no permitida.",
     409: "La operación no se puede realizar en este momento.",
+    410: "El recurso ya no está disponible.",
+    413: "La solicitud es demasiado grande.",
     422: "Los datos enviados no son válidos.",
     423: "El acceso está bloqueado temporalmente.",
     429: "Demasiadas solicitudes; intente en un momento.",
+    500: "Tuvimos un problema interno; intente de nuevo en unos minutos.",
+    503: "El servicio no está disponible por el momento; intente de nuevo en unos minutos.",
 }
 
 _DEFAULT_CODE = {
@@ -60,16 +65,40 @@ _DEFAULT_CODE = {
     404: "no_encontrado",
     405: "metodo_no_permitido",
     409: "conflicto",
+    410: "ya_no_disponible",
+    413: "solicitud_demasiado_grande",
     422: "datos_invalidos",
     423: "bloqueado",
     429: "demasiadas_solicitudes",
+    500: "error_interno",
+    503: "servicio_no_disponible",
 }
 
-# Error responses every route may give; routers add these to their OpenAPI docs.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse, "description": _DEFAULT_DETAIL[code]}
-    for code in (400, 401, 404, 409, 422, 423)
-}
+# Seconds a client should wait before retrying when the database is unreachable.
+REINTENTAR_EN_SEGUNDOS = 30
+
+
+def respuestas_error(*codigos: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all with the ErrorResponse body,
+    so schemathesis checks every error body against the one shape."""
+    return {codigo: {"model": ErrorResponse, "description": _DEFAULT_DETAIL[codigo]} for codigo in codigos}
+
+
+# What any route can answer: 422 (validation, or a NUL byte in the address, see
+# RechazarNulos) and 500 (the catch-all handler below). 405 is not an answer of a
+# declared operation but of an undeclared method on its path, so it is not listed.
+ERRORES_COMUNES = (422, 500)
+# Routes that read the JSON body can also answer 400 (a body that is not UTF-8/JSON).
+ERRORES_CUERPO = (400,)
+# Routes that use the database can answer 503 when it is unreachable.
+ERRORES_BD = (503,)
+
+# The default for routers of personal, database-backed resources (401 without a
+# valid token, 404/409 from their rules). Routes add what is particular to them
+# (403 and 410 for signed links, 403 for bank notifications, 423 for the lockout).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = respuestas_error(
+    *ERRORES_CUERPO, 401, 404, 409, *ERRORES_COMUNES, *ERRORES_BD
+)
 
 
 def _body(status: int, detail: str | None, codigo: str | None, **extra: Any) -> dict[str, Any]:
@@ -96,12 +125,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail: str | None = exc.detail if isinstance(exc.detail, str) else None
-        # Starlette's own English texts ("Not Found") are replaced by Spanish ones.
-        if detail in {"Not Found", "Method Not Allowed", "Unauthorized", "Forbidden"}:
-            detail = None
+        # Only the framework raises HTTPException here (our code raises ErrorNegocio),
+        # and its texts are English ("Not Found", "There was an error parsing the
+        # body"), so the Spanish text of the status is used instead.
         return JSONResponse(
-            _body(exc.status_code, detail, None),
+            _body(exc.status_code, None, None),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
@@ -130,15 +158,26 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=422,
         )
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _bd_no_disponible(_: Request, exc: Exception) -> JSONResponse:
+        # The database is down, unreachable, locked or out of pool connections: the
+        # request was fine, so tell the caller to come back (503, not 500).
+        log.error("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(
+            _body(503, None, None),
+            status_code=503,
+            headers={"Retry-After": str(REINTENTAR_EN_SEGUNDOS)},
+        )
+
     app.add_middleware(RechazarNulos)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # The traceback goes to the log (masked by backend.privacy), never to the caller.
         log.exception("unexpected error: %s", type(exc).__name__)
-        return JSONResponse(
-            _body(500, "Tuvimos un problema interno; intente de nuevo en unos minutos.", "error_interno"),
-            status_code=500,
-        )
+        return JSONResponse(_body(500, None, None), status_code=500)
 
 
 class RechazarNulos:

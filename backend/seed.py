@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, insert, select
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from stdnum.mx import curp as stdnum_curp
 
 from backend.models import Derechohabiente, Movimiento, Prestamo
+from backend.privacy import mascara_curp
 from backend.services.finanzas import (
     Pago,
     fechas_quincena,
@@ -45,6 +46,7 @@ from backend.services.finanzas import (
     valor_presente,
 )
 from backend.services.identidad import hash_nip
+from backend.services.simulacion import plazo_maximo_permitido
 
 DOMINIO_SINTETICO = "sintetico.example"
 SEMILLA = "capp-sintetico-v1"
@@ -359,6 +361,25 @@ class _Calendario:
 
 
 _FACTORES: dict[tuple[str, int], Decimal] = {}
+# Plazos a synthetic loan may have (the seed-004 table's columns), when the rules allow them.
+PLAZOS_SINTETICOS = (24, 36, 48, 72)
+PRODUCTO_SINTETICO = "credito_complementario"
+
+
+@cache
+def _plazo_maximo_sintetico(tipo: str, sexo: str, quincenas_cotizadas: int) -> int:
+    """Longest plazo the simulation rules allow with this cotización (in quincenas,
+    so the cache stays small and fast for 1,000,000 people); 0 when none."""
+    return plazo_maximo_permitido(producto=PRODUCTO_SINTETICO, tipo=tipo, sexo=sexo,
+                                  anios_cotizacion=Decimal(quincenas_cotizadas) / 24)
+
+
+def _plazos_permitidos(tipo: str, sexo: str, quincenas_cotizadas: int, *, mas_de: int = 0) -> tuple[int, ...]:
+    """The usual plazos the rules allow (cotización as it was when the loan started),
+    or the longest allowed one when it is shorter than all of them; all > `mas_de`."""
+    maximo = _plazo_maximo_sintetico(tipo, sexo, quincenas_cotizadas)
+    plazos = tuple(p for p in PLAZOS_SINTETICOS if mas_de < p <= maximo)
+    return plazos or ((maximo,) if maximo > mas_de else ())
 
 
 def _monto_por_descuento(descuento: Decimal, tasa: str, plazo: int) -> Decimal:
@@ -392,36 +413,46 @@ def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calenda
     prestamos: list[dict[str, object]] = []
     nominas: list[list[tuple[int, date, Decimal]]] = []
     descuento = redondear(sueldo / 2 * Decimal("0.20"))
-    plazos = (24, 36, 48, 72) if pensionado or anios >= 10 else (24, 36)
+    tipo = str(persona["tipo"])
+    cotizadas = anios * 24  # quincenas of cotización today
+    # Every loan is one the simulation rules allowed when it started: plazo by
+    # cotización then (36 under 10 years, 72 from 10 and for pensionados) and, for
+    # asegurados, cotización + plazo under 29 a 6 m 1 d (men) / 27 a 6 m 1 d (women).
     if rng.random() < 0.30:  # an old loan, already paid off
-        plazo = rng.choice(plazos)
-        inicio = cal.indice_hoy - rng.randint(plazo + 30, plazo + 120)
-        fechas = cal.fechas[inicio:inicio + plazo]
-        prestamos.append({
-            "folio": f"SIN-{indice:08d}-H", "producto": "credito_complementario",
-            "monto": _monto_por_descuento(descuento, "0.16", plazo), "plazo_quincenas": plazo,
-            "tasa_anual": Decimal("0.16"), "descuento_quincenal": descuento,
-            "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
-            "fecha_primer_descuento": fechas[0], "estatus": "LIQUIDADO", "fecha_liquidacion": fechas[-1],
-            "creado_en": ahora,
-        })
-        # Synthetic paid-off loans carry no movimiento detail (keeps 1M people fast).
-        nominas.append([])
+        despues = rng.randint(30, 120)  # quincenas between its last discount and today
+        candidatos = [p for p in PLAZOS_SINTETICOS
+                      if p in _plazos_permitidos(tipo, sexo, cotizadas - p - despues)]
+        if candidatos:
+            plazo = rng.choice(candidatos)
+            inicio = cal.indice_hoy - plazo - despues
+            fechas = cal.fechas[inicio:inicio + plazo]
+            prestamos.append({
+                "folio": f"SIN-{indice:08d}-H", "producto": PRODUCTO_SINTETICO,
+                "monto": _monto_por_descuento(descuento, "0.16", plazo), "plazo_quincenas": plazo,
+                "tasa_anual": Decimal("0.16"), "descuento_quincenal": descuento,
+                "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
+                "fecha_primer_descuento": fechas[0], "estatus": "LIQUIDADO", "fecha_liquidacion": fechas[-1],
+                "creado_en": ahora,
+            })
+            # Synthetic paid-off loans carry no movimiento detail (keeps 1M people fast).
+            nominas.append([])
     if rng.random() < 0.55:  # a current loan with its payroll discounts so far
-        plazo = rng.choice(plazos)
-        transcurridas = rng.randint(0, min(plazo - 1, 24))
-        inicio = cal.indice_hoy - transcurridas
-        fechas = cal.fechas[inicio:inicio + plazo]
-        omitidas = rng.randint(1, 3) if transcurridas > 3 and rng.random() < 0.03 else 0
-        prestamos.append({
-            "folio": f"SIN-{indice:08d}-V", "producto": "credito_complementario",
-            "monto": _monto_por_descuento(descuento, "0.16", plazo), "plazo_quincenas": plazo,
-            "tasa_anual": Decimal("0.16"), "descuento_quincenal": descuento,
-            "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
-            "fecha_primer_descuento": fechas[0], "estatus": "VIGENTE", "fecha_liquidacion": None,
-            "creado_en": ahora,
-        })
-        nominas.append([(k, fechas[k - 1], descuento) for k in range(1, transcurridas - omitidas + 1)])
+        transcurridas = rng.randint(0, 24)  # quincenas since its first discount
+        plazos = _plazos_permitidos(tipo, sexo, cotizadas - transcurridas, mas_de=transcurridas)
+        if plazos:
+            plazo = rng.choice(plazos)
+            inicio = cal.indice_hoy - transcurridas
+            fechas = cal.fechas[inicio:inicio + plazo]
+            omitidas = rng.randint(1, 3) if transcurridas > 3 and rng.random() < 0.03 else 0
+            prestamos.append({
+                "folio": f"SIN-{indice:08d}-V", "producto": PRODUCTO_SINTETICO,
+                "monto": _monto_por_descuento(descuento, "0.16", plazo), "plazo_quincenas": plazo,
+                "tasa_anual": Decimal("0.16"), "descuento_quincenal": descuento,
+                "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
+                "fecha_primer_descuento": fechas[0], "estatus": "VIGENTE", "fecha_liquidacion": None,
+                "creado_en": ahora,
+            })
+            nominas.append([(k, fechas[k - 1], descuento) for k in range(1, transcurridas - omitidas + 1)])
     return persona, prestamos, nominas
 
 
@@ -538,9 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with make_sessionmaker(engine)() as session:
             inicio = time.monotonic()
             sembrar(session, count=args.count, zona=settings.timezone, progreso=True)
-            print(f"Semilla lista en {time.monotonic() - inicio:.1f} s. Personas de demostración:")
-            for p in PERSONAS:
-                print(f"  {p.clave} {p.curp} NIP {p.nip} - {p.nombre} {p.primer_apellido} {p.segundo_apellido}")
+            print(f"Semilla lista en {time.monotonic() - inicio:.1f} s. Personas de demostración "
+                  "(sus CURP completas y NIP están en README.md):")
+            for p in PERSONAS:  # never print a NIP, not even a demo one
+                print(f"  {p.clave} {mascara_curp(p.curp)} - {p.nombre} {p.primer_apellido} {p.segundo_apellido}")
     finally:
         engine.dispose()
     return 0

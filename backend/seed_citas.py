@@ -1,26 +1,33 @@
 """Seed data for citas: the office catalogue and the demo personas' citas.
 
-Called by the main seed script after it creates the personas. Both functions are
-idempotent: running them again with the same `ahora` leaves the same state, and a
-demo cita that went stale (its date passed the window it demonstrates) is
-re-created so the demo keeps working on a later `make run`.
+Called by the main seed script after it creates the personas. Idempotent, and
+kind to demo activity: a demo cita that still satisfies DESIGN.md is left
+exactly as it is (with whatever notifications it has); only one that no longer
+does (its date moved out of the window it demonstrates, or it was cancelled) is
+rebuilt. If the persona has booked another cita of their own meanwhile, nothing
+of theirs is touched (one AGENDADA cita per person).
 
 Demo citas (office CDMX-ZC):
 - P1 (HEGG560427MVZRRL04): the "Listado de citas" of seed 003. `Z8YP3Q` booked at
   12:56:02 and cancelled at 15:49:45, then `CC3QZ8` booked at 15:53:49 (registered
-  the same day as seeding if that time already passed, else the day before), both on
-  the 5th business day after `ahora`: Z8YP3Q 13:15-13:30, CC3QZ8 13:30-13:45 (AGENDADA).
+  the same day as seeding if that time already passed, else the day before).
+  CC3QZ8 is AGENDADA on the 5th business day after seeding or later: kept while
+  it stays at least 5 business days ahead; built at 13:30-13:45 of the 5th
+  business day (or the next slot with a free place), Z8YP3Q 15 minutes earlier.
 - P3 (PEGL890909MJCRMS08): `K7M2Q9` AGENDADA inside 36 h, so "cancel inside 36 h is
-  refused" can be shown. It takes the next real business slot at least 2 h ahead if
-  that is within 30 h; otherwise (evenings, weekends, holidays) the next quarter hour
-  at least 2 h ahead, ignoring business hours, because it is demo data.
+  refused" can be shown; kept while it is still ahead and inside 36 h. Built on
+  the latest real slot (business day, 8:30-15:15 start, free place) between 2 h
+  and 35 h ahead. From Friday afternoon to Saturday evening (or before a
+  holiday) no business day falls in that window; then, and only then, it takes
+  the latest 8:30-15:15 quarter hour in the window on the non-business day: the
+  one piece of demo data outside the booking rules, because a 36 h demo on a
+  weekend has no lawful slot.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,12 +35,14 @@ from sqlalchemy.orm import Session
 from backend.models import Cita, Derechohabiente, EventoCita, Notificacion, Oficina
 from backend.models.cita import AGENDADA, CANCELADA
 from backend.privacy import mascara_curp
+from backend.services.dias_habiles import dias_habiles_entre, sumar_dias_habiles
 from backend.services.disponibilidad import (
+    APERTURA,
+    CIERRE,
     DURACION,
     ZONA,
     inicios_del_dia,
     local,
-    sumar_dias_habiles,
     utc,
 )
 from backend.services.oficinas import sembrar_catalogo
@@ -46,6 +55,8 @@ OFICINA_DEMO = "CDMX-ZC"
 CLAVE_CANCELADA = "Z8YP3Q"
 CLAVE_VIGENTE = "CC3QZ8"
 CLAVE_36H = "K7M2Q9"
+ANTELACION_36H = timedelta(hours=2)  # K7M2Q9 starts at least this far ahead when built ...
+VENTANA_36H = timedelta(hours=35)  # ... and at most this far (inside the 36 h of the rule)
 
 
 def sembrar_oficinas(session: Session) -> None:
@@ -54,10 +65,7 @@ def sembrar_oficinas(session: Session) -> None:
     session.commit()
 
 
-def _borrar(session: Session, clave: str) -> None:
-    cita = session.scalar(select(Cita).where(Cita.clave == clave))
-    if cita is None:
-        return
+def _borrar(session: Session, cita: Cita) -> None:
     session.execute(delete(Notificacion).where(Notificacion.cita_id == cita.id))
     session.execute(delete(EventoCita).where(EventoCita.cita_id == cita.id))
     session.execute(delete(Cita).where(Cita.id == cita.id))
@@ -72,23 +80,31 @@ def _lugar_libre(session: Session, oficina: Oficina, inicio: datetime) -> int | 
     return next((n for n in range(1, oficina.ventanillas + 1) if n not in tomados), None)
 
 
-def _otra_agendada(session: Session, dh: Derechohabiente, clave_demo: str) -> bool:
+def _otra_agendada(session: Session, dh: Derechohabiente, *claves_demo: str) -> bool:
     otra = session.scalar(select(Cita).where(Cita.derechohabiente_id == dh.id, Cita.estatus == AGENDADA,
-                                             Cita.clave != clave_demo))
+                                             Cita.clave.not_in(claves_demo)))
     if otra is not None:
-        log.warning("%s ya tiene otra cita agendada (%s); no se siembra %s",
-                    mascara_curp(dh.curp), otra.clave, clave_demo)
+        log.warning("%s ya tiene otra cita agendada (%s); no se tocan sus citas de demostración",
+                    mascara_curp(dh.curp), otra.clave)
+        return True
+    return False
+
+
+def _ajena(cita: Cita | None, dh: Derechohabiente) -> bool:
+    if cita is not None and cita.derechohabiente_id != dh.id:
+        log.warning("la clave demo %s pertenece a otra persona; no se siembra", cita.clave)
         return True
     return False
 
 
 def _crear(session: Session, *, clave: str, dh: Derechohabiente, oficina: Oficina, inicio: datetime,
-           eventos: list[tuple[str, datetime]]) -> None:
+           eventos: list[tuple[str, datetime]], lugar: int | None) -> None:
     estatus = eventos[-1][0]
+    if estatus == AGENDADA and lugar is None:
+        raise ValueError(f"la cita demo {clave} necesita un lugar libre")
     cita = Cita(clave=clave, derechohabiente_id=dh.id, oficina_id=oficina.id, inicio=utc(inicio),
                 fin=utc(inicio + DURACION), estatus=estatus, canal_notificacion="WHATSAPP",
-                creado_en=utc(eventos[0][1]),
-                lugar=_lugar_libre(session, oficina, inicio) if estatus == AGENDADA else None,
+                creado_en=utc(eventos[0][1]), lugar=lugar if estatus == AGENDADA else None,
                 cancelada_en=utc(eventos[-1][1]) if estatus == CANCELADA else None)
     session.add(cita)
     session.flush()
@@ -97,48 +113,77 @@ def _crear(session: Session, *, clave: str, dh: Derechohabiente, oficina: Oficin
     session.flush()
 
 
+def _p1_vigente(vigente: Cita | None, cancelada: Cita | None, dh: Derechohabiente, ahora: datetime) -> bool:
+    """Does the demo still show what DESIGN.md says (CC3QZ8 AGENDADA >= 5 business days ahead)?"""
+    return (
+        vigente is not None and cancelada is not None
+        and vigente.derechohabiente_id == cancelada.derechohabiente_id == dh.id
+        and vigente.estatus == AGENDADA and vigente.lugar is not None
+        and cancelada.estatus == CANCELADA
+        and dias_habiles_entre(local(ahora).date(), local(vigente.inicio).date()) >= 5
+    )
+
+
+def _primer_lugar_desde(session: Session, oficina: Oficina, inicio: datetime) -> tuple[datetime, int]:
+    """The first slot at or after `inicio` (same or later business days) with a free place."""
+    dia = local(inicio).date()
+    for _ in range(90):
+        for ini in inicios_del_dia(dia):
+            if ini >= inicio:
+                lugar = _lugar_libre(session, oficina, ini)
+                if lugar is not None:
+                    return ini, lugar
+        dia += timedelta(days=1)
+    raise RuntimeError("la oficina demo no tiene lugares en 90 días")  # pragma: no cover
+
+
 def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: datetime) -> None:
+    vigente = session.scalar(select(Cita).where(Cita.clave == CLAVE_VIGENTE))
+    cancelada = session.scalar(select(Cita).where(Cita.clave == CLAVE_CANCELADA))
+    if _p1_vigente(vigente, cancelada, dh, ahora):
+        return  # demo still valid: keep it and whatever happened to it
+    if _ajena(vigente, dh) or _ajena(cancelada, dh) or _otra_agendada(session, dh, CLAVE_VIGENTE):
+        return
+    for cita in (vigente, cancelada):
+        if cita is not None:
+            _borrar(session, cita)
     hoy = local(ahora)
     dia_cita = sumar_dias_habiles(hoy.date(), 5)
-    vigente = session.scalar(select(Cita).where(Cita.clave == CLAVE_VIGENTE))
-    if (
-        vigente is not None
-        and vigente.derechohabiente_id == dh.id
-        and vigente.estatus == AGENDADA
-        and local(vigente.inicio).date() >= dia_cita
-        and session.scalar(select(Cita.id).where(Cita.clave == CLAVE_CANCELADA)) is not None
-    ):
-        return  # demo still valid
-    _borrar(session, CLAVE_VIGENTE)
-    _borrar(session, CLAVE_CANCELADA)
-    if _otra_agendada(session, dh, CLAVE_VIGENTE):
-        return
+    inicio, lugar = _primer_lugar_desde(session, oficina, datetime.combine(dia_cita, time(13, 30), tzinfo=ZONA))
+    antes = inicio - DURACION
+    inicio_cancelada = antes if antes.time() >= APERTURA else inicio
     dia_registro = hoy.date() if hoy.time() >= time(15, 54) else hoy.date() - timedelta(days=1)
 
     def registro(h: int, m: int, s: int) -> datetime:
         return datetime.combine(dia_registro, time(h, m, s), tzinfo=ZONA)
 
-    _crear(session, clave=CLAVE_CANCELADA, dh=dh, oficina=oficina,
-           inicio=datetime.combine(dia_cita, time(13, 15), tzinfo=ZONA),
+    _crear(session, clave=CLAVE_CANCELADA, dh=dh, oficina=oficina, inicio=inicio_cancelada, lugar=None,
            eventos=[(AGENDADA, registro(12, 56, 2)), (CANCELADA, registro(15, 49, 45))])
-    _crear(session, clave=CLAVE_VIGENTE, dh=dh, oficina=oficina,
-           inicio=datetime.combine(dia_cita, time(13, 30), tzinfo=ZONA),
+    _crear(session, clave=CLAVE_VIGENTE, dh=dh, oficina=oficina, inicio=inicio, lugar=lugar,
            eventos=[(AGENDADA, registro(15, 53, 49))])
 
 
-def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> datetime:
-    minimo = utc(ahora) + timedelta(hours=2)
-    dia = local(minimo).date()
-    for _ in range(3):
-        for ini in inicios_del_dia(dia):
-            if utc(ini) >= minimo and utc(ini) - utc(ahora) <= timedelta(hours=30) \
-                    and _lugar_libre(session, oficina, ini) is not None:
-                return ini
-        dia += timedelta(days=1)
-    # Demo fallback: the next quarter hour >= 2 h ahead, outside business hours if need be.
-    cuarto = 15 * 60
-    segundos = math.ceil(minimo.timestamp() / cuarto) * cuarto
-    return datetime.fromtimestamp(segundos, ZONA)
+def _cuartos_del_dia(dia: date) -> list[datetime]:
+    """8:30, 8:45 ... 15:15 of `dia` in Mexico City, business day or not."""
+    actual = datetime.combine(dia, APERTURA, tzinfo=ZONA)
+    cierre = datetime.combine(dia, CIERRE, tzinfo=ZONA)
+    horas = []
+    while actual + DURACION <= cierre:
+        horas.append(actual)
+        actual += DURACION
+    return horas
+
+
+def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[datetime, int]:
+    desde, hasta = utc(ahora) + ANTELACION_36H, utc(ahora) + VENTANA_36H
+    dias = [local(desde).date() + timedelta(days=k) for k in range(3)]
+    reales = [(ini, lugar) for dia in dias for ini in inicios_del_dia(dia)
+              if desde <= utc(ini) <= hasta and (lugar := _lugar_libre(session, oficina, ini)) is not None]
+    if reales:
+        return reales[-1]
+    # No business slot in the window (weekend, holiday): the demo exception, see the docstring.
+    horas = [h for dia in dias for h in _cuartos_del_dia(dia) if desde <= utc(h) <= hasta]
+    return horas[-1], _lugar_libre(session, oficina, horas[-1]) or 1
 
 
 def _demo_p3(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: datetime) -> None:
@@ -146,15 +191,16 @@ def _demo_p3(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
     if (
         cita is not None
         and cita.derechohabiente_id == dh.id
-        and cita.estatus == AGENDADA
+        and cita.estatus == AGENDADA and cita.lugar is not None
         and utc(ahora) < utc(cita.inicio) < utc(ahora) + timedelta(hours=36)
     ):
         return
-    _borrar(session, CLAVE_36H)
-    if _otra_agendada(session, dh, CLAVE_36H):
+    if _ajena(cita, dh) or _otra_agendada(session, dh, CLAVE_36H):
         return
-    inicio = _inicio_36h(session, oficina, ahora)
-    _crear(session, clave=CLAVE_36H, dh=dh, oficina=oficina, inicio=inicio,
+    if cita is not None:
+        _borrar(session, cita)
+    inicio, lugar = _inicio_36h(session, oficina, ahora)
+    _crear(session, clave=CLAVE_36H, dh=dh, oficina=oficina, inicio=inicio, lugar=lugar,
            eventos=[(AGENDADA, utc(ahora) - timedelta(days=2, hours=3, minutes=17, seconds=29))])
 
 

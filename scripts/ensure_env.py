@@ -24,6 +24,8 @@ GENERADOS = {
     "TWILIO_AUTH_TOKEN": lambda: f"dev-{secrets.token_hex(16)}",
     "TOKEN_SECRET": lambda: secrets.token_urlsafe(32),
     "BANCO_WEBHOOK_SECRET": lambda: secrets.token_urlsafe(24),
+    # X-CAPP-Secret: CAPP staff marking a cita ATENDIDA.
+    "CAPP_INTERNO_SECRET": lambda: secrets.token_urlsafe(24),
     # Rasa's HTTP API (--auth-token) and the ivr -> Rasa webhook share it.
     "RASA_TOKEN": lambda: secrets.token_urlsafe(32),
 }

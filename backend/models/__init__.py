@@ -7,11 +7,11 @@ from backend.models.prestamo import Movimiento, Prestamo
 __all__ = ["Base", "Derechohabiente", "Movimiento", "Prestamo"]
 
 # citas & notificaciones (backend citas)
-from backend.models.cita import Cita, EventoCita  # noqa: E402
+from backend.models.cita import Cita, EventoCita, IntentoCancelacion  # noqa: E402
 from backend.models.notificacion import Notificacion  # noqa: E402
 from backend.models.oficina import Oficina  # noqa: E402
 
-__all__ += ["Cita", "EventoCita", "Notificacion", "Oficina"]
+__all__ += ["Cita", "EventoCita", "IntentoCancelacion", "Notificacion", "Oficina"]
 
 # FOPI & regularización (backend pagos)
 from backend.models.fopi import Fopi  # noqa: E402

@@ -12,7 +12,10 @@ from backend.models.oficina import Oficina
 AGENDADA = "AGENDADA"
 CANCELADA = "CANCELADA"
 ATENDIDA = "ATENDIDA"
-# A cita whose time passed without being attended; frees the person to book again.
+# Internal state of a cita whose time passed unattended (set when the person books
+# again, so the "one AGENDADA cita" index lets them). It is NOT a bitácora event:
+# the bitácora keeps the vocabulary of seed 003 (AGENDADA / CANCELADA / ATENDIDA),
+# where such a cita simply stays as its AGENDADA row with expediente "NO".
 VENCIDA = "VENCIDA"
 
 
@@ -67,6 +70,22 @@ class EventoCita(Base):
     cita_id: Mapped[int] = mapped_column(ForeignKey("cita.id"))
     estatus: Mapped[str] = mapped_column(String(10))
     registrado_en: Mapped[datetime] = mapped_column(default=utcnow)
-    origen: Mapped[str | None] = mapped_column(String(20))  # web, telefono, whatsapp, sistema
+    origen: Mapped[str | None] = mapped_column(String(20))  # web, telefono, whatsapp, capp (staff)
 
     cita: Mapped[Cita] = relationship(back_populates="eventos")
+
+
+class IntentoCancelacion(Base):
+    """Failed cancellations by clave + fecha de nacimiento (the phone path, no token).
+
+    Keyed by the clave as typed (normalised), whether or not a cita has it, so an
+    unknown clave and a wrong birth date count and lock alike and the lock itself
+    reveals nothing. Same rule as the NIP: after `cancelacion_max_intentos`
+    failures the clave is locked for `cancelacion_bloqueo_minutos`."""
+
+    __tablename__ = "cita_intento_cancelacion"
+
+    clave: Mapped[str] = mapped_column(String(6), primary_key=True)
+    intentos_fallidos: Mapped[int] = mapped_column(default=0)
+    bloqueado_hasta: Mapped[datetime | None]
+    actualizado_en: Mapped[datetime] = mapped_column(default=utcnow)

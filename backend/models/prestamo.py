@@ -39,7 +39,9 @@ class Prestamo(Base):
 
 class Movimiento(Base):
     """A payment applied to a loan: a payroll discount, a FOPI payment at a bank,
-    or a regularisation payment. `referencia` makes bank notifications idempotent."""
+    or a regularisation payment; or SALDO_A_FAVOR, the part of a bank payment that
+    exceeded the saldo on its date (it does not amortise; see services/prestamos.py).
+    `referencia` makes bank notifications idempotent."""
 
     __tablename__ = "movimiento"
     __table_args__ = (
@@ -52,7 +54,7 @@ class Movimiento(Base):
     quincena: Mapped[int | None]  # 1..plazo for payroll discounts; None for extra payments
     fecha: Mapped[date]
     monto: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    origen: Mapped[str] = mapped_column(String(16))  # NOMINA | FOPI | REGULARIZACION
+    origen: Mapped[str] = mapped_column(String(16))  # NOMINA | FOPI | REGULARIZACION | SALDO_A_FAVOR
     referencia: Mapped[str | None] = mapped_column(String(40))
     creado_en: Mapped[datetime] = mapped_column(default=utcnow)
 

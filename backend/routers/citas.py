@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from backend.errors import ERROR_RESPONSES
+from backend.errors import ERROR_RESPONSES, ErrorResponse
 from backend.models import Cita, Derechohabiente
 from backend.models.cita import AGENDADA
 from backend.schemas.citas import (
+    AtencionOut,
     CancelacionOut,
     CancelarCita,
     CitaCrear,
@@ -23,6 +24,7 @@ from backend.schemas.citas import (
 from backend.security import DerechohabienteActual, SessionDep, derechohabiente_actual, settings_of
 from backend.services import citas as svc
 from backend.services import disponibilidad as disp
+from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
 Ahora = Annotated[datetime, Depends(disp.reloj)]
@@ -58,7 +60,8 @@ def _cita_out(cita: Cita, *, ahora: datetime) -> CitaOut:
     )
 
 
-@router.post("", response_model=CitaOut, status_code=201, summary="Agendar una cita")
+@router.post("", response_model=CitaOut, status_code=201, summary="Agendar una cita",
+             responses={503: {"model": ErrorResponse, "description": "No se pudo generar una clave única"}})
 def agendar(datos: CitaCrear, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora) -> CitaOut:
     cita = svc.agendar(session, derechohabiente=dh, oficina_id=datos.oficina_id, inicio=datos.inicio,
                        ahora=ahora, canal_notificacion=datos.canal_notificacion, origen=datos.origen)
@@ -88,9 +91,12 @@ def detalle(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: A
     return _cita_out(svc.obtener_cita(session, derechohabiente=dh, clave=clave), ahora=ahora)
 
 
-@router.post("/{clave}/cancelar", response_model=CancelacionOut, summary="Cancelar una cita")
+@router.post("/{clave}/cancelar", response_model=CancelacionOut, summary="Cancelar una cita",
+             responses={423: {"model": ErrorResponse,
+                              "description": "Clave bloqueada tras varios intentos con fecha de nacimiento"}})
 def cancelar(
     clave: str,
+    request: Request,
     session: SessionDep,
     ahora: Ahora,
     dh: Annotated[Derechohabiente | None, Depends(derechohabiente_opcional)],
@@ -98,9 +104,11 @@ def cancelar(
 ) -> CancelacionOut:
     datos = datos or CancelarCita()
     origen = datos.origen or ("web" if dh is not None else "telefono")
+    settings = settings_of(request)
     resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
                              fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
-                             origen=origen)
+                             origen=origen, max_intentos=settings.cancelacion_max_intentos,
+                             bloqueo=timedelta(minutes=settings.cancelacion_bloqueo_minutos))
     cita = resultado.cita
     mensaje = (f"La cita {cita.clave} ya estaba cancelada." if resultado.ya_estaba_cancelada
                else f"Su cita {cita.clave} quedó cancelada.")
@@ -138,3 +146,28 @@ def reenviar(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: 
     medio = "WhatsApp" if canal == "WHATSAPP" else "mensaje de texto"
     return ReenvioOut(clave=cita.clave, canal=canal or "",
                       mensaje=f"Le enviaremos su hoja de asignación por {medio} en unos momentos.")
+
+
+def verificar_personal_capp(
+    request: Request,
+    secreto: Annotated[str | None, Header(alias="X-CAPP-Secret", description="Clave compartida del CAPP")] = None,
+) -> None:
+    """Dependency for staff-only endpoints (never passes when the secret is unset)."""
+    exigir_secreto(recibido=secreto, esperado=settings_of(request).capp_interno_secret,
+                   encabezado="X-CAPP-Secret", quien="del CAPP", servicio="Las operaciones internas del CAPP")
+
+
+@router.post(
+    "/{clave}/atendida",
+    response_model=AtencionOut,
+    summary="Uso interno del CAPP: registrar que la cita fue atendida",
+    dependencies=[Depends(verificar_personal_capp)],
+    responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida o no configurada"}},
+)
+def atendida(clave: str, session: SessionDep, ahora: Ahora) -> AtencionOut:
+    resultado = svc.marcar_atendida(session, clave=clave, ahora=ahora)
+    cita = resultado.cita
+    mensaje = (f"La cita {cita.clave} ya estaba registrada como atendida." if resultado.ya_estaba_atendida
+               else f"La cita {cita.clave} quedó registrada como atendida.")
+    return AtencionOut(clave=cita.clave, estatus=cita.estatus, ya_estaba_atendida=resultado.ya_estaba_atendida,
+                       mensaje=mensaje)

@@ -7,12 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from backend.errors import ERROR_RESPONSES
+from backend.errors import ERRORES_BD, ERRORES_COMUNES, ERRORES_CUERPO, respuestas_error
 from backend.schemas.identidad import Perfil, VerificarRespuesta, VerificarSolicitud
 from backend.security import DerechohabienteActual, SessionDep, emitir_token, settings_of
 from backend.services import identidad as servicio
 
-router = APIRouter(prefix="/api/v1/identidad", tags=["identidad"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/identidad",
+    tags=["identidad"],
+    responses=respuestas_error(401, *ERRORES_COMUNES, *ERRORES_BD),
+)
 
 
 async def reloj() -> datetime:
@@ -24,7 +28,12 @@ async def reloj() -> datetime:
 Ahora = Annotated[datetime, Depends(reloj)]
 
 
-@router.post("/verificar", response_model=VerificarRespuesta, summary="Verificar CURP y NIP")
+@router.post(
+    "/verificar",
+    response_model=VerificarRespuesta,
+    summary="Verificar CURP y NIP",
+    responses=respuestas_error(*ERRORES_CUERPO, 423),
+)
 def verificar(solicitud: VerificarSolicitud, request: Request, session: SessionDep, ahora: Ahora) -> VerificarRespuesta:
     settings = settings_of(request)
     dh = servicio.verificar(session, curp=solicitud.curp, nip=solicitud.nip, settings=settings, ahora=ahora)

@@ -3,14 +3,13 @@ payment notifications (authenticated with a shared secret, not a token)."""
 
 from __future__ import annotations
 
-import hmac
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
+from backend.errors import ERROR_RESPONSES, ErrorResponse
 from backend.models import Fopi
 from backend.routers.identidad import Ahora
 from backend.schemas.pagos import (
@@ -25,6 +24,7 @@ from backend.services import enlaces, referencias
 from backend.services import fopi as servicio
 from backend.services.pdf_fopi import generar_pdf
 from backend.services.regularizacion import QuincenaConInteres
+from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/pagos", tags=["pagos"], responses=ERROR_RESPONSES)
 
@@ -37,7 +37,7 @@ def fecha_hoy(request: Request, ahora: Ahora) -> date:
 Hoy = Annotated[date, Depends(fecha_hoy)]
 
 
-def fopi_respuesta(fopi: Fopi, request: Request) -> FopiRespuesta:
+def fopi_respuesta(fopi: Fopi, request: Request, ahora: datetime) -> FopiRespuesta:
     quincenas = None
     adeudo = None
     if fopi.concepto == "REGULARIZACION":
@@ -53,7 +53,7 @@ def fopi_respuesta(fopi: Fopi, request: Request) -> FopiRespuesta:
             for q in detalle
         ]
         adeudo = sum((q.descuento for q in detalle), start=fopi.monto * 0)
-    enlace, _expira = enlaces.url_firmada(settings_of(request), kind="fopi", id_=fopi.referencia)
+    enlace, _expira = enlaces.url_firmada(settings_of(request), kind="fopi", id_=fopi.referencia, ahora=ahora)
     return FopiRespuesta(
         referencia=fopi.referencia,
         referencia_formateada=referencias.formatear(fopi.referencia),
@@ -81,7 +81,8 @@ def fopi_respuesta(fopi: Fopi, request: Request) -> FopiRespuesta:
     summary="Generar un FOPI de pago parcial o de liquidación",
 )
 def crear_fopi(
-    solicitud: FopiSolicitud, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy
+    solicitud: FopiSolicitud, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy,
+    ahora: Ahora,
 ) -> FopiRespuesta:
     fopi = servicio.emitir_fopi(
         session=session,
@@ -91,12 +92,15 @@ def crear_fopi(
         folio=solicitud.folio_prestamo,
         hoy=hoy,
     )
-    return fopi_respuesta(fopi, request)
+    return fopi_respuesta(fopi, request, ahora)
 
 
 @router.get("/fopi", response_model=list[FopiRespuesta], summary="Formatos de pago emitidos (más reciente primero)")
-def listar_fopis(dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy) -> list[FopiRespuesta]:
-    return [fopi_respuesta(f, request) for f in servicio.listar_fopis(session=session, derechohabiente=dh, hoy=hoy)]
+def listar_fopis(
+    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, ahora: Ahora
+) -> list[FopiRespuesta]:
+    return [fopi_respuesta(f, request, ahora)
+            for f in servicio.listar_fopis(session=session, derechohabiente=dh, hoy=hoy)]
 
 
 def _pdf(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: date) -> Response:
@@ -125,10 +129,10 @@ def fopi_pdf_alterno(referencia: str, dh: DerechohabienteActual, session: Sessio
 
 @router.get("/fopi/{referencia}", response_model=FopiRespuesta, summary="Consultar un FOPI")
 def obtener_fopi(
-    referencia: str, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy
+    referencia: str, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, ahora: Ahora
 ) -> FopiRespuesta:
     return fopi_respuesta(
-        servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy), request
+        servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy), request, ahora
     )
 
 
@@ -137,15 +141,8 @@ def verificar_banco(
     secreto: Annotated[str | None, Header(alias="X-Webhook-Secret", description="Clave compartida con el banco")] = None,
 ) -> None:
     """Dependency: the notification carries the shared secret (never passes when unset)."""
-    esperado = settings_of(request).banco_webhook_secret
-    if not esperado:
-        raise ErrorNegocio(
-            403, "Las notificaciones bancarias no están habilitadas en este servidor.", "webhook_no_configurado"
-        )
-    if not secreto:
-        raise ErrorNegocio(401, "Falta la clave compartida del banco (encabezado X-Webhook-Secret).", "no_autenticado")
-    if not hmac.compare_digest(secreto.encode(), esperado.encode()):
-        raise ErrorNegocio(403, "La clave compartida del banco no es válida.", "prohibido")
+    exigir_secreto(recibido=secreto, esperado=settings_of(request).banco_webhook_secret,
+                   encabezado="X-Webhook-Secret", quien="del banco", servicio="Las notificaciones bancarias")
 
 
 @router.post(
@@ -165,11 +162,13 @@ def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDe
         folio_banco=notificacion.folio_banco,
         hoy=hoy,
     )
-    mensaje = (
-        "Pago aplicado al préstamo."
-        if resultado.aplicado
-        else "Esta notificación ya se había aplicado; no se registró de nuevo."
-    )
+    if not resultado.aplicado:
+        mensaje = "Esta notificación ya se había aplicado; no se registró de nuevo."
+    elif resultado.saldo_a_favor > 0:
+        mensaje = (f"Pago aplicado. El pago excedió el saldo a la fecha de pago; quedan "
+                   f"${resultado.saldo_a_favor:,.2f} a favor del derechohabiente.")
+    else:
+        mensaje = "Pago aplicado al préstamo."
     return NotificacionRespuesta(
         referencia=resultado.referencia,
         concepto=resultado.concepto,
@@ -178,5 +177,7 @@ def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDe
         fecha_pago=resultado.fecha_pago,
         movimientos=resultado.movimientos,
         prestamo_liquidado=resultado.prestamo_liquidado,
+        aplicado_al_prestamo=resultado.aplicado_al_prestamo,
+        saldo_a_favor=resultado.saldo_a_favor,
         mensaje=mensaje,
     )

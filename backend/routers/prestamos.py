@@ -30,14 +30,16 @@ def _hoy(request: Request, ahora) -> date:  # type: ignore[no-untyped-def]
     return hora_local(ahora, settings_of(request)).date()
 
 
-@router.get("/saldo", response_model=Saldo, summary="Saldo deudor total del préstamo vigente")
+@router.get("/saldo", response_model=Saldo, summary="Saldo deudor total del préstamo vigente (y saldo a favor)")
 def saldo(dh: DerechohabienteActual, session: SessionDep, request: Request, ahora: Ahora) -> Saldo:
-    estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=_hoy(request, ahora))
+    estado = servicio.saldo_para_consulta(session, derechohabiente_id=dh.id, al=_hoy(request, ahora))
     p = estado.prestamo
     return Saldo(
         saldo_deudor_total=estado.saldo_deudor_total,
+        saldo_a_favor=estado.saldo_a_favor,
         al=estado.al,
         prestamo_folio=p.folio,
+        estatus=p.estatus,
         producto=p.producto,
         descuento_quincenal=p.descuento_quincenal,
         quincenas_pagadas=estado.quincenas_pagadas,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Query, Request
 
 from backend.errors import ERROR_RESPONSES
+from backend.routers.identidad import Ahora
 from backend.routers.pagos import Hoy, fopi_respuesta
 from backend.schemas.pagos import FopiRespuesta, QuincenaRegularizada
 from backend.schemas.regularizacion import RegularizacionRespuesta
@@ -58,9 +59,10 @@ def consultar(
 
 @router.post("/fopi", status_code=201, response_model=FopiRespuesta, summary="FOPI para regularizar lo no descontado")
 def crear_fopi(
-    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, folio: str | None = FolioQuery
+    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, ahora: Ahora,
+    folio: str | None = FolioQuery,
 ) -> FopiRespuesta:
     fopi, _calculo = servicio_fopi.emitir_fopi_regularizacion(
         session=session, derechohabiente=dh, hoy=hoy, tasa_mensual=_tasa(request), folio=folio
     )
-    return fopi_respuesta(fopi, request)
+    return fopi_respuesta(fopi, request, ahora)

@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.errors import ERROR_RESPONSES
+from backend.errors import ERRORES_COMUNES, ERRORES_CUERPO, respuestas_error
 from backend.schemas.simulacion import SimulacionRespuesta, SimulacionSolicitud
 from backend.services.simulacion import simular
 
-router = APIRouter(prefix="/api/v1/simulaciones", tags=["simulaciones"], responses=ERROR_RESPONSES)
+# Pure arithmetic on the catalogue: no database and no token, so no 401/503.
+router = APIRouter(
+    prefix="/api/v1/simulaciones",
+    tags=["simulaciones"],
+    responses=respuestas_error(*ERRORES_CUERPO, *ERRORES_COMUNES),
+)
 
 
 @router.post("", response_model=SimulacionRespuesta, summary="Simular un préstamo (descuento, monto y plazo)")

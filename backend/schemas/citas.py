@@ -86,6 +86,13 @@ class CancelacionOut(BaseModel):
     mensaje: str
 
 
+class AtencionOut(BaseModel):
+    clave: str
+    estatus: str = Field(examples=["ATENDIDA"])
+    ya_estaba_atendida: bool
+    mensaje: str
+
+
 class EnlaceOut(BaseModel):
     url: str
     expira_en: datetime

@@ -103,4 +103,8 @@ class NotificacionRespuesta(BaseModel):
     fecha_pago: date
     movimientos: int = Field(description="Movimientos registrados en el préstamo por este pago")
     prestamo_liquidado: bool
+    aplicado_al_prestamo: Dinero = Field(description="Parte del pago que amortizó el préstamo")
+    saldo_a_favor: Dinero = Field(
+        description="Parte del pago que excedió el saldo a la fecha de pago; queda a favor del derechohabiente"
+    )
     mensaje: str

@@ -1,23 +1,37 @@
-"""Citas administrativas: book, cancel, bitácora, hoja de asignación.
+"""Citas administrativas: book, cancel, mark attended, bitácora, hoja de asignación.
 
 Capacity and "one AGENDADA cita per person" are enforced by the database
 (see backend/models/cita.py), so they hold under concurrent requests; this
-module turns the constraint violations into clear Spanish 409s."""
+module turns the constraint violations into clear Spanish 409s.
+
+Statuses: AGENDADA -> CANCELADA (by the person, up to 36 h before) or ATENDIDA
+(marked by CAPP staff on the day of the cita or later). VENCIDA is internal (see
+backend/models/cita.py): it never appears as a bitácora row.
+
+Cancelling by clave + fecha de nacimiento (the phone path) is limited like the
+NIP: `cancelacion_max_intentos` failures lock that clave for
+`cancelacion_bloqueo_minutos` (423), counted in `cita_intento_cancelacion` for
+known and unknown claves alike, so neither the 404 nor the lock tells whether a
+clave exists."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import string
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, delete, literal, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import DateTime
 
 from backend.errors import ErrorNegocio
-from backend.models import Cita, Derechohabiente, EventoCita
+from backend.models import Cita, Derechohabiente, EventoCita, IntentoCancelacion
 from backend.models.cita import AGENDADA, ATENDIDA, CANCELADA, VENCIDA
 from backend.privacy import mascara_curp
 from backend.services import enlaces, notificaciones
@@ -37,9 +51,13 @@ from backend.settings import BackendSettings
 ALFABETO_CLAVE = string.ascii_uppercase + string.digits
 LONGITUD_CLAVE = 6
 PLAZO_CANCELACION = timedelta(hours=36)
+INTENTOS_CLAVE = 10  # fresh claves tried on collision before giving up with a 503
+MAX_INTENTOS_CANCELACION = 3
+BLOQUEO_CANCELACION = timedelta(minutes=15)
 TTL_ENLACE_HOJA = timedelta(hours=24)
 KIND_HOJA = "hoja_cita"
 _CLAVE_RE = re.compile(r"^[A-Z0-9]{6}$")
+log = logging.getLogger("backend.citas")
 
 # Constraint names as the database reports them (PostgreSQL: diag.constraint_name;
 # SQLite only names the columns, hence the second element).
@@ -102,22 +120,17 @@ def _registrar(session: Session, cita: Cita, estatus: str, *, ahora: datetime, o
 
 
 def _vencer_pasadas(session: Session, *, derechohabiente_id: int, ahora: datetime) -> None:
-    """AGENDADA citas whose time is over become VENCIDA (bitácora row included).
+    """AGENDADA citas whose time is over become VENCIDA, which frees the person to
+    book again. No bitácora row: seed 003's bitácora has no such event.
 
     Always issues an UPDATE, which also opens the write transaction on SQLite
     before any SAVEPOINT (pysqlite only begins transactions on DML)."""
-    pasadas = session.scalars(
-        select(Cita.id).where(Cita.derechohabiente_id == derechohabiente_id,
-                              Cita.estatus == AGENDADA, Cita.fin <= utc(ahora))
-    ).all()
     session.execute(
         update(Cita)
         .where(Cita.derechohabiente_id == derechohabiente_id, Cita.estatus == AGENDADA,
                Cita.fin <= utc(ahora))
         .values(estatus=VENCIDA)
     )
-    for cita_id in pasadas:
-        session.add(EventoCita(cita_id=cita_id, estatus=VENCIDA, registrado_en=utc(ahora), origen="sistema"))
     session.flush()
 
 
@@ -151,7 +164,7 @@ def agendar(
                                  Cita.lugar.is_not(None))
     ))
     for lugar in (n for n in range(1, oficina.ventanillas + 1) if n not in tomados):
-        for _ in range(10):  # clave collisions are ~1 in 10^9; retry with a fresh one
+        for _ in range(INTENTOS_CLAVE):  # a collision is ~1 in 10^9 per existing cita; retry
             cita = Cita(
                 clave=nueva_clave(),
                 derechohabiente_id=derechohabiente.id,
@@ -188,7 +201,10 @@ def agendar(
             session.commit()
             return cita
         else:
-            raise RuntimeError("no se pudo generar una clave de cita única")
+            session.rollback()
+            log.error("agendar: %d claves seguidas ya existían; se responde 503", INTENTOS_CLAVE)
+            raise ErrorNegocio(503, "No pudimos generar la clave de su cita en este momento. Su cita no quedó "
+                               "registrada; intente de nuevo en unos minutos.", "clave_no_disponible")
     session.rollback()
     raise _horario_lleno()
 
@@ -210,12 +226,68 @@ def _no_encontrada_publica() -> ErrorNegocio:
                         "Revise ambos datos e intente de nuevo.", "cita_no_encontrada")
 
 
+def _bloqueo(hasta: datetime) -> ErrorNegocio:
+    fin = local(hasta)
+    return ErrorNegocio(
+        423,
+        "Por su seguridad, la cancelación con esa clave de cita quedó bloqueada tras varios intentos con "
+        f"datos que no coinciden. Podrá intentarlo de nuevo a partir de las {fin:%H:%M} horas del "
+        f"{fin:%d/%m/%Y} (hora del centro de México), o cancelar identificándose con su CURP y su NIP.",
+        "bloqueado",
+        bloqueado_hasta=fin.isoformat(timespec="seconds"),
+    )
+
+
+def _insert_para(session: Session):  # type: ignore[no-untyped-def]
+    """INSERT ... ON CONFLICT for the session's database (both dialects have it)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _fallo_cancelacion(session: Session, *, clave: str, ahora: datetime, max_intentos: int,
+                       bloqueo: timedelta) -> datetime | None:
+    """Count one failed attempt for `clave` atomically; commit; return the lock end
+    if the clave is (now) locked. A lock that already expired starts a new count."""
+    t = IntentoCancelacion.__table__
+    ahora = utc(ahora)
+    hasta = literal(ahora + bloqueo, DateTime(timezone=True))
+    insert = _insert_para(session)(t).values(
+        clave=clave, intentos_fallidos=1, actualizado_en=ahora,
+        bloqueado_hasta=(ahora + bloqueo) if max_intentos <= 1 else None,
+    )
+    vencido = and_(t.c.bloqueado_hasta.is_not(None), t.c.bloqueado_hasta <= ahora)
+    nuevos = case((vencido, 1), else_=t.c.intentos_fallidos + 1)
+    fila = session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[t.c.clave],
+            set_={"intentos_fallidos": nuevos, "actualizado_en": ahora,
+                  "bloqueado_hasta": case((nuevos >= max_intentos, hasta), else_=null())},
+            where=or_(t.c.bloqueado_hasta.is_(None), t.c.bloqueado_hasta <= ahora),
+        ).returning(t.c.bloqueado_hasta)
+    ).one_or_none()
+    # Forget stale counters (a day without attempts, not locked) so the table stays small.
+    session.execute(delete(IntentoCancelacion).where(
+        IntentoCancelacion.actualizado_en < ahora - timedelta(days=1),
+        or_(IntentoCancelacion.bloqueado_hasta.is_(None), IntentoCancelacion.bloqueado_hasta <= ahora)))
+    session.commit()
+    if fila is None:  # locked by a parallel attempt in the meantime
+        return _bloqueado_hasta(session, clave=clave, ahora=ahora) or ahora + bloqueo
+    return utc(fila[0]) if fila[0] is not None else None
+
+
+def _bloqueado_hasta(session: Session, *, clave: str, ahora: datetime) -> datetime | None:
+    hasta = session.scalar(select(IntentoCancelacion.bloqueado_hasta).where(IntentoCancelacion.clave == clave))
+    return utc(hasta) if hasta is not None and utc(hasta) > utc(ahora) else None
+
+
 def buscar_para_cancelar(
     session: Session,
     *,
     clave: str,
     derechohabiente: Derechohabiente | None,
     fecha_nacimiento: date | None,
+    ahora: datetime | None = None,
+    max_intentos: int = MAX_INTENTOS_CANCELACION,
+    bloqueo: timedelta = BLOQUEO_CANCELACION,
 ) -> Cita:
     if derechohabiente is None and fecha_nacimiento is None:
         raise ErrorNegocio(401, "Para cancelar necesita identificarse con su CURP y su NIP, "
@@ -227,13 +299,28 @@ def buscar_para_cancelar(
         if derechohabiente is None:
             raise _no_encontrada_publica() from None
         raise
-    cita = session.scalar(select(Cita).where(Cita.clave == clave))
     if derechohabiente is not None:
+        cita = session.scalar(select(Cita).where(Cita.clave == clave))
         if cita is None or cita.derechohabiente_id != derechohabiente.id:
             raise _no_encontrada_token(clave)
         return cita
+    ahora = utc(ahora or datetime.now(UTC))
+    bloqueada = _bloqueado_hasta(session, clave=clave, ahora=ahora)
+    if bloqueada is not None:
+        session.rollback()
+        log.info("cancelación por teléfono: clave bloqueada")
+        raise _bloqueo(bloqueada)
+    cita = session.scalar(select(Cita).where(Cita.clave == clave))
     if cita is None or cita.derechohabiente.fecha_nacimiento != fecha_nacimiento:
+        session.rollback()
+        hasta = _fallo_cancelacion(session, clave=clave, ahora=ahora, max_intentos=max_intentos, bloqueo=bloqueo)
+        if hasta is not None:
+            log.warning("cancelación por teléfono: clave bloqueada por intentos fallidos")
+            raise _bloqueo(hasta)
         raise _no_encontrada_publica()
+    if session.get(IntentoCancelacion, clave) is not None:  # the right data clears earlier failures
+        session.execute(delete(IntentoCancelacion).where(IntentoCancelacion.clave == clave))
+        session.commit()
     return cita
 
 
@@ -249,10 +336,13 @@ def cancelar(
     derechohabiente: Derechohabiente | None = None,
     fecha_nacimiento: date | None = None,
     origen: str = "web",
+    max_intentos: int = MAX_INTENTOS_CANCELACION,
+    bloqueo: timedelta = BLOQUEO_CANCELACION,
 ) -> ResultadoCancelacion:
     """Cancel up to 36 h before the start; cancelling twice answers the same."""
     cita = buscar_para_cancelar(session, clave=clave, derechohabiente=derechohabiente,
-                                fecha_nacimiento=fecha_nacimiento)
+                                fecha_nacimiento=fecha_nacimiento, ahora=ahora,
+                                max_intentos=max_intentos, bloqueo=bloqueo)
     if cita.estatus == CANCELADA:
         return ResultadoCancelacion(cita, True)
     if cita.estatus == ATENDIDA:
@@ -287,13 +377,57 @@ def cancelar(
     _registrar(session, cita, CANCELADA, ahora=ahora, origen=origen)
     session.flush()
     session.refresh(cita)
+    # Nothing still unsent about the cita makes sense now, not even its booking notice.
     notificaciones.descartar_pendientes(session, cita_id=cita.id,
-                                        tipos=(notificaciones.RECORDATORIO_CITA, notificaciones.HOJA_CITA))
+                                        tipos=(notificaciones.CITA_AGENDADA, notificaciones.RECORDATORIO_CITA,
+                                               notificaciones.HOJA_CITA))
     canal = notificaciones.SMS if origen == "telefono" else None
     notificaciones.encolar_cita(session, cita=cita, tipo=notificaciones.CITA_CANCELADA, ahora=ahora,
                                 canal=canal)
     session.commit()
     return ResultadoCancelacion(cita, False)
+
+
+@dataclass(frozen=True)
+class ResultadoAtencion:
+    cita: Cita
+    ya_estaba_atendida: bool
+
+
+def marcar_atendida(session: Session, *, clave: str, ahora: datetime, origen: str = "capp") -> ResultadoAtencion:
+    """CAPP staff record that the person came (expediente "SI" in the bitácora).
+
+    Allowed on the day of the cita or later, for an AGENDADA cita or one that went
+    VENCIDA meanwhile; a cancelled cita cannot be attended; twice answers the same."""
+    clave = normalizar_clave(clave)
+    cita = session.scalar(select(Cita).where(Cita.clave == clave))
+    if cita is None:
+        raise ErrorNegocio(404, f"No existe una cita con la clave {clave}.", "cita_no_encontrada")
+    if cita.estatus == ATENDIDA:
+        return ResultadoAtencion(cita, True)
+    if cita.estatus == CANCELADA:
+        raise ErrorNegocio(409, f"La cita {clave} fue cancelada; no puede marcarse como atendida.",
+                           "cita_cancelada")
+    if local(ahora).date() < local(cita.inicio).date():
+        raise ErrorNegocio(409, f"La cita {clave} es para el {fecha_larga(cita.inicio)}; solo puede marcarse "
+                           "como atendida ese día o después.", "cita_futura")
+    resultado = session.execute(
+        update(Cita)
+        .where(Cita.id == cita.id, Cita.estatus.in_((AGENDADA, VENCIDA)))
+        .values(estatus=ATENDIDA)
+        .execution_options(synchronize_session=False)
+    )
+    if resultado.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        session.refresh(cita)
+        if cita.estatus == ATENDIDA:
+            return ResultadoAtencion(cita, True)
+        raise ErrorNegocio(409, "La cita cambió mientras la registrábamos; consulte la bitácora.", "conflicto")
+    _registrar(session, cita, ATENDIDA, ahora=ahora, origen=origen)
+    notificaciones.descartar_pendientes(session, cita_id=cita.id, tipos=(notificaciones.RECORDATORIO_CITA,))
+    session.commit()
+    session.refresh(cita)
+    return ResultadoAtencion(cita, False)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,25 @@
 """The citas calendar: 15-minute slots, Monday to Friday 8:30-15:30 in Mexico
 City time, no Mexican federal holidays (the `holidays` package), no past slots,
-no full slots. All datetimes stored in the database are UTC."""
+no full slots. All datetimes stored in the database are UTC. The business-day
+calendar itself lives in backend/services/dias_habiles.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.errors import ErrorNegocio
 from backend.models import Cita, Oficina
+from backend.services.dias_habiles import (  # noqa: F401  (re-exported for the citas modules)
+    es_dia_habil,
+    feriado,
+    motivo_inhabil,
+    sumar_dias_habiles,
+)
 
 ZONA = ZoneInfo("America/Mexico_City")  # every office in the catalogue uses central time
 APERTURA = time(8, 30)
@@ -31,41 +36,6 @@ _MESES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agost
 def reloj() -> datetime:
     """FastAPI dependency for "now" (UTC); tests override it to freeze time."""
     return datetime.now(UTC)
-
-
-@lru_cache(maxsize=32)
-def _feriados(anio: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("MX", years=anio, language="es")
-
-
-def feriado(dia: date) -> str | None:
-    """The name of the federal holiday on `dia`, or None."""
-    return _feriados(dia.year).get(dia)
-
-
-def motivo_inhabil(dia: date) -> str | None:
-    """Why `dia` has no citas (Spanish), or None when it is a business day."""
-    if dia.weekday() == 5:
-        return "es sábado"
-    if dia.weekday() == 6:
-        return "es domingo"
-    nombre = feriado(dia)
-    if nombre:
-        return f"es día feriado ({nombre})"
-    return None
-
-
-def es_dia_habil(dia: date) -> bool:
-    return motivo_inhabil(dia) is None
-
-
-def sumar_dias_habiles(dia: date, n: int) -> date:
-    """The n-th business day after `dia` (n >= 1)."""
-    while n > 0:
-        dia += timedelta(days=1)
-        if es_dia_habil(dia):
-            n -= 1
-    return dia
 
 
 def utc(dt: datetime) -> datetime:
@@ -188,11 +158,20 @@ def horarios_libres(
             "rango_demasiado_amplio",
         )
     hoy = local(ahora).date()
-    if hasta > hoy + HORIZONTE:
-        hasta = hoy + HORIZONTE  # nothing is bookable beyond the horizon
+    ultimo = hoy + HORIZONTE
+    # A range wholly outside [today, horizon] is a question with no possible answer:
+    # say why instead of an empty list. A range that overlaps it is clipped to it.
+    if hasta < hoy:
+        raise ErrorNegocio(422, "Esas fechas ya pasaron; consulte horarios de hoy en adelante.", "rango_pasado")
+    if desde > ultimo:
+        raise ErrorNegocio(
+            422,
+            "Las citas se agendan con un máximo de 90 días de anticipación; consulte fechas hasta el "
+            f"{fecha_larga(datetime.combine(ultimo, time(12), tzinfo=ZONA))}.",
+            "fuera_de_horizonte",
+        )
+    hasta = min(hasta, ultimo)
     desde = max(desde, hoy)
-    if hasta < desde:
-        return []
     inicio_rango = datetime.combine(desde, time(0), tzinfo=ZONA)
     fin_rango = datetime.combine(hasta + timedelta(days=1), time(0), tzinfo=ZONA)
     tomados = ocupacion(session, oficina_id=oficina.id, desde=inicio_rango, hasta=fin_rango)

@@ -2,15 +2,25 @@
 applying the banks' payment notifications to the loan.
 
 - Pago parcial: any amount > 0 and <= the saldo today.
-- Liquidación: the saldo at the fecha límite de pago (the FOPI's vigencia),
-  computed with finanzas.saldo_deudor from the movimientos applied so far. The
-  saldo only grows between payments (interest on quincena dates), so that
-  amount settles the loan on any day the bank may take it; paid on the last
-  day it equals the saldo on the payment date to the cent.
+- Liquidación: the form must print one fixed amount that settles the loan on
+  any day the bank may take it, so it is priced at the last such day (the
+  FOPI's vigencia) with the movimientos applied so far: without payments the
+  saldo only grows (interest on quincena dates), so that is the most it can be.
+  Paid earlier than that, or after a payroll discount that arrived between
+  issue and payment, the bank still collects the printed amount, which is then
+  more than the debt. The payment is therefore applied as it really happened:
+  the saldo ON THE PAYMENT DATE (backend.services.prestamos.saldo_al, with every
+  movimiento dated up to that day) is applied as a FOPI movimiento, the loan is
+  liquidated, and the rest is recorded as a SALDO_A_FAVOR movimiento, which the
+  saldo endpoint and the estado de cuenta show for CAPP to refund. A pago
+  parcial that ends up larger than the saldo (two forms paid) is split the same
+  way; nothing the bank collected disappears.
 - Regularización: the missed descuentos plus moratorium interest
   (see backend/services/regularizacion.py).
 - Vigencia: 5 business days after the day of issue, skipping weekends and
-  Mexican federal holidays (python `holidays`, country MX).
+  Mexican federal holidays (backend/services/dias_habiles.py).
+- The bank must notify exactly the printed amount (it collects that amount;
+  another one means a different or mistyped operation).
 - A bank notification is applied once: the FOPI goes EMITIDO -> PAGADO and the
   Movimiento rows carry the reference under UniqueConstraint(origen, referencia),
   so a repeated or concurrent notification cannot apply twice.
@@ -21,11 +31,9 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from functools import cache
 
-import holidays
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,7 +41,8 @@ from sqlalchemy.orm import Session
 from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, Fopi, Movimiento, Prestamo
 from backend.models.base import utcnow
-from backend.services import finanzas, referencias, regularizacion
+from backend.services import finanzas, prestamos, referencias, regularizacion
+from backend.services.dias_habiles import es_dia_habil, sumar_dias_habiles  # noqa: F401  (es_dia_habil re-exported)
 
 log = logging.getLogger("backend.fopi")
 
@@ -50,27 +59,6 @@ TIPO_A_CONCEPTO = {"parcial": "PARCIAL", "liquidacion": "LIQUIDACION"}
 
 
 # --- dates -------------------------------------------------------------------
-
-@cache
-def _feriados_mx() -> holidays.HolidayBase:
-    # Years are filled in lazily on lookup.
-    return holidays.country_holidays("MX")
-
-
-def es_dia_habil(dia: date) -> bool:
-    return dia.weekday() < 5 and dia not in _feriados_mx()
-
-
-def sumar_dias_habiles(desde: date, dias: int) -> date:
-    """The `dias`-th business day strictly after `desde`."""
-    actual = desde
-    contados = 0
-    while contados < dias:
-        actual += timedelta(days=1)
-        if es_dia_habil(actual):
-            contados += 1
-    return actual
-
 
 def calcular_vigencia(emision: date) -> date:
     return sumar_dias_habiles(emision, DIAS_HABILES_VIGENCIA)
@@ -96,15 +84,8 @@ def prestamo_vigente(*, session: Session, derechohabiente_id: int, folio: str | 
 
 
 def saldo_prestamo(*, session: Session, prestamo: Prestamo, al: date) -> Decimal:
-    """Saldo deudor on `al` from the schedule and the stored movimientos."""
-    movimientos = regularizacion.movimientos_de(session, prestamo.id)
-    return finanzas.saldo_deudor(
-        monto=Decimal(prestamo.monto),
-        tasa_anual=Decimal(prestamo.tasa_anual),
-        fechas_programadas=finanzas.fechas_quincena(prestamo.fecha_primer_descuento, prestamo.plazo_quincenas),
-        pagos=[finanzas.Pago(m.fecha, Decimal(m.monto)) for m in movimientos],
-        al=al,
-    )
+    """The saldo deudor on `al` (the one implementation: prestamos.saldo_deudor)."""
+    return prestamos.saldo_deudor(session, prestamo=prestamo, al=al)
 
 
 def _dinero(valor: Decimal) -> str:
@@ -275,6 +256,8 @@ class ResultadoNotificacion:
     fecha_pago: date
     movimientos: int
     prestamo_liquidado: bool
+    aplicado_al_prestamo: Decimal  # what amortised the loan
+    saldo_a_favor: Decimal  # what exceeded the saldo on the payment date
 
 
 def _sin_acentos(texto: str) -> str:
@@ -299,27 +282,76 @@ def banco_autorizado(banco: str) -> str:
     )
 
 
-def _resultado(fopi: Fopi, *, aplicado: bool) -> ResultadoNotificacion:
-    movimientos = len(fopi.quincenas or []) if fopi.concepto == "REGULARIZACION" else 1
+def _resultado(session: Session, fopi: Fopi, *, aplicado: bool) -> ResultadoNotificacion:
+    """The outcome of a (possibly earlier) application, read back from its movimientos."""
+    movs = session.scalars(
+        select(Movimiento).where(
+            Movimiento.prestamo_id == fopi.prestamo_id,
+            (Movimiento.referencia == fopi.referencia) | Movimiento.referencia.like(f"{fopi.referencia}-Q%"),
+        )
+    ).all()
+    favor = sum((Decimal(m.monto) for m in movs if m.origen == prestamos.SALDO_A_FAVOR), prestamos.CERO)
     return ResultadoNotificacion(
         referencia=fopi.referencia,
         concepto=fopi.concepto,
         estatus=fopi.estatus,
         aplicado=aplicado,
         fecha_pago=fopi.fecha_pago or fopi.fecha_emision,
-        movimientos=movimientos,
-        prestamo_liquidado=fopi.prestamo.estatus == "LIQUIDADO",
+        movimientos=len(movs),
+        prestamo_liquidado=fopi.prestamo.estatus == prestamos.LIQUIDADO,
+        aplicado_al_prestamo=sum((Decimal(m.monto) for m in movs if m.origen != prestamos.SALDO_A_FAVOR),
+                                 prestamos.CERO),
+        saldo_a_favor=favor,
     )
 
 
-def _ya_pagada(fopi: Fopi, folio_banco: str) -> ResultadoNotificacion:
+def _ya_pagada(session: Session, fopi: Fopi, folio_banco: str) -> ResultadoNotificacion:
     if fopi.folio_banco == folio_banco:
-        return _resultado(fopi, aplicado=False)
+        return _resultado(session, fopi, aplicado=False)
     raise ErrorNegocio(
         409,
         f"La referencia ya fue pagada el {fopi.fecha_pago:%d/%m/%Y}; no se puede aplicar otro pago con ella.",
         "referencia_pagada",
     )
+
+
+def _aplicar_regularizacion(session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date,
+                            hoy: date) -> None:
+    cubiertas = [regularizacion.QuincenaConInteres.de_json(q) for q in fopi.quincenas or []]
+    pendientes = {
+        q.numero
+        for q in prestamos.quincenas_omitidas(
+            prestamo=prestamo, movimientos=prestamos.movimientos_de(session, prestamo_id=prestamo.id), hoy=hoy
+        )
+    }
+    if not cubiertas or any(q.numero not in pendientes for q in cubiertas):
+        raise ErrorNegocio(
+            409,
+            "Alguna quincena de este formato ya fue cubierta; genere un formato de regularización nuevo.",
+            "quincenas_ya_cubiertas",
+        )
+    for q in cubiertas:
+        session.add(Movimiento(prestamo_id=prestamo.id, quincena=q.numero, fecha=fecha_pago, monto=q.descuento,
+                               origen=prestamos.REGULARIZACION, referencia=f"{ref}-Q{q.numero:03d}"))
+
+
+def _aplicar_pago(session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date) -> Decimal:
+    """A pago parcial or liquidación: the saldo on the payment date is applied to the
+    loan, anything beyond it becomes saldo a favor. Returns the saldo after the payment."""
+    monto = Decimal(fopi.monto)
+    saldo = prestamos.saldo_deudor(session, prestamo=prestamo, al=fecha_pago)
+    al_prestamo = min(monto, saldo)
+    excedente = monto - al_prestamo
+    if al_prestamo > 0:
+        session.add(Movimiento(prestamo_id=prestamo.id, quincena=None, fecha=fecha_pago, monto=al_prestamo,
+                               origen=prestamos.FOPI, referencia=ref))
+    if excedente > 0:
+        session.add(Movimiento(prestamo_id=prestamo.id, quincena=None, fecha=fecha_pago, monto=excedente,
+                               origen=prestamos.SALDO_A_FAVOR, referencia=ref))
+        log.info("pago con excedente: referencia=%s concepto=%s (saldo a favor registrado)", ref, fopi.concepto)
+    if fopi.concepto == "LIQUIDACION" and al_prestamo < saldo:  # pragma: no cover - the form covers the saldo
+        log.warning("liquidación insuficiente: referencia=%s; se aplicó como pago parcial", ref)
+    return saldo - al_prestamo
 
 
 def aplicar_notificacion(
@@ -343,7 +375,7 @@ def aplicar_notificacion(
     if fopi is None:
         raise ErrorNegocio(404, "No existe un formato de pago con esa referencia.", "referencia_desconocida")
     if fopi.estatus == "PAGADO":
-        return _ya_pagada(fopi, folio_banco)
+        return _ya_pagada(session, fopi, folio_banco)
     if fecha_pago > hoy:
         raise ErrorNegocio(422, "La fecha de pago no puede ser posterior a hoy.", "fecha_pago_futura", campos=["fecha_pago"])
     if fecha_pago < fopi.fecha_emision:
@@ -366,48 +398,24 @@ def aplicar_notificacion(
             campos=["monto"],
         )
     prestamo = session.scalars(select(Prestamo).where(Prestamo.id == fopi.prestamo_id).with_for_update()).one()
-    if prestamo.estatus != "VIGENTE":
-        raise ErrorNegocio(409, "El préstamo de esta referencia ya está liquidado.", "prestamo_liquidado")
-
     if fopi.concepto == "REGULARIZACION":
-        cubiertas = [regularizacion.QuincenaConInteres.de_json(q) for q in fopi.quincenas or []]
-        pendientes = {
-            q.numero
-            for q in regularizacion.quincenas_omitidas(
-                prestamo=prestamo, movimientos=regularizacion.movimientos_de(session, prestamo.id), hoy=hoy
-            )
-        }
-        if not cubiertas or any(q.numero not in pendientes for q in cubiertas):
-            raise ErrorNegocio(
-                409,
-                "Alguna quincena de este formato ya fue cubierta; genere un formato de regularización nuevo.",
-                "quincenas_ya_cubiertas",
-            )
-        for q in cubiertas:
-            session.add(
-                Movimiento(
-                    prestamo_id=prestamo.id,
-                    quincena=q.numero,
-                    fecha=fecha_pago,
-                    monto=q.descuento,
-                    origen="REGULARIZACION",
-                    referencia=f"{ref}-Q{q.numero:03d}",
-                )
-            )
+        if prestamo.estatus != prestamos.VIGENTE:
+            raise ErrorNegocio(409, "El préstamo de esta referencia ya está liquidado.", "prestamo_liquidado")
+        _aplicar_regularizacion(session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago, hoy=hoy)
+        session.flush()
+        restante = prestamos.saldo_deudor(session, prestamo=prestamo, al=fecha_pago)
     else:
-        session.add(
-            Movimiento(
-                prestamo_id=prestamo.id, quincena=None, fecha=fecha_pago, monto=fopi.monto, origen="FOPI", referencia=ref
-            )
-        )
+        # On a loan already liquidated (another form was paid first) saldo_al is 0:
+        # the whole payment is recorded as saldo a favor instead of being refused,
+        # because the bank has already taken the money.
+        restante = _aplicar_pago(session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago)
     fopi.estatus = "PAGADO"
     fopi.fecha_pago = fecha_pago
     fopi.banco = nombre_banco
     fopi.folio_banco = folio_banco
     fopi.pagado_en = utcnow()
-    session.flush()
-    if fopi.concepto == "LIQUIDACION" or saldo_prestamo(session=session, prestamo=prestamo, al=fecha_pago) <= 0:
-        prestamo.estatus = "LIQUIDADO"
+    if prestamo.estatus == prestamos.VIGENTE and restante <= 0:
+        prestamo.estatus = prestamos.LIQUIDADO
         prestamo.fecha_liquidacion = fecha_pago
     try:
         session.commit()
@@ -415,7 +423,7 @@ def aplicar_notificacion(
         session.rollback()
         fopi = session.scalars(select(Fopi).where(Fopi.referencia == ref)).one()
         if fopi.estatus == "PAGADO":
-            return _ya_pagada(fopi, folio_banco)
+            return _ya_pagada(session, fopi, folio_banco)
         raise ErrorNegocio(409, "El pago ya se está aplicando; intente de nuevo en un momento.", "pago_en_proceso") from None
     log.info("pago aplicado: referencia=%s concepto=%s banco=%s", ref, fopi.concepto, nombre_banco)
-    return _resultado(fopi, aplicado=True)
+    return _resultado(session, fopi, aplicado=True)

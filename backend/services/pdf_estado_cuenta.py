@@ -19,7 +19,8 @@ from backend.privacy import mascara_curp
 from backend.services.prestamos import EstadoPrestamo
 
 LOCALE = "es_MX"
-ORIGENES = {"NOMINA": "Descuento por nómina", "FOPI": "Pago en banco (FOPI)", "REGULARIZACION": "Regularización"}
+ORIGENES = {"NOMINA": "Descuento por nómina", "FOPI": "Pago en banco (FOPI)", "REGULARIZACION": "Regularización",
+            "SALDO_A_FAVOR": "Saldo a favor (pago en exceso)"}
 
 
 def pesos(valor: Decimal) -> str:
@@ -98,6 +99,9 @@ def generar_estado_cuenta(*, derechohabiente: Derechohabiente, estado: EstadoPre
     pdf.set_font("Helvetica", "B", 13)
     pdf.cell(0, 9, f"Saldo deudor total al {_fecha(estado.al)}: {pesos(estado.saldo_deudor_total)}",
              new_x="LMARGIN", new_y="NEXT")
+    if estado.saldo_a_favor > 0:
+        pdf.cell(0, 7, f"Saldo a favor (se le reembolsa): {pesos(estado.saldo_a_favor)}",
+                 new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     pdf.multi_cell(0, 5, "El saldo se calcula con el calendario de descuentos del préstamo y los pagos "
                          "efectivamente aplicados; incluye intereses e IVA devengados a la fecha.",

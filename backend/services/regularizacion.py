@@ -1,10 +1,11 @@
 """Regularisation: the quincenas in which the dependencia did not discount the
 loan payment through payroll, what is owed for them and the moratorium interest.
 
-A scheduled quincena k (date `fechas_quincena(fecha_primer_descuento, plazo)[k-1]`)
-is *omitida* when its date is before today and no NOMINA movimiento covers it
-(same quincena number, or a NOMINA movimiento on that date) and no
-REGULARIZACION movimiento has paid it since.
+Which quincenas are *omitidas* is decided in one place,
+backend.services.prestamos.quincenas_omitidas (the saldo endpoint and the estado
+de cuenta count them with the same rule): a scheduled quincena dated before
+today that no NOMINA movimiento covers (same quincena number, or a NOMINA
+movimiento on that date) and no REGULARIZACION movimiento has paid since.
 
 Moratorium interest (an assumption, written down because the seeds give no
 formula): simple daily interest on each missed descuento, at
@@ -26,21 +27,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import Movimiento, Prestamo
+from backend.models import Prestamo
 from backend.services import finanzas
+from backend.services.prestamos import (  # noqa: F401  (QuincenaOmitida re-exported)
+    MovimientoLike,
+    QuincenaOmitida,
+    movimientos_de,
+    quincenas_omitidas,
+)
 
 DIAS_POR_MES = 30
-ORIGENES_QUE_CUBREN = ("NOMINA", "REGULARIZACION")
-
-
-@dataclass(frozen=True)
-class QuincenaOmitida:
-    numero: int
-    fecha: date
-    descuento: Decimal
 
 
 @dataclass(frozen=True)
@@ -87,36 +85,6 @@ class Regularizacion:
         return bool(self.quincenas)
 
 
-def _descuentos_programados(prestamo: Prestamo) -> dict[int, Decimal]:
-    """Scheduled payment per quincena number; the last row absorbs rounding."""
-    filas = finanzas.tabla_amortizacion(
-        Decimal(prestamo.monto),
-        Decimal(prestamo.tasa_anual),
-        prestamo.plazo_quincenas,
-        Decimal(prestamo.descuento_quincenal),
-    )
-    return {f.quincena: finanzas.redondear(f.pago) for f in filas}
-
-
-def quincenas_omitidas(
-    *, prestamo: Prestamo, movimientos: Iterable[Movimiento], hoy: date
-) -> list[QuincenaOmitida]:
-    """Past scheduled quincenas with no payroll discount and not yet regularised."""
-    movs = list(movimientos)
-    numeros_cubiertos = {m.quincena for m in movs if m.origen in ORIGENES_QUE_CUBREN and m.quincena}
-    fechas_nomina = {m.fecha for m in movs if m.origen == "NOMINA"}
-    descuentos = _descuentos_programados(prestamo)
-    fechas = finanzas.fechas_quincena(prestamo.fecha_primer_descuento, prestamo.plazo_quincenas)
-    omitidas = []
-    for numero, fecha in enumerate(fechas, start=1):
-        if fecha >= hoy:
-            break
-        if numero in numeros_cubiertos or fecha in fechas_nomina or numero not in descuentos:
-            continue
-        omitidas.append(QuincenaOmitida(numero=numero, fecha=fecha, descuento=descuentos[numero]))
-    return omitidas
-
-
 def interes_moratorio(*, descuento: Decimal, desde: date, hasta: date, tasa_mensual: Decimal) -> Decimal:
     """Simple daily interest on one missed descuento, rounded to cents."""
     dias = max((hasta - desde).days, 0)
@@ -124,7 +92,7 @@ def interes_moratorio(*, descuento: Decimal, desde: date, hasta: date, tasa_mens
 
 
 def calcular(
-    *, prestamo: Prestamo, movimientos: Iterable[Movimiento], hoy: date, al: date, tasa_mensual: Decimal
+    *, prestamo: Prestamo, movimientos: Iterable[MovimientoLike], hoy: date, al: date, tasa_mensual: Decimal
 ) -> Regularizacion:
     """What regularising today costs if paid by `al` (the fecha límite de pago)."""
     quincenas = [
@@ -152,16 +120,9 @@ def calcular(
     )
 
 
-def movimientos_de(session: Session, prestamo_id: int) -> list[Movimiento]:
-    return list(
-        session.scalars(
-            select(Movimiento).where(Movimiento.prestamo_id == prestamo_id).order_by(Movimiento.fecha, Movimiento.id)
-        )
-    )
-
-
 def consultar(*, session: Session, prestamo: Prestamo, hoy: date, al: date, tasa_mensual: Decimal) -> Regularizacion:
     """`calcular` on the loan's movimientos as stored now."""
     return calcular(
-        prestamo=prestamo, movimientos=movimientos_de(session, prestamo.id), hoy=hoy, al=al, tasa_mensual=tasa_mensual
+        prestamo=prestamo, movimientos=movimientos_de(session, prestamo_id=prestamo.id), hoy=hoy, al=al,
+        tasa_mensual=tasa_mensual,
     )

@@ -83,10 +83,24 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield s
 
 
+# Shared secrets of the machine-to-machine endpoints in the test settings, so every
+# suite (schemathesis included) reaches the logic behind the secret check.
+SECRETO_BANCO = "secreto-de-prueba-del-banco"
+SECRETO_CAPP = "secreto-de-prueba-del-capp"
+CABECERAS_INTERNAS = {"X-Webhook-Secret": SECRETO_BANCO, "X-CAPP-Secret": SECRETO_CAPP}
+
+
 @pytest.fixture
 def settings(db_url: str) -> BackendSettings:
     return BackendSettings(database_url=db_url, token_secret="test-secret-" + "x" * 24,
-                           backend_public_url="http://testserver")
+                           backend_public_url="http://testserver",
+                           banco_webhook_secret=SECRETO_BANCO, capp_interno_secret=SECRETO_CAPP)
+
+
+@pytest.fixture
+def cabeceras_internas() -> dict[str, str]:
+    """Headers that pass the bank-webhook and CAPP-staff secret checks of `settings`."""
+    return dict(CABECERAS_INTERNAS)
 
 
 @pytest.fixture

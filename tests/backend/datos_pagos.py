@@ -16,8 +16,8 @@ from backend.routers.identidad import reloj
 from backend.security import emitir_token
 from backend.services import finanzas
 from backend.settings import BackendSettings
+from tests.backend.conftest import SECRETO_BANCO, SECRETO_CAPP
 
-SECRETO_BANCO = "secreto-de-prueba-del-banco"
 TASA_MORATORIA = 0.015
 MEXICO = ZoneInfo("America/Mexico_City")
 
@@ -28,6 +28,7 @@ def ajustes(db_url: str) -> BackendSettings:
         token_secret="test-secret-" + "x" * 24,
         backend_public_url="http://testserver",
         banco_webhook_secret=SECRETO_BANCO,
+        capp_interno_secret=SECRETO_CAPP,
         regularizacion_tasa_moratoria_mensual=TASA_MORATORIA,
     )
 
@@ -119,8 +120,9 @@ def movimientos(session: Session, prestamo_id: int, origen: str | None = None) -
 
 
 def saldo_independiente(session: Session, prestamo: Prestamo, al: date) -> Decimal:
-    """The saldo straight from finanzas and the stored rows (not through the FOPI service)."""
-    movs = movimientos(session, prestamo.id)
+    """The saldo straight from finanzas and the stored payment rows (not through the
+    services); SALDO_A_FAVOR rows are money beyond the debt, not payments of it."""
+    movs = [m for m in movimientos(session, prestamo.id) if m.origen != "SALDO_A_FAVOR"]
     return finanzas.saldo_deudor(
         monto=Decimal(prestamo.monto),
         tasa_anual=Decimal(prestamo.tasa_anual),

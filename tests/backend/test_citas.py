@@ -2,8 +2,11 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,10 +14,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import Cita, EventoCita, Notificacion
+from backend.models import Cita, EventoCita, IntentoCancelacion, Notificacion
 from backend.services.disponibilidad import reloj
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
+from tests.backend.conftest import SECRETO_CAPP
 
 
 class Reloj:
@@ -306,16 +310,210 @@ def test_cita_pasada_vence_y_permite_agendar_otra(
     assert r.json()["codigo"] == "cita_pasada"
     nueva = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 1, 9, 0))
     assert nueva.status_code == 201, nueva.text
+    # VENCIDA is the old cita's internal state, not a bitácora event (seed 003 has none).
     filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
     assert [(f["clave"], f["estatus"]) for f in filas] == [
-        (nueva.json()["clave"], "AGENDADA"), (clave, "VENCIDA"), (clave, "AGENDADA")]
+        (nueva.json()["clave"], "AGENDADA"), (clave, "AGENDADA")]
+    assert client.get(f"/api/v1/citas/{clave}", headers=auth(settings, dh)).json()["estatus"] == "VENCIDA"
 
 
-def test_limite_de_cancelacion_36_horas_en_servicio(session: Session) -> None:
+@pytest.mark.parametrize(("inicio", "limite"), [
+    (mx(2024, 1, 30, 13, 30), mx(2024, 1, 29, 1, 30)),  # Tuesday 13:30 -> Monday 01:30
+    (mx(2024, 1, 29, 8, 30), mx(2024, 1, 27, 20, 30)),  # Monday 8:30 -> Saturday 20:30
+])
+def test_limite_de_cancelacion_36_horas_en_servicio(session: Session, inicio: datetime, limite: datetime) -> None:
     from backend.services import citas as svc
 
     dh = crear_dh(session)
     oficina = crear_oficina(session)
-    cita = svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id,
-                       inicio=mx(2024, 1, 30, 13, 30), ahora=AHORA)
-    assert svc.limite_cancelacion(cita) == mx(2024, 1, 30, 13, 30) - timedelta(hours=36)
+    cita = svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id, inicio=inicio, ahora=AHORA)
+    assert svc.limite_cancelacion(cita) == limite
+
+
+# --- phone cancellation: attempt limit -------------------------------------------
+
+def _por_telefono(client: TestClient, clave: str, nacimiento: str):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": nacimiento})
+
+
+def test_tres_fechas_erroneas_bloquean_la_clave_15_minutos(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    codigos = [_por_telefono(client, clave, f"1989-09-1{i}").status_code for i in range(3)]
+    assert codigos == [404, 404, 423]
+    bloqueo = _por_telefono(client, clave, "1989-09-09")  # even the right date, while locked
+    assert bloqueo.status_code == 423
+    body = bloqueo.json()
+    assert body["codigo"] == "bloqueado"
+    assert "a partir de las 10:22 horas del 22/01/2024" in body["detail"]  # 10:07 + 15 min
+    assert datetime.fromisoformat(body["bloqueado_hasta"]) == mx(2024, 1, 22, 10, 22)
+    # The lock is persisted, per clave.
+    fila = session.get(IntentoCancelacion, clave)
+    assert fila is not None and fila.intentos_fallidos == 3
+    assert session.scalars(select(Cita.estatus)).one() == "AGENDADA"
+
+    # The owner with a token is not locked out.
+    assert client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh)).status_code == 200
+
+
+def test_el_bloqueo_vence_y_un_acierto_reinicia_la_cuenta(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    for _ in range(3):
+        _por_telefono(client, clave, "2000-01-01")
+    reloj_fijo.ahora = mx(2024, 1, 22, 10, 21, 59)
+    assert _por_telefono(client, clave, "1989-09-09").status_code == 423
+    reloj_fijo.ahora = mx(2024, 1, 22, 10, 22)
+    # After the lock a new count starts: two misses are allowed again, then the right date works.
+    assert [_por_telefono(client, clave, "2000-01-01").status_code for _ in range(2)] == [404, 404]
+    ok = _por_telefono(client, clave, "09/09/1989")
+    assert ok.status_code == 200 and ok.json()["estatus"] == "CANCELADA"
+    session.expire_all()
+    assert session.get(IntentoCancelacion, clave) is None  # a right answer clears the counter
+
+
+def test_clave_inexistente_se_bloquea_igual_sin_revelar_nada(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    existente = [_por_telefono(client, clave, "2000-01-01") for _ in range(4)]
+    inexistente = [_por_telefono(client, "ZZZZZ9", "2000-01-01") for _ in range(4)]
+    assert [r.status_code for r in existente] == [r.status_code for r in inexistente] == [404, 404, 423, 423]
+    assert [r.json() for r in existente] == [r.json() for r in inexistente]
+
+
+def test_intentos_en_paralelo_no_pasan_del_limite(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    barrera = threading.Barrier(6)
+
+    def intentar(i: int) -> int:
+        barrera.wait(timeout=30)
+        return int(_por_telefono(client, clave, f"2000-01-0{i + 1}").status_code)
+
+    with ThreadPoolExecutor(6) as pool:
+        codigos = Counter(pool.map(intentar, range(6)))
+    assert codigos == {404: 2, 423: 4}
+    session.expire_all()
+    assert session.get(IntentoCancelacion, clave).intentos_fallidos == 3  # type: ignore[union-attr]
+
+
+# --- clave collisions ---------------------------------------------------------------
+
+def test_clave_repetida_se_reintenta(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backend.services import citas as svc
+
+    oficina = crear_oficina(session)
+    primera = _agendar(client, auth(settings, crear_dh(session)), oficina.id, mx(2024, 1, 30, 13, 30)).json()
+    claves = iter([primera["clave"]] * 3 + ["NUEVA1"])
+    monkeypatch.setattr(svc, "nueva_clave", lambda: next(claves))
+    otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    r = _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30))
+    assert r.status_code == 201, r.text
+    assert r.json()["clave"] == "NUEVA1"
+    assert sorted(session.scalars(select(Cita.clave))) == sorted([primera["clave"], "NUEVA1"])
+
+
+def test_si_todas_las_claves_chocan_es_503_y_no_queda_nada(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backend.services import citas as svc
+
+    oficina = crear_oficina(session, ventanillas=1)
+    existente = _agendar(client, auth(settings, crear_dh(session)), oficina.id, mx(2024, 1, 30, 9, 0)).json()
+    llamadas = []
+    monkeypatch.setattr(svc, "nueva_clave", lambda: llamadas.append(1) or existente["clave"])
+    otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    r = _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30))
+    assert r.status_code == 503
+    assert r.json()["codigo"] == "clave_no_disponible"
+    assert "intente de nuevo" in r.json()["detail"]
+    assert len(llamadas) == svc.INTENTOS_CLAVE
+    session.expire_all()
+    assert session.scalars(select(Cita.clave)).all() == [existente["clave"]]
+    assert len(session.scalars(select(EventoCita)).all()) == 1
+    assert len(session.scalars(select(Notificacion)).all()) == 1
+    monkeypatch.undo()  # with working claves the same request now succeeds: nothing was left half-done
+    assert _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code == 201
+
+
+# --- ATENDIDA (CAPP staff) --------------------------------------------------------------
+
+def _atender(client: TestClient, clave: str, secreto: str | None = SECRETO_CAPP):  # type: ignore[no-untyped-def]
+    cabeceras = {"X-CAPP-Secret": secreto} if secreto is not None else {}
+    return client.post(f"/api/v1/citas/{clave}/atendida", headers=cabeceras)
+
+
+def test_personal_del_capp_marca_atendida(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    antes = _atender(client, clave)
+    assert antes.status_code == 409 and antes.json()["codigo"] == "cita_futura"
+    assert "martes 30 de enero de 2024" in antes.json()["detail"]
+
+    reloj_fijo.ahora = mx(2024, 1, 30, 13, 41, 7)
+    r = _atender(client, clave)
+    assert r.status_code == 200, r.text
+    assert (r.json()["estatus"], r.json()["ya_estaba_atendida"]) == ("ATENDIDA", False)
+    again = _atender(client, clave)
+    assert (again.status_code, again.json()["ya_estaba_atendida"]) == (200, True)
+
+    filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
+    assert [(f["estatus"], f["expediente"], f["registrado_en"]) for f in filas] == [
+        ("ATENDIDA", "SI", "30/01/2024 13:41:07"), ("AGENDADA", "NO", "22/01/2024 10:07:00")]
+    assert session.scalars(select(EventoCita.origen).where(EventoCita.estatus == "ATENDIDA")).all() == ["capp"]
+    cancelar = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
+    assert cancelar.status_code == 409 and cancelar.json()["codigo"] == "cita_atendida"
+    # Attended, the person may book again.
+    assert _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 1, 9, 0)).status_code == 201
+
+
+def test_atendida_tambien_si_ya_habia_vencido_pero_no_si_se_cancelo(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    vieja = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
+    nueva = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 6, 9, 0)).json()["clave"]  # vieja -> VENCIDA
+    assert _atender(client, vieja).json()["estatus"] == "ATENDIDA"  # registered late by the office
+    client.post(f"/api/v1/citas/{nueva}/cancelar", headers=auth(settings, dh))
+    reloj_fijo.ahora = mx(2024, 2, 6, 9, 0)
+    r = _atender(client, nueva)
+    assert r.status_code == 409 and r.json()["codigo"] == "cita_cancelada"
+    assert _atender(client, "ZZZZZ9").status_code == 404
+
+
+def test_atendida_exige_el_secreto_del_capp(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    reloj_fijo.ahora = mx(2024, 1, 30, 14, 0)
+    sin = _atender(client, clave, secreto=None)
+    assert sin.status_code == 401 and "X-CAPP-Secret" in sin.json()["detail"]
+    mal = _atender(client, clave, secreto="otro")
+    assert mal.status_code == 403 and mal.json()["codigo"] == "prohibido"
+    settings.capp_interno_secret = None  # a server without the secret refuses everything
+    apagado = _atender(client, clave)
+    assert apagado.status_code == 403 and apagado.json()["codigo"] == "webhook_no_configurado"
+    assert session.scalars(select(Cita.estatus)).one() == "AGENDADA"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from backend.errors import ErrorNegocio
-from backend.models import Derechohabiente, Fopi, Prestamo
+from backend.models import Derechohabiente, Fopi, Movimiento, Prestamo
+from backend.services import enlaces, referencias
 from backend.services import fopi as servicio
-from backend.services import referencias
 from backend.settings import BackendSettings
 from tests.backend.datos_pagos import (
     SECRETO_BANCO,
@@ -88,7 +88,9 @@ def test_dias_inhabiles() -> None:
 
 # --- issuing --------------------------------------------------------------------
 
-def test_pago_parcial_emite_fopi(client: TestClient, prestamo: Prestamo, auth: dict[str, str]) -> None:
+def test_pago_parcial_emite_fopi(
+    client: TestClient, prestamo: Prestamo, auth: dict[str, str], settings: BackendSettings
+) -> None:
     fijar_hoy(client, HOY)
     r = emitir(client, auth, {"tipo": "parcial", "monto": 1500})
     assert r.status_code == 201, r.text
@@ -104,6 +106,11 @@ def test_pago_parcial_emite_fopi(client: TestClient, prestamo: Prestamo, auth: d
     assert "BBVA" in body["bancos"] and len(body["bancos"]) >= 3
     assert body["folio_prestamo"] == prestamo.folio
     assert body["pdf_url"] == f"/api/v1/pagos/fopi/{ref}.pdf"
+    # The signed link expires 24 h after "now" as the app's clock says, not the wall clock.
+    enlace = enlaces.verify(settings, body["pdf_enlace"].rsplit("/", 1)[1],
+                            ahora=datetime(2026, 11, 12, 18, 0, tzinfo=UTC))
+    assert (enlace.kind, enlace.id) == ("fopi", ref)
+    assert enlace.expira_en == datetime(2026, 11, 13, 18, 0, tzinfo=UTC)  # noon in Mexico City + 24 h
 
     leido = client.get(f"/api/v1/pagos/fopi/{ref}", headers=auth)
     assert leido.status_code == 200
@@ -218,6 +225,97 @@ def test_liquidacion_es_el_saldo_a_la_fecha_de_pago_y_liquida(
     assert emitir(client, auth, {"tipo": "parcial", "monto": 10}).status_code == 404
 
 
+def test_liquidacion_pagada_antes_de_la_quincena_deja_saldo_a_favor(
+    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session
+) -> None:
+    fijar_hoy(client, HOY)
+    body = emitir(client, auth, {"tipo": "liquidacion"}).json()
+    monto = Decimal(str(body["monto"]))
+    pagado = date(2026, 11, 13)  # before the 15 Nov quincena the form was priced for
+    deuda = saldo_independiente(session, prestamo, pagado)
+    # The excess is exactly one quincena of interest + IVA on that debt.
+    assert abs((monto - deuda) - deuda * Decimal("0.16") * Decimal("1.16") / 24) <= Decimal("0.01")
+
+    fijar_hoy(client, pagado)
+    n = notificar(client, pago(body["referencia"], body["monto"], pagado))
+    assert n.status_code == 200, n.text
+    r = n.json()
+    assert r["prestamo_liquidado"] is True
+    assert Decimal(str(r["aplicado_al_prestamo"])) == deuda
+    assert Decimal(str(r["saldo_a_favor"])) == monto - deuda
+    assert "a favor" in r["mensaje"]
+    assert [(m.origen, m.monto, m.fecha) for m in movimientos(session, prestamo.id) if m.origen != "NOMINA"] == [
+        ("FOPI", deuda, pagado), ("SALDO_A_FAVOR", monto - deuda, pagado)]
+    session.refresh(prestamo)
+    assert (prestamo.estatus, prestamo.fecha_liquidacion) == ("LIQUIDADO", pagado)
+
+    # Nothing vanished: the saldo endpoint still answers, with the money owed back.
+    saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
+    assert (saldo["estatus"], saldo["saldo_deudor_total"]) == ("LIQUIDADO", 0.0)
+    assert Decimal(str(saldo["saldo_a_favor"])) == monto - deuda
+    pdf = client.get("/api/v1/prestamos/estado-de-cuenta.pdf", params={"folio": prestamo.folio}, headers=auth)
+    texto = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"${monto - deuda:,.2f}" in texto and f"${deuda:,.2f}" in texto  # both movimientos are listed
+    lineas = [linea.strip() for linea in texto.splitlines()]
+    assert f"Saldo a favor (se le reembolsa): ${monto - deuda:,.2f}" in lineas
+    assert "SALDO_A_FAVOR" not in texto  # the movimiento has a label, not the raw code
+
+    # The same notification again changes nothing and answers the same split.
+    again = notificar(client, pago(body["referencia"], body["monto"], pagado)).json()
+    assert again["aplicado"] is False
+    assert (again["aplicado_al_prestamo"], again["saldo_a_favor"]) == (r["aplicado_al_prestamo"], r["saldo_a_favor"])
+    assert len(movimientos(session, prestamo.id, "SALDO_A_FAVOR")) == 1
+
+
+def test_descuento_de_nomina_entre_emision_y_pago_no_se_cobra_dos_veces(
+    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session
+) -> None:
+    fijar_hoy(client, HOY)
+    body = emitir(client, auth, {"tipo": "liquidacion"}).json()
+    # The dependencia's discount of quincena 21 (15 Nov) arrives after the form was issued.
+    session.add(Movimiento(prestamo_id=prestamo.id, quincena=21, fecha=date(2026, 11, 15),
+                           monto=Decimal("1000.00"), origen="NOMINA", referencia="NOM-q21"))
+    session.commit()
+    fijar_hoy(client, VIGENCIA)
+    r = notificar(client, pago(body["referencia"], body["monto"], VIGENCIA)).json()
+    assert r["prestamo_liquidado"] is True
+    assert r["saldo_a_favor"] == 1000.0  # the payroll discount comes back, it is not counted twice
+    assert Decimal(str(r["aplicado_al_prestamo"])) == Decimal(str(body["monto"])) - Decimal("1000.00")
+    assert saldo_independiente(session, prestamo, VIGENCIA) == Decimal("0.00")
+    saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
+    assert (saldo["saldo_deudor_total"], saldo["saldo_a_favor"]) == (0.0, 1000.0)
+
+
+def test_pago_parcial_despues_de_liquidar_queda_a_favor(
+    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session
+) -> None:
+    fijar_hoy(client, HOY)
+    parcial = emitir(client, auth, {"tipo": "parcial", "monto": 1500}).json()
+    liquidacion = emitir(client, auth, {"tipo": "liquidacion"}).json()
+    fijar_hoy(client, VIGENCIA)
+    assert notificar(client, pago(liquidacion["referencia"], liquidacion["monto"], VIGENCIA)).status_code == 200
+    r = notificar(client, pago(parcial["referencia"], 1500.00, VIGENCIA, folio="BBVA-000002"))
+    assert r.status_code == 200, r.text  # the bank already has the money: recorded, not refused
+    assert (r.json()["aplicado_al_prestamo"], r.json()["saldo_a_favor"]) == (0.0, 1500.0)
+    assert client.get("/api/v1/prestamos/saldo", headers=auth).json()["saldo_a_favor"] == 1500.0
+
+
+def test_descuento_de_nomina_despues_de_liquidar_queda_a_favor(
+    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session
+) -> None:
+    fijar_hoy(client, HOY)
+    body = emitir(client, auth, {"tipo": "liquidacion"}).json()
+    fijar_hoy(client, VIGENCIA)
+    assert notificar(client, pago(body["referencia"], body["monto"], VIGENCIA)).json()["saldo_a_favor"] == 0.0
+    # The dependencia had not heard yet and discounted quincena 22 (30 Nov) anyway.
+    session.add(Movimiento(prestamo_id=prestamo.id, quincena=22, fecha=date(2026, 11, 30),
+                           monto=Decimal("1000.00"), origen="NOMINA", referencia="NOM-q22"))
+    session.commit()
+    fijar_hoy(client, date(2026, 12, 1))
+    saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
+    assert (saldo["estatus"], saldo["saldo_deudor_total"], saldo["saldo_a_favor"]) == ("LIQUIDADO", 0.0, 1000.0)
+
+
 # --- bank notification ----------------------------------------------------------
 
 @pytest.fixture
@@ -236,9 +334,17 @@ def test_notificacion_idempotente_y_saldo_inmediato(
     saldo_antes = saldo_independiente(session, prestamo, dia)
     cuerpo = pago(fopi_parcial["referencia"], 1500.00, dia)
 
+    saldo_api = client.get("/api/v1/prestamos/saldo", headers=auth).json()
+    assert Decimal(str(saldo_api["saldo_deudor_total"])) == saldo_antes
     primera = notificar(client, cuerpo)
     assert primera.status_code == 200, primera.text
     assert primera.json()["aplicado"] is True and primera.json()["estatus"] == "PAGADO"
+    assert (primera.json()["aplicado_al_prestamo"], primera.json()["saldo_a_favor"]) == (1500.0, 0.0)
+    # The saldo endpoint reflects the payment at once, to the cent.
+    despues_api = client.get("/api/v1/prestamos/saldo", headers=auth).json()
+    assert Decimal(str(despues_api["saldo_deudor_total"])) == saldo_antes - Decimal("1500.00")
+    assert Decimal(str(despues_api["total_pagado"])) == Decimal(str(saldo_api["total_pagado"])) + Decimal("1500.00")
+    assert (despues_api["fecha_ultimo_pago"], despues_api["saldo_a_favor"]) == (dia.isoformat(), 0.0)
     segunda = notificar(client, cuerpo)
     assert segunda.status_code == 200
     assert segunda.json()["aplicado"] is False

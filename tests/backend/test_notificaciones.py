@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,17 +24,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.models import Notificacion
+from backend.models import Cita, Notificacion
 from backend.notificaciones.__main__ import main as worker_main
 from backend.services import citas as svc
 from backend.services import enlaces
 from backend.services import notificaciones as notif_svc
 from backend.services.disponibilidad import utc
 from backend.settings import BackendSettings
-from tests.backend._citas_apoyo import AHORA, crear_dh, crear_oficina, curp_prueba, mx
+from tests.backend._citas_apoyo import AHORA, MX, crear_dh, crear_oficina, curp_prueba, mx
+from tests.backend.conftest import ROOT
 
 SID = "AC" + "0" * 32
 TOKEN = "token-de-prueba"
@@ -35,10 +43,16 @@ TOKEN = "token-de-prueba"
 
 @dataclass
 class FakeTwilio:
-    """What the fake received, and how many of the next requests must fail."""
+    """What the fake received, and how the next requests must misbehave."""
 
     peticiones: list[dict[str, object]] = field(default_factory=list)
     fallar: list[int] = field(default_factory=list)  # status codes for the next requests
+    # Per next request: seconds to wait before answering (the message IS recorded, as
+    # Twilio would have accepted it), or "cortar" to drop the connection unanswered.
+    demoras: list[float | str] = field(default_factory=list)
+    # When set, the first request waits for it (and `recibida` tells it arrived).
+    compuerta: threading.Event | None = None
+    recibida: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -70,6 +84,16 @@ def twilio() -> Iterator[FakeTwilio]:
                 n = len(fake.peticiones) + 1
                 fake.peticiones.append({"auth": self.headers.get("Authorization"), "form": form})
                 status = fake.fallar.pop(0) if fake.fallar else 201
+                demora = fake.demoras.pop(0) if fake.demoras else 0.0
+                compuerta = fake.compuerta if n == 1 else None
+            if compuerta is not None:
+                fake.recibida.set()
+                compuerta.wait(timeout=30)
+            if demora == "cortar":
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            time.sleep(float(demora))
             if status != 201:
                 self._json(status, {"code": 20500 if status >= 500 else 21211,
                                     "message": "falla simulada", "more_info": "https://www.twilio.com/docs/errors",
@@ -199,16 +223,173 @@ def test_error_permanente_no_se_reintenta(
     assert _estado(session_factory) == [("CITA_AGENDADA", "FALLIDA", 1, None)]
 
 
-def test_envio_interrumpido_no_se_repite(
+def test_envio_interrumpido_queda_incierto_y_solo_el_operador_lo_reencola(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     _agendar(session)
     with session_factory() as s:  # a sender claimed the row and died before recording the SID
-        assert notif_svc.reclamar(s, ahora=AHORA) != []
+        assert notif_svc.reclamar_una(s, ahora=AHORA) is not None
     r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=5))
-    assert r.fallidas == 1
+    assert (r.inciertas, r.enviadas) == (1, 0)
     assert twilio.peticiones == []
-    assert _estado(session_factory)[0][1] == "FALLIDA"
+    assert _estado(session_factory)[0][1] == "INCIERTA"
+    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
+    assert twilio.peticiones == []  # never resent on its own
+
+    with session_factory() as s:
+        (incierta,) = notif_svc.inciertas(s)
+        assert notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
+        assert not notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
+    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
+    assert len(twilio.peticiones) == 1
+    assert _estado(session_factory)[0][1] == "ENVIADA"
+
+
+def test_timeout_de_lectura_queda_incierto_y_no_se_reenvia(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _agendar(session)
+    twilio.demoras = [1.5]  # Twilio takes the message but answers after our 0.5 s read timeout
+    rapido = ajustes.model_copy(update={"twilio_timeout_segundos": 0.5})
+    with caplog.at_level(logging.WARNING, logger="backend.notificaciones"):
+        r = notif_svc.enviar_pendientes(session_factory, rapido, ahora=AHORA)
+    assert (r.inciertas, r.reintentos, r.enviadas) == (1, 0, 0)
+    assert _estado(session_factory) == [("CITA_AGENDADA", "INCIERTA", 1, None)]
+    with session_factory() as s:
+        assert "ReadTimeout" in (s.scalars(select(Notificacion)).one().ultimo_error or "")
+    aviso = [m for m in caplog.messages if "INCIERTA" in m]
+    assert aviso and "+52*****78" in aviso[0] and "5213312345678" not in " ".join(caplog.messages)
+
+    for horas in (1, 24):  # later passes do not send it again
+        notif_svc.enviar_pendientes(session_factory, rapido, ahora=AHORA + timedelta(hours=horas))
+    assert len(twilio.peticiones) == 1
+
+
+def test_conexion_cortada_tras_enviar_queda_incierta(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> None:
+    _agendar(session)
+    twilio.demoras = ["cortar"]  # the request arrived, the answer never did
+    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    assert r.inciertas == 1
+    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=2))
+    assert len(twilio.peticiones) == 1
+    assert _estado(session_factory)[0][1] == "INCIERTA"
+
+
+def _puerto_cerrado() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_sin_conexion_se_reintenta_y_luego_se_envia_una_vez(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> None:
+    _agendar(session)
+    caido = ajustes.model_copy(update={"twilio_api_base": f"http://127.0.0.1:{_puerto_cerrado()}"})
+    r = notif_svc.enviar_pendientes(session_factory, caido, ahora=AHORA)  # connection refused: surely not sent
+    assert (r.reintentos, r.inciertas) == (1, 0)
+    with session_factory() as s:
+        n = s.scalars(select(Notificacion)).one()
+        assert (n.estado, utc(n.proximo_intento)) == ("PENDIENTE", AHORA + timedelta(seconds=30))
+
+    twilio.fallar = [429]  # Twilio up again but throttling: also surely not sent
+    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=30))
+    assert r.reintentos == 1
+    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=90))
+    assert r.enviadas == 1
+    assert len(twilio.peticiones) == 2  # the 429 and the one that went through
+    assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "2".zfill(32))]
+
+
+@pytest.mark.parametrize(("excepcion", "desenlace"), [
+    (notif_svc.requests.exceptions.ConnectTimeout("connect timeout"), "reintentable"),
+    (notif_svc.requests.exceptions.ReadTimeout("read timeout"), "incierto"),
+    (notif_svc.requests.exceptions.ChunkedEncodingError("cut"), "incierto"),
+    (ValueError("respuesta ilegible"), "incierto"),
+])
+def test_clasificacion_de_errores(excepcion: Exception, desenlace: str) -> None:
+    assert notif_svc.clasificar_error(excepcion) == desenlace
+
+
+def test_el_lease_es_por_mensaje_y_solo_su_dueno_registra(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> None:
+    """Sender A claims message 1 and hangs in Twilio; 3 minutes later (A's lease
+    is over) sender B runs. Message 2 was never claimed by A, so B sends it;
+    message 1 is flagged INCIERTA by B, and A, still its claim holder, records
+    the SID when Twilio finally answers. Each message reaches Twilio once."""
+    for i in range(2):
+        _agendar(session, i=i, inicio=mx(2024, 1, 30, 9, 0) + timedelta(minutes=15 * i))
+    twilio.compuerta = threading.Event()
+    resultado_a: list[notif_svc.Resumen] = []
+    hilo = threading.Thread(target=lambda: resultado_a.append(
+        notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)))
+    hilo.start()
+    assert twilio.recibida.wait(timeout=30)
+    with session_factory() as s:
+        assert [n.estado for n in s.scalars(select(Notificacion).order_by(Notificacion.id))] == [
+            "ENVIANDO", "PENDIENTE"]  # A holds only the message it is sending
+    b = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=3))
+    assert (b.inciertas, b.enviadas) == (1, 1)
+    twilio.compuerta.set()
+    hilo.join(timeout=30)
+    assert resultado_a[0].enviadas == 1
+    cuerpos = [p["form"]["Body"][0] for p in twilio.peticiones]  # type: ignore[index]
+    assert len(cuerpos) == len(set(cuerpos)) == 2
+    estados = _estado(session_factory)
+    assert [e[1] for e in estados] == ["ENVIADA", "ENVIADA"]
+    assert {e[3] for e in estados} == {"SM" + "1".zfill(32), "SM" + "2".zfill(32)}
+
+
+def test_un_reclamo_ajeno_no_registra_resultado(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    _agendar(session)
+    with session_factory() as s:
+        reclamo = notif_svc.reclamar_una(s, ahora=AHORA)
+        assert reclamo is not None
+        s.execute(update(Notificacion).values(reclamo="otro-remitente"))  # requeued and re-claimed elsewhere
+        s.commit()
+        assert not notif_svc.registrar_resultado(s, reclamo, estado="ENVIADA", twilio_sid="SMx")
+    assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIANDO", 1, None)]
+
+
+def test_cancelar_antes_de_enviar_descarta_el_aviso_de_agendada(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> None:
+    cita = _agendar(session)
+    svc.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
+                 derechohabiente=cita.derechohabiente)
+    assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
+        ("CITA_AGENDADA", "DESCARTADA"), ("CITA_CANCELADA", "PENDIENTE")]
+    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=2))
+    (peticion,) = twilio.peticiones
+    assert "quedó cancelada" in peticion["form"]["Body"][0]  # type: ignore[index]
+
+
+def test_aviso_ya_enviado_no_se_toca_al_cancelar(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> None:
+    cita = _agendar(session)
+    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    svc.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(hours=1), derechohabiente=cita.derechohabiente)
+    assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
+        ("CITA_AGENDADA", "ENVIADA"), ("CITA_CANCELADA", "PENDIENTE")]
+
+
+def test_aviso_reclamado_de_una_cita_cancelada_no_sale(
+    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> None:
+    cita = _agendar(session)
+    with session_factory() as s:  # cancelled by another path while the row sat in the outbox
+        s.execute(update(Cita).where(Cita.id == cita.id).values(estatus="CANCELADA", lugar=None))
+        s.commit()
+    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    assert (r.descartadas, r.enviadas) == (1, 0)
+    assert twilio.peticiones == []
 
 
 def test_dos_remitentes_a_la_vez_no_duplican(
@@ -260,16 +441,90 @@ def test_sin_telefono_no_se_encola(session: Session) -> None:
     assert session.scalars(select(Notificacion)).all() == []
 
 
-def test_worker_sin_credenciales_termina_con_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def _entorno_sin_twilio(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    for nombre in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_SMS", "TWILIO_FROM_WHATSAPP"):
+        monkeypatch.setenv(nombre, "")
+
+
+def test_worker_sin_credenciales_programa_y_guarda(
+    session: Session, session_factory: sessionmaker[Session], db_url: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from backend import settings as settings_mod
 
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "")
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "")
+    # Booked long ago for the day after tomorrow: its 48 h reminder is due now.
+    manana = mx(2024, 1, 24, 10, 0)
+    dh = crear_dh(session, curp=curp_prueba(1))
+    oficina = crear_oficina(session)
+    svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id, inicio=manana, ahora=manana - timedelta(days=9))
+    monkeypatch.setattr("backend.notificaciones.__main__._ahora", lambda: manana - timedelta(hours=47))
+    _entorno_sin_twilio(monkeypatch, db_url)
     settings_mod.get_settings.cache_clear()
     try:
-        assert worker_main([]) == 2
+        with caplog.at_level(logging.INFO, logger="backend.notificaciones"):
+            assert worker_main([]) == 0
     finally:
         settings_mod.get_settings.cache_clear()
+    assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
+        ("CITA_AGENDADA", "PENDIENTE"), ("RECORDATORIO_CITA", "PENDIENTE")]
+    assert sum("desactivada" in m for m in caplog.messages) == 1
+
+
+def _env_worker(db_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)})
+    # Explicitly empty: these also beat any TWILIO_* a developer's .env may hold.
+    env.update({k: "" for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_SMS", "TWILIO_FROM_WHATSAPP")})
+    return env
+
+
+def _correr_worker(env: dict[str, str], hasta: object, *, limite: float = 30.0) -> tuple[int, str]:
+    """Run `python -m backend.notificaciones --loop` until `hasta()` holds, then SIGTERM it."""
+    proc = subprocess.Popen([sys.executable, "-m", "backend.notificaciones", "--loop", "--intervalo", "0.2"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        fin = time.monotonic() + limite
+        while time.monotonic() < fin and proc.poll() is None and not hasta():  # type: ignore[operator]
+            time.sleep(0.2)
+        assert proc.poll() is None, "el worker terminó solo:\n" + (proc.stdout.read() if proc.stdout else "")
+        proc.send_signal(signal.SIGTERM)
+        salida, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, salida
+
+
+def test_worker_en_bucle_sin_twilio_no_termina_y_programa_recordatorios(
+    session: Session, session_factory: sessionmaker[Session], db_url: str
+) -> None:
+    ahora = datetime.now(MX)
+    dh = crear_dh(session, curp=curp_prueba(2))
+    oficina = crear_oficina(session)
+    cita = Cita(clave="RECO48", derechohabiente_id=dh.id, oficina_id=oficina.id, lugar=1, estatus="AGENDADA",
+                inicio=ahora + timedelta(hours=40), fin=ahora + timedelta(hours=40, minutes=15),
+                creado_en=ahora - timedelta(days=5), canal_notificacion="SMS")
+    session.add(cita)
+    session.commit()
+
+    def hay_recordatorio() -> bool:
+        return any(t == "RECORDATORIO_CITA" for t, *_ in _estado(session_factory))
+
+    codigo, salida = _correr_worker(_env_worker(db_url), hay_recordatorio)
+    assert hay_recordatorio() and codigo == 0
+    assert [e for t, e, _, _ in _estado(session_factory)] == ["PENDIENTE"]
+    assert salida.count("desactivada") == 1, salida
+    assert "Traceback" not in salida
+
+
+def test_worker_en_bucle_sobrevive_sin_base_de_datos() -> None:
+    env = _env_worker(f"postgresql+psycopg://nadie@127.0.0.1:{_puerto_cerrado()}/nada")
+    inicio = time.monotonic()
+    codigo, salida = _correr_worker(env, lambda: time.monotonic() - inicio > 3)
+    assert codigo == 0
+    assert salida.count("la pasada falló") >= 2, salida  # it kept trying instead of dying
+    assert "Traceback" not in salida
 
 
 def test_worker_de_linea_de_comandos_envia_una_pasada(

@@ -114,6 +114,21 @@ def test_nomina_sin_numero_de_quincena_cuenta_por_fecha(prestamo: Prestamo, sess
     assert [q.numero for q in omitidas] == [19, 21]
 
 
+def test_saldo_y_regularizacion_cuentan_las_mismas_quincenas(
+    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session
+) -> None:
+    """One rule for "missed quincena": a payroll record without a quincena number
+    still covers its date, for the saldo endpoint as for regularisation."""
+    session.add(Movimiento(prestamo_id=prestamo.id, quincena=None, fecha=date(2026, 10, 31),
+                           monto=DESCUENTO, origen="NOMINA", referencia="NOM-sin-numero"))
+    session.commit()
+    fijar_hoy(client, HOY)
+    reg = client.get("/api/v1/regularizacion", headers=auth).json()
+    saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
+    assert [q["numero"] for q in reg["quincenas"]] == [19, 21]
+    assert saldo["quincenas_sin_descuento"] == 2
+
+
 def test_sin_prestamo_vigente_404(client: TestClient, auth: dict[str, str], dh: Derechohabiente) -> None:
     fijar_hoy(client, HOY)
     r = client.get("/api/v1/regularizacion", headers=auth)

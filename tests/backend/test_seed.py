@@ -18,6 +18,7 @@ from backend.models import Derechohabiente, Movimiento, Prestamo
 from backend.services import prestamos as servicio_prestamos
 from backend.services.finanzas import fechas_quincena
 from backend.services.identidad import nip_correcto
+from backend.services.simulacion import simular
 
 AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 HOY = date(2026, 11, 20)
@@ -144,6 +145,36 @@ def test_sinteticos_validos_deterministas_e_idempotentes(session: Session) -> No
     assert not any(nip_correcto(next(iter(hashes)), nip) for nip in ("4821", "7315", "5502"))
 
 
+def _quincenas_antes_de_hoy(desde: date) -> int:
+    return sum(1 for f in fechas_quincena(desde, 24 * 12) if f < HOY)
+
+
+def test_prestamos_sinteticos_que_la_simulacion_permitiria() -> None:
+    """Every synthetic loan passes POST /api/v1/simulaciones' rules with the person's
+    tipo and sexo and the cotización they had at its first discount (36 quincenas
+    under 10 years, cotización + plazo under 29 a 6 m 1 d / 27 a 6 m 1 d), and has the
+    simulation's descuento and monto."""
+    cal = seed._Calendario.de(HOY)
+    rng = random.Random(f"{seed.SEMILLA}-0")
+    revisados = cerca_del_limite = 0
+    for indice in range(3000):
+        persona, prestamos, _ = seed._persona_sintetica(rng, indice, HOY, cal, "x", AHORA)
+        for p in prestamos:
+            anios = Decimal(int(persona["anios_cotizacion"]) * 24  # type: ignore[call-overload]
+                            - _quincenas_antes_de_hoy(p["fecha_primer_descuento"])) / 24  # type: ignore[arg-type]
+            # Raises ErrorNegocio (422) if the loan breaks a product rule.
+            r = simular(producto=str(p["producto"]), sueldo_base_mensual=persona["sueldo_base_mensual"],  # type: ignore[arg-type]
+                        plazo_quincenas=int(p["plazo_quincenas"]), tipo=str(persona["tipo"]),  # type: ignore[call-overload]
+                        anios_cotizacion=anios, sexo=str(persona["sexo"]))
+            assert (r.descuento_quincenal, r.monto_maximo) == (p["descuento_quincenal"], p["monto"]), (persona, p)
+            revisados += 1
+            limite = 28 if persona["sexo"] == "H" else 26
+            if persona["tipo"] == "asegurado" and anios + Decimal(int(p["plazo_quincenas"])) / 24 > limite:  # type: ignore[call-overload]
+                cerca_del_limite += 1
+    # Enough loans, and enough of them close to the cotización + plazo limit, for the rule to matter.
+    assert revisados > 1500 and cerca_del_limite > 20, (revisados, cerca_del_limite)
+
+
 def test_sembrar_llama_a_seed_citas(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     llamadas: list[tuple[str, object]] = []
     falso = types.ModuleType("backend.seed_citas")
@@ -163,8 +194,15 @@ def test_sin_seed_citas_avisa_y_sigue(session: Session, monkeypatch: pytest.Monk
     assert _conteos(session)[0] == 3 + 2
 
 
-def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session]) -> None:
+def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session],
+                         capsys: pytest.CaptureFixture[str]) -> None:
     assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    salida = capsys.readouterr()
+    # The demo personas are named with their CURP masked; no NIP is ever printed.
+    for curp, (_, nip, _, _) in ESPERADAS.items():
+        assert curp not in salida.out + salida.err and nip not in salida.out + salida.err
+        assert f"{curp[:4]}************{curp[-2:]}" in salida.out
+    assert "README" in salida.out
     with session_factory() as s:
         primera = _conteos(s)
     assert seed.main(["--count", "25", "--database-url", db_url]) == 0

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+import decimal
+import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from backend.services import finanzas
 from backend.services.simulacion import simular, totales_amortizacion
@@ -185,6 +191,43 @@ def test_sin_sexo_el_limite_se_decide_cuando_se_puede(client: TestClient) -> Non
     assert "60 quincenas para hombres" in cuerpo["detail"] and "12 quincenas para mujeres" in cuerpo["detail"]
 
 
+def _anios_del_aviso(aviso: str) -> dict[str, Decimal]:
+    """'más de 28 años y 6 meses de cotización (hombres)' -> {"H": 28.5} (years and months only)."""
+    encontrados = re.findall(r"más de (\d+) años(?: y (\d+) meses)? de cotización(?: \((hombres|mujeres)\))?", aviso)
+    return {("M" if sexo == "mujeres" else "H") if sexo else "?": Decimal(a) + Decimal(m or 0) / 12
+            for a, m, sexo in encontrados}
+
+
+@pytest.mark.parametrize("plazo", [24, 36])
+def test_sin_anios_el_limite_de_cotizacion_mas_plazo_se_avisa(client: TestClient, plazo: int) -> None:
+    """Años are optional: without them the cotización + plazo rule cannot be checked, so
+    the answer says up to how many years this plazo is allowed (and it is true)."""
+    r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo)
+    (aviso,) = [a for a in r["avisos"] if "29 años, 6 meses y 1 día" in a]
+    assert "27 años, 6 meses y 1 día" in aviso and aviso.endswith("díganos sus años de cotización para confirmarlo.")
+    topes = _anios_del_aviso(aviso)
+    assert topes == {"H": Decimal(28 if plazo == 36 else "28.5"), "M": Decimal(26 if plazo == 36 else "26.5")}
+    for sexo, tope in topes.items():
+        # Up to the stated cotización the plazo is allowed; one day more and it is not.
+        assert _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo, anios_cotizacion=str(tope),
+                        sexo=sexo)["plazo_maximo_permitido"] >= plazo
+        _rechazo(client, "cotizacion_mas_plazo", sueldo_base_mensual=9840.70, plazo_quincenas=plazo,
+                 anios_cotizacion=str(tope + Decimal(1) / 360), sexo=sexo)
+
+
+def test_sin_anios_con_sexo_el_aviso_es_solo_el_suyo(client: TestClient) -> None:
+    r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36, sexo="M")
+    (aviso,) = [a for a in r["avisos"] if "díganos sus años" in a]
+    assert "27 años, 6 meses y 1 día para mujeres" in aviso and "hombres" not in aviso
+    assert _anios_del_aviso(aviso) == {"?": Decimal(26)}
+
+
+def test_con_anios_o_pensionado_no_hay_aviso_del_limite(client: TestClient) -> None:
+    for campos in ({"anios_cotizacion": 8}, {"tipo": "pensionado"}):
+        r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36, **campos)
+        assert not any("díganos sus años" in a for a in r["avisos"]), r["avisos"]
+
+
 def test_un_anio_de_cotizacion_minimo(client: TestClient) -> None:
     cuerpo = _rechazo(client, "antiguedad_insuficiente", sueldo_base_mensual=9840.70, plazo_quincenas=24,
                       anios_cotizacion=0.5)
@@ -289,6 +332,90 @@ def test_totales_rapidos_igual_a_la_tabla() -> None:
                 filas = finanzas.tabla_amortizacion(r.monto_maximo, tasa, plazo, r.descuento_quincenal)
                 esperado = (sum(f.pago for f in filas), sum(f.interes for f in filas), sum(f.iva for f in filas))
                 assert totales_amortizacion(r.monto_maximo, tasa, plazo, r.descuento_quincenal) == esperado
+
+
+def _totales_de_la_tabla(monto: Decimal, tasa: Decimal, plazo: int, descuento: Decimal,
+                         con_iva: bool) -> tuple[Decimal, Decimal, Decimal]:
+    filas = finanzas.tabla_amortizacion(monto, tasa, plazo, descuento, con_iva=con_iva)
+    return sum(f.pago for f in filas), sum(f.interes for f in filas), sum(f.iva for f in filas)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("monto", "tasa"),
+    [
+        # 0.16 / 24 = 1/150: a saldo of 75 cents (mod 150) gives exactly half a cent of interest.
+        ("0.75", "0.16"), ("1500.75", "0.16"),
+        # 0.17 / 24 is rounded DOWN by Decimal (0.00708333...333), yet 12.00 × it becomes
+        # 0.085 after the product's own rounding to 28 digits: half up gives 0.09, not 0.08.
+        ("12.00", "0.17"), ("24012.00", "0.17"),
+    ],
+)
+def test_totales_rapidos_en_medio_centavo(monto: str, tasa: str) -> None:
+    for plazo in (1, 2, 36):
+        m, t = Decimal(monto), Decimal(tasa)
+        descuento = finanzas.redondear(finanzas.pago_periodico(m, finanzas.tasa_quincenal(t), plazo))
+        for con_iva in (True, False):
+            assert totales_amortizacion(m, t, plazo, descuento, con_iva=con_iva) == _totales_de_la_tabla(
+                m, t, plazo, descuento, con_iva
+            )
+
+
+def _saldos_de_medio_centavo(tasa: str) -> tuple[int, int]:
+    """(first, period) of the saldos in cents whose exact interest at tasa/24 is x.5 cents."""
+    q = Fraction(Decimal(tasa)) / finanzas.QUINCENAS_POR_ANIO  # interest in cents per cent of saldo
+    a, b = q.numerator, q.denominator
+    assert b % 2 == 0, tasa
+    return (b // 2) * pow(a, -1, b) % b, b
+
+
+@given(
+    monto=st.integers(min_value=1, max_value=10**8).map(lambda c: Decimal(c).scaleb(-2)),
+    tasa=st.one_of(st.sampled_from(["0.16", "0.17", "0.11", "0.075"]),
+                   st.integers(min_value=1, max_value=4000).map(lambda n: str(Decimal(n).scaleb(-4)))),
+    plazo=st.integers(min_value=1, max_value=72),
+    factor=st.sampled_from(["1", "1", "0.97", "1.4", "0.5"]),
+    con_iva=st.booleans(),
+)
+@hyp_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_totales_rapidos_igual_a_la_tabla_con_cualquier_dato(
+    monto: Decimal, tasa: str, plazo: int, factor: str, con_iva: bool
+) -> None:
+    """Integer-cents totals == Decimal table for any loan (also discounts that do not
+    amortise it, which the integer path hands back to Decimal)."""
+    t = Decimal(tasa)
+    descuento = finanzas.redondear(
+        finanzas.pago_periodico(monto, finanzas.tasa_quincenal(t, con_iva=con_iva), plazo) * Decimal(factor)
+    )
+    assert totales_amortizacion(monto, t, plazo, descuento, con_iva=con_iva) == _totales_de_la_tabla(
+        monto, t, plazo, descuento, con_iva
+    )
+
+
+@given(
+    tasa=st.sampled_from(["0.16", "0.17", "0.11", "0.075", "0.13", "0.0999"]),
+    # Coarser Decimal contexts too (their own precision decides there), with saldos that fit in them.
+    precision_y_vueltas=st.sampled_from([28, 28, 16, 10, 8]).flatmap(
+        lambda p: st.tuples(st.just(p), st.integers(min_value=0, max_value=10 ** min(6, p - 6)))
+    ),
+    plazo=st.integers(min_value=1, max_value=72),
+    con_iva=st.booleans(),
+)
+@hyp_settings(max_examples=300, deadline=None, derandomize=True, database=None)
+def test_totales_rapidos_cuando_el_interes_cae_en_medio_centavo(
+    tasa: str, precision_y_vueltas: tuple[int, int], plazo: int, con_iva: bool
+) -> None:
+    """Saldos whose exact interest is exactly half a cent: there the Decimal product's
+    rounding to the context's digits decides the cent, and the integer totals must follow it."""
+    precision, vueltas = precision_y_vueltas
+    primero, periodo = _saldos_de_medio_centavo(tasa)
+    with decimal.localcontext(prec=precision):
+        monto, t = Decimal(primero + periodo * vueltas).scaleb(-2), Decimal(tasa)
+        descuento = finanzas.redondear(
+            finanzas.pago_periodico(monto, finanzas.tasa_quincenal(t, con_iva=con_iva), plazo)
+        )
+        assert totales_amortizacion(monto, t, plazo, descuento, con_iva=con_iva) == _totales_de_la_tabla(
+            monto, t, plazo, descuento, con_iva
+        )
 
 
 # --- the other ISSSTE products --------------------------------------------------------
