@@ -10,8 +10,9 @@ Two kinds of action URL keep all state in the query string (no server session):
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
@@ -41,11 +42,17 @@ logger = logging.getLogger(__name__)
 ADIOS = "Gracias por llamar a ISSSTETEL. Hasta luego."
 ADIOS_SILENCIO = "No recibimos respuesta. Puede volver a llamar cuando guste. Gracias por llamar a ISSSTETEL. Hasta luego."
 DISCULPA = "Una disculpa, en este momento no podemos atender su solicitud."
+REINTENTAR = "Para intentarlo de nuevo, dígalo otra vez, o marque asterisco para volver al menú anterior."
 OFERTA_ASESOR = "Si desea hablar con un asesor, marque 0."
 AYUDA_CONVERSACION = (
     "Si necesita algo más, dígalo ahora. Para volver al menú anterior, marque asterisco; "
     "para hablar con un asesor, marque 0."
 )
+AVISO_SOLO_VOZ = "Por favor, dígala en voz alta."
+# Entities of the bot's domain (DESIGN.md) the ivr may forward with an intent.
+ENTIDADES_DEL_BOT = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
+# The bot did not understand: like the same question asked again, a failed attempt.
+INTENTS_SIN_AVANCE = {"nlu_fallback", "fuera_de_alcance"}
 
 
 @dataclass(frozen=True)
@@ -105,24 +112,32 @@ class Llamada:
         if estado.turno > self.settings.ivr_max_turnos:
             return self._asesor(call_sid, "demasiados_turnos")
         comando = comando_hablado(voz) if voz and not digitos else None
-        if digitos == "0" or comando == "asesor":
-            return self._asesor(call_sid, "solicitado")
-        if digitos == "*" or comando == "atras":
+        # On 4/8-digit Gathers `*` is the finishOnKey: Twilio posts at once with
+        # FinishedOnKey=* (and whatever digits came before it): back, always.
+        atras = form.get("FinishedOnKey") == "*" or digitos.startswith("*")
+        if atras or comando == "atras":
             await self._detener(call_sid)
             return self._mostrar(Mostrar(Estado(estado.desde, 0, estado.turno)))
+        if digitos == "0" or comando == "asesor":
+            # On a NIP / date Gather 0 is also a digit: a lone 0 reaches us only
+            # after the Gather's pause, and is then the asesor (no NIP is "0").
+            return self._asesor(call_sid, "solicitado")
         if comando == "adios":
             return self._despedir(call_sid, "caller_se_despidio", ADIOS)
         if digitos == "9" or comando == "repetir":
             return await self._repetir(call_sid, estado, aviso="")
         if not digitos and not voz:
             return await self._fallo_conversacion(call_sid, estado, AVISO_SILENCIO)
-        if digitos and not estado.slot and not estado.botones:
-            # free conversation: keys other than 0 * 9 mean nothing here
-            return await self._fallo_conversacion(call_sid, estado, AVISO_INVALIDO)
+        entrada = self.motor.menu.entrada(estado.slot)
+        if digitos and not estado.botones and (not estado.slot or (entrada is not None and entrada.solo_voz)):
+            # free conversation or a spoken answer: keys other than 0 * 9 mean nothing here
+            aviso = AVISO_SOLO_VOZ if estado.slot else AVISO_INVALIDO
+            return await self._fallo_conversacion(call_sid, estado, aviso)
         if digitos:
             mensaje = normalizacion.para_slot(estado.slot, digitos, teclado=True) if estado.slot and not estado.botones else digitos
         else:
-            mensaje = normalizacion.para_slot(estado.slot, voz) if estado.slot else normalizacion.numeros_a_digitos(voz)
+            # the caller's words; only a plausible value (or a bare number) is rewritten
+            mensaje = normalizacion.para_slot(estado.slot, voz)
         metadata = {"canal": "telefono", "entrada": "dtmf" if digitos else "voz"}
         try:
             respuesta = await asyncio.wait_for(
@@ -147,12 +162,9 @@ class Llamada:
             )
         )
 
-    def respaldo(self, form: dict[str, str]) -> VoiceResponse:
-        """Twilio's fallback URL: static, depends on nothing but the settings."""
-        self.registro.escribir(form.get("CallSid", ""), "fin_ivr", motivo="respaldo", error=form.get("ErrorCode"))
-        return self.voz.transferir(
-            ["Una disculpa, tenemos una falla técnica en este momento.", "Le comunico con un asesor. Por favor, espere en la línea."]
-        )
+    def espera(self, form: dict[str, str]) -> VoiceResponse:
+        """The queue's waitUrl: Spanish wait message, <Leave> past IVR_ASESOR_ESPERA_MAX."""
+        return self.voz.espera(_entero(form.get("QueueTime")))
 
     def estado_twilio(self, form: dict[str, str]) -> None:
         self.registro.escribir(
@@ -184,11 +196,17 @@ class Llamada:
 
     async def _con_rasa(self, decision: Iniciar | Interpretar, call_sid: str) -> VoiceResponse:
         if isinstance(decision, Interpretar):
-            intent, confianza = await self.rasa.interpretar(decision.texto)
-            siguiente = self.motor.tras_interpretar(decision.estado, decision.texto, intent, confianza)
+            # Rasa reads the caller's words with spelled codes written compactly
+            # ("cancelar la cita CC3QZ8"), so its NLU can see the entities too.
+            texto = normalizacion.texto_libre(decision.texto)
+            leido = await self.rasa.interpretar(texto)
+            siguiente = self.motor.tras_interpretar(decision.estado, texto, leido.intent, leido.confianza)
             if not isinstance(siguiente, Iniciar):
                 return await self._resolver(siguiente, {"CallSid": call_sid})
-            decision = siguiente
+            # ours (validated clave / CURP) win over the NLU's for the same entity
+            entidades = {k: v for k, v in leido.entidades.items() if k in ENTIDADES_DEL_BOT}
+            entidades |= normalizacion.entidades(decision.texto)
+            decision = replace(siguiente, entidades=tuple(sorted(entidades.items())))
         return await self._iniciar(decision, call_sid)
 
     async def _iniciar(self, decision: Iniciar, call_sid: str) -> VoiceResponse:
@@ -197,13 +215,18 @@ class Llamada:
         if hoja.pregunta and not decision.texto:
             estado = EstadoConversacion(desde=desde, turno=decision.turno)
             return self._preguntar_conversacion(locucion.para_voz(hoja.pregunta), estado, RespuestaRasa())
-        if hoja.id in self.motor.menu.nodos:
-            # a leaf of the tree, pressed or named: start exactly its intent
-            mensaje = f"/{hoja.intent}" if hoja.intent else normalizacion.numeros_a_digitos(decision.texto or "")
+        metadata = {"canal": "telefono", "nodo": hoja.id, "entrada": "voz" if decision.texto else "dtmf"}
+        if hoja.id in self.motor.menu.nodos and hoja.intent:
+            # A leaf of the tree, pressed or named: start exactly its intent. When
+            # it was named in a sentence, what the caller already said goes along
+            # as the intent's entities: /cancelar_cita{"clave_cita": "CC3QZ8"}.
+            mensaje = f"/{hoja.intent}"
+            if decision.entidades:
+                mensaje += json.dumps(dict(decision.entidades), ensure_ascii=False)
         else:
             # something only the bot knows (a FAQ): it needs the caller's words
-            mensaje = normalizacion.numeros_a_digitos(decision.texto or "")
-        respuesta = await self.rasa.enviar(call_sid, mensaje, {"canal": "telefono", "nodo": hoja.id})
+            mensaje = normalizacion.texto_libre(decision.texto or "")
+        respuesta = await self.rasa.enviar(call_sid, mensaje, metadata)
         return self._responder(call_sid, respuesta, EstadoConversacion(desde=desde, turno=decision.turno), contestó=False)
 
     def _mostrar(self, decision: Mostrar) -> VoiceResponse:
@@ -233,8 +256,13 @@ class Llamada:
             return self._disculpa(call_sid, antes, ErrorRasa("Rasa no dijo nada"))
         slot = r.requested_slot if r.active_loop or r.requested_slot else None
         intento = 0
-        if contestó and slot and slot == antes.slot:
-            intento = antes.intento + 1  # the bot asks the same thing again: a failed attempt
+        sin_entender = not slot and not antes.slot and r.intent in INTENTS_SIN_AVANCE
+        if contestó and ((slot and slot == antes.slot) or sin_entender):
+            # The bot asks the same thing again, or (outside a form, where a
+            # "not understood" answer can still fill a slot) did not understand:
+            # a failed attempt. So a caller who only says what nobody understands
+            # reaches the asesor offer and the goodbye, however the bot words it.
+            intento = antes.intento + 1
         estado = EstadoConversacion(antes.desde, slot, intento, antes.turno, len(r.botones[:8]))
         if intento > self.settings.ivr_reintentos + 1:
             return self._despedir(call_sid, "sin_respuesta_valida", ADIOS, previos=segmentos + locucion.para_voz("No fue posible continuar por este medio."))
@@ -249,6 +277,7 @@ class Llamada:
         pistas: list[str] = []
         num_digits: int | None = 1
         gato = None
+        al_vacio = False
         segmentos = list(segmentos)
         if r.botones:
             botones = r.botones[:8]
@@ -257,9 +286,17 @@ class Llamada:
                 for n, b in enumerate(botones, start=1)
             ]
             pistas = [locucion.limpiar(b["title"]) for b in botones]
+        elif entrada is not None and entrada.solo_voz:
+            pistas = list(entrada.pistas)  # one key: 0, * or 9, acted on at once
+            if entrada.indicacion:
+                segmentos += locucion.para_voz(entrada.indicacion)
         elif entrada is not None:
             num_digits = entrada.digitos
             gato = "#" if entrada.gato or not entrada.digitos else None
+            if entrada.digitos and entrada.digitos > 1:
+                # NIP / date: `*` ends the Gather at once (back); Twilio then posts
+                # even with no digits, with FinishedOnKey=*. 0 stays a digit.
+                gato, al_vacio = "*", True
             pistas = list(entrada.pistas)
             if entrada.indicacion:
                 segmentos += locucion.para_voz(entrada.indicacion)
@@ -269,7 +306,8 @@ class Llamada:
             segmentos += locucion.para_voz(AYUDA_CONVERSACION)
         accion = self.voz.url("/ivr/conversacion", **estado.query())
         return self.voz.preguntar(
-            segmentos, accion, pistas=pistas + ["asesor", "regresar", "repetir"], num_digits=num_digits, finish_on_key=gato
+            segmentos, accion, pistas=pistas + ["asesor", "regresar", "repetir"], num_digits=num_digits,
+            finish_on_key=gato, accion_si_vacio=al_vacio,
         )
 
     async def _repetir(self, call_sid: str, estado: EstadoConversacion, *, aviso: str) -> VoiceResponse:
@@ -303,15 +341,22 @@ class Llamada:
 
     # ================================================================ endings
     def _disculpa(self, call_sid: str, estado: EstadoConversacion, exc: BaseException) -> VoiceResponse:
-        """Rasa (or whatever is behind it) failed: apologise and offer the asesor, never silence."""
+        """Rasa (or whatever is behind it) failed: apologise and offer the asesor, never silence.
+
+        The apology is the last chance (attempt = reintentos + 1): silence then
+        ends the call, and a second failure in a row goes to the asesor, so a
+        caller is never kept apologised-to while the assistant is down."""
         logger.warning("Falla al hablar con Rasa en %s: %s", call_sid, type(exc).__name__)
         self.registro.escribir(call_sid, "falla", motivo="error_rasa", detalle=type(exc).__name__)
+        if estado.intento > self.settings.ivr_reintentos:
+            return self._asesor(call_sid, "falla_repetida", locucion.para_voz(
+                DISCULPA + " Le comunico con un asesor. Por favor, espere en la línea."))
+        # The slot stays: if the bot, back again, asks the same thing, that is one
+        # more failed attempt, not a fresh start.
         siguiente = EstadoConversacion(
-            estado.desde, None, self.settings.ivr_reintentos + 1, estado.turno, 0
+            estado.desde, estado.slot, self.settings.ivr_reintentos + 1, estado.turno, 0
         )
-        segmentos = locucion.para_voz(
-            DISCULPA + " " + OFERTA_ASESOR + " Para volver al menú anterior, marque asterisco."
-        )
+        segmentos = locucion.para_voz(DISCULPA + " " + REINTENTAR + " " + OFERTA_ASESOR)
         return self.voz.preguntar(
             segmentos, self.voz.url("/ivr/conversacion", **siguiente.query()), pistas=["asesor", "regresar"], num_digits=1
         )

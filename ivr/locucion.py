@@ -36,7 +36,10 @@ LETRAS_HABLADAS = {
 
 
 def numero(n: int) -> str:
-    return num2words(int(n), lang="es")
+    n = int(n)
+    if abs(n) >= 10**15:  # no amount or date is this long: an identifier, read digit by digit
+        return ("menos " if n < 0 else "") + " ".join(num2words(int(d), lang="es") for d in str(abs(n)))
+    return num2words(n, lang="es")
 
 
 def _apocope(palabras: str) -> str:
@@ -132,10 +135,20 @@ _FECHA_DMY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _FECHA_ISO = re.compile(
     r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?)?"
 )
+# "1 de diciembre de 2026" as the backend writes dates: the day in words, "primero" for 1.
+_FECHA_LARGA = re.compile(r"\b([0-3]?\d)\s+de\s+(" + "|".join(MESES) + r")(?:\s+de(?:l)?\s+(\d{4}))?\b", re.I)
 _HORA = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::\d{2})?\s*(?:hrs\.?|horas|h\b)?", re.I)
 _PORCIENTO = re.compile(r"(\d+(?:\.\d+)?)\s?%")
 _TELEFONO = re.compile(r"\b\d{2,4}(?:[ -]\d{2,4}){2,}\b")
 _CLAVE = re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b")
+# A token presented as a clave: right after "clave" / "clave de (su) cita" /
+# "cita" (optionally "es", "número", ":"), whatever its mix of letters and
+# digits; the backend's claves are random A–Z/0–9, so "KQWXZB" and "123456"
+# happen. Also "C C 3 Q Z 8" / "C-C-3-Q-Z-8", already split by the bot.
+_CLAVE_PRESENTADA = re.compile(
+    r"(?i:\b(?:clave(?:\s+de(?:\s+(?:su|la|mi))?\s+cita)?|cita)\b(?:\s+(?:es|n[uú]mero|no\.))?[\s:,«\"'“(]*)"
+    r"(?P<clave>\b[A-Z0-9]{6}\b|\b[A-Z0-9](?:[ -][A-Z0-9]){5}\b)"
+)
 _CURP = re.compile(r"\b[A-Z]{4}\d{6}[HM][A-Z]{5}[A-Z0-9]\d\b")
 _DECIMAL = re.compile(r"\b(\d+)\.(\d+)\b")
 _ENTERO = re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b")
@@ -158,14 +171,25 @@ def _fecha_iso(m: re.Match[str]) -> str:
     return dicho
 
 
+def _fecha_larga(m: re.Match[str]) -> str:
+    dia, mes = int(m.group(1)), MESES.index(m.group(2).lower()) + 1
+    if not 1 <= dia <= 31:
+        return m.group(0)
+    if m.group(3) is None:
+        return ("primero" if dia == 1 else numero(dia)) + f" de {m.group(2)}"
+    return _fecha_o_texto(dia, mes, int(m.group(3)), m.group(0))
+
+
 def para_voz(texto: str) -> list[str]:
     """Bot text -> speakable segments (joined with short pauses when spoken)."""
     if not texto:
         return []
     texto = limpiar(texto)
+    texto = _deletrear_claves_presentadas(texto)
     texto = _DINERO.sub(lambda m: dinero(m.group(1).replace(",", "") + "." + (m.group(2) or "0").ljust(2, "0")), texto)
     texto = _FECHA_DMY.sub(lambda m: _fecha_o_texto(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(0)), texto)
     texto = _FECHA_ISO.sub(_fecha_iso, texto)
+    texto = _FECHA_LARGA.sub(_fecha_larga, texto)
     texto = re.sub(
         r"\b([01]?\d|2[0-3]):([0-5]\d)\s*(?:hrs\.?|horas)?\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*(?:hrs\.?|horas)?",
         lambda m: f"{hora(int(m.group(1)), int(m.group(2)))} a {hora(int(m.group(3)), int(m.group(4)))}",
@@ -188,6 +212,34 @@ def para_voz(texto: str) -> list[str]:
     )
     segmentos = [re.sub(r"\s+", " ", s).strip(" ,.;:") for s in texto.split(PAUSA)]
     return [s for s in segmentos if s and re.search(r"\w", s)]
+
+
+def _con_pausas(clave: str) -> str:
+    return PAUSA + PAUSA.join(deletrear(re.sub(r"[ -]", "", clave))) + PAUSA
+
+
+def _deletrear_claves_presentadas(texto: str) -> str:
+    """Spell every clave presented as such, and its other mentions in the same
+    message ("Su clave es KQWXZB. Le repito: KQWXZB."), before numbers and
+    all-caps words are turned into words. After "clave" anything of the shape
+    is spelled; after a bare "cita", an acronym ("ISSSTE") stays a word."""
+
+    def es_clave(m: re.Match[str]) -> bool:
+        contexto = m.group(0)[: m.start("clave") - m.start()]
+        return "clave" in contexto.lower() or m.group("clave") not in SIGLAS
+
+    claves = {re.sub(r"[ -]", "", m.group("clave")) for m in _CLAVE_PRESENTADA.finditer(texto) if es_clave(m)}
+    if not claves:
+        return texto
+
+    def presentada(m: re.Match[str]) -> str:
+        if not es_clave(m):
+            return m.group(0)
+        return m.group(0)[: m.start("clave") - m.start()] + _con_pausas(m.group("clave"))
+
+    texto = _CLAVE_PRESENTADA.sub(presentada, texto)
+    otras = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, claves), key=len, reverse=True)) + r")\b")
+    return otras.sub(lambda m: _con_pausas(m.group(0)), texto)
 
 
 def _decimal(valor: str) -> str:

@@ -2,7 +2,8 @@
 
 Twilio's Voice URL is POST /ivr/voice; every later step follows the `action`
 URLs in the TwiML. Every Twilio endpoint checks X-Twilio-Signature (403 if
-missing, wrong, or if TWILIO_AUTH_TOKEN is unset).
+missing, wrong, or if TWILIO_AUTH_TOKEN is unset). Calls to Rasa's `ivr`
+channel carry `Authorization: Bearer <RASA_TOKEN>`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from ivr import respaldo
 from ivr.firma import FormularioTwilio
 from ivr.llamada import Llamada
 from ivr.motor import Motor, cargar_menu
@@ -39,7 +41,9 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or get_settings()
-        cliente = rasa or ClienteRasa(s.rasa_url, timeout=s.ivr_rasa_timeout)
+        cliente = rasa or ClienteRasa(s.rasa_url, timeout=s.ivr_rasa_timeout, token=s.rasa_token)
+        # Rendered once: serving the fallback needs nothing that may be failing then.
+        app.state.respaldo = respaldo.documento(s)
         app.state.llamada = Llamada(
             settings=s,
             motor=Motor(cargar_menu(), reintentos=s.ivr_reintentos, max_turnos=s.ivr_max_turnos),
@@ -48,6 +52,8 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
         )
         if not s.twilio_auth_token:
             logger.error("TWILIO_AUTH_TOKEN vacío: el IVR rechazará todas las llamadas (403).")
+        if not s.rasa_token:
+            logger.error("RASA_TOKEN vacío: Rasa rechazará al IVR y las personas oirán una disculpa.")
         try:
             yield
         finally:
@@ -63,6 +69,9 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
 
     def twiml(respuesta: object) -> Response:
         return Response(content=str(respuesta), media_type=XML)
+
+    def documento_de_respaldo(request: Request) -> Response:
+        return Response(content=getattr(request.app.state, "respaldo", respaldo.MINIMO), media_type=XML)
 
     @app.get("/health", tags=["salud"])
     async def health() -> dict[str, str]:
@@ -84,9 +93,19 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
     async def asesor_fin(form: FormularioTwilio, ll: LlamadaDep) -> Response:
         return twiml(ll.fin_asesor(form))
 
+    @app.post("/ivr/asesor/espera", tags=["twilio"], response_class=Response)
+    async def asesor_espera(form: FormularioTwilio, ll: LlamadaDep) -> Response:
+        return twiml(ll.espera(form))
+
     @app.post("/ivr/fallback", tags=["twilio"], response_class=Response)
-    async def fallback(form: FormularioTwilio, ll: LlamadaDep) -> Response:
-        return twiml(ll.respaldo(form))
+    async def fallback(request: Request, form: FormularioTwilio) -> Response:
+        # No Rasa, no database, no Llamada: the bytes rendered at start-up. The
+        # log line is best effort (Registro never raises).
+        if hasattr(request.app.state, "llamada"):
+            request.app.state.llamada.registro.escribir(
+                form.get("CallSid", ""), "fin_ivr", motivo="respaldo", error=form.get("ErrorCode")
+            )
+        return documento_de_respaldo(request)
 
     @app.post("/ivr/estado", tags=["twilio"], status_code=204, response_class=Response)
     async def estado(form: FormularioTwilio, ll: LlamadaDep) -> Response:
@@ -97,8 +116,8 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
     async def sin_silencio(request: Request, exc: Exception) -> Response:
         # An unexpected error must not leave the caller in silence: static TwiML.
         logger.exception("Error inesperado en %s", request.url.path)
-        if request.url.path.startswith("/ivr/") and hasattr(request.app.state, "llamada"):
-            return twiml(request.app.state.llamada.respaldo({}))
+        if request.url.path.startswith("/ivr/"):
+            return documento_de_respaldo(request)
         return JSONResponse({"detail": "Error interno."}, status_code=500)
 
     return app

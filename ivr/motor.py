@@ -38,10 +38,18 @@ class Nodo(BaseModel):
 
 
 class Entrada(BaseModel):
-    digitos: int | None = None
+    digitos: int | None = Field(default=None, ge=1, le=20)
     gato: bool = False
+    # A spoken answer (clave, CURP): the keypad only carries 0 * 9, one key, at once.
+    solo_voz: bool = False
     pistas: list[str] = Field(default_factory=list)
     indicacion: str = ""
+
+    @model_validator(mode="after")
+    def _coherente(self) -> Entrada:
+        if self.solo_voz and (self.digitos or self.gato):
+            raise ValueError("una entrada solo_voz no lleva digitos ni gato")
+        return self
 
 
 class Menu(BaseModel):
@@ -141,6 +149,8 @@ class Iniciar:
     hoja: Nodo
     turno: int
     texto: str | None = None  # what the caller said, when the leaf was reached by speech
+    # entities found in what they said (clave_cita, curp...), forwarded with the intent
+    entidades: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

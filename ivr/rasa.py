@@ -3,15 +3,21 @@
 The ivr never decides anything a bot or backend should decide: it forwards
 what the caller said (normalised) with the CallSid as conversation id and gets
 back the bot's messages, buttons, requested slot and any `accion`.
+
+Channel webhooks are outside Rasa's `--auth-token`, so the channel asks for
+`Authorization: Bearer <RASA_TOKEN>` itself; this client sends it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+logger = logging.getLogger(__name__)
 
 
 class ErrorRasa(Exception):
@@ -46,17 +52,35 @@ class RespuestaRasa:
         )
 
 
+@dataclass(frozen=True)
+class Interpretacion:
+    """Rasa's NLU parse of an utterance (the tracker is not touched)."""
+
+    intent: str | None
+    confianza: float
+    entidades: dict[str, str] = field(default_factory=dict)
+
+
 class ClienteRasa:
     """One AsyncClient per app (created in the lifespan, closed on shutdown)."""
 
     PREFIJO = "/webhooks/ivr"
 
     def __init__(
-        self, base_url: str, *, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        *,
+        timeout: float,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout = timeout
+        cabeceras = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout), transport=transport
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers=cabeceras,
         )
 
     async def aclose(self) -> None:
@@ -70,6 +94,10 @@ class ClienteRasa:
             )
         except (httpx.HTTPError, TimeoutError) as exc:  # timeouts, refused connections, resets
             raise ErrorRasa(f"Rasa no respondió: {type(exc).__name__}") from exc
+        if r.status_code in {401, 403}:
+            # A configuration error, not a caller's: RASA_TOKEN differs between ivr and Rasa.
+            logger.error("El canal ivr de Rasa rechazó el token del IVR (%s): revise RASA_TOKEN", r.status_code)
+            raise ErrorRasa(f"Rasa rechazó la autorización ({r.status_code})")
         if r.status_code == 404 and path == "/repetir":
             return None
         if r.status_code >= 400:
@@ -87,11 +115,19 @@ class ClienteRasa:
         )
         return RespuestaRasa.desde_json(datos)
 
-    async def interpretar(self, texto: str) -> tuple[str | None, float]:
+    async def interpretar(self, texto: str) -> Interpretacion:
         datos = await self._post("/interpretar", {"message": texto})
         if not isinstance(datos, dict):
             raise ErrorRasa("interpretación con forma inesperada")
-        return datos.get("intent"), float(datos.get("confidence") or 0.0)
+        entidades: dict[str, str] = {}
+        for e in datos.get("entities") or []:
+            if isinstance(e, dict) and e.get("entity") and e.get("value") not in (None, ""):
+                entidades.setdefault(str(e["entity"]), str(e["value"]))
+        try:
+            confianza = float(datos.get("confidence") or 0.0)
+        except (TypeError, ValueError) as exc:
+            raise ErrorRasa("confianza no numérica") from exc
+        return Interpretacion(datos.get("intent") or None, confianza, entidades)
 
     async def repetir(self, sender: str) -> RespuestaRasa | None:
         datos = await self._post("/repetir", {"sender": sender})

@@ -13,12 +13,14 @@ pipeline; the caller's number is stored masked (last 4 digits only).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 _lock = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
 def mascara_telefono(numero: str | None) -> str:
@@ -33,13 +35,17 @@ class Registro:
         self.path = Path(path)
 
     def escribir(self, call_sid: str, evento: str, **datos: Any) -> None:
+        """Append one row. Never raises: a full disk must not cut a call short."""
         fila = {"ts": datetime.now(UTC).isoformat(timespec="seconds"), "call_sid": call_sid, "evento": evento}
         fila.update({k: v for k, v in datos.items() if v is not None})
-        linea = json.dumps(fila, ensure_ascii=False)
-        with _lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(linea + "\n")
+        try:
+            linea = json.dumps(fila, ensure_ascii=False, default=str)
+            with _lock:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(linea + "\n")
+        except (OSError, ValueError, TypeError) as exc:
+            logger.warning("No se pudo registrar el evento %s de %s: %s", evento, call_sid, type(exc).__name__)
 
     def leer(self, call_sid: str | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():

@@ -177,19 +177,25 @@ class Telefono:
                 elif entrada in {"", "-"}:
                     llamada.eventos.append(Evento("silencio"))
                     self._log("  (silencio)")
-                    continue  # Twilio moves on to the verb after the Gather
+                    if verbo.get("actionOnEmptyResult") != "true":
+                        continue  # Twilio moves on to the verb after the Gather
+                    params |= {"Digits": "", "FinishedOnKey": ""}
                 else:
                     digitos = entrada
                     num = verbo.get("numDigits")
                     fin = verbo.get("finishOnKey", "#")
-                    if num and len(digitos) > int(num):
+                    tecla_final = ""
+                    if fin and fin in digitos and (not num or digitos.index(fin) < int(num)):
+                        # the finishOnKey ends the Gather at once; what follows is not heard
+                        digitos, tecla_final = digitos[: digitos.index(fin)], fin
+                    elif num and len(digitos) > int(num):
                         cola.appendleft(digitos[int(num):])
                         digitos = digitos[: int(num)]
-                    if fin and fin in digitos:
-                        digitos = digitos[: digitos.index(fin)]
-                    llamada.eventos.append(Evento("marca", digitos))
-                    self._log(f"  usted marca: {digitos}")
-                    params |= {"Digits": digitos}
+                    llamada.eventos.append(Evento("marca", digitos + tecla_final))
+                    self._log(f"  usted marca: {digitos + tecla_final}")
+                    if not digitos and verbo.get("actionOnEmptyResult") != "true":
+                        continue  # only the finishOnKey: Twilio treats it as no input
+                    params |= {"Digits": digitos, "FinishedOnKey": tecla_final}
                 return self._post(verbo.get("action", ""), params, llamada)
             elif verbo.tag == "Redirect":
                 return self._post((verbo.text or "").strip(), self._base(llamada), llamada)
@@ -198,13 +204,13 @@ class Telefono:
                 llamada.eventos.append(Evento("transfiere", destino, {"verbo": verbo.tag}))
                 self._log(f"  [transferencia a {destino} con <{verbo.tag}>]")
                 llamada.final = verbo.tag.lower()
-                accion = verbo.get("action")
-                if not accion:
-                    return None
                 resultado = "completed" if self.asesor_contesta else "no-answer"
                 clave = "DialCallStatus" if verbo.tag == "Dial" else "QueueResult"
                 if verbo.tag == "Enqueue":
-                    resultado = "bridged" if self.asesor_contesta else "hangup"
+                    resultado = self._en_cola(verbo, llamada)
+                accion = verbo.get("action")
+                if not accion:
+                    return None
                 siguiente = self._post(accion, self._base(llamada) | {clave: resultado}, llamada)
                 if siguiente is not None:
                     self._ejecutar(siguiente, llamada, cola, leer)
@@ -218,6 +224,32 @@ class Telefono:
         # Twilio hangs up silently at the end of a document: the IVR must never do that
         llamada.final = "sin_fin"
         return None
+
+    def _en_cola(self, enqueue: ET.Element, llamada: Llamada) -> str:
+        """Wait in the queue as Twilio would: play the waitUrl's TwiML (again
+        and again, with the time spent in QueueTime) until an asesor takes the
+        call ("bridged") or the wait TwiML says <Leave> ("leave")."""
+        espera = enqueue.get("waitUrl")
+        if not espera:
+            return "bridged" if self.asesor_contesta else "hangup"
+        segundos = 0
+        for _ in range(200):  # IVR_ASESOR_ESPERA_MAX <= 3600 s, 20 s a round: it must let go before
+            params = self._base(llamada) | {"QueueTime": str(segundos), "QueueSid": "QU" + "0" * 32}
+            documento = self._post(espera, params, llamada)
+            if documento is None:
+                return "error"
+            for verbo in documento:
+                if verbo.tag == "Say":
+                    self._decir(_texto_say(verbo), llamada)
+                elif verbo.tag == "Pause":
+                    segundos += int(verbo.get("length") or 1)
+                elif verbo.tag == "Leave":
+                    return "leave"
+                elif verbo.tag == "Hangup":
+                    return "hangup"
+            if self.asesor_contesta:
+                return "bridged"
+        return "system-error"
 
     def _decir(self, texto: str, llamada: Llamada) -> None:
         if texto:

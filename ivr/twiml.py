@@ -46,8 +46,13 @@ class Voz:
         pistas: list[str] | None = None,
         num_digits: int | None = 1,
         finish_on_key: str | None = None,
+        accion_si_vacio: bool = False,
     ) -> VoiceResponse:
-        """Say the prompt inside a Gather; on silence, Redirect to the same action."""
+        """Say the prompt inside a Gather; on silence, Redirect to the same action.
+
+        `accion_si_vacio` (actionOnEmptyResult) makes Twilio post even when no
+        digit was collected, e.g. when `*` is the finishOnKey and the caller
+        presses it first: the post then carries FinishedOnKey=*."""
         respuesta = VoiceResponse()
         opciones: dict[str, object] = {
             "input": "dtmf speech",
@@ -64,6 +69,8 @@ class Voz:
             opciones["num_digits"] = num_digits
         if finish_on_key:
             opciones["finish_on_key"] = finish_on_key
+        if accion_si_vacio:
+            opciones["action_on_empty_result"] = True
         gather = Gather(**opciones)
         gather.append(self.say(segmentos))
         respuesta.append(gather)
@@ -77,15 +84,39 @@ class Voz:
         respuesta.hangup()
         return respuesta
 
-    def transferir(self, segmentos: list[str]) -> VoiceResponse:
-        """To a human: <Enqueue> if a queue is configured, else <Dial> the number.
-        When that leg ends Twilio posts to /ivr/asesor/fin, which says goodbye
-        (or apologises if nobody answered) and hangs up."""
+    def transferir(self, segmentos: list[str], *, espera: bool = True) -> VoiceResponse:
+        """To a human: <Dial> IVR_ASESOR_NUMERO if set, else <Enqueue> into
+        IVR_ASESOR_COLA (never ISSSTETEL itself: settings refuse it). When that
+        leg ends Twilio posts to /ivr/asesor/fin, which says goodbye (or
+        apologises if nobody answered) and hangs up. `espera=False` leaves
+        Twilio's own hold music (the fallback must not depend on this service)."""
         respuesta = VoiceResponse()
         respuesta.append(self.say(segmentos or ["Le comunico con un asesor. Por favor, espere en la línea."]))
         fin = self.url("/ivr/asesor/fin")
-        if self.settings.ivr_asesor_cola:
-            respuesta.enqueue(self.settings.ivr_asesor_cola, action=fin, method="POST")
-        else:
+        if self.settings.ivr_asesor_numero:
             respuesta.dial(self.settings.ivr_asesor_numero, action=fin, method="POST", timeout=30)
+        elif espera:
+            respuesta.enqueue(
+                self.settings.ivr_asesor_cola, action=fin, method="POST",
+                wait_url=self.url("/ivr/asesor/espera"), wait_url_method="POST",
+            )
+        else:
+            respuesta.enqueue(self.settings.ivr_asesor_cola, action=fin, method="POST")
+        return respuesta
+
+    def espera(self, segundos_en_cola: int) -> VoiceResponse:
+        """Twilio's waitUrl for the queue: a Spanish wait message, then a pause;
+        Twilio asks again when it ends. Past the limit, <Leave>: the Enqueue's
+        action (/ivr/asesor/fin) then apologises and hangs up."""
+        respuesta = VoiceResponse()
+        if segundos_en_cola >= self.settings.ivr_asesor_espera_max:
+            respuesta.append(self.say(["En este momento todos nuestros asesores están ocupados."]))
+            respuesta.leave()
+            return respuesta
+        if segundos_en_cola < 5:
+            texto = "Gracias por esperar. En un momento le atiende un asesor del CAPP."
+        else:
+            texto = "Todos nuestros asesores están ocupados. Su llamada es muy importante; por favor, no cuelgue."
+        respuesta.append(self.say([texto]))
+        respuesta.pause(length=20)
         return respuesta

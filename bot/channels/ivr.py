@@ -12,11 +12,21 @@ Extra routes on the same blueprint:
   POST /webhooks/ivr/interpretar  {"message"} -> the NLU parse, tracker untouched
                                   (lets the menu jump to the leaf the caller named)
   POST /webhooks/ivr/repetir      {"sender"}  -> the last answer again ("9" repeats)
+
+Channel webhooks are not covered by Rasa's `--auth-token`, and the sender is
+the CallSid: whoever reached :5005 could drive a caller's conversation and skip
+Twilio's signature check (done by the ivr service). So these three routes need
+`Authorization: Bearer <RASA_TOKEN>` (constant-time compare). No RASA_TOKEN in
+the environment -> everything is refused (403, fail closed, warned once);
+no/odd header -> 401; wrong token -> 403. Answers are JSON in Spanish.
 """
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
+import os
 import re
 import unicodedata
 from collections import OrderedDict
@@ -32,6 +42,39 @@ logger = logging.getLogger(__name__)
 
 # How many calls we remember buttons / last answers for (live calls only need a few).
 MAX_LLAMADAS = 2000
+VARIABLE_TOKEN = "RASA_TOKEN"
+_aviso_sin_token_dado = False
+
+
+def _json(cuerpo: dict[str, Any], status: int, **cabeceras: str) -> HTTPResponse:
+    return response.json(
+        cuerpo, status=status, headers=cabeceras or None, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+    )
+
+
+def _avisar_sin_token() -> None:
+    global _aviso_sin_token_dado
+    if not _aviso_sin_token_dado:
+        _aviso_sin_token_dado = True
+        logger.warning("%s no está definido: el canal ivr rechazará todas las solicitudes (403).", VARIABLE_TOKEN)
+
+
+def rechazo_de_autorizacion(request: Request, esperado: str | None) -> HTTPResponse | None:
+    """None when the request carries `Authorization: Bearer <esperado>`, else the 401/403 answer."""
+    if not esperado:
+        return _json({"detail": "El canal ivr está deshabilitado: falta configurar RASA_TOKEN."}, 403)
+    esquema, _, recibido = (request.headers.get("Authorization") or "").strip().partition(" ")
+    recibido = recibido.strip()
+    if esquema.lower() != "bearer" or not recibido:
+        return _json(
+            {"detail": "Falta la cabecera Authorization: Bearer con el token del asistente."},
+            401,
+            **{"WWW-Authenticate": 'Bearer realm="ivr"'},
+        )
+    if not hmac.compare_digest(recibido.encode("utf-8"), esperado.encode("utf-8")):
+        logger.warning("Token inválido en el canal ivr (%s)", request.path)
+        return _json({"detail": "El token del asistente no es válido."}, 403)
+    return None
 
 
 class IVROutput(CollectingOutputChannel):
@@ -57,9 +100,12 @@ class IVRInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> IVRInput:
-        return cls()
+        return cls(token=os.environ.get(VARIABLE_TOKEN))
 
-    def __init__(self) -> None:
+    def __init__(self, token: str | None = None) -> None:
+        self.token = token or None
+        if not self.token:
+            _avisar_sin_token()
         # CallSid -> last answer sent (messages, buttons, slot...). Bounded LRU.
         self._ultimas: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
@@ -77,8 +123,8 @@ class IVRInput(InputChannel):
         """Turn a key ("2") or a spoken button title into that button's payload."""
         anterior = self._ultimas.get(sender)
         botones = (anterior or {}).get("botones") or []
-        if not botones:
-            return texto
+        if not botones or texto.lstrip().startswith("/"):
+            return texto  # an intent the ivr chose ("/cancelar_cita{...}") is never a button
         limpio = texto.strip()
         if limpio.isdigit() and 1 <= int(limpio) <= len(botones):
             return botones[int(limpio) - 1]["payload"]
@@ -129,6 +175,15 @@ class IVRInput(InputChannel):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         ivr_webhook = Blueprint("ivr_webhook", __name__)
+
+        # Blueprint middleware runs for this blueprint's routes only. Every
+        # route but the liveness one (which says nothing about any call) is
+        # protected, so a route added later is closed by default.
+        @ivr_webhook.middleware("request")
+        async def autorizar(request: Request) -> HTTPResponse | None:
+            if request.method == "GET" and (request.name or "").endswith(".health"):
+                return None
+            return rechazo_de_autorizacion(request, self.token)
 
         @ivr_webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -4,7 +4,8 @@ A scripted stand-in for Rasa's `on_new_message` answers through the channel's
 own output collector and writes a real DialogueStateTracker, so these tests
 exercise the real webhook: the "ivr" output channel name (which makes Rasa
 pick `channel: ivr` responses), requested_slot/active_loop, buttons mapped
-from keys or spoken titles, custom `accion` payloads, /interpretar, /repetir.
+from keys or spoken titles, custom `accion` payloads, /interpretar, /repetir,
+and the bearer token (RASA_TOKEN) every one of those routes requires.
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ BOT = Path(__file__).resolve().parents[2] / "bot"
 if str(BOT) not in sys.path:  # Rasa imports custom channels with bot/ as working directory
     sys.path.insert(0, str(BOT))
 
+from channels import ivr as canal_ivr  # noqa: E402
 from channels.ivr import IVRInput, IVROutput  # noqa: E402
 
+TOKEN = "rasa-" + uuid.uuid4().hex
+AUTORIZADO = {"Authorization": f"Bearer {TOKEN}"}
+RUTAS = [
+    ("/webhooks/ivr/webhook", {"sender": "CA1", "message": "/cancelar_cita"}),
+    ("/webhooks/ivr/interpretar", {"message": "quiero cancelar mi cita"}),
+    ("/webhooks/ivr/repetir", {"sender": "CA1"}),
+]
 BOTONES = [{"title": "Sí", "payload": "/afirmar"}, {"title": "No, gracias", "payload": "/negar"}]
+CITAS = [{"title": "CC3QZ8", "payload": '/reimprimir_cita{"clave_cita": "CC3QZ8"}'}]
 
 
 class AgenteDeMentira:
@@ -72,6 +82,9 @@ class BotDeMentira:
         elif texto == "/menu":
             await salida.send_text_with_buttons(quien, "¿Algo más?", BOTONES)
             self._tracker(quien, "saludar", None, None)
+        elif texto == "/mis_citas":
+            await salida.send_text_with_buttons(quien, "¿Cuál cita?", CITAS)
+            self._tracker(quien, "consultar_citas", None, None)
         elif texto == "/hablar_con_asesor":
             await salida.send_text_message(quien, "Le comunico con un asesor.")
             await salida.send_custom_json(quien, {"accion": "transferir"})
@@ -96,14 +109,34 @@ def bot(agente) -> BotDeMentira:
     return BotDeMentira(agente)
 
 
-@pytest_asyncio.fixture
-async def cliente(agente, bot):
+async def _app(canal: IVRInput, agente, bot) -> httpx.AsyncClient:
     app = Sanic(f"ivr_{uuid.uuid4().hex[:8]}")
     app.ctx.agent = agente
-    canal = IVRInput.from_credentials({})
     app.blueprint(canal.blueprint(bot), url_prefix="/webhooks/" + canal.url_prefix())
+
+    # Another route of the same app: the channel's check must not touch it.
+    @app.get("/status")
+    async def status(_: Any) -> Any:
+        from sanic import response
+
+        return response.json({"ok": True})
+
     await app._startup()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno") as c:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno")
+
+
+@pytest_asyncio.fixture
+async def sin_cabecera(agente, bot):
+    """The channel with its token configured; the client sends no header unless told."""
+    async with await _app(IVRInput(TOKEN), agente, bot) as c:
+        yield c
+
+
+@pytest_asyncio.fixture
+async def cliente(agente, bot, monkeypatch):
+    monkeypatch.setenv("RASA_TOKEN", TOKEN)
+    async with await _app(IVRInput.from_credentials({}), agente, bot) as c:
+        c.headers.update(AUTORIZADO)
         yield c
 
 
@@ -187,3 +220,93 @@ async def test_error_del_bot_es_500_json_que_el_ivr_convierte_en_disculpa(client
     bot.falla = True
     r = await cliente.post("/webhooks/ivr/webhook", json={"sender": "CA1", "message": "hola"})
     assert r.status_code == 500 and r.json()["detail"]
+
+
+# ------------------------------------------------------------------ the bearer token
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("ruta", "cuerpo"), RUTAS)
+@pytest.mark.parametrize(
+    ("cabeceras", "codigo"),
+    [
+        ({}, 401),
+        ({"Authorization": TOKEN}, 401),  # no "Bearer"
+        ({"Authorization": "Basic " + TOKEN}, 401),
+        ({"Authorization": "Bearer "}, 401),
+        ({"Authorization": "Bearer otro-token"}, 403),
+        ({"Authorization": f"Bearer {TOKEN}x"}, 403),
+        ({"Authorization": f"Bearer {TOKEN[:-1]}"}, 403),
+    ],
+)
+async def test_sin_el_token_correcto_nadie_maneja_la_llamada(sin_cabecera, bot, agente, ruta, cuerpo, cabeceras, codigo):
+    r = await sin_cabecera.post(ruta, json=cuerpo, headers=cabeceras)
+    assert r.status_code == codigo
+    assert r.json()["detail"] and r.headers["content-type"].startswith("application/json")
+    if codigo == 401:
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert bot.recibidos == [] and agente.trackers == {}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("ruta", "cuerpo"), RUTAS)
+async def test_con_el_token_correcto_pasa(sin_cabecera, ruta, cuerpo):
+    r = await sin_cabecera.post(ruta, json=cuerpo, headers={"Authorization": f"bearer  {TOKEN} "})
+    assert r.status_code in {200, 404}  # /repetir answers 404 before any turn
+    assert r.status_code == 200 or ruta.endswith("/repetir")
+
+
+@pytest.mark.asyncio
+async def test_la_ruta_de_salud_y_las_demas_rutas_no_piden_token(sin_cabecera):
+    assert (await sin_cabecera.get("/webhooks/ivr/")).status_code == 200
+    assert (await sin_cabecera.get("/status")).status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("token", [None, ""])
+async def test_sin_rasa_token_se_rechaza_todo_y_se_avisa_una_vez(agente, bot, monkeypatch, caplog, token):
+    monkeypatch.setattr(canal_ivr, "_aviso_sin_token_dado", False)
+    if token is None:
+        monkeypatch.delenv("RASA_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("RASA_TOKEN", token)
+    with caplog.at_level("WARNING", logger=canal_ivr.__name__):
+        canales = [IVRInput.from_credentials({}), IVRInput.from_credentials(None)]
+        for canal in canales:
+            assert canal.token is None
+            async with await _app(canal, agente, bot) as c:
+                for ruta, cuerpo in RUTAS:
+                    for cabeceras in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}, AUTORIZADO):
+                        r = await c.post(ruta, json=cuerpo, headers=cabeceras)
+                        assert r.status_code == 403
+                        assert "RASA_TOKEN" in r.json()["detail"]
+    avisos = [r for r in caplog.records if "RASA_TOKEN" in r.getMessage()]
+    assert len(avisos) == 1 and avisos[0].levelname == "WARNING"
+    assert bot.recibidos == []
+
+
+def test_la_comparacion_es_de_tiempo_constante(monkeypatch):
+    comparados: list[tuple[bytes, bytes]] = []
+    original = canal_ivr.hmac.compare_digest
+
+    def espia(a: bytes, b: bytes) -> bool:
+        comparados.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr(canal_ivr.hmac, "compare_digest", espia)
+
+    class Peticion:
+        headers = {"Authorization": "Bearer adivinanza"}
+        path = "/webhooks/ivr/webhook"
+
+    assert canal_ivr.rechazo_de_autorizacion(Peticion(), TOKEN).status == 403  # type: ignore[arg-type]
+    assert comparados == [(b"adivinanza", TOKEN.encode())]
+
+
+@pytest.mark.asyncio
+async def test_un_intent_con_entidades_del_ivr_nunca_se_toma_por_boton(cliente, bot):
+    await turno(cliente, "/mis_citas")  # a button titled CC3QZ8, which the message below contains
+    await turno(cliente, "la CC3QZ8")
+    assert bot.recibidos[-1].text == CITAS[0]["payload"]  # a spoken title still picks the button
+    await turno(cliente, "/mis_citas")
+    await turno(cliente, '/cancelar_cita{"clave_cita": "CC3QZ8"}')
+    assert bot.recibidos[-1].text == '/cancelar_cita{"clave_cita": "CC3QZ8"}'

@@ -2,19 +2,26 @@
 backend (the `stack` fixture in tests/conftest.py), played by the same terminal
 phone as `make call`: signed requests, `action` URLs followed, TwiML parsed.
 
-Expected figures come from the backend's API, never from constants.
+Expected figures come from the backend's API or database, never from constants.
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from datetime import UTC, timedelta
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import yaml
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from ivr import locucion
-from ivr.simulator import Telefono
+from ivr.simulator import Llamada, Telefono
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,6 +31,24 @@ P1_CURP_DICHA = (
     "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
 )
 TERMINA_BIEN = {"hangup", "dial", "enqueue", "caller_colgó"}
+DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
+ZONA = ZoneInfo("America/Mexico_City")
+
+
+def _voz_del_bot(respuesta: str) -> str:
+    """What the caller hears for a response of bot/domain.yml (its `channel: ivr` variant)."""
+    variantes = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"][respuesta]
+    texto = next(v["text"] for v in variantes if v.get("channel") == "ivr")
+    return locucion.texto_plano(locucion.para_voz(texto))
+
+
+def _documento_con(llamada: Llamada, texto: str) -> ET.Element:
+    """The first TwiML document of the call in which `texto` is said."""
+    for documento in llamada.respuestas:
+        raiz = ET.fromstring(documento)
+        if texto in " ".join(" ".join("".join(s.itertext()).split()) for s in raiz.iter("Say")):
+            return raiz
+    raise AssertionError(f"nunca se dijo: {texto!r}")
 
 
 def _telefono(stack) -> Telefono:
@@ -74,13 +99,31 @@ def test_5_2_saldo_tras_curp_hablada_y_nip(stack):
 
 def test_cita_dentro_de_36_horas_se_rechaza_diciendo_el_plazo(stack):
     # P3's seeded cita K7M2Q9 starts inside 36 h (backend/seed_citas.py)
+    from backend.models import Cita
+
     p3 = {"curp": "PEGL890909MJCRMS08", "nip": "5502"}
+    with stack.session() as s:
+        inicio = s.scalar(select(Cita.inicio).where(Cita.clave == "K7M2Q9"))
+    assert inicio is not None
+    inicio = inicio.replace(tzinfo=UTC) if inicio.tzinfo is None else inicio  # SQLite keeps UTC, naive
+    limite = (inicio - timedelta(hours=36)).astimezone(ZONA)
     llamada = _telefono(stack).llamar(["5", "1", "1", "say:ka siete eme dos cu nueve", "09091989", "1", "colgar"])
     respuesta = llamada.dicho_despues_de(5).lower()
-    assert "treinta y seis horas" in respuesta
-    assert not any(c.isdigit() for c in respuesta)  # the deadline is spoken in words
+    # the deadline the backend computed, in words: date, then time
+    fecha, hora = locucion.fecha(limite.date()), locucion.hora(limite.hour, limite.minute)
+    assert f"{fecha} a las {hora}" in respuesta, respuesta
+    assert not any(c.isdigit() for c in respuesta)  # nothing read as digits
     assert _estatus(stack, p3, "K7M2Q9") == "AGENDADA"
     assert llamada.final in TERMINA_BIEN
+
+
+def test_la_clave_dicha_al_pedir_cancelar_no_se_vuelve_a_preguntar(stack):
+    """A leaf named in a sentence carries the caller's words: the clave said with
+    "quiero cancelar mi cita" is not asked again; the form goes to the birth date."""
+    llamada = _telefono(stack).llamar(["say:quiero cancelar mi cita ce ce tres cu zeta ocho", "colgar"])
+    respuesta = llamada.dicho_despues_de(0).lower()
+    assert "nacimiento" in respuesta, respuesta
+    assert "dígame la clave" not in respuesta
 
 
 def test_firma_mala_403(stack):
@@ -94,10 +137,21 @@ def test_firma_mala_403(stack):
 
 def test_backend_caido_da_disculpa_no_silencio(stack):
     tel = _telefono(stack)
+    disculpa = _voz_del_bot("utter_servicio_no_disponible")
     with stack.backend_down():
-        llamada = tel.llamar(["5", "2", f"say:{P1_CURP_DICHA}", P1["nip"], "-", "-"])
-    despues = llamada.dicho_despues_de(3).lower()
-    assert despues.strip(), "silencio tras el NIP"
-    assert "disculpa" in despues or "no puedo" in despues
-    assert "saldo deudor" not in despues
-    assert llamada.final in {"hangup", "dial"}
+        llamada = tel.llamar(["5", "2", f"say:{P1_CURP_DICHA}", P1["nip"], "-", "0"])
+    despues = llamada.dicho_despues_de(3)
+    assert disculpa in despues, despues  # the bot's own apology, in its voice variant
+    assert "saldo deudor" not in despues.lower()
+    # the apology waits for the caller: a Gather back into the conversation, with a
+    # Redirect to the same place on silence (the retry)...
+    raiz = _documento_con(llamada, disculpa)
+    gather, redirect = raiz[-2], raiz[-1]
+    assert (gather.tag, redirect.tag) == ("Gather", "Redirect")
+    assert urlsplit(gather.get("action")).path == "/ivr/conversacion" and redirect.text == gather.get("action")
+    # ... which offers the asesor
+    assert "asesor" in " ".join(gather.itertext())
+    # silence repeats the apology (the retry), and 0 then reaches an asesor
+    assert llamada.dicho_despues_de(4).count(disculpa) >= 1
+    assert any(e.tipo == "transfiere" for e in llamada.eventos)
+    assert llamada.final in {"dial", "enqueue"}

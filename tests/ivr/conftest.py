@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from ivr.settings import IVRSettings
 from ivr.simulator import Telefono
 
 TOKEN = "prueba-token-de-twilio"
+RASA_TOKEN = "prueba-token-de-rasa"
 PUBLIC = "https://ivr.ejemplo.mx"
 
 
@@ -32,7 +34,12 @@ class FakeRasa:
     recibidos: list[dict[str, Any]] = field(default_factory=list)
     ultimas: dict[str, dict[str, Any]] = field(default_factory=dict)
     interpretaciones: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # entities /interpretar reports for a text, as bot/channels/ivr.py lists them
+    entidades: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     bot: Callable[[str, str], dict[str, Any]] | None = None
+    # the channel's bearer token (bot/channels/ivr.py): anything else is refused
+    token: str = RASA_TOKEN
+    rechazados: int = 0
 
     def responder(self, sender: str, texto: str) -> dict[str, Any]:
         if self.bot is not None:
@@ -57,6 +64,10 @@ class FakeRasa:
         return base | {"mensajes": [f"Recibí: {texto}"]}
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            self.rechazados += 1
+            codigo = 401 if "Authorization" not in request.headers else 403
+            return httpx.Response(codigo, json={"detail": "El token del asistente no es válido."})
         cuerpo = json.loads(request.content or b"{}")
         self.recibidos.append({"path": request.url.path, **cuerpo})
         if self.modo == "caido":
@@ -68,7 +79,8 @@ class FakeRasa:
         path = request.url.path
         if path.endswith("/interpretar"):
             intent, conf = self.interpretaciones.get(cuerpo["message"], ("nlu_fallback", 0.3))
-            return httpx.Response(200, json={"intent": intent, "confidence": conf, "entities": []})
+            entidades = self.entidades.get(cuerpo["message"], [])
+            return httpx.Response(200, json={"intent": intent, "confidence": conf, "entities": entidades})
         if path.endswith("/repetir"):
             anterior = self.ultimas.get(cuerpo["sender"])
             return httpx.Response(200, json=anterior) if anterior else httpx.Response(404, json={"detail": "Sin respuesta previa."})
@@ -90,6 +102,7 @@ def ivr_settings(tmp_path) -> IVRSettings:
         ivr_rasa_timeout=0.5,
         ivr_registro_path=str(tmp_path / "ivr_llamadas.jsonl"),
         ivr_asesor_numero="+525555550000",
+        rasa_token=RASA_TOKEN,
     )
 
 
@@ -100,7 +113,10 @@ def fake_rasa() -> FakeRasa:
 
 @pytest.fixture
 def client(ivr_settings, fake_rasa) -> Iterator[TestClient]:
-    rasa = ClienteRasa("http://rasa.test", timeout=ivr_settings.ivr_rasa_timeout, transport=httpx.MockTransport(fake_rasa))
+    rasa = ClienteRasa(
+        "http://rasa.test", timeout=ivr_settings.ivr_rasa_timeout, token=ivr_settings.rasa_token,
+        transport=httpx.MockTransport(fake_rasa),
+    )
     with TestClient(crear_app(ivr_settings, rasa=rasa), base_url="http://testserver") as c:
         yield c
 
@@ -116,6 +132,10 @@ def firmar(url_path: str, params: dict[str, str], token: str = TOKEN) -> str:
 
 def post_firmado(client: TestClient, path: str, params: dict[str, str]) -> httpx.Response:
     return client.post(path, data=params, headers={"X-Twilio-Signature": firmar(path, params)})
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def twiml(respuesta: httpx.Response) -> ET.Element:

@@ -88,3 +88,84 @@ def test_nunca_falla_y_nunca_deja_urls(texto):
     dicho = " ".join(segmentos)
     assert "zqxjkw" not in dicho or "zqxjkw" in texto
     assert all(s.strip() for s in segmentos)
+
+
+# ------------------------------------------------------------------ claves of any mix
+# The backend's claves are 6 random characters of A–Z/0–9: about 14 % are all
+# letters and a few all digits. Presented as a clave, each is spelled.
+ALFANUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+@pytest.mark.parametrize("clave", ["KQWXZB", "123456", "CC3QZ8", "AAAAAA", "000000", "ZETAXX"])
+@pytest.mark.parametrize(
+    "plantilla",
+    [
+        "Su clave es {c}.",
+        "Su clave de cita es: {c}. Le repito: {c}.",
+        "¿Confirma que desea cancelar la cita con clave {c}?",
+        "La CLAVE DE SU CITA {c} quedó registrada.",
+        "Ya no es posible cancelar la cita {c}: el plazo venció.",
+    ],
+)
+def test_clave_presentada_se_deletrea_sea_cual_sea_su_mezcla(clave, plantilla):
+    segmentos = locucion.para_voz(plantilla.format(c=clave))
+    veces = plantilla.count("{c}")
+    deletreo = locucion.deletrear(clave)
+    assert len(deletreo) == 6
+    # every character is its own segment (a pause between them), as many times as said
+    for i in range(len(segmentos) - 5):
+        if segmentos[i : i + 6] == deletreo:
+            veces -= 1
+    assert veces == 0, segmentos
+    assert clave not in " ".join(segmentos)
+
+
+@settings(deadline=None)
+@given(st.text(alphabet=ALFANUM, min_size=6, max_size=6))
+def test_toda_clave_tras_la_palabra_clave_se_deletrea(clave):
+    segmentos = locucion.para_voz(f"Su clave es {clave}. Anótela.")
+    assert segmentos[1:7] == locucion.deletrear(clave)
+    assert segmentos[0] == "Su clave es" and segmentos[-1] == "Anótela"
+
+
+def test_clave_que_el_bot_ya_separo_se_deletrea():
+    assert locucion.para_voz("Su clave es C C 3 Q Z 8.")[1:] == ["ce", "ce", "tres", "cu", "zeta", "ocho"]
+    assert locucion.para_voz("Su clave es K-Q-W-X-Z-B.")[1:] == locucion.deletrear("KQWXZB")
+
+
+@pytest.mark.parametrize(
+    ("texto", "palabras"),
+    [
+        ("El ISSSTE y el CAPP le atienden.", ["ISSSTE", "CAPP"]),
+        ("Dígame su CURP, letra por letra.", ["CURP"]),
+        ("Genere su formato FOPI en la Oficina Virtual.", ["FOPI"]),
+        ("Su CLAVE es personal; la cita ISSSTE no existe.", ["ISSSTE"]),
+        ("La clave puede tener letras y números.", ["puede"]),
+        ("Su cita ATENDIDA no se cancela.", ["atendida"]),
+    ],
+)
+def test_siglas_y_palabras_se_dicen_como_palabras(texto, palabras):
+    dicho = locucion.para_voz(texto)
+    assert len(dicho) == 1, dicho  # no pause: nothing was spelled
+    for palabra in palabras:
+        assert palabra in dicho[0]
+
+
+def test_numero_enorme_se_lee_digito_por_digito():
+    assert locucion.numero(10**30) == " ".join(["uno"] + ["cero"] * 30)
+    assert locucion.numero(2024) == "dos mil veinticuatro"
+
+
+@pytest.mark.parametrize(
+    ("texto", "dicho"),
+    [
+        # the backend's 409 for a cita inside 36 h writes the deadline like this
+        ("el plazo venció el martes 1 de diciembre de 2026 a las 03:15 horas",
+         "el plazo venció el martes primero de diciembre de dos mil veintiséis a las tres horas con quince minutos"),
+        ("su cita es el 30 de enero de 2024", "su cita es el treinta de enero de dos mil veinticuatro"),
+        ("desde el 1 de mayo", "desde el primero de mayo"),
+        ("el 31 de febrero de 2024", "el treinta y uno de febrero de dos mil veinticuatro"),  # no such day: words anyway
+    ],
+)
+def test_fechas_escritas_con_el_mes_en_letra(texto, dicho):
+    assert " ".join(locucion.para_voz(texto)) == dicho

@@ -160,4 +160,131 @@ def test_para_slot_elige_el_normalizador():
     assert normalizacion.para_slot("fecha_nacimiento", "27041956", teclado=True) == "27041956"
     assert normalizacion.para_slot("monto", "quince mil quinientos") == "15500"
     assert normalizacion.para_slot("sueldo", "once mil trescientos veinte pesos con siete centavos") == "11320.07"
-    assert normalizacion.para_slot(None, "quiero veinticuatro quincenas") == "quiero 24 quincenas"
+    assert normalizacion.para_slot("plazo", "quiero veinticuatro quincenas") == "quiero 24 quincenas"
+    assert normalizacion.para_slot("anios_cotizacion", "ocho años") == "8 años"
+    # free speech keeps its words; an utterance that is only a number becomes digits
+    assert normalizacion.para_slot(None, "quiero veinticuatro quincenas") == "quiero veinticuatro quincenas"
+    assert normalizacion.para_slot(None, "la opción dos") == "2"
+
+
+# ------------------------------------------------------------------ free speech stays words
+#
+# Words that are no letter name, no number and no filler of the spelling tables,
+# so a sentence made of them is plainly speech. Built independently of the tables
+# and checked against them below, so a table change cannot silently empty it.
+PALABRAS_LIBRES = [
+    "no", "me", "acuerdo", "quiero", "hablar", "asesor", "espere", "momento", "cuánto",
+    "tardan", "depositar", "gracias", "tengo", "duda", "sobre", "préstamo", "perdón", "otra",
+    "vez", "porque", "olvidé", "papel", "buscar", "ahorita", "señorita", "oiga", "disculpe",
+    "ayuda", "necesito", "saber", "cómo", "pago", "persona", "tiempo", "depositan", "sabe",
+]
+# Words that *are* in the tables and often appear in real sentences.
+PALABRAS_AMBIGUAS = ["un", "una", "uno", "de", "la", "mi", "clave", "cita", "a", "e", "o", "y", "con", "es", "te", "se"]
+SLOTS = [None, "clave_cita", "curp", "nip", "fecha_nacimiento", "monto", "sueldo", "plazo", "anios_cotizacion", "oficina", "confirmar_cancelacion"]
+
+
+def test_las_palabras_libres_no_estan_en_las_tablas():
+    from ivr.normalizacion import _NUMEROS_PALABRA, RELLENO
+    from ivr.normalizacion import DIGITOS as DIGITOS_TABLA
+
+    tablas = set(NOMBRES_LETRAS) | set(DIGITOS_TABLA) | RELLENO | _NUMEROS_PALABRA | {a for a, _ in NOMBRES_COMPUESTOS}
+    assert not {normalizacion.sin_acentos(p) for p in PALABRAS_LIBRES} & tablas
+    assert {normalizacion.sin_acentos(p) for p in PALABRAS_AMBIGUAS} <= tablas
+
+
+frases_libres = st.lists(st.sampled_from(PALABRAS_LIBRES), min_size=1, max_size=8).map(" ".join)
+# A sentence with at least one plain word, possibly mixed with words the tables know
+# (but fewer than a clave's six characters, so no value can hide in it).
+frases_mixtas = st.tuples(
+    st.lists(st.sampled_from(PALABRAS_LIBRES), min_size=1, max_size=5),
+    st.lists(st.sampled_from(PALABRAS_AMBIGUAS), min_size=0, max_size=3),
+    st.randoms(use_true_random=False),
+).map(lambda t: " ".join(t[2].sample(t[0] + t[1], len(t[0]) + len(t[1]))))
+
+
+@settings(deadline=None)
+@given(frases_libres, st.sampled_from(SLOTS))
+def test_el_habla_libre_llega_al_bot_tal_cual(frase, slot):
+    assert normalizacion.para_slot(slot, frase) == frase
+    assert normalizacion.texto_libre(frase) == frase
+
+
+@settings(deadline=None)
+@given(frases_mixtas, st.sampled_from(["clave_cita", "curp", "nip", None, "oficina"]))
+def test_una_frase_con_palabras_no_se_convierte_en_clave_curp_ni_nip(frase, slot):
+    """'no me acuerdo de la clave', 'espere un momento': the caller's words, not 'D' or '1'."""
+    assert normalizacion.para_slot(slot, frase) == frase
+
+
+@settings(deadline=None)
+@given(
+    st.text(ALFANUM, min_size=6, max_size=6).flatmap(lambda c: st.tuples(st.just(c), dicho(c))),
+    frases_libres,
+    frases_libres,
+)
+def test_una_clave_dicha_dentro_de_una_frase_se_reconoce(par, antes, despues):
+    clave, hablado = par
+    frase = f"{antes} la cita {hablado} {despues}"
+    assert normalizacion.para_slot("clave_cita", frase) == clave
+    # in free speech the words stay, the clave is written compactly and found as an entity
+    assert normalizacion.texto_libre(frase) == f"{antes} la cita {clave} {despues}"
+    assert normalizacion.entidades(frase) == {"clave_cita": clave}
+
+
+@settings(deadline=None)
+@given(frases_libres, st.text(ALFANUM, min_size=6, max_size=6).flatmap(dicho))
+def test_sin_cita_ni_clave_delante_una_clave_no_se_adivina_en_habla_libre(antes, hablado):
+    assert "clave_cita" not in normalizacion.entidades(f"{antes} {hablado}")
+
+
+@settings(deadline=None)
+@given(st.text(ALFANUM, min_size=1, max_size=12).flatmap(lambda c: st.tuples(st.just(c), dicho(c))))
+def test_un_deletreo_incompleto_llega_deletreado_para_que_el_bot_diga_que_falta(par):
+    """Only spelling, but not six characters: the bot's validator gets the characters."""
+    valor, hablado = par
+    if len(valor) != 6:
+        assert normalizacion.para_slot("clave_cita", hablado) == valor
+
+
+@settings(deadline=None)
+@given(st.integers(0, 99_999), st.sampled_from(["", "mi nip es ", "es el "]))
+def test_nip_solo_con_cuatro_digitos(n, prefijo):
+    texto = f"{n:0{len(str(n))}d}"
+    dicho_nip = prefijo + " ".join(DIGITOS[int(c)] for c in texto)
+    esperado = texto if len(texto) == 4 else None
+    assert normalizacion.nip(dicho_nip) == esperado
+    # a wrong number of digits still reaches the bot as digits, so it can say "cuatro dígitos"
+    assert normalizacion.para_slot("nip", dicho_nip) == texto
+
+
+def test_ejemplos_de_habla_libre_en_cada_pregunta():
+    assert normalizacion.para_slot("clave_cita", "no me acuerdo de la clave") == "no me acuerdo de la clave"
+    assert normalizacion.para_slot("clave_cita", "espere un momento") == "espere un momento"
+    assert normalizacion.para_slot("nip", "espere un momento") == "espere un momento"
+    assert normalizacion.para_slot("curp", "quiero hablar con un asesor") == "quiero hablar con un asesor"
+    assert normalizacion.para_slot("monto", "quiero hablar con una persona") == "quiero hablar con una persona"
+    assert normalizacion.para_slot("plazo", "espere un momento") == "espere un momento"
+    assert normalizacion.para_slot("fecha_nacimiento", "no me acuerdo") == "no me acuerdo"
+    assert normalizacion.para_slot(None, "quiero hablar con una persona") == "quiero hablar con una persona"
+    assert normalizacion.para_slot("clave_cita", "cuánto tardan en depositar") == "cuánto tardan en depositar"
+
+
+def test_la_clave_tras_clave_de_mi_cita_no_empieza_con_de():
+    assert normalizacion.clave_cita("la clave de mi cita es ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert normalizacion.clave_cita("cita de ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert normalizacion.clave_cita("no es CC3QZ8, es K7M2Q9") == "K7M2Q9"  # the correction wins
+
+
+def test_entidades_de_una_frase():
+    assert normalizacion.entidades("quiero cancelar la cita ce ce tres cu zeta ocho") == {"clave_cita": "CC3QZ8"}
+    curp_dicha = "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
+    assert normalizacion.entidades(f"quiero mi saldo mi curp es {curp_dicha}") == {"curp": "HEGG560427MVZRRL04"}
+    assert normalizacion.texto_libre(f"quiero mi saldo mi curp es {curp_dicha}") == "quiero mi saldo mi curp es HEGG560427MVZRRL04"
+    assert normalizacion.entidades("quiero cancelar mi cita") == {}
+
+
+def test_montos_que_no_son_montos():
+    assert normalizacion.monto("quiero hablar con una persona") is None
+    assert normalizacion.monto("espere un momento") is None
+    assert normalizacion.monto("un peso") == Decimal("1")
+    assert normalizacion.monto("gano como quince mil al mes") == Decimal("15000")

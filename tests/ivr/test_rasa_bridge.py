@@ -9,11 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from ivr.rasa import ClienteRasa, ErrorRasa
+from ivr.main import crear_app
+from ivr.rasa import ClienteRasa, ErrorRasa, Interpretacion
 from ivr.settings import IVRSettings
-from tests.ivr.conftest import FakeRasa, post_firmado, texto_dicho, twiml
+from tests.ivr.conftest import RASA_TOKEN, FakeRasa, post_firmado, texto_dicho, twiml
 
 
 def test_el_timeout_de_rasa_no_puede_pasar_de_8_segundos():
@@ -91,7 +93,7 @@ def test_cliente_lee_la_respuesta_del_canal():
 
 async def _lee_la_respuesta():
     fake = FakeRasa()
-    cliente = ClienteRasa("http://rasa.test", timeout=1, transport=httpx.MockTransport(fake))
+    cliente = ClienteRasa("http://rasa.test", timeout=1, token=RASA_TOKEN, transport=httpx.MockTransport(fake))
     r = await cliente.enviar("CA9", "/cancelar_cita", {"canal": "telefono"})
     assert r.requested_slot == "clave_cita" and r.active_loop == "cancelar_cita_form"
     assert r.mensajes == ["Con gusto. ¿Cuál es la clave de su cita?"]
@@ -99,3 +101,65 @@ async def _lee_la_respuesta():
     assert (await cliente.repetir("CA9")).mensajes == r.mensajes
     assert await cliente.repetir("CA-otro") is None
     await cliente.aclose()
+
+
+def test_cliente_envia_el_token_del_canal_en_cada_ruta():
+    vistos: list[tuple[str, str | None]] = []
+
+    async def rasa(request: httpx.Request) -> httpx.Response:
+        vistos.append((request.url.path, request.headers.get("Authorization")))
+        if request.url.path.endswith("/interpretar"):
+            return httpx.Response(200, json={"intent": "faq", "confidence": 0.8, "entities": [
+                {"entity": "clave_cita", "value": "CC3QZ8"}, {"entity": "monto", "value": None}]})
+        return httpx.Response(200, json={"mensajes": ["hola"]})
+
+    async def probar():
+        cliente = ClienteRasa("http://rasa.test", timeout=1, token="s3creto", transport=httpx.MockTransport(rasa))
+        try:
+            await cliente.enviar("CA1", "hola")
+            assert await cliente.interpretar("x") == Interpretacion("faq", 0.8, {"clave_cita": "CC3QZ8"})
+            await cliente.repetir("CA1")
+        finally:
+            await cliente.aclose()
+
+    asyncio.run(probar())
+    assert [p for p, _ in vistos] == ["/webhooks/ivr/webhook", "/webhooks/ivr/interpretar", "/webhooks/ivr/repetir"]
+    assert {a for _, a in vistos} == {"Bearer s3creto"}
+
+
+@pytest.mark.parametrize("token_del_ivr", [None, "otro-token"])
+def test_token_ausente_o_distinto_da_disculpa_y_un_error_en_el_log(ivr_settings, fake_rasa, caplog, token_del_ivr):
+    """RASA_TOKEN unset in the ivr, or different from Rasa's: Rasa refuses (401/403);
+    the caller hears the apology with the asesor, and the log says why."""
+    ivr_settings.rasa_token = token_del_ivr
+    rasa = ClienteRasa("http://rasa.test", timeout=0.5, token=token_del_ivr, transport=httpx.MockTransport(fake_rasa))
+    with TestClient(crear_app(ivr_settings, rasa=rasa), base_url="http://testserver") as c:
+        raiz = twiml(post_firmado(c, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"}))
+    assert "Una disculpa" in texto_dicho(raiz) and "asesor, marque cero" in texto_dicho(raiz)
+    assert raiz.find("Gather") is not None and raiz[-1].tag == "Redirect"
+    assert fake_rasa.rechazados == 1 and fake_rasa.mensajes() == []
+    assert any("RASA_TOKEN" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
+def test_sin_token_el_cliente_no_inventa_cabecera():
+    async def probar():
+        fake = FakeRasa()
+        cliente = ClienteRasa("http://rasa.test", timeout=1, token=None, transport=httpx.MockTransport(fake))
+        try:
+            with pytest.raises(ErrorRasa, match="401"):
+                await cliente.enviar("CA1", "hola")
+        finally:
+            await cliente.aclose()
+        assert fake.rechazados == 1
+
+    asyncio.run(probar())
+
+
+def test_segunda_falla_seguida_pasa_al_asesor(telefono, fake_rasa):
+    """After the apology (the last chance), a second failure in a row is no reason
+    to apologise again and again: the caller goes to an asesor."""
+    fake_rasa.modo = "caido"
+    llamada = telefono.llamar(["5", "1", "1", "say:quiero cancelar mi cita", "-"])
+    assert llamada.final == "dial"
+    assert llamada.dicho().count("Una disculpa") == 2
+    assert "Le comunico con un asesor" in llamada.dicho_despues_de(3)

@@ -11,7 +11,7 @@ from ivr.main import crear_app
 from ivr.rasa import ClienteRasa
 from tests.ivr.conftest import PUBLIC, TOKEN, firmar
 
-ENDPOINTS = ["/ivr/voice", "/ivr/menu?nodo=capp&i=0&n=1", "/ivr/conversacion?desde=capp&n=2", "/ivr/asesor/fin", "/ivr/fallback", "/ivr/estado"]
+ENDPOINTS = ["/ivr/voice", "/ivr/menu?nodo=capp&i=0&n=1", "/ivr/conversacion?desde=capp&n=2", "/ivr/asesor/fin", "/ivr/asesor/espera", "/ivr/fallback", "/ivr/estado"]
 PARAMS = {"CallSid": "CA123", "From": "+525512345678", "Digits": "5"}
 
 

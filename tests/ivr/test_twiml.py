@@ -66,14 +66,15 @@ def test_hoja_5_1_1_inicia_cancelar_cita_en_rasa_y_pide_la_clave_por_voz(client,
     raiz = twiml(post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA2", "Digits": "1"}))
     assert fake_rasa.recibidos[-1] == {
         "path": "/webhooks/ivr/webhook", "sender": "CA2", "message": "/cancelar_cita",
-        "metadata": {"canal": "telefono", "nodo": "cancelar_cita"},
+        "metadata": {"canal": "telefono", "nodo": "cancelar_cita", "entrada": "dtmf"},
     }
     gather = raiz.find("Gather")
     accion = gather.get("action")
     assert urlsplit(accion).path == "/ivr/conversacion"
     assert query(accion)["slot"] == "clave_cita" and query(accion)["desde"] == "citas"
     assert "$OOV_CLASS_ALPHANUMERIC_SEQUENCE" in gather.get("hints")
-    assert gather.get("numDigits") is None  # a spoken clave, not one key
+    # a spoken clave: the keypad only carries 0 / * / 9, one key, acted on at once
+    assert gather.get("numDigits") == "1" and gather.get("finishOnKey") is None
     assert "clave de su cita" in texto_dicho(raiz)
     assert termina_bien(raiz)
 
@@ -110,10 +111,14 @@ def test_cero_transfiere_con_dial_al_numero_configurado(client, ivr_settings):
     assert "asesor" in texto_dicho(raiz)
 
 
-def test_cola_configurada_usa_enqueue(client, ivr_settings):
+def test_sin_numero_configurado_usa_enqueue_a_la_cola(client, ivr_settings):
+    ivr_settings.ivr_asesor_numero = None
     ivr_settings.ivr_asesor_cola = "capp"
     raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA5", "SpeechResult": "quiero hablar con un asesor"}))
-    assert raiz[-1].tag == "Enqueue" and raiz[-1].text == "capp"
+    enqueue = raiz[-1]
+    assert enqueue.tag == "Enqueue" and enqueue.text == "capp"
+    assert urlsplit(enqueue.get("action")).path == "/ivr/asesor/fin"
+    assert urlsplit(enqueue.get("waitUrl")).path == "/ivr/asesor/espera"
 
 
 @pytest.mark.parametrize(("campo", "valor", "cuelga_con_disculpa"), [("DialCallStatus", "completed", False), ("DialCallStatus", "no-answer", True), ("QueueResult", "hangup", True)])
