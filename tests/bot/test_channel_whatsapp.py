@@ -2,13 +2,16 @@
 
 A scripted stand-in for Rasa's `on_new_message` answers through the channel's
 own output collector, so these tests exercise the real webhook: Twilio
-signatures, TwiML parsed with ElementTree, button numbering, media, masking.
-The real bot is exercised end to end in tests/e2e/test_whatsapp.py.
+signatures, TwiML parsed with ElementTree, button numbering, media, masking,
+the time limit and late answers (twilio's own REST client, over a recording
+HTTP client). The real bot is exercised end to end in tests/e2e/test_whatsapp.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,7 +20,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import yaml
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.slots import TextSlot
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
+from twilio.http import HttpClient
+from twilio.http.response import Response as RespuestaTwilio
 from twilio.request_validator import RequestValidator
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
@@ -26,9 +35,14 @@ if str(BOT) not in sys.path:  # Rasa imports custom channels with bot/ as workin
 
 from channels.whatsapp import (  # noqa: E402
     LIMITE_CUERPO,
+    MENSAJES,
+    EnviadorTwilio,
     MemoriaConversaciones,
+    Pieza,
     WhatsAppInput,
+    nips_en,
     partir,
+    pide_nip,
     resolver_opcion,
 )
 
@@ -43,6 +57,8 @@ BOTONES = [
 ]
 PDF_URL = "https://capp.example.mx/api/v1/archivos/hoja.pdf?exp=1700000000&firma=abc"
 PARRAFO = "El crédito complementario se descuenta por nómina cada quincena. " * 10
+PIDE_NIP = "Gracias. Ahora escriba su NIP de 4 dígitos."
+CAPP = "whatsapp:+14155238886"
 
 
 class BotDeMentira:
@@ -50,14 +66,33 @@ class BotDeMentira:
 
     def __init__(self) -> None:
         self.recibidos: list[Any] = []
+        self.terminados: list[str] = []
+        self.cancelados: list[str] = []
         self.falla = False
+        self.demora = 0.0
 
     async def __call__(self, mensaje: Any) -> None:
         self.recibidos.append(mensaje)
         if self.falla:
             raise RuntimeError("action server caído")
         salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text
-        if texto == "menu":
+        if texto.startswith("lento"):
+            try:
+                await asyncio.sleep(self.demora)
+            except asyncio.CancelledError:
+                self.cancelados.append(texto)
+                raise
+            if texto == "lento falla":
+                raise RuntimeError("el backend no respondió")
+            await salida.send_text_message(quien, f"Respuesta tardía a: {texto}")
+            if texto == "lento menu":
+                await salida.send_text_with_buttons(quien, "¿Qué desea hacer?", BOTONES)
+            if texto.startswith("lento pdf"):
+                await salida.send_attachment(quien, {"type": "file", "payload": {"src": PDF_URL, "title": "Hoja de cita"}})
+            self.terminados.append(texto)
+        elif texto == "curp":
+            await salida.send_text_message(quien, PIDE_NIP)
+        elif texto == "menu":
             await salida.send_text_with_buttons(quien, "¿Qué desea hacer?", BOTONES)
         elif texto == "largo":
             await salida.send_text_message(quien, "\n\n".join(f"{i}. {PARRAFO}" for i in range(8)))
@@ -130,6 +165,19 @@ async def conv(bot: BotDeMentira):
         yield Conversacion(cliente)
 
 
+class EnviadorDeMentira:
+    """Records outbound messages (or fails), as the channel's Enviador."""
+
+    def __init__(self, falla: bool = False) -> None:
+        self.enviados: list[tuple[str, str | None, Pieza]] = []
+        self.falla = falla
+
+    async def enviar(self, *, para: str, de: str | None, pieza: Pieza) -> None:
+        if self.falla:
+            raise ConnectionError("api.twilio.com no responde")
+        self.enviados.append((para, de, pieza))
+
+
 # -- signatures ----------------------------------------------------------------
 
 
@@ -194,15 +242,54 @@ async def test_the_query_string_is_part_of_the_signed_url(bot) -> None:
         assert r.status_code == 403
 
 
+@pytest.mark.asyncio
+@pytest.mark.parametrize("publico", [None, "", "   "])
+async def test_without_public_base_url_the_host_header_is_not_trusted(bot, publico) -> None:
+    """Signed over the URL the request itself names (Host): still refused."""
+    params = {"From": NUMERO, "Body": "saldo"}
+    async with await _cliente(WhatsAppInput(TOKEN, publico), bot) as cliente:
+        for base, host in (("http://rasa.interno", None), ("https://atacante.example", "atacante.example")):
+            cabeceras = {"X-Twilio-Signature": firmar(params, url=base + PATH)}
+            if host:
+                cabeceras["Host"] = host
+            r = await cliente.post(PATH, data=params, headers=cabeceras)
+            assert r.status_code == 403
+            assert "firma" in r.json()["detail"].lower()
+    assert bot.recibidos == []
+
+
+@pytest.mark.asyncio
+async def test_the_host_header_does_not_change_the_signed_url(bot) -> None:
+    params = {"From": NUMERO, "Body": "hola"}
+    async with await _cliente(WhatsAppInput(TOKEN, PUBLIC), bot) as cliente:
+        # Signed over the configured origin: accepted whatever Host says.
+        r = await cliente.post(PATH, data=params, headers={"X-Twilio-Signature": firmar(params), "Host": "otro.example"})
+        assert r.status_code == 200
+        # Signed over the Host it sends: refused.
+        r = await cliente.post(PATH, data=params, headers={
+            "X-Twilio-Signature": firmar(params, url="https://otro.example" + PATH), "Host": "otro.example"})
+        assert r.status_code == 403
+
+
 def test_settings_come_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "desde-env")
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://publico.example/")
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
     canal = WhatsAppInput.from_credentials(None)
     assert canal.auth_token == "desde-env"
     assert canal.public_base_url == "https://publico.example"
     assert canal.name() == "whatsapp"
+    assert canal.enviador is None  # no account: late answers wait for the next message
+    assert 10 <= canal.espera_maxima <= 12  # under Twilio's 15 s
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("TWILIO_FROM_WHATSAPP", "+5215500000000")
+    canal = WhatsAppInput.from_credentials({"espera_maxima": 5})
+    assert isinstance(canal.enviador, EnviadorTwilio)
+    assert canal.enviador.remitente == "+5215500000000"
+    assert canal.espera_maxima == 5
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
-    assert WhatsAppInput.from_credentials({}).auth_token is None
+    canal = WhatsAppInput.from_credentials({})
+    assert canal.auth_token is None and canal.enviador is None
 
 
 @pytest.mark.asyncio
@@ -380,9 +467,240 @@ async def test_a_typed_curp_is_never_echoed_in_full(conv, bot) -> None:
 
 @pytest.mark.asyncio
 async def test_a_typed_nip_is_never_echoed(conv, bot) -> None:
+    assert (await conv.enviar("curp"))[0]["body"] == PIDE_NIP
     respuesta = await conv.enviar("4821")
-    assert bot.recibidos[-1].text == "4821"
+    assert bot.recibidos[-1].text == "4821"  # the bot gets it intact
     assert respuesta[0]["body"] == "Usted escribió: ****"
     # remembered for this sender: a later echo is masked too, other numbers are not
     respuesta = await conv.enviar("mi nip era 4821 y mi clave CC3QZ8 de 2024")
     assert respuesta[0]["body"] == "Usted escribió: mi nip era **** y mi clave CC3QZ8 de 2024"
+    # another sender never typed it
+    otra = Conversacion(conv.cliente, "whatsapp:+5213300000000")
+    assert (await otra.enviar("4821"))[0]["body"] == "Usted escribió: 4821"
+
+
+@pytest.mark.asyncio
+async def test_a_nip_said_as_such_is_masked_without_being_asked(conv) -> None:
+    respuesta = await conv.enviar("mi NIP es 7315")
+    assert respuesta[0]["body"] == "Usted escribió: mi NIP es ****"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("numero", ["2024", "8000", "1989"])
+async def test_a_bare_four_digit_answer_is_not_a_nip_unless_asked(conv, numero) -> None:
+    """A year or a sueldo typed on its own is not remembered as a NIP."""
+    assert (await conv.enviar(numero))[0]["body"] == f"Usted escribió: {numero}"
+    respuesta = await conv.enviar(f"gano {numero} y nací en {numero}")
+    assert respuesta[0]["body"] == f"Usted escribió: gano {numero} y nací en {numero}"
+    # once the NIP question was answered, only that answer counts
+    await conv.enviar("curp")
+    await conv.enviar("4821")
+    respuesta = await conv.enviar(f"{numero} y 4821")
+    assert respuesta[0]["body"] == f"Usted escribió: {numero} y ****"
+    # and the next bare number (no NIP asked any more) is shown again
+    assert (await conv.enviar("5502"))[0]["body"] == "Usted escribió: 5502"
+
+
+class AgenteDeMentira:
+    """What the channel reads from Rasa's Agent: the tracker store."""
+
+    def __init__(self) -> None:
+        self.trackers: dict[str, DialogueStateTracker] = {}
+        self.tracker_store = self
+        self.falla = False
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        if self.falla:
+            raise ConnectionError("tracker store caído")
+        return self.trackers.get(sender_id)
+
+    def pedir(self, sender_id: str, slot: str | None) -> None:
+        self.trackers[sender_id] = DialogueStateTracker.from_events(
+            sender_id, [SlotSet("requested_slot", slot)], slots=[TextSlot("requested_slot", mappings=[])]
+        )
+
+
+@pytest.mark.asyncio
+async def test_the_trackers_requested_slot_says_when_a_nip_is_expected(bot) -> None:
+    app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
+    agente = AgenteDeMentira()
+    app.ctx.agent = agente
+    app.blueprint(WhatsAppInput(TOKEN, PUBLIC).blueprint(bot), url_prefix="/webhooks/whatsapp")
+    await app._startup()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno") as cliente:
+        conv = Conversacion(cliente)
+        agente.pedir(NUMERO, "sueldo")
+        assert (await conv.enviar("4821"))[0]["body"] == "Usted escribió: 4821"
+        # The bot's last words do not mention the NIP, but the form asks for it.
+        agente.pedir(NUMERO, "nip")
+        assert (await conv.enviar("4821"))[0]["body"] == "Usted escribió: ****"
+        agente.pedir(NUMERO, None)
+        assert (await conv.enviar("ya es 4821"))[0]["body"] == "Usted escribió: ya es ****"
+        # A tracker store that fails does not lose the message.
+        agente.falla = True
+        assert (await conv.enviar("3333"))[0]["body"] == "Usted escribió: 3333"
+    assert [m.text for m in bot.recibidos] == ["4821", "4821", "ya es 4821", "3333"]
+
+
+def test_nips_en_and_pide_nip() -> None:
+    assert nips_en("4821") == []
+    assert nips_en("4821", pidio_nip=True) == ["4821"]
+    assert nips_en(" 4821 ", pidio_nip=True) == ["4821"]
+    assert nips_en("48210", pidio_nip=True) == []
+    assert nips_en("mi nip: 4821") == ["4821"]
+    assert not pide_nip([])
+    assert pide_nip([{"text": "Hola"}, {"text": PIDE_NIP}])
+    assert not pide_nip([{"text": PIDE_NIP}, {"text": "Listo, ya confirmé su identidad."}])  # the last one counts
+    assert pide_nip([{"custom": {"text": "Escriba su NIP, por favor."}}])
+
+
+def test_the_domains_nip_questions_are_recognised_and_nothing_else() -> None:
+    """Every response of bot/domain.yml, every channel variant."""
+    dominio = yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))
+    piden = {"utter_ask_nip", "utter_nip_incorrecto", "utter_nip_no_valido"}
+    vistos = set()
+    for nombre, variantes in dominio["responses"].items():
+        for variante in variantes:
+            texto = variante.get("text") or ""
+            if not texto:
+                continue
+            esperado = nombre in piden
+            vistos.add(nombre) if esperado else None
+            assert pide_nip([{"text": texto}]) is esperado, (nombre, variante.get("channel"), texto)
+    assert vistos == piden
+
+
+# -- time limit ------------------------------------------------------------------
+
+
+def _lento(bot: BotDeMentira, demora: float, espera: float, **extra: Any) -> WhatsAppInput:
+    bot.demora = demora
+    return WhatsAppInput(TOKEN, PUBLIC, espera_maxima=espera, **extra)
+
+
+@pytest.mark.asyncio
+async def test_a_slow_turn_is_answered_in_time_and_finishes_for_the_next_message(bot) -> None:
+    canal = _lento(bot, demora=1.0, espera=0.3)
+    async with await _cliente(canal, bot) as cliente:
+        conv = Conversacion(cliente)
+        inicio = time.monotonic()
+        respuesta = await conv.enviar("lento menu")
+        assert time.monotonic() - inicio < 0.9  # the webhook did not wait for the bot
+        assert [m["body"] for m in respuesta] == [MENSAJES["demora"]]
+        assert bot.terminados == []  # still running...
+        await canal.terminar_pendientes()
+        assert bot.terminados == ["lento menu"] and bot.cancelados == []  # ...and never cancelled
+        # The next message gets the late answer first, then its own.
+        respuesta = await conv.enviar("hola")
+        cuerpo = respuesta[0]["body"]
+        assert cuerpo.index(MENSAJES["anterior"]) < cuerpo.index("Respuesta tardía a: lento menu") \
+            < cuerpo.index("1. Simular préstamo") < cuerpo.index("Usted escribió: hola")
+        # Delivered once only.
+        assert [m["body"] for m in await conv.enviar("otra")] == ["Usted escribió: otra"]
+
+
+@pytest.mark.asyncio
+async def test_a_turn_within_the_limit_is_answered_normally(bot) -> None:
+    canal = _lento(bot, demora=0.2, espera=2)
+    async with await _cliente(canal, bot) as cliente:
+        respuesta = await Conversacion(cliente).enviar("lento")
+    assert [m["body"] for m in respuesta] == ["Respuesta tardía a: lento"]
+
+
+@pytest.mark.asyncio
+async def test_a_message_sent_while_the_slow_turn_runs_gets_both_answers(bot) -> None:
+    """Rasa's lock store serialises a sender's turns; this stand-in does the same."""
+    candado = asyncio.Lock()
+
+    async def en_orden(mensaje: Any) -> None:
+        async with candado:
+            await bot(mensaje)
+
+    canal = _lento(bot, demora=0.6, espera=0.2)
+    app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
+    app.blueprint(canal.blueprint(en_orden), url_prefix="/webhooks/whatsapp")
+    await app._startup()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno") as cliente:
+        conv = Conversacion(cliente)
+        assert [m["body"] for m in await conv.enviar("lento")] == [MENSAJES["demora"]]
+        # Waits behind the slow turn, which ends within this message's limit.
+        canal.espera_maxima = 3
+        respuesta = await conv.enviar("hola")
+    cuerpo = respuesta[0]["body"]
+    assert cuerpo.index("Respuesta tardía a: lento") < cuerpo.index("Usted escribió: hola")
+
+
+@pytest.mark.asyncio
+async def test_a_slow_turn_that_fails_later_gets_the_apology_next_time(bot) -> None:
+    canal = _lento(bot, demora=0.5, espera=0.1)
+    async with await _cliente(canal, bot) as cliente:
+        conv = Conversacion(cliente)
+        assert [m["body"] for m in await conv.enviar("lento falla")] == [MENSAJES["demora"]]
+        await canal.terminar_pendientes()
+        cuerpo = (await conv.enviar("hola"))[0]["body"]
+    assert MENSAJES["error"] in cuerpo and "Usted escribió: hola" in cuerpo
+
+
+@pytest.mark.asyncio
+async def test_with_an_outbound_client_the_late_answer_is_sent_by_itself(bot) -> None:
+    enviador = EnviadorDeMentira()
+    canal = _lento(bot, demora=0.6, espera=0.2, enviador=enviador)
+    async with await _cliente(canal, bot) as cliente:
+        conv = Conversacion(cliente)
+        await conv.enviar("curp")
+        await conv.enviar("4821")  # a NIP: masked in the late answer too
+        assert [m["body"] for m in await conv.enviar("lento pdf 4821")] == [MENSAJES["demora_saliente"]]
+        assert enviador.enviados == []
+        await canal.terminar_pendientes()
+        assert [(para, de) for para, de, _ in enviador.enviados] == [(NUMERO, CAPP), (NUMERO, CAPP)]
+        texto, pdf = (p for _, _, p in enviador.enviados)
+        assert texto == Pieza("Respuesta tardía a: lento pdf ****")
+        assert pdf == Pieza("Hoja de cita", [PDF_URL])
+        # Already delivered: the next reply is only its own.
+        assert [m["body"] for m in await conv.enviar("hola")] == ["Usted escribió: hola"]
+
+
+@pytest.mark.asyncio
+async def test_when_the_outbound_send_fails_the_answer_waits_for_the_next_message(bot) -> None:
+    canal = _lento(bot, demora=0.4, espera=0.1, enviador=EnviadorDeMentira(falla=True))
+    async with await _cliente(canal, bot) as cliente:
+        conv = Conversacion(cliente)
+        assert [m["body"] for m in await conv.enviar("lento pdf")] == [MENSAJES["demora_saliente"]]
+        await canal.terminar_pendientes()
+        respuesta = await conv.enviar("hola")
+    assert "Respuesta tardía a: lento pdf" in respuesta[0]["body"]
+    assert respuesta[1] == {"body": "Hoja de cita", "media": [PDF_URL]}
+    assert respuesta[-1]["body"] == "Usted escribió: hola"
+
+
+class HttpDeMentira(HttpClient):
+    """twilio's HTTP client interface, recording instead of calling api.twilio.com."""
+
+    def __init__(self) -> None:
+        super().__init__(logger=None, is_async=False)
+        self.peticiones: list[dict[str, Any]] = []
+
+    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,
+                allow_redirects=False):  # noqa: ANN001
+        self.peticiones.append({"method": method, "uri": uri, "data": data, "auth": auth})
+        return RespuestaTwilio(201, '{"sid": "SM' + "0" * 32 + '", "status": "queued"}')
+
+
+@pytest.mark.asyncio
+async def test_the_twilio_sender_uses_twilios_messages_api() -> None:
+    http = HttpDeMentira()
+    cuenta = "AC" + "a" * 32
+    enviador = EnviadorTwilio(cuenta, TOKEN, http_client=http)
+    await enviador.enviar(para=NUMERO, de=CAPP, pieza=Pieza("Su hoja de cita", [PDF_URL]))
+    await EnviadorTwilio(cuenta, TOKEN, remitente="+5215500000000", http_client=http).enviar(
+        para=NUMERO, de=CAPP, pieza=Pieza("Hola"))
+    primera, segunda = http.peticiones
+    assert primera["method"] == "POST"
+    assert primera["uri"] == f"https://api.twilio.com/2010-04-01/Accounts/{cuenta}/Messages.json"
+    assert primera["auth"] == (cuenta, TOKEN)
+    assert primera["data"]["To"] == NUMERO and primera["data"]["From"] == CAPP
+    assert primera["data"]["Body"] == "Su hoja de cita"
+    assert primera["data"]["MediaUrl"] == [PDF_URL]
+    assert segunda["data"]["From"] == "whatsapp:+5215500000000" and "MediaUrl" not in segunda["data"]
+    with pytest.raises(ValueError, match="TWILIO_FROM_WHATSAPP"):
+        await EnviadorTwilio(cuenta, TOKEN, http_client=http).enviar(para=NUMERO, de=None, pieza=Pieza("x"))

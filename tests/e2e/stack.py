@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
 VENV = ROOT / ".venv" / "bin"
 VENV_RASA = ROOT / ".venv-rasa" / "bin"
-MODEL = BOT / "models" / "capp.tar.gz"
+# CAPP_MODEL: run the stack on another trained model (e.g. one being tried out).
+MODEL = Path(os.environ.get("CAPP_MODEL") or BOT / "models" / "capp.tar.gz")
 
 
 def free_port() -> int:
@@ -182,7 +183,8 @@ class Stack:
                  "--auth-token", self.rasa_token,
                  "--port", str(self.rasa_port), "--interface", "127.0.0.1",
                  "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-                BOT, logs / "rasa.log", f"{self.rasa_url}/status",
+                # /status is behind --auth-token like the rest of Rasa's HTTP API.
+                BOT, logs / "rasa.log", self.rasa_api("/status"),
             ),
             "ivr": _Proc(
                 "ivr",

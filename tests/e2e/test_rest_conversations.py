@@ -1,10 +1,14 @@
 """Whole conversations through Rasa's REST channel against the real backend,
 action server and trained model (the `stack` fixture in tests/conftest.py).
 
-Requests are chosen with intent payloads ("/consultar_saldo") so the test
-exercises the dialogue, the actions and the backend; CURPs, NIPs, claves and
-dates are typed as users type them. Expected figures come from the backend's
-own API, never from constants in the test.
+The REST channel (bot/channels/rest.py) needs `Authorization: Bearer
+<RASA_TOKEN>`; the first tests prove a caller without it is refused by the
+live Rasa. Most flows are started with intent payloads ("/consultar_saldo")
+so they exercise the dialogue, the actions and the backend; P1's saldo and
+P3's simulation are also asked in natural, WhatsApp-style Spanish so the NLU
+is exercised end to end. CURPs, NIPs, claves and dates are typed as users
+type them. Expected figures come from the backend's own API, never from
+constants in the test.
 """
 
 from __future__ import annotations
@@ -21,13 +25,18 @@ P1 = {"curp": "HEGG560427MVZRRL04", "nip": "4821", "nacimiento": "27/04/1956"}
 P3 = {"curp": "PEGL890909MJCRMS08", "nip": "5502", "nacimiento": "09/09/1989"}
 
 
+REST = "/webhooks/rest/webhook"
+
+
 class Conversacion:
-    def __init__(self, rasa_url: str) -> None:
-        self.url = f"{rasa_url}/webhooks/rest/webhook"
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.url = f"{stack.rasa_url}{REST}"
         self.sender = f"e2e-{uuid.uuid4().hex[:10]}"
 
     def di(self, mensaje: str) -> list[dict[str, Any]]:
-        r = httpx.post(self.url, json={"sender": self.sender, "message": mensaje}, timeout=60)
+        r = httpx.post(self.url, json={"sender": self.sender, "message": mensaje},
+                       headers={"Authorization": f"Bearer {self.stack.rasa_token}"}, timeout=60)
         r.raise_for_status()
         respuesta = r.json()
         assert isinstance(respuesta, list) and respuesta, f"sin respuesta a {mensaje!r}"
@@ -42,6 +51,26 @@ class Conversacion:
         assert "CURP" in pide_curp
         assert "NIP" in self.texto(self.di(persona["curp"]))
         return self.di(persona["nip"])
+
+    def intenciones(self) -> list[tuple[str, str]]:
+        """(text, intent) of every user message, as Rasa's NLU understood it."""
+        r = httpx.get(self.stack.rasa_api(f"/conversations/{self.sender}/tracker"), timeout=10)
+        r.raise_for_status()
+        return [(e["text"], e["parse_data"]["intent"]["name"]) for e in r.json()["events"] if e["event"] == "user"]
+
+
+def _boton(mensajes: list[dict[str, Any]], titulo: str) -> dict[str, Any] | None:
+    return next((b for m in mensajes for b in m.get("buttons", []) if b.get("title") == titulo), None)
+
+
+def _primer_prestamo_si_pregunta(c: Conversacion, respuesta: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """If the bot asks "¿primer préstamo o renovación?", press "Primer préstamo"
+    (its button's payload, as a REST client would). Returns the next answer and
+    whether it was asked."""
+    boton = _boton(respuesta, "Primer préstamo")
+    if boton is None:
+        return respuesta, False
+    return c.di(boton["payload"]), True
 
 
 def _token(backend_url: str, persona: dict[str, str]) -> str:
@@ -66,8 +95,83 @@ def _estatus(backend_url: str, persona: dict[str, str], clave: str) -> str:
     return next(f["estatus"] for f in filas if f["clave"] == clave)  # newest first
 
 
+def _usuarios_en_rasa(stack: Any, sender: str) -> list[Any]:
+    r = httpx.get(stack.rasa_api(f"/conversations/{sender}/tracker"), timeout=10)
+    r.raise_for_status()
+    return [e for e in r.json()["events"] if e["event"] == "user"]
+
+
+@pytest.mark.parametrize(
+    ("cabeceras", "status"),
+    [({}, 401), ({"Authorization": "Bearer no-es-el-token"}, 403), ({"Authorization": "Basic eDp5"}, 401)],
+    ids=["sin-token", "token-equivocado", "basic"],
+)
+def test_rest_sin_el_token_no_llega_a_rasa(stack, cabeceras, status):
+    # The attack: continuing a WhatsApp conversation by posting as its number.
+    remitente = f"whatsapp:+52155{uuid.uuid4().int % 10**8:08d}"
+    r = httpx.post(f"{stack.rasa_url}{REST}", json={"sender": remitente, "message": "/consultar_saldo"},
+                   headers=cabeceras, timeout=30)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/json")
+    assert "token" in r.json()["detail"].lower()
+    assert _usuarios_en_rasa(stack, remitente) == []
+    # Rasa's HTTP API token in the query string does not open this channel.
+    r = httpx.post(f"{stack.rasa_url}{REST}?token={stack.rasa_token}",
+                   json={"sender": remitente, "message": "hola"}, headers=cabeceras, timeout=30)
+    assert r.status_code == status
+    assert _usuarios_en_rasa(stack, remitente) == []
+
+
+def test_rest_con_el_token_y_cuerpo_malo_responde_400_en_espanol(stack):
+    r = httpx.post(f"{stack.rasa_url}{REST}", content=b"esto no es json",
+                   headers={"Authorization": f"Bearer {stack.rasa_token}", "Content-Type": "application/json"},
+                   timeout=30)
+    assert r.status_code == 400
+    assert "JSON" in r.json()["detail"]
+
+
+def test_p1_pregunta_su_saldo_con_sus_palabras(stack):
+    c = Conversacion(stack)
+    respuesta = c.texto(c.identificarse("quiero saber cuánto debo de mi préstamo", P1))
+    saldo = _get(stack.backend_url, "/api/v1/prestamos/saldo", _token(stack.backend_url, P1))
+    assert _pesos(saldo["saldo_deudor_total"]) in respuesta
+    assert P1["nip"] not in respuesta and P1["curp"] not in respuesta
+    assert c.intenciones()[0] == ("quiero saber cuánto debo de mi préstamo", "consultar_saldo")
+
+
+def test_p3_simula_con_sus_palabras(stack):
+    c = Conversacion(stack)
+    c.identificarse("kiero ver mi saldo xfa", P3)  # P3 has no loan: identity is kept anyway
+    pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di("kiero simular un prestamo xfa"))
+    assert "quincenas" in c.texto(pide_plazo)
+    resultado = c.texto(c.di("36"))
+    perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
+    esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
+        "producto": "credito_complementario", "sueldo_base_mensual": perfil["sueldo_base_mensual"],
+        "plazo_quincenas": 36, "tipo": perfil["tipo"], "anios_cotizacion": perfil["anios_cotizacion"],
+        "sexo": perfil["sexo"]}, timeout=10).json()
+    assert _pesos(esperado["monto_maximo"]) in resultado
+    assert _pesos(esperado["descuento_quincenal"]) in resultado
+    intenciones = dict(c.intenciones())
+    assert intenciones["kiero ver mi saldo xfa"] == "consultar_saldo"
+    assert intenciones["kiero simular un prestamo xfa"] == "simular_prestamo"
+
+
+def test_simulacion_anonima_pedida_con_sus_palabras(stack):
+    c = Conversacion(stack)
+    assert "sueldo" in c.texto(c.di("kiero simular un prestamo xfa")).lower()
+    pide_plazo, renovacion = _primer_prestamo_si_pregunta(c, c.di("12690.80"))
+    assert "quincenas" in c.texto(pide_plazo)
+    resultado = c.texto(c.di("36"))
+    extra = {"renovacion": False} if renovacion else {}
+    esperado = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=36, **extra).json()
+    assert _pesos(esperado["monto_maximo"]) in resultado
+    assert _pesos(esperado["descuento_quincenal"]) in resultado
+    assert c.intenciones()[0] == ("kiero simular un prestamo xfa", "simular_prestamo")
+
+
 def test_p1_consulta_su_saldo(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     respuesta = c.texto(c.identificarse("/consultar_saldo", P1))
     saldo = _get(stack.backend_url, "/api/v1/prestamos/saldo", _token(stack.backend_url, P1))
     assert _pesos(saldo["saldo_deudor_total"]) in respuesta
@@ -78,7 +182,7 @@ def test_p1_consulta_su_saldo(stack):
 
 
 def test_nip_equivocado_se_responde_con_los_intentos(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     c.di("/consultar_saldo")
     c.di(P3["curp"])
     respuesta = c.texto(c.di("0000"))
@@ -89,10 +193,10 @@ def test_nip_equivocado_se_responde_con_los_intentos(stack):
 
 
 def test_p3_simula_con_su_perfil(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     c.identificarse("/consultar_saldo", P3)  # P3 has no loan: identity is kept anyway
-    pide_plazo = c.texto(c.di("/simular_prestamo"))
-    assert "quincenas" in pide_plazo
+    pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di("/simular_prestamo"))
+    assert "quincenas" in c.texto(pide_plazo)
     resultado = c.texto(c.di("36"))
     perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
     esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
@@ -109,9 +213,9 @@ def _simular(backend_url: str, **cuerpo: Any) -> httpx.Response:
 
 
 def test_simulacion_anonima_pide_los_anios_y_explica_la_regla(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     assert "sueldo" in c.texto(c.di("/simular_prestamo")).lower()
-    c.di("12690.80")
+    _primer_prestamo_si_pregunta(c, c.di("12690.80"))
     # Without a profile, 48 quincenas need the años de cotización: the backend's
     # reason is shown and the form asks for them instead of giving up.
     regla = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=48)
@@ -135,7 +239,7 @@ def test_simulacion_anonima_pide_los_anios_y_explica_la_regla(stack):
 
 def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
     try:
-        c = Conversacion(stack.rasa_url)
+        c = Conversacion(stack)
         assert "clave" in c.texto(c.di("/cancelar_cita")).lower()
         assert "nacimiento" in c.texto(c.di("cc3qz8")).lower()
         confirmacion = c.di(P1["nacimiento"])
@@ -148,7 +252,7 @@ def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
 
 
 def test_cita_dentro_de_36_horas_no_se_cancela(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     c.di("/cancelar_cita")
     c.di("K7M2Q9")
     c.di("09091989")
@@ -158,13 +262,13 @@ def test_cita_dentro_de_36_horas_no_se_cancela(stack):
 
 
 def test_asesor_y_despedida_mandan_la_accion_al_canal(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     assert {"accion": "transferir"} in [m.get("custom") for m in c.di("/hablar_con_asesor")]
     assert {"accion": "colgar"} in [m.get("custom") for m in c.di("/despedir")]
 
 
 def test_backend_caido_recibe_disculpa(stack):
-    c = Conversacion(stack.rasa_url)
+    c = Conversacion(stack)
     c.di("/consultar_saldo")
     c.di(P1["curp"])
     with stack.backend_down():

@@ -4,14 +4,17 @@ from twilio 9) talking to the channel (bot/channels/whatsapp.py, twilio 8).
 * with the scripted Rasa (tests/web/rasa_guion.py): signatures across the two
   twilio versions, the CLI, numbered options, media, non-text messages;
 * with the whole stack: P3 simulates a loan; P1 gets her hoja de cita as a PDF
-  she can download while the link is valid and not after it expires.
+  she can download while the link is valid and not after it expires (proved
+  in-process with a clock override and against the live backend with links
+  signed by the backend's own helper and the stack's TOKEN_SECRET).
 """
 
 from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -119,13 +122,17 @@ def test_p3_simulates_a_loan(stack: Any) -> None:
     respuesta = tel.decir(opcion(menu, "Simular un préstamo"))
     assert "sueldo" in texto(respuesta).lower()
     respuesta = tel.decir(f"{sueldo}")
+    extra = {}
+    if "Primer préstamo" in texto(respuesta):  # "¿primer préstamo o renovación?", if the bot asks
+        respuesta = tel.decir(opcion(respuesta, "Primer préstamo"))
+        extra["renovacion"] = False
     respuesta = tel.decir(opcion(respuesta, "36 quincenas"))
     resultado = texto(respuesta)
     assert "36 quincenas" in resultado
 
     esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
         "producto": "credito_complementario", "sueldo_base_mensual": float(sueldo), "plazo_quincenas": 36,
-    }, timeout=10).json()
+        **extra}, timeout=10).json()
     montos = [Decimal(m.replace(",", "")) for m in re.findall(r"\$\s?([\d,]+\.\d{2})", resultado)]
     assert Decimal(str(esperado["monto_maximo"])) in montos, resultado
     assert Decimal(str(esperado["descuento_quincenal"])) in montos, resultado
@@ -135,7 +142,7 @@ def test_p3_simulates_a_loan(stack: Any) -> None:
 def test_p1_gets_her_hoja_de_cita_as_a_pdf(stack: Any) -> None:
     from backend.main import create_app
     from backend.services.disponibilidad import reloj
-    from backend.services.enlaces import verify
+    from backend.services.enlaces import sign, verify
     from backend.settings import BackendSettings
 
     tel = _telefono_del_stack(stack, "+5212295550142")
@@ -170,3 +177,27 @@ def test_p1_gets_her_hoja_de_cita_as_a_pdf(stack: Any) -> None:
         r = c.get(ruta)
     assert r.status_code == 410
     assert "expiró" in r.json()["detail"]
+
+    # The live backend too: the same file, linked with the backend's own signing
+    # helper and the stack's secret (read-only), with an expiry in the past...
+    enlace = verify(settings, firma)
+    archivo = f"{stack.backend_url}/api/v1/archivos/"
+    vencido, _ = sign(settings, kind=enlace.kind, id_=enlace.id, ahora=datetime.now(UTC) - timedelta(days=2))
+    r = httpx.get(archivo + vencido, timeout=20)
+    assert r.status_code == 410 and "expiró" in r.json()["detail"]
+    assert r.headers["content-type"].startswith("application/json")
+    # ...and with a short life: fetchable before its expiry, refused after it.
+    breve, expira_breve = sign(settings, kind=enlace.kind, id_=enlace.id, ttl=timedelta(seconds=4))
+    r = httpx.get(archivo + breve, timeout=20)
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    time.sleep(max(0.0, (expira_breve - datetime.now(UTC)).total_seconds()) + 1)
+    r = httpx.get(archivo + breve, timeout=20)
+    assert r.status_code == 410 and "expiró" in r.json()["detail"]
+    # A link signed with another secret is refused as invalid, not expired.
+    ajeno = BackendSettings(database_url=stack.db_url, token_secret="otro-" + stack.token_secret,
+                            backend_public_url=stack.backend_url)
+    falso, _ = sign(ajeno, kind=enlace.kind, id_=enlace.id)
+    r = httpx.get(archivo + falso, timeout=20)
+    assert r.status_code == 403 and "no es válido" in r.json()["detail"]
+    # The link Twilio got is still good: the clock moved only for the short one.
+    assert httpx.get(medios[0], timeout=20).status_code == 200

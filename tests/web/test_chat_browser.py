@@ -1,9 +1,12 @@
 """The web chat in a real browser: Debian's Chromium, headless, via Playwright.
 
 * against the whole stack (backend + Rasa with the trained model + actions):
-  a simulation asked for by typing and by clicking a button, the page showing
-  exactly what Rasa answered (checked against Rasa's tracker), and the
-  conversation surviving a reload; screenshots go to var/screenshots/;
+  an anonymous simulation asked for by typing (desktop) and by clicking the
+  page's button (phone), driven to the result by typing the sueldo and
+  clicking a plazo button Rasa itself sent; the page shows exactly what Rasa
+  answered (checked against Rasa's tracker), the figures are the backend's own
+  POST /api/v1/simulaciones answer, and the conversation survives a reload;
+  screenshots at desktop and phone widths go to var/screenshots/;
 * against Rasa's real socket.io channel with a scripted bot: buttons, PDF
   links, the typing indicator, keyboard use, contrast;
 * against a Rasa URL where nothing listens: the Spanish unreachable message.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -108,47 +112,134 @@ def _la_pagina_muestra_lo_que_dijo_rasa(stack: Any, page: Page) -> list[str]:
     return respuesta
 
 
+def _ultimo_bot_con_botones(tracker: dict[str, Any]) -> list[dict[str, str]]:
+    """The buttons of Rasa's last bot message that had any (title, payload)."""
+    for e in reversed(tracker["events"]):
+        if e["event"] == "user":
+            break
+        botones = (e.get("data") or {}).get("buttons") if e["event"] == "bot" else None
+        if botones:
+            return [{"title": b["title"], "payload": b["payload"]} for b in botones]
+    return []
+
+
+def _botones_activos(page: Page) -> list[str]:
+    return page.eval_on_selector_all(".opcion:not([disabled])", "bs => bs.map(b => b.textContent)")
+
+
+def _sueldo_p3(stack: Any) -> Decimal:
+    from sqlalchemy import select
+
+    from backend.models import Derechohabiente
+
+    with stack.session() as s:
+        return s.scalars(select(Derechohabiente.sueldo_base_mensual)
+                         .where(Derechohabiente.curp == "PEGL890909MJCRMS08")).one()
+
+
+def _pesos(valor: float) -> str:
+    return f"${valor:,.2f}"
+
+
+def _pulsar_boton_de_rasa(stack: Any, page: Page, titulo: str) -> dict[str, str]:
+    """Click the option `titulo`, checking the options on screen are exactly
+    the buttons of Rasa's last message (not the page's own); returns it."""
+    de_rasa = _ultimo_bot_con_botones(_tracker(stack, session_id(page)))
+    assert de_rasa and _botones_activos(page) == [b["title"] for b in de_rasa], (de_rasa, _botones_activos(page))
+    (boton,) = [b for b in de_rasa if b["title"] == titulo]
+    page.get_by_role("button", name=titulo).click()
+    expect(page.locator(".mensaje.usuario .texto").last).to_have_text(titulo)
+    return boton
+
+
+def _simular_hasta_el_resultado(stack: Any, page: Page, turno: list[str], titulo_plazo: str) -> str:
+    """Answers what the simulation form asks, as a user would, until the
+    result: types P3's sueldo, presses Rasa's own buttons («Primer préstamo»
+    if it asks, then the plazo), and checks the figures against the backend's
+    own POST /api/v1/simulaciones for what was answered. Returns the result."""
+    sueldo = _sueldo_p3(stack)
+    plazo = int(re.search(r"\d+", titulo_plazo).group(0))
+    dicho: dict[str, Any] = {}
+    for _ in range(6):
+        texto = " ".join(turno)
+        if "descuento quincenal" in texto.lower():
+            break
+        if "Primer préstamo" in _botones_activos(page):
+            _pulsar_boton_de_rasa(stack, page, "Primer préstamo")
+            dicho["renovacion"] = False
+        elif "quincenas" in texto and titulo_plazo in _botones_activos(page):
+            boton = _pulsar_boton_de_rasa(stack, page, titulo_plazo)
+            dicho["plazo_quincenas"] = plazo
+        elif "sueldo" in texto.lower() and "sueldo_base_mensual" not in dicho:
+            escribir(page, f"{sueldo}")
+            dicho["sueldo_base_mensual"] = float(sueldo)
+        else:
+            raise AssertionError(f"pregunta inesperada del asistente: {turno!r}")
+        turno = _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
+    resultado = "\n".join(turno)
+    # Both asked and answered: the sueldo typed, the plazo clicked on Rasa's button.
+    assert set(dicho) >= {"sueldo_base_mensual", "plazo_quincenas"}, (dicho, resultado)
+    # The click sent the button's payload (the last user event Rasa recorded).
+    usuarios = [e for e in _tracker(stack, session_id(page))["events"] if e["event"] == "user"]
+    assert usuarios[-1]["text"] == boton["payload"]
+    r = httpx.post(f"{stack.backend_url}/api/v1/simulaciones",
+                   json={"producto": "credito_complementario", **dicho}, timeout=10)
+    r.raise_for_status()
+    esperado = r.json()
+    assert _pesos(esperado["monto_maximo"]) in resultado, resultado
+    assert _pesos(esperado["descuento_quincenal"]) in resultado, resultado
+    assert f"{plazo} quincenas" in resultado
+    return resultado
+
+
+def _recargar_y_seguir(stack: Any, page: Page) -> None:
+    """A reload shows the same conversation, in the same Rasa session, which goes on."""
+    antes, sid = conversacion(page), session_id(page)
+    page.reload()
+    expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
+    assert conversacion(page) == antes
+    assert session_id(page) == sid
+    escribir(page, "gracias")
+    _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
+    textos_usuario = [e.get("text") for e in _tracker(stack, sid)["events"] if e["event"] == "user"]
+    assert textos_usuario[-1] == "gracias" and len(textos_usuario) >= 4
+
+
 @pytest.mark.e2e
-def test_simulation_typed_on_desktop_survives_a_reload(stack, navegador: Browser, capturas: Path) -> None:
+def test_simulation_typed_on_desktop_to_the_result_and_a_reload(stack, navegador: Browser, capturas: Path) -> None:
     page = abrir(navegador, stack.backend_url, ESCRITORIO)
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
 
     escribir(page, "Quiero simular un préstamo")
     expect(page.locator(".mensaje.usuario .texto").last).to_have_text("Quiero simular un préstamo")
-    _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
-    sid = session_id(page)
-    tracker = _tracker(stack, sid)
+    pide_sueldo = _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
+    tracker = _tracker(stack, session_id(page))
     assert tracker["latest_message"]["intent"]["name"] == "simular_prestamo"
     assert tracker["latest_input_channel"] == "socketio"
 
-    antes = conversacion(page)
-    page.reload()
-    expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
-    assert conversacion(page) == antes
-    assert session_id(page) == sid
-
-    # The conversation goes on in the same Rasa tracker after the reload.
-    escribir(page, "gracias")
-    _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
-    textos_usuario = [e.get("text") for e in _tracker(stack, sid)["events"] if e["event"] == "user"]
-    assert textos_usuario[-2:] == ["Quiero simular un préstamo", "gracias"]
+    resultado = _simular_hasta_el_resultado(stack, page, pide_sueldo, "36 quincenas")
     page.screenshot(path=str(capturas / "chat-escritorio.png"), full_page=True)
+    _recargar_y_seguir(stack, page)
+    assert resultado in "\n".join(t for _, t in conversacion(page))
     page.context.close()
 
 
 @pytest.mark.e2e
-def test_simulation_clicked_on_a_phone(stack, navegador: Browser, capturas: Path) -> None:
+def test_simulation_clicked_on_a_phone_to_the_result_and_a_reload(stack, navegador: Browser, capturas: Path) -> None:
     page = abrir(navegador, stack.backend_url, TELEFONO, is_mobile=True, has_touch=True, device_scale_factor=2)
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
     page.get_by_role("button", name="Simular un préstamo").click()
     expect(page.locator(".mensaje.usuario .texto").last).to_have_text("Simular un préstamo")
-    _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
+    pide_sueldo = _la_pagina_muestra_lo_que_dijo_rasa(stack, page)
     tracker = _tracker(stack, session_id(page))
     assert tracker["latest_message"]["text"] == "/simular_prestamo"
     assert tracker["latest_message"]["intent"]["name"] == "simular_prestamo"
+
+    _simular_hasta_el_resultado(stack, page, pide_sueldo, "24 quincenas")
     # Nothing wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= TELEFONO["width"]
     page.screenshot(path=str(capturas / "chat-telefono.png"), full_page=True)
+    _recargar_y_seguir(stack, page)
     page.context.close()
 
 
@@ -224,6 +315,45 @@ def test_keyboard_only_use(backend_local, rasa_guion: str, navegador: Browser) -
     assert page.evaluate("document.activeElement.textContent") == "48 quincenas"
     page.keyboard.press("Space")
     expect(page.locator(".mensaje.bot .texto").last).to_have_text('Recibí: /informar{"plazo": 48}')
+    page.context.close()
+
+
+def test_a_button_pressed_while_a_new_conversation_connects_is_sent(
+    backend_local, rasa_guion: str, navegador: Browser
+) -> None:
+    """"Nueva conversación" reconnects the socket; a message sent in that gap
+    waits for the new session instead of being refused."""
+    backend = backend_local(rasa_guion)
+    page = abrir(navegador, backend.url, ESCRITORIO)
+    expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
+    escribir(page, "hola")
+    expect(page.locator(".mensaje.bot .texto").last).to_have_text("¡Entendido! Usted escribió: hola")
+    anterior = session_id(page)
+    # Both clicks in one task: the new socket cannot have connected in between.
+    estado = page.evaluate("""() => {
+        document.getElementById("nueva").click();
+        const simular = [...document.querySelectorAll(".opcion")].find(b => b.textContent === "Simular un préstamo");
+        simular.click();
+        return document.getElementById("estado").textContent;
+    }""")
+    assert estado == "Conectando…"
+    expect(page.locator(".mensaje.bot .texto").last).to_have_text("¿A cuántas quincenas?")
+    assert conversacion(page)[1:] == [
+        ("usuario", "Simular un préstamo"),
+        ("bot", "Con gusto simulamos su préstamo."),
+        ("bot", "¿A cuántas quincenas?"),
+    ]
+    assert (page.locator("#aviso").text_content() or "") == "" or page.locator("#aviso").is_hidden()
+    assert session_id(page) != anterior
+    expect(page.locator("#estado")).to_have_text("Conectado")
+    # The same gap, typed: the text is queued too and the input cleared.
+    page.evaluate("""() => {
+        document.getElementById("nueva").click();
+        document.getElementById("mensaje").value = "mi hoja de cita";
+        document.getElementById("formulario").requestSubmit();
+    }""")
+    expect(page.get_by_role("link", name="Descargar documento (PDF)")).to_be_visible()
+    expect(page.get_by_label(ETIQUETA_ENTRADA)).to_have_value("")
     page.context.close()
 
 

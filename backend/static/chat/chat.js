@@ -6,6 +6,10 @@
  * {attachment}). With session_persistence the session id lives in
  * localStorage, and so do the rendered messages, so a reload keeps the
  * conversation. Everything a user sees is in Spanish.
+ *
+ * While the page itself is (re)connecting (on load, after "Nueva
+ * conversación") messages are queued and sent on `session_confirm`; only
+ * when the server is unreachable is a message refused ("no se envió").
  */
 (function () {
   "use strict";
@@ -20,6 +24,7 @@
     inalcanzable: "No pudimos conectar con el asistente. Revise su conexión a internet o intente de nuevo en unos minutos. También puede llamar a ISSSTETEL 55 4000 1000, opción 5.",
     perdida: "Se perdió la conexión con el asistente; estamos intentando reconectar…",
     noEnviado: "Su mensaje no se envió porque no hay conexión con el asistente. Intente de nuevo en un momento.",
+    enEspera: "Sus mensajes se enviarán en cuanto se restablezca la conexión.",
     sinRespuesta: "El asistente está tardando en responder. Puede esperar un momento o escribir de nuevo.",
     sinLibreria: "No se pudo cargar el chat. Recargue la página.",
     usted: "Usted dijo:",
@@ -206,6 +211,9 @@
   var rasaUrl = (document.querySelector('meta[name="rasa-url"]') || {}).content || "http://localhost:5005";
   var socket = null;
   var sesionLista = false;
+  // True from the moment the page opens a connection on purpose (load,
+  // "Nueva conversación") until session_confirm or a connection error.
+  var conectandoAProposito = true;
   var pendientes = [];
 
   function conectar() {
@@ -229,22 +237,34 @@
     });
     socket.on("session_confirm", function (id) {
       var sid = typeof id === "string" ? id : (id && id.session_id);
+      // The server may replace an id it does not accept with a fresh one.
       if (sid && sid !== estadoChat.sessionId) { estadoChat.sessionId = sid; guardar(); }
       sesionLista = true;
+      conectandoAProposito = false;
       ponerEstado("conectado");
       mostrarAviso("");
-      pendientes.splice(0).forEach(function (p) { socket.emit("user_uttered", p); });
+      var enCola = pendientes.splice(0);
+      enCola.forEach(function (mensaje) {
+        socket.emit("user_uttered", { message: mensaje, session_id: estadoChat.sessionId });
+      });
+      if (enCola.length) { mostrarEscribiendo(true); }
     });
     socket.on("connect_error", function () {
       sesionLista = false;
+      conectandoAProposito = false;
       ponerEstado("sinConexion");
       mostrarEscribiendo(false);
-      mostrarAviso(TEXTOS.inalcanzable);
+      mostrarAviso(TEXTOS.inalcanzable + (pendientes.length ? " " + TEXTOS.enEspera : ""));
     });
     socket.on("disconnect", function () {
       sesionLista = false;
-      ponerEstado("sinConexion");
       mostrarEscribiendo(false);
+      if (conectandoAProposito) {
+        // "Nueva conversación": this disconnection is ours, not a failure.
+        ponerEstado("conectando");
+        return;
+      }
+      ponerEstado("sinConexion");
       mostrarAviso(TEXTOS.perdida);
     });
     socket.on("bot_uttered", function (datos) {
@@ -262,14 +282,19 @@
   }
 
   function enviar(payload, visible) {
-    if (!socket || !socket.connected) {
+    var enCamino = socket && (socket.connected || conectandoAProposito);
+    if (!enCamino) {
       mostrarAviso(TEXTOS.noEnviado);
       return false;
     }
     agregar({ autor: "usuario", texto: visible || payload });
-    var datos = { message: payload, session_id: estadoChat.sessionId };
-    if (sesionLista) { socket.emit("user_uttered", datos); } else { pendientes.push(datos); }
-    mostrarEscribiendo(true);
+    if (sesionLista && socket.connected) {
+      socket.emit("user_uttered", { message: payload, session_id: estadoChat.sessionId });
+      mostrarEscribiendo(true);
+    } else {
+      // Sent with the session confirmed next (see session_confirm).
+      pendientes.push(payload);
+    }
     return true;
   }
 
@@ -284,9 +309,13 @@
   botonNueva.addEventListener("click", function () {
     estadoChat = { sessionId: nuevoId(), mensajes: [] };
     agregar({ autor: "bot", texto: TEXTOS.bienvenida, botones: BOTONES_INICIALES });
+    // Messages typed before the new session is confirmed belong to it.
+    pendientes = [];
     if (socket) {
       // A fresh socket leaves the old session's room behind.
       sesionLista = false;
+      conectandoAProposito = true;
+      ponerEstado("conectando");
       socket.disconnect();
       socket.connect();
     }
