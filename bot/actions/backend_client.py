@@ -1,9 +1,11 @@
 """The one HTTP client the actions use to reach the backend.
 
-Thin and typed: every call has a timeout (<= 3 s), only idempotent GETs are
-retried, and failures become two exceptions the actions know how to answer:
+Thin and typed: every call ends within 3 s in all (the one retry that only
+idempotent GETs get included), the calls of one client within 5 s, every
+answer is checked to be the JSON shape the endpoint promises, and failures
+become two exceptions the actions know how to answer:
 
-* `BackendNoDisponible` - the backend is down, slow or answered 5xx;
+* `BackendNoDisponible` - the backend is down, slow, answered 5xx or not JSON;
 * `BackendError(status, detail, data)` - the backend said no (4xx) with a
   Spanish `detail` that can be shown to the user as is.
 
@@ -16,21 +18,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
+import time
 from typing import Any, Dict, List, Optional
 
 import httpx
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_SEGUNDOS = 3.0
+TIMEOUT_SEGUNDOS = 3.0  # one call, retries included
+PRESUPUESTO_SEGUNDOS = 5.0  # every call one client (one action) makes, together
 REINTENTOS_GET = 1
 PAUSA_REINTENTO = 0.2
+MINIMO_PARA_REINTENTAR = 0.5  # a retry with less time left than this cannot succeed
 
 _transporte: Optional[httpx.AsyncBaseTransport] = None
 
 
 class BackendNoDisponible(Exception):
-    """The backend could not be reached in time (connection refused, timeout, 5xx)."""
+    """The backend could not be reached in time (connection refused, timeout, 5xx,
+    or an answer that is not the JSON the endpoint promises)."""
 
 
 class BackendError(Exception):
@@ -58,16 +65,25 @@ def base_url() -> str:
 
 
 class BackendClient:
-    """Async client for the CAPP backend; use as `async with cliente(token) as api:`."""
+    """Async client for the CAPP backend; use as `async with cliente(token) as api:`.
 
-    def __init__(self, token: Optional[str] = None, *, timeout: float = TIMEOUT_SEGUNDOS) -> None:
+    Each call ends within `TIMEOUT_SEGUNDOS` (connect, send, wait and read, and
+    the GET retry, all together), and all the calls of one client within
+    `PRESUPUESTO_SEGUNDOS`, so an action always answers well before Rasa (or a
+    phone caller) gives up on it.
+    """
+
+    def __init__(self, token: Optional[str] = None, *, timeout: float = TIMEOUT_SEGUNDOS,
+                 presupuesto: float = PRESUPUESTO_SEGUNDOS) -> None:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        self._timeout = min(timeout, TIMEOUT_SEGUNDOS)
+        self._limite = time.monotonic() + min(presupuesto, PRESUPUESTO_SEGUNDOS)
         self._http = httpx.AsyncClient(
             base_url=base_url(),
             headers=headers,
-            timeout=httpx.Timeout(min(timeout, TIMEOUT_SEGUNDOS)),
+            timeout=httpx.Timeout(self._timeout),
             transport=_transporte,
         )
 
@@ -79,24 +95,46 @@ class BackendClient:
 
     # ------------------------------------------------------------------ core
     async def _enviar(self, metodo: str, ruta: str, **kwargs: Any) -> Any:
+        limite = min(time.monotonic() + self._timeout, self._limite)
         intentos = 1 + (REINTENTOS_GET if metodo == "GET" else 0)
+        motivo = "sin tiempo"
         for intento in range(intentos):
+            if intento:
+                if limite - time.monotonic() < PAUSA_REINTENTO + MINIMO_PARA_REINTENTAR:
+                    break
+                await asyncio.sleep(PAUSA_REINTENTO)
+            restante = limite - time.monotonic()
+            if restante <= 0:
+                break
             try:
-                respuesta = await self._http.request(metodo, ruta, **kwargs)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                logger.warning("backend %s %s sin respuesta (%s)", metodo, ruta_sin_datos(ruta), type(exc).__name__)
-                if intento + 1 < intentos:
-                    await asyncio.sleep(PAUSA_REINTENTO)
-                    continue
-                raise BackendNoDisponible(type(exc).__name__) from exc
+                respuesta = await asyncio.wait_for(
+                    self._http.request(metodo, ruta, timeout=httpx.Timeout(restante), **kwargs), restante
+                )
+            # asyncio.TimeoutError is not the builtin one on Python 3.10 (the Rasa side).
+            except (asyncio.TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:  # noqa: UP041
+                motivo = type(exc).__name__
+                logger.warning("backend %s %s sin respuesta (%s)", metodo, ruta_sin_datos(ruta), motivo)
+                continue
             if respuesta.status_code >= 500:
+                motivo = f"HTTP {respuesta.status_code}"
                 logger.warning("backend %s %s respondió %s", metodo, ruta_sin_datos(ruta), respuesta.status_code)
-                if intento + 1 < intentos:
-                    await asyncio.sleep(PAUSA_REINTENTO)
-                    continue
-                raise BackendNoDisponible(f"HTTP {respuesta.status_code}")
-            return _cuerpo(respuesta)
-        raise BackendNoDisponible("sin respuesta")  # pragma: no cover - loop always returns or raises
+                continue
+            return _cuerpo(respuesta, metodo, ruta)
+        raise BackendNoDisponible(motivo)
+
+    async def _dict(self, metodo: str, ruta: str, **kwargs: Any) -> Dict[str, Any]:
+        datos = await self._enviar(metodo, ruta, **kwargs)
+        if not isinstance(datos, dict):
+            logger.warning("backend %s %s: se esperaba un objeto JSON", metodo, ruta_sin_datos(ruta))
+            raise BackendNoDisponible("respuesta inesperada")
+        return datos
+
+    async def _lista(self, ruta: str, **kwargs: Any) -> List[Dict[str, Any]]:
+        datos = await self._enviar("GET", ruta, **kwargs)
+        if not isinstance(datos, list) or not all(isinstance(d, dict) for d in datos):
+            logger.warning("backend GET %s: se esperaba una lista JSON", ruta_sin_datos(ruta))
+            raise BackendNoDisponible("respuesta inesperada")
+        return datos
 
     async def get(self, ruta: str, params: Optional[Dict[str, Any]] = None) -> Any:
         return await self._enviar("GET", ruta, params=params)
@@ -106,45 +144,47 @@ class BackendClient:
 
     # ------------------------------------------------------------- identity
     async def verificar(self, curp: str, nip: str) -> Dict[str, Any]:
-        return await self.post("/api/v1/identidad/verificar", {"curp": curp, "nip": nip})
+        return await self._dict("POST", "/api/v1/identidad/verificar", json={"curp": curp, "nip": nip})
 
     async def perfil(self) -> Dict[str, Any]:
-        return await self.get("/api/v1/identidad/perfil")
+        return await self._dict("GET", "/api/v1/identidad/perfil")
 
     # ---------------------------------------------------------------- loans
     async def saldo(self) -> Dict[str, Any]:
-        return await self.get("/api/v1/prestamos/saldo")
+        return await self._dict("GET", "/api/v1/prestamos/saldo")
 
     async def prestamo_vigente(self) -> Dict[str, Any]:
-        return await self.get("/api/v1/prestamos/vigente")
+        return await self._dict("GET", "/api/v1/prestamos/vigente")
 
     async def prestamos(self) -> List[Dict[str, Any]]:
-        return await self.get("/api/v1/prestamos")
+        return await self._lista("/api/v1/prestamos")
 
     async def enlace_estado_cuenta(self, folio: Optional[str] = None) -> Dict[str, Any]:
         """A signed, expiring public URL to the estado de cuenta PDF: {"url", "expira_en"}."""
         params = {"folio": folio} if folio else None
-        return await self._enviar("POST", "/api/v1/prestamos/estado-de-cuenta/enlace", params=params)
+        return await self._dict("POST", "/api/v1/prestamos/estado-de-cuenta/enlace", params=params)
 
     async def simular(self, **datos: Any) -> Dict[str, Any]:
         cuerpo = {k: v for k, v in datos.items() if v is not None}
-        return await self.post("/api/v1/simulaciones", cuerpo)
+        return await self._dict("POST", "/api/v1/simulaciones", json=cuerpo)
 
     # ---------------------------------------------------------------- citas
-    async def oficinas(self) -> List[Dict[str, Any]]:
-        return await self.get("/api/v1/oficinas")
+    async def oficinas(self, q: Optional[str] = None) -> List[Dict[str, Any]]:
+        return await self._lista("/api/v1/oficinas", params={"q": q} if q else None)
 
     async def disponibilidad(self, oficina_id: Any, desde: str, hasta: str, limite: int = 20) -> Dict[str, Any]:
-        return await self.get(
+        return await self._dict(
+            "GET",
             f"/api/v1/oficinas/{oficina_id}/disponibilidad",
-            {"desde": desde, "hasta": hasta, "limite": limite},
+            params={"desde": desde, "hasta": hasta, "limite": limite},
         )
 
     async def agendar_cita(self, oficina_id: Any, inicio: str, origen: Optional[str] = None) -> Dict[str, Any]:
-        return await self.post("/api/v1/citas", {"oficina_id": oficina_id, "inicio": inicio, "origen": origen})
+        return await self._dict("POST", "/api/v1/citas",
+                                json={"oficina_id": oficina_id, "inicio": inicio, "origen": origen})
 
     async def citas(self) -> List[Dict[str, Any]]:
-        return await self.get("/api/v1/citas")
+        return await self._lista("/api/v1/citas")
 
     async def cancelar_cita(self, clave: str, fecha_nacimiento: Optional[str] = None,
                             origen: Optional[str] = None) -> Dict[str, Any]:
@@ -153,30 +193,35 @@ class BackendClient:
             cuerpo["fecha_nacimiento"] = fecha_nacimiento
         if origen:
             cuerpo["origen"] = origen
-        return await self.post(f"/api/v1/citas/{clave}/cancelar", cuerpo or None)
+        return await self._dict("POST", f"/api/v1/citas/{clave}/cancelar", json=cuerpo or None)
 
     async def enlace_hoja(self, clave: str) -> Dict[str, Any]:
-        return await self.post(f"/api/v1/citas/{clave}/enlace")
+        return await self._dict("POST", f"/api/v1/citas/{clave}/enlace")
 
     async def reenviar_hoja(self, clave: str) -> Dict[str, Any]:
-        return await self.post(f"/api/v1/citas/{clave}/reenviar")
+        return await self._dict("POST", f"/api/v1/citas/{clave}/reenviar")
 
     # --------------------------------------------------------------- pagos
     async def fopi(self, tipo: str, monto: Optional[float] = None) -> Dict[str, Any]:
         cuerpo: Dict[str, Any] = {"tipo": tipo}
         if monto is not None:
             cuerpo["monto"] = monto
-        return await self.post("/api/v1/pagos/fopi", cuerpo)
+        return await self._dict("POST", "/api/v1/pagos/fopi", json=cuerpo)
 
     async def regularizacion(self) -> Dict[str, Any]:
-        return await self.get("/api/v1/regularizacion")
+        return await self._dict("GET", "/api/v1/regularizacion")
 
     async def fopi_regularizacion(self) -> Dict[str, Any]:
-        return await self.post("/api/v1/regularizacion/fopi")
+        return await self._dict("POST", "/api/v1/regularizacion/fopi")
 
 
 def cliente(token: Optional[str] = None) -> BackendClient:
     return BackendClient(token)
+
+
+# ----------------------------------------------------------------- privacy
+_CURP = re.compile(r"\b[A-Z]{4}\d{6}[HM][A-Z]{5}[A-Z0-9]\d\b", re.IGNORECASE)
+_SECRETOS_EN_URL = re.compile(r"(?i)\b(token|firma|signature|sig|curp|nip|fecha_nacimiento)=[^&\s\"']+")
 
 
 def ruta_sin_datos(ruta: str) -> str:
@@ -185,7 +230,39 @@ def ruta_sin_datos(ruta: str) -> str:
     return "/".join("…" if (len(p) == 6 and p.isalnum() and p.isupper()) else p for p in partes)
 
 
-def _cuerpo(respuesta: httpx.Response) -> Any:
+def texto_sin_datos(texto: str) -> str:
+    """Any log text with claves in paths, CURPs and secret query values masked."""
+    texto = _CURP.sub(lambda m: m.group(0)[:4] + "*" * 12 + m.group(0)[-2:], texto)
+    texto = _SECRETOS_EN_URL.sub(lambda m: f"{m.group(1)}=…", texto)
+    return re.sub(r"(/api/v1/citas/)[A-Za-z0-9]{6}\b", r"\1…", texto)
+
+
+class FiltroDatosPersonales(logging.Filter):
+    """Masks what the HTTP libraries would log (full URLs with claves) if their
+    INFO/DEBUG output is ever switched on; they are kept at WARNING anyway."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            mensaje = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record must not break logging
+            return True
+        record.msg, record.args = texto_sin_datos(mensaje), None
+        return True
+
+
+def silenciar_bibliotecas_http() -> None:
+    """httpx logs every request URL at INFO, and httpcore every step at DEBUG."""
+    for nombre in ("httpx", "httpcore"):
+        biblioteca = logging.getLogger(nombre)
+        biblioteca.setLevel(logging.WARNING)
+        if not any(isinstance(f, FiltroDatosPersonales) for f in biblioteca.filters):
+            biblioteca.addFilter(FiltroDatosPersonales())
+
+
+silenciar_bibliotecas_http()
+
+
+def _cuerpo(respuesta: httpx.Response, metodo: str = "", ruta: str = "") -> Any:
     try:
         datos = respuesta.json()
     except ValueError:
@@ -197,4 +274,7 @@ def _cuerpo(respuesta: httpx.Response) -> Any:
         if not isinstance(detail, str) or not detail:
             detail = ""
         raise BackendError(respuesta.status_code, detail, datos)
+    if datos is None and respuesta.content:
+        logger.warning("backend %s %s respondió %s sin JSON", metodo, ruta_sin_datos(ruta), respuesta.status_code)
+        raise BackendNoDisponible("respuesta sin JSON")
     return datos

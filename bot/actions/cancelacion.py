@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -15,12 +15,16 @@ from rasa_sdk.types import DomainDict
 from actions import backend_client as bc
 from actions.comun import (
     SLOTS_DE_FORMA,
+    AccionSegura,
     ValidacionFormulario,
+    deletrear,
     leer_fecha,
+    leer_primero,
     limpiar,
     normalizar_codigo,
     origen,
     responder_error,
+    respuestas_posibles,
 )
 
 _CLAVE = re.compile(r"[A-Z0-9]{6}")
@@ -44,13 +48,15 @@ class ValidateCancelacionForm(ValidacionFormulario):
         clave = normalizar_codigo(value)
         if not _CLAVE.fullmatch(clave):
             dispatcher.utter_message(response="utter_clave_no_valida")
-            return {"clave_cita": None}
-        return {"clave_cita": clave}
+            return {"clave_cita": None, "clave_deletreada": None}
+        # The phone line reads the clave back character by character.
+        return {"clave_cita": clave, "clave_deletreada": deletrear(clave)}
 
     def validate_fecha_nacimiento(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        fecha = leer_fecha(value)
+        fecha = leer_primero(lambda v: leer_fecha(v, hacia="pasado"),
+                             respuestas_posibles(tracker, "fecha_nacimiento", value, texto_primero=True))
         if fecha is None:
             dispatcher.utter_message(response="utter_fecha_nacimiento_no_valida")
             return {"fecha_nacimiento": None}
@@ -67,11 +73,13 @@ class ValidateCancelacionForm(ValidacionFormulario):
         return vacios
 
 
-class ActionCancelarCita(Action):
+class ActionCancelarCita(AccionSegura):
+    forma = "cancelacion_form"
+
     def name(self) -> str:
         return "action_cancelar_cita"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["cancelacion_form"])
         clave = tracker.get_slot("clave_cita")
         token = tracker.get_slot("token")
@@ -91,8 +99,6 @@ class ActionCancelarCita(Action):
             return limpieza
         except bc.BackendNoDisponible as error:
             return responder_error(dispatcher, error) + limpieza
-        if resultado.get("ya_estaba_cancelada"):
-            dispatcher.utter_message(response="utter_cita_ya_cancelada", clave=clave)
-        else:
-            dispatcher.utter_message(response="utter_cita_cancelada", clave=clave)
+        respuesta = "utter_cita_ya_cancelada" if resultado.get("ya_estaba_cancelada") else "utter_cita_cancelada"
+        dispatcher.utter_message(response=respuesta, clave=clave, clave_deletreada=deletrear(clave))
         return limpieza

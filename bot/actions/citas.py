@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -20,15 +20,20 @@ from rasa_sdk.types import DomainDict
 from actions import backend_client as bc
 from actions.comun import (
     SLOTS_DE_FORMA,
+    AccionSegura,
     ValidacionFormulario,
     deletrear,
     es_voz,
     fecha_larga,
+    hoy_mx,
     leer_fecha,
+    leer_primero,
     limpiar,
     normalizar_codigo,
+    numeros_en_cifras,
     origen,
     responder_error,
+    respuestas_posibles,
     salir_de_forma,
     sin_acentos,
     texto_de,
@@ -54,13 +59,15 @@ def _abandonar_cita(dispatcher: CollectingDispatcher) -> Dict[str, Any]:
     return vacios
 
 
-class ActionAskOficina(Action):
+class ActionAskOficina(AccionSegura):
     """Asks for the office; outside the phone line the offices are buttons."""
+
+    forma = "cita_form"
 
     def name(self) -> str:
         return "action_ask_oficina"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if es_voz(tracker):
             dispatcher.utter_message(response="utter_ask_oficina")
             return []
@@ -72,21 +79,23 @@ class ActionAskOficina(Action):
             return salir_de_forma("cita_form")
         botones = [
             {"title": f"{o.get('ciudad', '')} - {o.get('nombre', '')}".strip(" -"),
-             "payload": "/informar" + json.dumps({"oficina": str(o.get("id"))})}
-            for o in oficinas
+             "payload": "/informar" + json.dumps({"oficina": str(o["id"])})}
+            for o in oficinas if o.get("id") is not None
         ]
         dispatcher.utter_message(response="utter_ask_oficina", buttons=botones)
         return []
 
 
-class ActionAskInicioCita(Action):
+class ActionAskInicioCita(AccionSegura):
     """Offers the free slots found for the chosen day."""
+
+    forma = "cita_form"
 
     def name(self) -> str:
         return "action_ask_inicio_cita"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        horarios = tracker.get_slot("horarios_ofrecidos") or []
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        horarios = [h for h in tracker.get_slot("horarios_ofrecidos") or [] if isinstance(h, dict) and h.get("hora")]
         botones = [{"title": h["hora"], "payload": h["hora"]} for h in horarios]
         dispatcher.utter_message(response="utter_ask_inicio_cita",
                                  fecha_texto=tracker.get_slot("fecha_texto") or "", buttons=botones)
@@ -109,11 +118,12 @@ class ValidateCitaForm(ValidacionFormulario):
                 if texto.isdigit():
                     candidatas = [o for o in await api.oficinas() if str(o.get("id")) == texto]
                 else:
-                    candidatas = await api.get("/api/v1/oficinas", {"q": texto})
+                    candidatas = await api.oficinas(q=texto)
         except bc.BackendNoDisponible:
             return _abandonar_cita(dispatcher)
         except bc.BackendError:
             candidatas = []
+        candidatas = [o for o in candidatas if o.get("id") is not None]
         if not candidatas:
             dispatcher.utter_message(response="utter_oficina_no_valida")
             return {"oficina": None}
@@ -128,14 +138,19 @@ class ValidateCitaForm(ValidacionFormulario):
     async def validate_fecha(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        dia = leer_fecha(value)
+        dia = leer_primero(lambda v: leer_fecha(v, hacia="futuro"),
+                           respuestas_posibles(tracker, "fecha", value, texto_primero=False))
         if dia is None:
             dispatcher.utter_message(response="utter_fecha_no_valida")
             return {"fecha": None}
-        if dia < date.today():
+        if dia < hoy_mx():
             dispatcher.utter_message(response="utter_fecha_pasada")
             return {"fecha": None}
         oficina = tracker.get_slot("oficina")
+        if not oficina:
+            # Said together with an office that was not found: the office is asked
+            # again first, then the day (its availability depends on the office).
+            return {"fecha": None}
         try:
             async with bc.cliente(tracker.get_slot("token")) as api:
                 disp = await api.disponibilidad(
@@ -146,8 +161,8 @@ class ValidateCitaForm(ValidacionFormulario):
         except bc.BackendError as error:
             dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
             return {"fecha": None}
-        horarios = disp.get("horarios") or []
-        del_dia = [h for h in horarios if str(h.get("inicio", "")).startswith(dia.isoformat())]
+        horarios = [h for h in disp.get("horarios") or [] if isinstance(h, dict) and h.get("inicio")]
+        del_dia = [h for h in horarios if str(h["inicio"]).startswith(dia.isoformat())]
         if not del_dia:
             if horarios:
                 dispatcher.utter_message(response="utter_sin_horarios", fecha=fecha_larga(dia),
@@ -176,8 +191,11 @@ class ValidateCitaForm(ValidacionFormulario):
     @staticmethod
     def _elegir(texto: str, ofrecidos: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         for h in ofrecidos:
-            if texto == h["inicio"]:
+            if texto == h.get("inicio"):
                 return h
+        # "las nueve y media", "diez y cuarto", "9:15", "2" (said, typed or marked).
+        texto = re.sub(r"\s+y\s+cuarto\b", ":15", sin_acentos(texto.lower()))  # before text2num: "cuarto" is 4º
+        texto = numeros_en_cifras(re.sub(r"\s+y\s+media\b", ":30", texto))
         m = re.search(r"(\d{1,2})(?::|\s*y\s*|\s+)?(\d{2})?", texto)
         if not m:
             return None
@@ -185,8 +203,10 @@ class ValidateCitaForm(ValidacionFormulario):
         if minutos is None and 1 <= hora <= len(ofrecidos) and len(texto.strip()) <= 2:
             return ofrecidos[hora - 1]  # "2": the second option offered
         for h in ofrecidos:
-            hh, mm = h["hora"].split(":")
-            if int(hh) in (hora, hora + 12) and (minutos is None or mm == minutos):
+            partes = str(h.get("hora", "")).split(":")
+            if len(partes) != 2 or not all(p.isdigit() for p in partes):
+                continue
+            if int(partes[0]) in (hora, hora + 12) and (minutos is None or partes[1] == minutos):
                 return h
         return None
 
@@ -201,25 +221,32 @@ class ValidateCitaForm(ValidacionFormulario):
         return vacios
 
 
-class ActionAgendarCita(Action):
+class ActionAgendarCita(AccionSegura):
+    forma = "cita_form"
+
     def name(self) -> str:
         return "action_agendar_cita"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["cita_form"])
+        oficina = str(tracker.get_slot("oficina") or "")
         if tracker.get_slot("confirmar_cita") is not True or not tracker.get_slot("inicio_cita"):
             return limpieza  # the form was left; it already said why
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return limpieza
+        if not oficina.isdigit():
+            # validate_oficina stores the backend's id; anything else is not a cita we can book.
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return limpieza
         try:
             async with bc.cliente(token) as api:
-                cita = await api.agendar_cita(int(tracker.get_slot("oficina")), tracker.get_slot("inicio_cita"),
-                                              origen=origen(tracker))
+                cita = await api.agendar_cita(int(oficina), tracker.get_slot("inicio_cita"), origen=origen(tracker))
+                clave = str(cita.get("clave") or "")
                 enlace = None
-                if not es_voz(tracker):
+                if clave and not es_voz(tracker):
                     try:
-                        enlace = (await api.enlace_hoja(cita["clave"])).get("url")
+                        enlace = (await api.enlace_hoja(clave)).get("url")
                     except (bc.BackendError, bc.BackendNoDisponible):
                         enlace = None
         except bc.BackendError as error:
@@ -229,7 +256,9 @@ class ActionAgendarCita(Action):
             return responder_error(dispatcher, error) + limpieza
         except bc.BackendNoDisponible as error:
             return responder_error(dispatcher, error) + limpieza
-        clave = cita.get("clave", "")
+        if not _CLAVE.fullmatch(clave):
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return limpieza
         dispatcher.utter_message(
             response="utter_cita_agendada",
             clave=clave,
@@ -252,13 +281,14 @@ def _enviar_hoja(dispatcher: CollectingDispatcher, clave: str, url: Optional[str
         dispatcher.utter_message(response="utter_hoja_por_mensaje", clave=clave)
 
 
-class ActionConsultarCitas(Action):
+class ActionConsultarCitas(AccionSegura):
     """The bitácora, newest first, then what can be done with a cita."""
+    deja_la_forma = True
 
     def name(self) -> str:
         return "action_consultar_citas"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -272,7 +302,7 @@ class ActionConsultarCitas(Action):
             return []
         dispatcher.utter_message(response="utter_citas_encabezado", cantidad=len(filas))
         for fila in filas[:MAX_CITAS_LISTADAS]:
-            clave = fila.get("clave", "")
+            clave = str(fila.get("clave") or "")
             dispatcher.utter_message(
                 response="utter_cita_renglon",
                 fecha=fila.get("fecha_cita", ""),
@@ -286,13 +316,14 @@ class ActionConsultarCitas(Action):
         return []
 
 
-class ActionReimprimirCita(Action):
+class ActionReimprimirCita(AccionSegura):
     """Sends the hoja de asignación again: the clave given, or the cita agendada."""
+    deja_la_forma = True
 
     def name(self) -> str:
         return "action_reimprimir_cita"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -300,11 +331,12 @@ class ActionReimprimirCita(Action):
         try:
             async with bc.cliente(token) as api:
                 if not _CLAVE.fullmatch(clave):
-                    agendadas = [f for f in await api.citas() if f.get("estatus") == "AGENDADA"]
+                    agendadas = [str(f.get("clave") or "") for f in await api.citas() if f.get("estatus") == "AGENDADA"]
+                    agendadas = [c for c in agendadas if _CLAVE.fullmatch(c)]
                     if not agendadas:
                         dispatcher.utter_message(response="utter_sin_cita_vigente")
                         return [SlotSet("clave_cita", None)]
-                    clave = agendadas[0]["clave"]
+                    clave = agendadas[0]
                 if es_voz(tracker):
                     await api.reenviar_hoja(clave)
                     url = None

@@ -7,14 +7,16 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, get_month_names
+import dateparser
+from babel.dates import format_date
 from babel.numbers import format_currency
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -31,10 +33,10 @@ CANAL_VOZ = "ivr"
 # Slots that belong to each form: cleared together when a form is left.
 SLOTS_DE_FORMA: Dict[str, List[str]] = {
     "identificacion_form": ["curp", "nip"],
-    "simulacion_form": ["plazo", "simulacion", "pedir_anios"],
+    "simulacion_form": ["sueldo", "renovacion", "plazo", "simulacion", "pedir_anios"],
     "cita_form": ["oficina", "oficina_nombre", "fecha", "fecha_texto", "inicio_cita", "hora_cita",
                   "horarios_ofrecidos", "confirmar_cita"],
-    "cancelacion_form": ["clave_cita", "fecha_nacimiento", "confirmar_cancelacion"],
+    "cancelacion_form": ["clave_cita", "clave_deletreada", "fecha_nacimiento", "confirmar_cancelacion"],
     "fopi_form": ["tipo_fopi", "monto"],
 }
 
@@ -71,70 +73,154 @@ def solo_digitos(valor: Any) -> str:
     return re.sub(r"\D", "", texto_de(valor))
 
 
-def leer_monto(valor: Any) -> Optional[Decimal]:
-    """'15500', '$15,500.00', '15 mil', 'quince mil pesos' -> Decimal, or None."""
-    texto = sin_acentos(texto_de(valor).lower())
-    if not texto:
-        return None
-    texto = texto.replace("$", " ").replace("pesos", " ").replace("mxn", " ")
-    miles = re.search(r"(\d+(?:[.,]\d+)?)\s*mil\b", texto)
-    texto = alpha2digit(texto, "es")
+def numeros_en_cifras(texto: str) -> str:
+    """Spoken numbers as digits ("veintisiete" -> "27", "dos" -> "2", "primero" -> "1")."""
+    texto = re.sub(r"\bprimer[oa]?\b", "1", texto)
+    texto = alpha2digit(texto, "es", threshold=0)
+    # Ordinal marks text2num or the user leave behind: "1º", "1°", "1ro", "1o".
+    return re.sub(r"\b(\d{1,2})(?:º|°|ro|er|o)(?=\s|$)", r"\1", texto)
+
+
+def _cantidad(texto: str) -> Optional[Decimal]:
+    """An amount of pesos written or said without centavos -> Decimal, or None."""
+    texto = re.sub(r"\$|\bpesos?\b|\bmxn\b|\bm\.?n\.?\b", " ", texto)
+    texto = re.sub(r"(?<=\d),(?=\d{3}\b)", "", texto)  # 15,500 -> 15500
+    miles = re.search(r"(\d+(?:[.,]\d+)?)\s*mil\b(.*)", texto)
     if miles:
-        # "15 mil" / "15.5 mil": text2num would turn it into "15 1000".
+        # "15 mil", "15.5 mil", "20 mil quinientos": text2num reads words only,
+        # so digits followed by "mil" would come out as "15 1000".
         try:
-            return (Decimal(miles.group(1).replace(",", ".")) * 1000).quantize(Decimal("0.01"))
+            base = Decimal(miles.group(1).replace(",", ".")) * 1000
         except InvalidOperation:
             return None
-    numero = re.search(r"\d[\d,]*(?:\.\d{1,2})?", texto)
+        resto = re.match(r"\s*(?:y\s+)?(\d+)\b", numeros_en_cifras(miles.group(2)))
+        if resto and int(resto.group(1)) < 1000:
+            base += int(resto.group(1))
+        return base
+    numero = re.search(r"\d+(?:\.\d{1,2})?", numeros_en_cifras(texto))
     if not numero:
         return None
     try:
-        monto = Decimal(numero.group(0).replace(",", ""))
+        return Decimal(numero.group(0))
     except InvalidOperation:
         return None
-    if monto <= 0:
+
+
+def leer_monto(valor: Any) -> Optional[Decimal]:
+    """'15500', '$15,500.00', '15 mil', 'quince mil pesos', 'once mil trescientos
+    veinte pesos con siete centavos' -> Decimal with cents, or None."""
+    texto = sin_acentos(texto_de(valor).lower()).strip()
+    if not texto:
         return None
-    return monto.quantize(Decimal("0.01"))
+    centavos = Decimal(0)
+    # "... con siete centavos" / "... pesos con ochenta": text2num alone would turn
+    # "centavos" into "1/100" and drop the cents, so the two parts are read apart.
+    partes = re.match(r"(.*?)\s*\b(?:con|y)\s+([a-z0-9 ]+?)\s*(?:centavos?|ctvs?\.?|cts\.?)?\s*$", texto)
+    if partes and ("centavo" in texto or re.search(r"\bpesos?\s+con\b", texto)):
+        cent = re.fullmatch(r"\s*(\d{1,2})\s*", numeros_en_cifras(partes.group(2)))
+        if not cent:
+            return None
+        centavos = Decimal(int(cent.group(1))) / 100
+        texto = partes.group(1)
+        pesos = _cantidad(texto) if texto.strip() else Decimal(0)
+    else:
+        pesos = _cantidad(texto)
+    if pesos is None:
+        return None
+    monto = (pesos + centavos).quantize(Decimal("0.01"))
+    return monto if monto > 0 else None
 
 
 def leer_entero(valor: Any) -> Optional[int]:
-    texto = alpha2digit(sin_acentos(texto_de(valor).lower()), "es")
-    numero = re.search(r"\d+", texto)
+    """'36', 'treinta y seis quincenas', 'dos años' -> the first whole number, or None."""
+    numero = re.search(r"\d+", numeros_en_cifras(sin_acentos(texto_de(valor).lower())))
     return int(numero.group(0)) if numero else None
 
 
-def _meses() -> Dict[str, int]:
-    nombres = get_month_names("wide", locale=LOCALE)
-    return {sin_acentos(str(nombre)).lower(): numero for numero, nombre in nombres.items()}
-
-
-def leer_fecha(valor: Any) -> Optional[date]:
-    """'27041956', '27/04/1956', '1956-04-27', '27 de abril de 1956' -> date."""
+def leer_plazo(valor: Any) -> Optional[int]:
+    """A plazo in quincenas: '36', 'treinta y seis quincenas', 'dos años' (48), '18 meses' (36)."""
     texto = sin_acentos(texto_de(valor).lower())
+    numero = leer_entero(texto)
+    if numero is None:
+        return None
+    if re.search(r"\banos?\b", texto):
+        return numero * 24
+    if re.search(r"\bmes(es)?\b", texto):
+        return numero * 2
+    return numero
+
+
+# ------------------------------------------------------------------- dates
+ZONA = ZoneInfo("America/Mexico_City")
+_RELATIVOS = {"hoy": 0, "manana": 1, "pasado manana": 2}
+# Words around a date that dateparser does not skip ("el jueves", "para el
+# próximo martes", "el día 15 por favor"); a weekday alone already means the next one.
+_RELLENO = re.compile(
+    r"\b(?:el|la|los|para|por favor|porfa|xfa|dia|este|esta|proximo|proxima|siguiente|que viene|"
+    r"que entra|mero|de preferencia|si se puede|puede ser|mejor|quiero|quisiera|cita)\b"
+)
+_DIAS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
+_DIA_DE_LA_SEMANA = re.compile(r"\b(?:" + "|".join(_DIAS) + r")\b")
+
+
+def hoy_mx() -> date:
+    """Today in Mexico City (citas and the 36 h rule are on that clock)."""
+    return datetime.now(ZONA).date()
+
+
+def leer_fecha(valor: Any, *, hacia: str = "futuro", hoy: Optional[date] = None) -> Optional[date]:
+    """A date as typed, tapped or said -> date, or None.
+
+    `hacia="futuro"` (citas): 'jueves', 'el próximo martes', 'martes 18',
+    'primero de junio', '15/03', 'mañana'. `hacia="pasado"` (birth dates): the
+    year is required and two-digit years are in the past ('27 de abril del 56').
+    dateparser reads the dates; text2num turns spoken numbers into digits.
+    """
+    texto = sin_acentos(texto_de(valor).lower()).strip(" .¿?¡!,")
     if not texto:
         return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", texto):
-            return date.fromisoformat(texto)
-        m = re.fullmatch(r"(\d{1,2})[/\-\. ](\d{1,2})[/\-\. ](\d{4})", texto)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        if re.fullmatch(r"\d{8}", texto):
+    hoy = hoy or hoy_mx()
+    pasado = hacia == "pasado"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", texto):
+        try:
+            fecha = date.fromisoformat(texto)
+        except ValueError:
+            return None
+        return None if pasado and fecha > hoy else fecha
+    if re.fullmatch(r"\d{8}", texto):
+        # Keypad: DDMMAAAA (the IVR asks for eight digits).
+        try:
             return date(int(texto[4:]), int(texto[2:4]), int(texto[:2]))
-        relativos = {"hoy": 0, "manana": 1, "pasado manana": 2}
-        if texto.strip(" .") in relativos:
-            return date.today() + timedelta(days=relativos[texto.strip(" .")])
-        m = re.search(r"(\d{1,2})\s+(?:de\s+)?([a-z]+)(?:\s+(?:de|del)\s+|\s+)?(\d{4})?", alpha2digit(texto, "es"))
-        if m and m.group(2) in _meses():
-            if m.group(3):
-                return date(int(m.group(3)), _meses()[m.group(2)], int(m.group(1)))
-            # "15 de marzo" without a year: the next 15 de marzo.
-            hoy = date.today()
-            fecha = date(hoy.year, _meses()[m.group(2)], int(m.group(1)))
-            return fecha if fecha >= hoy else date(hoy.year + 1, fecha.month, fecha.day)
-    except ValueError:
+        except ValueError:
+            return None
+    if not pasado and texto in _RELATIVOS:
+        return hoy + timedelta(days=_RELATIVOS[texto])
+    texto = numeros_en_cifras(texto)
+    texto = re.sub(r"\s+", " ", _RELLENO.sub(" ", texto)).strip(" ,")
+    if re.search(r"\d", texto):
+        # "martes 18", "viernes 20 de junio": the day number is the precise part.
+        sin_dia = _DIA_DE_LA_SEMANA.sub(" ", texto).strip(" ,")
+        texto = sin_dia or texto
+    ajustes = {
+        "PREFER_DATES_FROM": "past" if pasado else "future",
+        "RELATIVE_BASE": datetime.combine(hoy, datetime.min.time()).replace(hour=12),
+        "DATE_ORDER": "DMY",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    if pasado:
+        ajustes["REQUIRE_PARTS"] = ["day", "month", "year"]
+    elif not any(d in texto for d in _DIAS) and not re.search(r"\bsemanas?\b|\bmanana\b|\bhoy\b", texto):
+        ajustes["REQUIRE_PARTS"] = ["day"]  # "junio" alone is not a day
+    try:
+        leida = dateparser.parse(texto, languages=["es"], settings=ajustes)
+    except (ValueError, OverflowError):
         return None
-    return None
+    if leida is None:
+        return None
+    fecha = leida.date()
+    if pasado and fecha > hoy:
+        return None
+    return fecha
 
 
 # ----------------------------------------------------------------- output
@@ -228,18 +314,114 @@ def token_o_aviso(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
     return token
 
 
-class ValidacionFormulario(FormValidationAction):
-    """FormValidationAction that does not validate slots an action just cleared.
+def respuestas_posibles(tracker: Tracker, slot: str, valor: Any, *, texto_primero: bool) -> List[Any]:
+    """What to read a slot's answer from: the value Rasa extracted and, when the
+    user was answering this very question, the whole message too. An entity can
+    be a piece of the answer ("veintisiete de abril" of "veintisiete de abril del
+    cincuenta y seis", "cincuenta" of "dos mil quinientos con cincuenta centavos");
+    a whole message can carry words around a date ("el jueves en la tarde")."""
+    texto = str((tracker.latest_message or {}).get("text") or "").strip()
+    if tracker.get_slot("requested_slot") != slot or not texto or texto.startswith("/") or texto == texto_de(valor):
+        return [valor]
+    return [texto, valor] if texto_primero else [valor, texto]
 
-    rasa_sdk validates every slot set since the user's last message, including
-    the ones a preparing action reset to None; a cleared slot is not an answer,
-    so validating it would tell the user their (non-existent) answer was wrong.
+
+def leer_primero(leer: Callable[[Any], Any], candidatos: List[Any]) -> Any:
+    """The first candidate `leer` understands, or None."""
+    for candidato in candidatos:
+        leido = leer(candidato)
+        if leido is not None:
+            return leido
+    return None
+
+
+def slots_de_este_turno(tracker: Tracker) -> Dict[str, Any]:
+    """Slots set since the latest user message (by its entities or by actions since)."""
+    valores: Dict[str, Any] = {}
+    for evento in reversed(tracker.events):
+        if evento.get("event") == "user":
+            break
+        if evento.get("event") == "slot" and evento.get("name") not in valores:
+            valores[evento["name"]] = evento.get("value")
+    return valores
+
+
+def _donde(error: BaseException) -> str:
+    """`file.py:line` of the innermost frame: enough to find a bug, no values."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+
+
+def registrar_falla(accion: str, error: BaseException) -> None:
+    # Only the type and the place: messages of unexpected errors may carry a CURP or a clave.
+    logger.error("%s falló inesperadamente: %s en %s", accion, type(error).__name__, _donde(error))
+
+
+class AccionSegura(Action, ABC):
+    """An action that always answers: an unexpected failure (a bug, a backend
+    reply of an unexpected shape) becomes the apology and clean slots, never
+    silence. Subclasses implement `ejecutar`; `forma` names the form whose
+    slots must not stay half-set. An action that serves a request of its own
+    (`deja_la_forma`) leaves a form the user was filling when they asked for
+    it (see cambio_de_tramite.py). Abstract, so it is not registered."""
+
+    forma: Optional[str] = None
+    deja_la_forma: bool = False
+
+    @abstractmethod
+    def name(self) -> str:
+        """Each action names itself (`action_...`)."""
+
+    @abstractmethod
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        """The action itself."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        abandonada = tracker.active_loop_name if self.deja_la_forma else None
+        salida: List[EventType] = []
+        if abandonada:
+            # What the new request itself said stays (it may prefill the next form).
+            dicho_ahora = slots_de_este_turno(tracker)
+            salida = [ActiveLoop(None), SlotSet("requested_slot", None)] + limpiar(
+                *(s for s in SLOTS_DE_FORMA.get(abandonada, []) if s not in dicho_ahora))
+        try:
+            return salida + await self.ejecutar(dispatcher, tracker, domain)
+        except Exception as error:  # noqa: BLE001 - the user must always get an answer
+            registrar_falla(self.name(), error)
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
+
+
+class ValidacionFormulario(FormValidationAction):
+    """FormValidationAction with three house rules:
+
+    * slots an action just cleared are not validated: rasa_sdk validates every
+      slot set since the user's last message, including the ones a preparing
+      action reset to None; a cleared slot is not an answer;
+    * a validator that ends the form (returns `requested_slot: None`) really
+      ends it: rasa_sdk would otherwise append the next slot to ask for when
+      `required_slots` is overridden, and the form would go on after saying
+      the service is down;
+    * an unexpected failure apologises and leaves the form with clean slots.
+
     Abstract (no `name`), so the action server does not register it.
     """
 
     @abstractmethod
     def name(self) -> str:
         """Each form's validator names itself (`validate_<form>`)."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except Exception as error:  # noqa: BLE001 - the user must always get an answer
+            registrar_falla(self.name(), error)
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return salir_de_forma(self.form_name())
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -251,6 +433,12 @@ class ValidacionFormulario(FormValidationAction):
 
         tracker.slots_to_validate = con_valor  # type: ignore[method-assign]
         try:
-            return await super().get_validation_events(dispatcher, tracker, domain)
+            eventos = await super().get_validation_events(dispatcher, tracker, domain)
         finally:
             del tracker.slots_to_validate
+        termina = any(e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") is None
+                      for e in eventos)
+        if termina:
+            # rasa_sdk's add_slots skips it; Rasa's form sees the loop was ended.
+            eventos.append(ActiveLoop(None))
+        return eventos

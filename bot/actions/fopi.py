@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -13,13 +13,16 @@ from rasa_sdk.types import DomainDict
 from actions import backend_client as bc
 from actions.comun import (
     SLOTS_DE_FORMA,
+    AccionSegura,
     ValidacionFormulario,
     deletrear,
     dinero,
     fecha_texto,
     leer_monto,
+    leer_primero,
     limpiar,
     responder_error,
+    respuestas_posibles,
     sin_acentos,
     texto_de,
     token_o_aviso,
@@ -63,7 +66,7 @@ class ValidateFopiForm(ValidacionFormulario):
     def validate_monto(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        monto = leer_monto(value)
+        monto = leer_primero(leer_monto, respuestas_posibles(tracker, "monto", value, texto_primero=True))
         if monto is None:
             dispatcher.utter_message(response="utter_monto_no_valido")
             return {"monto": None}
@@ -72,7 +75,11 @@ class ValidateFopiForm(ValidacionFormulario):
 
 def presentar_fopi(dispatcher: CollectingDispatcher, fopi: Dict[str, Any]) -> None:
     """The issued FOPI in words, plus its signed PDF link as an attachment."""
-    referencia = str(fopi.get("referencia", ""))
+    referencia = str(fopi.get("referencia") or "")
+    if not referencia:
+        # A FOPI without its reference cannot be paid: do not present half of it.
+        dispatcher.utter_message(response="utter_servicio_no_disponible")
+        return
     dispatcher.utter_message(
         response="utter_fopi_generado",
         referencia=fopi.get("referencia_formateada") or referencia,
@@ -89,11 +96,13 @@ def presentar_fopi(dispatcher: CollectingDispatcher, fopi: Dict[str, Any]) -> No
         dispatcher.utter_message(response="utter_fopi_en_oficina_virtual")
 
 
-class ActionGenerarFopi(Action):
+class ActionGenerarFopi(AccionSegura):
+    forma = "fopi_form"
+
     def name(self) -> str:
         return "action_generar_fopi"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["fopi_form"])
         tipo = tracker.get_slot("tipo_fopi")
         monto = tracker.get_slot("monto")

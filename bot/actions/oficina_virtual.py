@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.comun import AccionSegura
 
-class ActionRegistroOficinaVirtual(Action):
+
+class ActionRegistroOficinaVirtual(AccionSegura):
+    deja_la_forma = True
+
     def name(self) -> str:
         return "action_registro_oficina_virtual"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_registro_oficina_virtual")
         dispatcher.utter_message(response="utter_contrasena_privada")
         dispatcher.utter_message(response="utter_oficina_virtual_servicios")

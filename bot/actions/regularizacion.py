@@ -5,37 +5,53 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend_client as bc
-from actions.comun import dinero, responder_error, token_o_aviso
+from actions.comun import AccionSegura, dinero, responder_error, token_o_aviso
 from actions.fopi import presentar_fopi
 
 
-class ActionConsultarRegularizacion(Action):
+def _sin_pendiente() -> List[EventType]:
+    return [SlotSet("regularizacion_pendiente", False)]
+
+
+class ActionConsultarRegularizacion(AccionSegura):
+    deja_la_forma = True
+
     def name(self) -> str:
         return "action_consultar_regularizacion"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        # Even after an unexpected failure the "¿le genero el FOPI?" question was not asked.
+        eventos = await super().run(dispatcher, tracker, domain)
+        if not any(e.get("name") == "regularizacion_pendiente" for e in eventos):
+            eventos = eventos + _sin_pendiente()
+        return eventos
+
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
-            return [SlotSet("regularizacion_pendiente", False)]
+            return _sin_pendiente()
         try:
             async with bc.cliente(token) as api:
                 reg = await api.regularizacion()
         except bc.BackendError as error:
             if error.status == 404:
                 dispatcher.utter_message(response="utter_sin_prestamo", detalle=error.detail)
-                return [SlotSet("regularizacion_pendiente", False)]
-            return responder_error(dispatcher, error) + [SlotSet("regularizacion_pendiente", False)]
+                return _sin_pendiente()
+            return responder_error(dispatcher, error) + _sin_pendiente()
         except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error) + [SlotSet("regularizacion_pendiente", False)]
+            return responder_error(dispatcher, error) + _sin_pendiente()
         if not reg.get("pendiente"):
             dispatcher.utter_message(response="utter_regularizacion_al_corriente")
-            return [SlotSet("regularizacion_pendiente", False)]
+            return _sin_pendiente()
         quincenas = reg.get("quincenas") or []
+        if not isinstance(quincenas, (list, int)) or reg.get("total") is None:
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return _sin_pendiente()
         dispatcher.utter_message(
             response="utter_regularizacion_pendiente",
             quincenas=len(quincenas) if isinstance(quincenas, list) else quincenas,
@@ -46,23 +62,28 @@ class ActionConsultarRegularizacion(Action):
         return [SlotSet("regularizacion_pendiente", True)]
 
 
-class ActionGenerarFopiRegularizacion(Action):
+class ActionGenerarFopiRegularizacion(AccionSegura):
     def name(self) -> str:
         return "action_generar_fopi_regularizacion"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        # Whatever happens, the question was answered: nothing stays pending.
+        eventos = await super().run(dispatcher, tracker, domain)
+        return [e for e in eventos if e.get("name") != "regularizacion_pendiente"] + _sin_pendiente()
+
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
-            return [SlotSet("regularizacion_pendiente", False)]
+            return _sin_pendiente()
         try:
             async with bc.cliente(token) as api:
                 fopi = await api.fopi_regularizacion()
         except bc.BackendError as error:
             if error.status in (404, 409, 422):
                 dispatcher.utter_message(response="utter_fopi_no_generado", detalle=error.detail)
-                return [SlotSet("regularizacion_pendiente", False)]
-            return responder_error(dispatcher, error) + [SlotSet("regularizacion_pendiente", False)]
+                return _sin_pendiente()
+            return responder_error(dispatcher, error) + _sin_pendiente()
         except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error)
+            return responder_error(dispatcher, error) + _sin_pendiente()
         presentar_fopi(dispatcher, fopi)
-        return [SlotSet("regularizacion_pendiente", False)]
+        return _sin_pendiente()

@@ -6,12 +6,20 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend_client as bc
-from actions.comun import dinero, es_voz, fecha_texto, porcentaje, responder_error, token_o_aviso
+from actions.comun import (
+    AccionSegura,
+    dinero,
+    es_voz,
+    fecha_texto,
+    porcentaje,
+    responder_error,
+    token_o_aviso,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +34,13 @@ def _sin_prestamo(dispatcher: CollectingDispatcher, error: bc.BackendError) -> b
     return False
 
 
-class ActionConsultarSaldo(Action):
+class ActionConsultarSaldo(AccionSegura):
+    deja_la_forma = True
+
     def name(self) -> str:
         return "action_consultar_saldo"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -46,6 +56,9 @@ class ActionConsultarSaldo(Action):
             return responder_error(dispatcher, error)
         except bc.BackendNoDisponible as error:
             return responder_error(dispatcher, error)
+        if saldo.get("saldo_deudor_total") is None:
+            dispatcher.utter_message(response="utter_servicio_no_disponible")
+            return []
         folio = saldo.get("prestamo_folio", "")
         dispatcher.utter_message(
             response="utter_saldo",
@@ -74,11 +87,13 @@ async def _enlace_estado_cuenta(api: bc.BackendClient, folio: Optional[str]) -> 
     return url if isinstance(url, str) and url else None
 
 
-class ActionConsultarCondiciones(Action):
+class ActionConsultarCondiciones(AccionSegura):
+    deja_la_forma = True
+
     def name(self) -> str:
         return "action_consultar_condiciones"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -104,11 +119,13 @@ class ActionConsultarCondiciones(Action):
         return []
 
 
-class ActionConsultarHistorial(Action):
+class ActionConsultarHistorial(AccionSegura):
+    deja_la_forma = True
+
     def name(self) -> str:
         return "action_consultar_historial"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []

@@ -46,7 +46,8 @@ async def test_cancelar_sin_token_manda_la_fecha_de_nacimiento():
     assert backend.cuerpo() == {"fecha_nacimiento": "1956-04-27", "origen": "telefono"}
     assert "Authorization" not in backend.peticiones[0].headers
     assert mensaje(d, "utter_cita_cancelada")["clave"] == "CC3QZ8"
-    assert slots_de(eventos) == {"clave_cita": None, "fecha_nacimiento": None, "confirmar_cancelacion": None}
+    assert slots_de(eventos) == {"clave_cita": None, "clave_deletreada": None, "fecha_nacimiento": None,
+                                 "confirmar_cancelacion": None}
 
 
 @pytest.mark.asyncio
@@ -106,8 +107,10 @@ def test_fecha_de_nacimiento_en_varias_formas(texto):
 def test_clave_se_normaliza():
     d = CollectingDispatcher()
     v = ValidateCancelacionForm()
-    assert v.validate_clave_cita("cc3 qz8", d, tracker(), {}) == {"clave_cita": "CC3QZ8"}
-    assert v.validate_clave_cita("CC3", d, tracker(), {}) == {"clave_cita": None}
+    # The phone line reads it back character by character (utter_ask_confirmar_cancelacion).
+    assert v.validate_clave_cita("cc3 qz8", d, tracker(), {}) == {"clave_cita": "CC3QZ8",
+                                                                  "clave_deletreada": "C C 3 Q Z 8"}
+    assert v.validate_clave_cita("CC3", d, tracker(), {}) == {"clave_cita": None, "clave_deletreada": None}
 
 
 @pytest.mark.asyncio
@@ -130,6 +133,9 @@ async def test_fecha_ofrece_los_horarios_libres_de_ese_dia():
     assert ValidateCitaForm().validate_inicio_cita("2", d, t, {})["inicio_cita"] == f"{dia}T09:15:00-06:00"
     assert ValidateCitaForm().validate_inicio_cita("9:15", d, t, {})["hora_cita"] == "09:15"
     assert ValidateCitaForm().validate_inicio_cita("17:00", d, t, {}) == {"inicio_cita": None}
+    # Said on the phone.
+    assert ValidateCitaForm().validate_inicio_cita("a las nueve y cuarto", d, t, {})["hora_cita"] == "09:15"
+    assert ValidateCitaForm().validate_inicio_cita("las nueve", d, t, {})["hora_cita"] == "09:00"
 
 
 @pytest.mark.asyncio
@@ -223,3 +229,84 @@ def test_fechas_de_cita_sin_anio_y_relativas():
     texto = f"{ayer.day} de {['enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'octubre', 'noviembre', 'diciembre'][ayer.month - 1]}"
     assert leer_fecha(texto) == date(ayer.year + 1, ayer.month, ayer.day)
     assert leer_fecha("31/02/2026") is None
+
+
+# ------------------------------------------- lo dicho al pedir la cita
+DOMINIO_CITA = {"forms": {"cita_form": {"required_slots": ["oficina", "fecha", "inicio_cita", "confirmar_cita"]}},
+                "slots": {s: {"mappings": []} for s in ("oficina", "fecha", "inicio_cita", "confirmar_cita")}}
+
+
+@pytest.mark.asyncio
+async def test_cita_en_puebla_el_jueves_llena_oficina_y_fecha_y_ofrece_horarios():
+    """At activation Rasa hands over what "cita en Puebla el jueves" said; the
+    form validates both (office first: the day's slots depend on it)."""
+    from actions.comun import hoy_mx, leer_fecha
+
+    jueves = leer_fecha("jueves", hoy=hoy_mx())
+    backend = BackendFalso({
+        ("GET", "/api/v1/oficinas"): [{"id": 7, "nombre": "Delegación Puebla", "ciudad": "Puebla"}],
+        ("GET", "/api/v1/oficinas/7/disponibilidad"): {"horarios": [
+            {"inicio": f"{jueves}T10:00:00-06:00", "hora": "10:00 hrs-10:15 hrs", "fecha_texto": "el jueves"}]},
+    }).instalar()
+    t = tracker({"token": "tok", "oficina": "Puebla", "fecha": "el jueves"}, intent="agendar_cita",
+                texto="quiero una cita en Puebla el jueves",
+                eventos_extra=[{"event": "slot", "name": "oficina", "value": "Puebla"},
+                               {"event": "slot", "name": "fecha", "value": "el jueves"}])
+    d = CollectingDispatcher()
+    slots = slots_de(await ValidateCitaForm().run(d, t, DOMINIO_CITA))
+    assert (slots["oficina"], slots["oficina_nombre"], slots["fecha"]) == ("7", "Delegación Puebla", jueves.isoformat())
+    assert [h["hora"] for h in slots["horarios_ofrecidos"]] == ["10:00"]
+    assert respuestas(d) == []
+    assert backend.peticiones[0].url.params["q"] == "Puebla"
+    assert backend.peticiones[1].url.params["desde"] == jueves.isoformat()
+
+
+@pytest.mark.asyncio
+async def test_fecha_dicha_con_una_oficina_que_no_existe_se_pide_despues():
+    BackendFalso({("GET", "/api/v1/oficinas"): []}).instalar()
+    t = tracker({"token": "tok", "oficina": "Atlantis", "fecha": "jueves"}, intent="agendar_cita",
+                eventos_extra=[{"event": "slot", "name": "oficina", "value": "Atlantis"},
+                               {"event": "slot", "name": "fecha", "value": "jueves"}])
+    d = CollectingDispatcher()
+    slots = slots_de(await ValidateCitaForm().run(d, t, DOMINIO_CITA))
+    assert slots == {"oficina": None, "fecha": None}
+    assert respuestas(d) == ["utter_oficina_no_valida"]  # one complaint, about the office
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("texto", ["jueves", "el próximo martes", "primero de junio", "martes 18"])
+async def test_fechas_dichas_como_se_dicen(texto):
+    from actions.comun import hoy_mx, leer_fecha
+
+    dia = leer_fecha(texto, hoy=hoy_mx())
+    assert dia is not None and dia >= hoy_mx()
+    backend = BackendFalso({("GET", "/api/v1/oficinas/3/disponibilidad"): {"horarios": [
+        {"inicio": f"{dia}T09:00:00-06:00", "hora": "09:00 hrs-09:15 hrs", "fecha_texto": "ese día"}]}}).instalar()
+    slots = await ValidateCitaForm().validate_fecha(texto, CollectingDispatcher(), tracker({"oficina": "3"}), {})
+    assert slots["fecha"] == dia.isoformat()
+    assert backend.peticiones[0].url.params["desde"] == dia.isoformat()
+
+
+def test_fecha_de_nacimiento_dicha_por_telefono():
+    d = CollectingDispatcher()
+    v = ValidateCancelacionForm()
+    assert v.validate_fecha_nacimiento("veintisiete de abril del cincuenta y seis", d, tracker(), {}) == {
+        "fecha_nacimiento": "1956-04-27"}
+    assert v.validate_fecha_nacimiento("27 de abril", d, tracker(), {}) == {"fecha_nacimiento": None}
+    assert respuestas(d) == ["utter_fecha_nacimiento_no_valida"]
+
+
+@pytest.mark.asyncio
+async def test_al_cancelar_por_telefono_se_deletrea_la_clave():
+    BackendFalso({CANCELAR: {"clave": "CC3QZ8", "estatus": "CANCELADA"}}).instalar()
+    d = CollectingDispatcher()
+    await ActionCancelarCita().run(d, tracker(_confirmada(), canal="ivr"), {})
+    assert mensaje(d, "utter_cita_cancelada")["clave_deletreada"] == "C C 3 Q Z 8"
+
+
+@pytest.mark.asyncio
+async def test_la_bitacora_deletrea_cada_clave():
+    BackendFalso({("GET", "/api/v1/citas"): [{"clave": "CC3QZ8", "estatus": "AGENDADA"}]}).instalar()
+    d = CollectingDispatcher()
+    await ActionConsultarCitas().run(d, tracker({"token": "tok"}, canal="ivr"), {})
+    assert mensaje(d, "utter_cita_renglon")["clave_deletreada"] == "C C 3 Q Z 8"

@@ -55,3 +55,24 @@ def test_nunca_se_pide_la_contrasena_de_la_oficina_virtual():
             texto = v["text"].lower()
             if "contraseña" in texto and "?" in texto:
                 pytest.fail(f"{nombre} parece pedir la contraseña: {v['text']}")
+
+
+# Claves are 6 letters and digits ("CC3QZ8"): read as a word they are nonsense on the phone.
+LEEN_CLAVE = {"clave", "clave_cita"}
+
+
+@pytest.mark.parametrize("nombre", sorted(RESPUESTAS))
+def test_por_telefono_las_claves_se_deletrean(nombre):
+    for v in RESPUESTAS[nombre]:
+        if v.get("channel") == "ivr":
+            assert not _variables(v["text"]) & LEEN_CLAVE, (nombre, v["text"])
+
+
+def test_las_claves_deletreadas_que_se_dicen_por_telefono():
+    deletreadas = sorted(n for n, vs in RESPUESTAS.items() for v in vs
+                         if v.get("channel") == "ivr" and "clave_deletreada" in _variables(v["text"]))
+    assert {"utter_cita_agendada", "utter_cita_renglon", "utter_ask_confirmar_cancelacion",
+            "utter_cita_cancelada"} <= set(deletreadas)
+    # The form question takes it from the slot validate_cancelacion_form sets; the
+    # actions pass it themselves (test_actions_citas checks each one).
+    assert "clave_deletreada" in DOMINIO["slots"]

@@ -8,6 +8,7 @@ from actions.simulacion import (
     ActionPrepararSimulacion,
     ActionSimularPrestamo,
     ValidateSimulacionForm,
+    leer_renovacion,
 )
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
@@ -27,23 +28,30 @@ async def test_plazo_no_permitido_explica_la_regla_del_backend():
     backend = BackendFalso({SIM: error(422, regla, campos=["plazo_quincenas"])}).instalar()
     d = CollectingDispatcher()
     t = tracker({"sueldo": "12690.80", "producto": "credito_complementario", "tipo_derechohabiente": "asegurado",
-                 "anios_cotizacion": 8, "sexo": "H"})
+                 "anios_cotizacion": 8, "sexo": "H", "renovacion": False})
     assert await ValidateSimulacionForm().validate_plazo("72 quincenas", d, t, {}) == {"plazo": None}
     assert mensaje(d, "utter_simulacion_regla")["detalle"] == regla
     assert backend.cuerpo() == {"producto": "credito_complementario", "sueldo_base_mensual": 12690.8,
-                                "plazo_quincenas": 72, "tipo": "asegurado", "anios_cotizacion": 8, "sexo": "H"}
+                                "plazo_quincenas": 72, "renovacion": False, "tipo": "asegurado",
+                                "anios_cotizacion": 8, "sexo": "H"}
 
 
 @pytest.mark.asyncio
 async def test_plazo_permitido_guarda_el_resultado_y_se_presenta():
     resultado = {"descuento_quincenal": 1269.08, "monto_maximo": 39745.43, "tasa_anual": 0.16,
-                 "plazo_quincenas": 36, "sueldo_base_mensual": 12690.8}
-    BackendFalso({SIM: resultado}).instalar()
+                 "plazo_quincenas": 36, "sueldo_base_mensual": 12690.8, "renovacion": False,
+                 "nombre_producto": "Crédito complementario"}
+    backend = BackendFalso({SIM: resultado}).instalar()
     d = CollectingDispatcher()
-    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"sueldo": "12690.80"}), {})
+    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"sueldo": "12690.80", "renovacion": False}), {})
     assert slots == {"plazo": 36, "simulacion": resultado}
+    # Without a product named, the seed product is simulated.
+    assert backend.cuerpo()["producto"] == "credito_complementario"
     d2 = CollectingDispatcher()
     eventos = await ActionSimularPrestamo().run(d2, tracker({"simulacion": resultado, "sueldo": "12690.80"}), {})
+    # Which product and which modality come first, then the figures.
+    assert respuestas(d2) == ["utter_simulacion_de_primer_prestamo", "utter_simulacion_resultado"]
+    assert mensaje(d2, "utter_simulacion_de_primer_prestamo")["producto"] == "Crédito complementario"
     m = mensaje(d2, "utter_simulacion_resultado")
     assert (m["monto"], m["descuento"], m["plazo"], m["tasa"]) == ("$39,745.43", "$1,269.08", 36, "16 %")
     assert slots_de(eventos) == {"plazo": None, "simulacion": None}
@@ -53,7 +61,7 @@ async def test_plazo_permitido_guarda_el_resultado_y_se_presenta():
 async def test_backend_caido_termina_la_forma_con_disculpa():
     BackendFalso({SIM: caido}).instalar()
     d = CollectingDispatcher()
-    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"sueldo": "9000"}), {})
+    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"sueldo": "9000", "renovacion": True}), {})
     assert slots == {"plazo": None, "simulacion": None, "requested_slot": None}
     assert respuestas(d) == ["utter_servicio_no_disponible"]
     d2 = CollectingDispatcher()
@@ -63,9 +71,10 @@ async def test_backend_caido_termina_la_forma_con_disculpa():
 
 @pytest.mark.parametrize("texto,esperado", [("15500", "15500.00"), ("$15,500.00", "15500.00"), ("15 mil", "15000.00"),
                                             ("doce mil pesos", "12000.00"), ("nada", None)])
-def test_sueldo_en_varias_formas(texto, esperado):
+@pytest.mark.asyncio
+async def test_sueldo_en_varias_formas(texto, esperado):
     d = CollectingDispatcher()
-    assert ValidateSimulacionForm().validate_sueldo(texto, d, tracker(), {}) == {"sueldo": esperado}
+    assert await ValidateSimulacionForm().validate_sueldo(texto, d, tracker(), {}) == {"sueldo": esperado}
 
 
 @pytest.mark.asyncio
@@ -111,7 +120,7 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     BackendFalso({SIM: error(422, regla, codigo="faltan_anios_cotizacion")}).instalar()
     d = CollectingDispatcher()
     formulario = ValidateSimulacionForm()
-    assert await formulario.validate_plazo("48", d, tracker({"sueldo": "9000"}), {}) == {
+    assert await formulario.validate_plazo("48", d, tracker({"sueldo": "9000", "renovacion": False}), {}) == {
         "plazo": None, "pedir_anios": True}
     assert mensaje(d, "utter_simulacion_regla")["detalle"] == regla
 
@@ -135,7 +144,7 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     resultado = {"descuento_quincenal": 900.0, "monto_maximo": 31000.0, "tasa_anual": 0.16, "plazo_quincenas": 48}
     backend = BackendFalso({SIM: resultado}).instalar()
     slots = await formulario.validate_plazo("48", CollectingDispatcher(), tracker(
-        {"sueldo": "9000", "anios_cotizacion": 20, "producto": "credito_complementario"}), {})
+        {"sueldo": "9000", "anios_cotizacion": 20, "producto": "credito_complementario", "renovacion": False}), {})
     assert slots == {"plazo": 48, "simulacion": resultado}
     assert backend.cuerpo()["anios_cotizacion"] == 20
 
@@ -162,3 +171,130 @@ async def test_la_respuesta_de_anios_se_valida_y_luego_se_pide_el_plazo():
     eventos = await ValidateSimulacionForm().run(d, t, domain)
     assert slots_de(eventos) == {"anios_cotizacion": 20, "pedir_anios": None, "requested_slot": "plazo"}
     assert respuestas(d) == []
+
+
+# ------------------------------------------------------------ renovación
+DOMINIO_SIM = {"forms": {"simulacion_form": {"required_slots": ["sueldo", "renovacion", "anios_cotizacion", "plazo"]}},
+               "slots": {s: {"mappings": []} for s in ("sueldo", "renovacion", "anios_cotizacion", "plazo",
+                                                         "pedir_anios", "simulacion")}}
+
+
+@pytest.mark.parametrize("texto,esperado", [
+    ("1", False), ("2", True), ("primer préstamo", False), ("es el primero", False), ("primero", False),
+    ("renovación", True), ("renovacion", True), ("quiero renovar", True), ("ya tuve uno", True),
+    ("dos", True), ("uno", False), (True, True), (False, False),
+    ("sí", None), ("no", None), ("no sé", None), ("", None),
+])
+def test_primer_prestamo_o_renovacion(texto, esperado):
+    assert leer_renovacion(texto) is esperado
+
+
+@pytest.mark.asyncio
+async def test_respuesta_de_renovacion_no_clara_se_pregunta_de_nuevo():
+    d = CollectingDispatcher()
+    assert await ValidateSimulacionForm().validate_renovacion("sí", d, tracker({"sueldo": "9000"}), {}) == {
+        "renovacion": None}
+    assert respuestas(d) == ["utter_renovacion_no_valida"]
+
+
+@pytest.mark.asyncio
+async def test_la_renovacion_va_al_backend_y_se_dice_en_el_resultado():
+    resultado = {"descuento_quincenal": 1586.35, "monto_maximo": 40000.0, "tasa_anual": 0.17, "plazo_quincenas": 36,
+                 "renovacion": True, "nombre_producto": "Crédito complementario"}
+    backend = BackendFalso({SIM: resultado}).instalar()
+    slots = await ValidateSimulacionForm().validate_plazo(
+        "36", CollectingDispatcher(), tracker({"sueldo": "12690.80", "renovacion": True}), {})
+    assert backend.cuerpo()["renovacion"] is True
+    d = CollectingDispatcher()
+    await ActionSimularPrestamo().run(d, tracker({"simulacion": slots["simulacion"]}), {})
+    assert respuestas(d) == ["utter_simulacion_de_renovacion", "utter_simulacion_resultado"]
+    assert mensaje(d, "utter_simulacion_resultado")["tasa"] == "17 %"
+
+
+@pytest.mark.asyncio
+async def test_sueldo_y_plazo_dichos_al_pedir_la_simulacion_llenan_la_forma():
+    """"simular con sueldo de 20 mil a 48 quincenas": at activation Rasa hands the
+    values over as prefilled slots; the form keeps them, asks only the
+    modality, and simulates as soon as it is answered."""
+    backend = BackendFalso({SIM: {"descuento_quincenal": 2000.0, "monto_maximo": 60000.0, "tasa_anual": 0.16,
+                                  "plazo_quincenas": 48, "nombre_producto": "Crédito complementario"}}).instalar()
+    formulario = ValidateSimulacionForm()
+    activando = tracker({"sueldo": "20 mil", "plazo": "48 quincenas"}, intent="simular_prestamo",
+                        texto="simular con sueldo de 20 mil a 48 quincenas",
+                        eventos_extra=[{"event": "slot", "name": "sueldo", "value": "20 mil"},
+                                       {"event": "slot", "name": "plazo", "value": "48 quincenas"}])
+    d = CollectingDispatcher()
+    eventos = slots_de(await formulario.run(d, activando, DOMINIO_SIM))
+    assert eventos == {"sueldo": "20000.00", "plazo": 48, "requested_slot": "renovacion"}
+    assert respuestas(d) == [] and backend.peticiones == []  # nothing to simulate yet
+
+    responde = tracker({"sueldo": "20000.00", "plazo": 48, "renovacion": "primer préstamo",
+                        "requested_slot": "renovacion"}, texto="primer préstamo", active_loop="simulacion_form",
+                       eventos_extra=[{"event": "slot", "name": "renovacion", "value": "primer préstamo"}])
+    eventos = slots_de(await formulario.run(CollectingDispatcher(), responde, DOMINIO_SIM))
+    assert eventos["renovacion"] is False and eventos["plazo"] == 48
+    assert eventos["simulacion"]["monto_maximo"] == 60000.0
+    assert eventos["requested_slot"] is None  # complete: the rule presents the result
+    assert backend.cuerpo() == {"producto": "credito_complementario", "sueldo_base_mensual": 20000.0,
+                                "plazo_quincenas": 48, "renovacion": False}
+
+
+@pytest.mark.asyncio
+async def test_plazo_dicho_antes_que_no_se_permite_se_vuelve_a_preguntar():
+    regla = "Con menos de 10 años de cotización el plazo máximo es de 36 quincenas."
+    BackendFalso({SIM: error(422, regla, campos=["plazo_quincenas"])}).instalar()
+    responde = tracker({"sueldo": "9000.00", "plazo": 72, "renovacion": "2", "requested_slot": "renovacion"},
+                       texto="2", active_loop="simulacion_form",
+                       eventos_extra=[{"event": "slot", "name": "renovacion", "value": "2"}])
+    d = CollectingDispatcher()
+    eventos = slots_de(await ValidateSimulacionForm().run(d, responde, DOMINIO_SIM))
+    assert eventos == {"renovacion": True, "plazo": None, "requested_slot": "plazo"}
+    assert mensaje(d, "utter_simulacion_regla")["detalle"] == regla
+
+
+@pytest.mark.asyncio
+async def test_backend_caido_a_media_forma_la_termina_de_verdad():
+    """With required_slots overridden rasa_sdk appends the next slot to ask; the
+    form must end anyway (ActiveLoop(None)) instead of asking after the apology."""
+    BackendFalso({SIM: caido}).instalar()
+    t = tracker({"sueldo": "9000.00", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
+                texto="36", active_loop="simulacion_form",
+                eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}])
+    d = CollectingDispatcher()
+    eventos = await ValidateSimulacionForm().run(d, t, DOMINIO_SIM)
+    assert respuestas(d) == ["utter_servicio_no_disponible"]
+    assert {"event": "active_loop", "name": None, "timestamp": None} in eventos
+    assert slots_de(eventos)["plazo"] is None and slots_de(eventos)["simulacion"] is None
+
+
+@pytest.mark.asyncio
+async def test_preparar_conserva_lo_dicho_en_la_peticion_y_limpia_lo_demas():
+    t = tracker({"sueldo": "5000", "plazo": "48 quincenas", "renovacion": True, "simulacion": {"x": 1}},
+                intent="simular_prestamo", texto="simular a 48 quincenas",
+                eventos_extra=[{"event": "slot", "name": "plazo", "value": "48 quincenas"}])
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert "plazo" not in slots  # said now: kept for the form
+    assert slots["sueldo"] is None and slots["renovacion"] is None and slots["simulacion"] is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("prestamos,renovacion", [([], False), ([{"folio": "A", "estatus": "VIGENTE"}], None)])
+async def test_sin_prestamos_registrados_es_primer_prestamo(prestamos, renovacion):
+    BackendFalso({("GET", "/api/v1/identidad/perfil"): {"sueldo_base_mensual": 20761.58, "tipo": "asegurado",
+                                                         "anios_cotizacion": 12, "sexo": "M"},
+                  ("GET", "/api/v1/prestamos"): prestamos}).instalar()
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), tracker({"token": "tok"}), {}))
+    # With a loan on record it may be either: the form asks.
+    assert slots["renovacion"] is renovacion
+
+
+@pytest.mark.asyncio
+async def test_a_media_forma_otra_peticion_deja_la_forma():
+    """The rule for the new request runs the request's own action, which leaves
+    the rejected form (see cambio_de_tramite.py)."""
+    BackendFalso({("GET", "/api/v1/identidad/perfil"): error(404, "x"), ("GET", "/api/v1/prestamos"): []}).instalar()
+    t = tracker({"token": "tok", "sueldo": "9000.00", "requested_slot": "plazo"}, intent="simular_prestamo",
+                active_loop="cita_form")
+    eventos = await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {})
+    assert eventos[0] == {"event": "active_loop", "name": None, "timestamp": None}
+    assert slots_de(eventos)["oficina"] is None  # the cita form's slots go with it

@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
+
+import yaml
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 RASA = str(Path(__file__).resolve().parents[2] / ".venv-rasa" / "bin" / "rasa")
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
+def _usadas_fuera_de_historias() -> set:
+    """Responses Rasa 3.6 cannot see being used: said by a custom action, asked
+    by a form (utter_ask_<slot>), or Rasa's own fallback (utter_default)."""
+    acciones = "\n".join(p.read_text(encoding="utf-8") for p in (BOT / "actions").glob("*.py"))
+    dominio = yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))
+    preguntas = {f"utter_ask_{s}" for f in dominio["forms"].values() for s in f["required_slots"]}
+    return set(re.findall(r'"(utter_[a-z_]+)"', acciones)) | preguntas | {"utter_default"}
+
+
 def test_rasa_data_validate_is_clean() -> None:
-    r = subprocess.run([RASA, "data", "validate", "--max-history", "5"], cwd=BOT, env=ENV,
+    r = subprocess.run([RASA, "data", "validate", "--max-history", "5", "--fail-on-warnings"], cwd=BOT, env=ENV,
                        capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
+    salida = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)
+    assert r.returncode == 0, salida[-6000:]
+    # Two kinds of warning Rasa 3.6 cannot be rid of, and only those, are allowed:
+    # * "The utterance X is not used in any story or rule" for every response
+    #   only a custom action or a form uses (it never fails the command, even
+    #   with --fail-on-warnings); a response nobody uses still fails here;
+    # * "duplicated intents ... faq": Rasa adds the retrieval intent to the
+    #   domain from the NLU data on its own, and listing it in domain.yml (as
+    #   rules that use it require, or the story reader warns) is the duplicate.
+    avisos = [a.strip() for a in re.findall(r"UserWarning: (.+)", salida)]
+    assert avisos, "rasa data validate no imprimió avisos: ¿cambió su formato?"
+    permitidas = _usadas_fuera_de_historias()
+    inesperados = []
+    for aviso in avisos:
+        m = re.fullmatch(r"The utterance '(utter_[a-z_/]+)' is not used in any story or rule\.", aviso)
+        if m and m.group(1) in permitidas:
+            continue
+        if aviso == "The following duplicated intents have been found across multiple domain files: faq":
+            continue
+        inesperados.append(aviso)
+    assert inesperados == []
 
 
 def test_test_stories_pass_without_prediction_errors(tmp_path: Path) -> None:

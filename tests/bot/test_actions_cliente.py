@@ -1,0 +1,200 @@
+"""The one backend client: a time budget per call and per action, retries only
+for GETs and only within the budget, answers of the wrong shape treated as
+"not available", and no clave in the logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import httpx
+import pytest
+from actions import backend_client as bc
+from actions.saldo import ActionConsultarSaldo
+from rasa_sdk.executor import CollectingDispatcher
+from test_actions_apoyo import BackendFalso, respuestas, tracker
+
+SALDO = ("GET", "/api/v1/prestamos/saldo")
+ENLACE = ("POST", "/api/v1/prestamos/estado-de-cuenta/enlace")
+
+
+@pytest.fixture(autouse=True)
+def _sin_red():
+    yield
+    bc.usar_transporte(None)
+
+
+@pytest.fixture
+def reloj_corto(monkeypatch):
+    """The real limits scaled down ×10 so the suite stays fast; the ratios hold."""
+    monkeypatch.setattr(bc, "TIMEOUT_SEGUNDOS", 0.3)
+    monkeypatch.setattr(bc, "PRESUPUESTO_SEGUNDOS", 0.5)
+    monkeypatch.setattr(bc, "PAUSA_REINTENTO", 0.02)
+    monkeypatch.setattr(bc, "MINIMO_PARA_REINTENTAR", 0.05)
+
+
+class Lento:
+    """A backend that takes `segundos` to answer each request (async, like a real one)."""
+
+    def __init__(self, segundos: float, cuerpo=None) -> None:
+        self.segundos = segundos
+        self.cuerpo = cuerpo if cuerpo is not None else {"ok": True}
+        self.peticiones: list[httpx.Request] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.peticiones.append(request)
+        await asyncio.sleep(self.segundos)
+        return httpx.Response(200, json=self.cuerpo)
+
+    def instalar(self) -> Lento:
+        bc.usar_transporte(httpx.MockTransport(self))
+        return self
+
+
+def test_los_limites_reales():
+    # Each call at most 3 s in all; one action's calls at most 5 s together.
+    assert bc.TIMEOUT_SEGUNDOS == 3.0 and bc.PRESUPUESTO_SEGUNDOS == 5.0
+    assert bc.PRESUPUESTO_SEGUNDOS < 15  # Twilio waits 15 s for a phone turn
+
+
+@pytest.mark.asyncio
+async def test_un_get_lento_termina_en_el_tiempo_de_una_llamada_con_reintento_incluido(reloj_corto):
+    backend = Lento(5.0).instalar()
+    inicio = time.monotonic()
+    with pytest.raises(bc.BackendNoDisponible):
+        async with bc.cliente("tok") as api:
+            await api.saldo()
+    transcurrido = time.monotonic() - inicio
+    assert transcurrido < bc.TIMEOUT_SEGUNDOS + 0.25
+    # The first attempt used the whole budget: no retry that could not finish.
+    assert len(backend.peticiones) == 1
+
+
+@pytest.mark.asyncio
+async def test_el_reintento_del_get_cabe_en_el_tiempo_de_la_llamada(reloj_corto):
+    intentos = []
+
+    async def falla_y_luego_responde(request):
+        intentos.append(time.monotonic())
+        if len(intentos) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json={"saldo_deudor_total": 1.0})
+
+    bc.usar_transporte(httpx.MockTransport(falla_y_luego_responde))
+    inicio = time.monotonic()
+    async with bc.cliente("tok") as api:
+        assert (await api.saldo())["saldo_deudor_total"] == 1.0
+    assert len(intentos) == 2
+    assert time.monotonic() - inicio < bc.TIMEOUT_SEGUNDOS
+
+
+@pytest.mark.asyncio
+async def test_un_post_no_se_reintenta(reloj_corto):
+    backend = BackendFalso({("POST", "/api/v1/simulaciones"): lambda r: httpx.Response(503)}).instalar()
+    with pytest.raises(bc.BackendNoDisponible):
+        async with bc.cliente() as api:
+            await api.simular(producto="credito_complementario", sueldo_base_mensual=1, plazo_quincenas=24)
+    assert len(backend.peticiones) == 1
+
+
+@pytest.mark.asyncio
+async def test_dos_llamadas_de_una_accion_comparten_el_presupuesto(monkeypatch):
+    """The saldo takes part of the action's budget; the PDF link is given only
+    what is left (less than a call's own limit), and the saldo is answered."""
+    monkeypatch.setattr(bc, "TIMEOUT_SEGUNDOS", 1.0)
+    monkeypatch.setattr(bc, "PRESUPUESTO_SEGUNDOS", 1.2)
+    tiempo_del_enlace = []
+
+    async def backend(request):
+        if request.url.path == SALDO[1]:
+            await asyncio.sleep(0.5)
+            return httpx.Response(200, json={"saldo_deudor_total": 15500.5, "al": "2026-03-01",
+                                             "prestamo_folio": "PP-1", "quincenas_restantes": 30})
+        tiempo_del_enlace.append(request.extensions["timeout"]["read"])
+        await asyncio.sleep(5)
+        return httpx.Response(200, json={"url": "http://b/x"})
+
+    bc.usar_transporte(httpx.MockTransport(backend))
+    d = CollectingDispatcher()
+    inicio = time.monotonic()
+    await ActionConsultarSaldo().run(d, tracker({"token": "tok"}, canal="whatsapp"), {})
+    assert tiempo_del_enlace and tiempo_del_enlace[0] <= 1.2 - 0.5 < bc.TIMEOUT_SEGUNDOS
+    assert time.monotonic() - inicio < bc.PRESUPUESTO_SEGUNDOS + 0.3
+    assert respuestas(d) == ["utter_saldo"]  # no link, but an answer in time
+
+
+@pytest.mark.asyncio
+async def test_accion_completa_con_backend_colgado_contesta_a_tiempo(reloj_corto):
+    Lento(10.0).instalar()
+    d = CollectingDispatcher()
+    inicio = time.monotonic()
+    await ActionConsultarSaldo().run(d, tracker({"token": "tok"}), {})
+    assert time.monotonic() - inicio < bc.TIMEOUT_SEGUNDOS + 0.25
+    assert respuestas(d) == ["utter_servicio_no_disponible"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("respuesta", [
+    httpx.Response(200, text="<html>proxy</html>"),
+    httpx.Response(200, json=["no", "es", "un", "objeto"]),
+    httpx.Response(200, json="texto"),
+])
+async def test_respuesta_de_forma_inesperada_es_no_disponible(respuesta):
+    BackendFalso({SALDO: respuesta}).instalar()
+    with pytest.raises(bc.BackendNoDisponible):
+        async with bc.cliente("tok") as api:
+            await api.saldo()
+
+
+@pytest.mark.asyncio
+async def test_lista_esperada_y_llega_otra_cosa():
+    BackendFalso({("GET", "/api/v1/citas"): {"detail": "no soy una lista"}}).instalar()
+    with pytest.raises(bc.BackendNoDisponible):
+        async with bc.cliente("tok") as api:
+            await api.citas()
+
+
+# ------------------------------------------------------------------ logs
+@pytest.mark.asyncio
+async def test_la_clave_no_llega_a_los_logs(caplog):
+    BackendFalso({("POST", "/api/v1/citas/CC3QZ8/cancelar"): {"estatus": "CANCELADA"},
+                  ("GET", "/api/v1/citas"): httpx.Response(503)}).instalar()
+    caplog.set_level(logging.DEBUG)
+    async with bc.cliente() as api:
+        await api.cancelar_cita("CC3QZ8", "1956-04-27")
+        with pytest.raises(bc.BackendNoDisponible):
+            await api.citas()  # logs a warning of our own too
+    assert "/api/v1/citas" in caplog.text  # something was logged...
+    assert "CC3QZ8" not in caplog.text and "1956-04-27" not in caplog.text  # ...without the data
+
+
+def test_las_bibliotecas_http_no_registran_urls_en_info():
+    for nombre in ("httpx", "httpcore"):
+        assert logging.getLogger(nombre).getEffectiveLevel() >= logging.WARNING
+
+
+@pytest.mark.asyncio
+async def test_si_alguien_activa_los_logs_de_httpx_salen_enmascarados(caplog):
+    BackendFalso({("POST", "/api/v1/citas/CC3QZ8/cancelar"): {"estatus": "CANCELADA"}}).instalar()
+    httpx_log = logging.getLogger("httpx")
+    nivel = httpx_log.level
+    httpx_log.setLevel(logging.INFO)
+    try:
+        caplog.set_level(logging.INFO)
+        async with bc.cliente() as api:
+            await api.cancelar_cita("CC3QZ8")
+    finally:
+        httpx_log.setLevel(nivel)
+    lineas = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lineas and all("CC3QZ8" not in linea for linea in lineas)
+    assert any("/api/v1/citas/…/cancelar" in linea for linea in lineas)
+
+
+@pytest.mark.parametrize("texto,no_debe", [
+    ("GET http://b/api/v1/citas/CC3QZ8/hoja.pdf", "CC3QZ8"),
+    ("curp HEGG560427MVZRRL04 no valida", "HEGG560427MVZRRL04"),
+    ("GET http://b/archivos?token=abc.def&x=1", "abc.def"),
+])
+def test_enmascarado_de_textos_de_log(texto, no_debe):
+    assert no_debe not in bc.texto_sin_datos(texto)
