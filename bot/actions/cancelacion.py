@@ -92,6 +92,8 @@ class ActionCancelarCita(AccionSegura):
         except bc.BackendError as error:
             if error.status == 409:
                 dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)
+            elif error.status == 423:  # too many wrong birth dates for this clave: wait or use CURP + NIP
+                dispatcher.utter_message(response="utter_cancelacion_bloqueada", detalle=error.detail)
             elif error.status in (403, 404, 422):
                 dispatcher.utter_message(response="utter_cancelacion_no_posible", detalle=error.detail)
             else:

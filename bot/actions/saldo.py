@@ -67,6 +67,9 @@ class ActionConsultarSaldo(AccionSegura):
             folio=folio,
             quincenas_restantes=saldo.get("quincenas_restantes", ""),
         )
+        a_favor = saldo.get("saldo_a_favor")
+        if isinstance(a_favor, (int, float)) and a_favor > 0:  # paid in excess: CAPP refunds it
+            dispatcher.utter_message(response="utter_saldo_a_favor", monto=dinero(a_favor))
         if voz:
             dispatcher.utter_message(response="utter_estado_cuenta_enlace", folio=folio)
         elif url:

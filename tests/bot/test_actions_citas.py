@@ -70,6 +70,18 @@ async def test_dentro_de_36_horas_explica_con_el_detalle_del_backend():
 
 
 @pytest.mark.asyncio
+async def test_clave_bloqueada_por_intentos_dice_hasta_cuando():
+    detalle = ("Por su seguridad, la cancelación con esa clave de cita quedó bloqueada tras varios intentos con "
+               "datos que no coinciden. Podrá intentarlo de nuevo a partir de las 14:05 horas del 01/12/2026.")
+    BackendFalso({CANCELAR: error(423, detalle)}).instalar()
+    d = CollectingDispatcher()
+    eventos = await ActionCancelarCita().run(d, tracker(_confirmada(), canal="ivr"), {})
+    assert respuestas(d) == ["utter_cancelacion_bloqueada"]
+    assert mensaje(d, "utter_cancelacion_bloqueada")["detalle"] == detalle
+    assert all(v is None for v in slots_de(eventos).values())
+
+
+@pytest.mark.asyncio
 async def test_clave_o_fecha_que_no_coinciden():
     BackendFalso({CANCELAR: error(404, "No encontramos una cita con esa clave y fecha de nacimiento.")}).instalar()
     d = CollectingDispatcher()

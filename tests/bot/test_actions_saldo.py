@@ -43,6 +43,21 @@ async def test_saldo_con_token_formateado_en_pesos():
 
 
 @pytest.mark.asyncio
+async def test_saldo_a_favor_se_menciona_solo_si_existe():
+    BackendFalso({SALDO: {**CUERPO_SALDO, "saldo_deudor_total": 0.0, "quincenas_restantes": 0,
+                          "saldo_a_favor": 1000.0, "estatus": "LIQUIDADO"}}).instalar()
+    d = CollectingDispatcher()
+    await ActionConsultarSaldo().run(d, tracker({"token": "tok"}, canal="ivr"), {})
+    assert respuestas(d)[:2] == ["utter_saldo", "utter_saldo_a_favor"]
+    assert mensaje(d, "utter_saldo_a_favor")["monto"] == "$1,000.00"
+
+    BackendFalso({SALDO: {**CUERPO_SALDO, "saldo_a_favor": 0.0}}).instalar()
+    d = CollectingDispatcher()
+    await ActionConsultarSaldo().run(d, tracker({"token": "tok"}, canal="ivr"), {})
+    assert "utter_saldo_a_favor" not in respuestas(d)
+
+
+@pytest.mark.asyncio
 async def test_sin_token_no_se_consulta_nada():
     backend = BackendFalso({}).instalar()
     d = CollectingDispatcher()

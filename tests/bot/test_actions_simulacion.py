@@ -212,6 +212,19 @@ async def test_la_renovacion_va_al_backend_y_se_dice_en_el_resultado():
 
 
 @pytest.mark.asyncio
+async def test_los_avisos_del_backend_se_dicen_despues_del_resultado():
+    aviso = ("Con 36 quincenas, si usted tiene más de 28 años de cotización (hombres) o más de 26 años de "
+             "cotización (mujeres), ese plazo no le corresponde; díganos sus años de cotización.")
+    sim = {"descuento_quincenal": 1269.08, "monto_maximo": 30000.0, "tasa_anual": 0.16, "plazo_quincenas": 36,
+           "avisos": [aviso, "  "]}
+    d = CollectingDispatcher()
+    await ActionSimularPrestamo().run(d, tracker({"simulacion": sim}), {})
+    assert respuestas(d) == ["utter_simulacion_de_primer_prestamo", "utter_simulacion_resultado",
+                             "utter_simulacion_aviso"]
+    assert mensaje(d, "utter_simulacion_aviso")["aviso"] == aviso
+
+
+@pytest.mark.asyncio
 async def test_sueldo_y_plazo_dichos_al_pedir_la_simulacion_llenan_la_forma():
     """"simular con sueldo de 20 mil a 48 quincenas": at activation Rasa hands the
     values over as prefilled slots; the form keeps them, asks only the
