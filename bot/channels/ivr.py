@@ -23,8 +23,6 @@ no/odd header -> 401; wrong token -> 403. Answers are JSON in Spanish.
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 import os
 import re
@@ -38,18 +36,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.autorizacion import VARIABLE_TOKEN, rechazo_de_autorizacion
+
 logger = logging.getLogger(__name__)
 
 # How many calls we remember buttons / last answers for (live calls only need a few).
 MAX_LLAMADAS = 2000
-VARIABLE_TOKEN = "RASA_TOKEN"
 _aviso_sin_token_dado = False
-
-
-def _json(cuerpo: dict[str, Any], status: int, **cabeceras: str) -> HTTPResponse:
-    return response.json(
-        cuerpo, status=status, headers=cabeceras or None, dumps=lambda o: json.dumps(o, ensure_ascii=False)
-    )
 
 
 def _avisar_sin_token() -> None:
@@ -57,24 +50,6 @@ def _avisar_sin_token() -> None:
     if not _aviso_sin_token_dado:
         _aviso_sin_token_dado = True
         logger.warning("%s no está definido: el canal ivr rechazará todas las solicitudes (403).", VARIABLE_TOKEN)
-
-
-def rechazo_de_autorizacion(request: Request, esperado: str | None) -> HTTPResponse | None:
-    """None when the request carries `Authorization: Bearer <esperado>`, else the 401/403 answer."""
-    if not esperado:
-        return _json({"detail": "El canal ivr está deshabilitado: falta configurar RASA_TOKEN."}, 403)
-    esquema, _, recibido = (request.headers.get("Authorization") or "").strip().partition(" ")
-    recibido = recibido.strip()
-    if esquema.lower() != "bearer" or not recibido:
-        return _json(
-            {"detail": "Falta la cabecera Authorization: Bearer con el token del asistente."},
-            401,
-            **{"WWW-Authenticate": 'Bearer realm="ivr"'},
-        )
-    if not hmac.compare_digest(recibido.encode("utf-8"), esperado.encode("utf-8")):
-        logger.warning("Token inválido en el canal ivr (%s)", request.path)
-        return _json({"detail": "El token del asistente no es válido."}, 403)
-    return None
 
 
 class IVROutput(CollectingOutputChannel):
@@ -183,7 +158,7 @@ class IVRInput(InputChannel):
         async def autorizar(request: Request) -> HTTPResponse | None:
             if request.method == "GET" and (request.name or "").endswith(".health"):
                 return None
-            return rechazo_de_autorizacion(request, self.token)
+            return rechazo_de_autorizacion(request, self.token, canal="ivr")
 
         @ivr_webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -20,7 +20,6 @@ credentials.yml:
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import os
@@ -29,48 +28,17 @@ from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint, response
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.autorizacion import VARIABLE_TOKEN, json_es, rechazo_de_autorizacion
+
 logger = logging.getLogger(__name__)
 
-VARIABLE_TOKEN = "RASA_TOKEN"
 # Longest sender id / message accepted; Rasa itself has no limit.
 MAX_REMITENTE = 128
 MAX_MENSAJE = 5000
-
-
-def _json(cuerpo: dict[str, Any], status: int, **cabeceras: str) -> HTTPResponse:
-    return response.json(
-        cuerpo, status=status, headers=cabeceras or None,
-        dumps=lambda o: json.dumps(o, ensure_ascii=False),
-    )
-
-
-def token_de_portador(request: Request) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header, if any."""
-    cabecera = request.headers.get("Authorization") or ""
-    esquema, _, token = cabecera.strip().partition(" ")
-    if esquema.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def rechazo_de_autorizacion(request: Request, esperado: str | None) -> HTTPResponse | None:
-    """None when the request carries the expected bearer token, else the
-    401/403 answer to send. No expected token configured -> always 403."""
-    if not esperado:
-        return _json({"detail": "El canal REST está deshabilitado: falta configurar RASA_TOKEN."}, 403)
-    recibido = token_de_portador(request)
-    if recibido is None:
-        return _json(
-            {"detail": "Falta la cabecera Authorization: Bearer con el token del asistente."},
-            401, **{"WWW-Authenticate": 'Bearer realm="rasa"'},
-        )
-    if not hmac.compare_digest(recibido.encode("utf-8"), esperado.encode("utf-8")):
-        return _json({"detail": "El token del asistente no es válido."}, 403)
-    return None
 
 
 def error_de_cuerpo(request: Request) -> str | None:
@@ -119,14 +87,14 @@ class RestProtegidoInput(RestInput):
         # Blueprint middleware only runs for this blueprint's routes.
         @webhook.middleware("request")
         async def autorizar(request: Request) -> HTTPResponse | None:
-            rechazo = rechazo_de_autorizacion(request, self.token)
+            rechazo = rechazo_de_autorizacion(request, self.token, canal="REST")
             if rechazo is not None:
                 logger.warning("Solicitud al canal REST rechazada (%s).", rechazo.status)
                 return rechazo
             if request.method == "POST":
                 motivo = error_de_cuerpo(request)
                 if motivo:
-                    return _json({"detail": motivo}, 400)
+                    return json_es({"detail": motivo}, 400)
             return None
 
         return webhook

@@ -284,24 +284,6 @@ async def test_sin_rasa_token_se_rechaza_todo_y_se_avisa_una_vez(agente, bot, mo
     assert bot.recibidos == []
 
 
-def test_la_comparacion_es_de_tiempo_constante(monkeypatch):
-    comparados: list[tuple[bytes, bytes]] = []
-    original = canal_ivr.hmac.compare_digest
-
-    def espia(a: bytes, b: bytes) -> bool:
-        comparados.append((a, b))
-        return original(a, b)
-
-    monkeypatch.setattr(canal_ivr.hmac, "compare_digest", espia)
-
-    class Peticion:
-        headers = {"Authorization": "Bearer adivinanza"}
-        path = "/webhooks/ivr/webhook"
-
-    assert canal_ivr.rechazo_de_autorizacion(Peticion(), TOKEN).status == 403  # type: ignore[arg-type]
-    assert comparados == [(b"adivinanza", TOKEN.encode())]
-
-
 @pytest.mark.asyncio
 async def test_un_intent_con_entidades_del_ivr_nunca_se_toma_por_boton(cliente, bot):
     await turno(cliente, "/mis_citas")  # a button titled CC3QZ8, which the message below contains

@@ -25,6 +25,7 @@ BOT = Path(__file__).resolve().parents[2] / "bot"
 if str(BOT) not in sys.path:
     sys.path.insert(0, str(BOT))
 
+from channels import autorizacion  # noqa: E402
 from channels import rest as canal_rest  # noqa: E402
 from channels.rest import RestProtegidoInput  # noqa: E402
 
@@ -166,20 +167,23 @@ async def test_a_malformed_body_is_a_400_in_spanish(cuerpo: bytes, palabra: str)
 
 
 def test_the_compare_is_constant_time(monkeypatch) -> None:
+    """The one check both trusted channels (rest and ivr) use."""
     comparados: list[tuple[bytes, bytes]] = []
-    original = canal_rest.hmac.compare_digest
+    original = autorizacion.hmac.compare_digest
 
     def espia(a: bytes, b: bytes) -> bool:
         comparados.append((a, b))
         return original(a, b)
 
-    monkeypatch.setattr(canal_rest.hmac, "compare_digest", espia)
+    monkeypatch.setattr(autorizacion.hmac, "compare_digest", espia)
 
     class Peticion:
         headers = {"Authorization": "Bearer adivinanza"}
+        path = "/webhooks/rest/webhook"
 
-    assert canal_rest.rechazo_de_autorizacion(Peticion(), TOKEN).status == 403  # type: ignore[arg-type]
-    assert comparados == [(b"adivinanza", TOKEN.encode())]
+    for canal in ("REST", "ivr"):
+        assert autorizacion.rechazo_de_autorizacion(Peticion(), TOKEN, canal=canal).status == 403  # type: ignore[arg-type]
+    assert comparados == [(b"adivinanza", TOKEN.encode())] * 2
 
 
 def test_settings_come_from_the_environment(monkeypatch) -> None:
