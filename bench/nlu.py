@@ -17,14 +17,22 @@ Two held-out sets are tested with the same model: bench/data/nlu_heldout.yml
 (written with the training data, by the same author) and
 bench/data/nlu_heldout_indep.yml (written by a second author from the intent
 descriptions only, who never saw the training data). Before anything else it
-checks that no held-out text appears in the training data (case, accents and
-punctuation ignored) and stops with exit code 2 if one does. Results go to
-var/bench/nlu/ (summary.json + Rasa's reports).
+checks that no held-out text appears in the training data, not even as a near
+duplicate (see `near_duplicate`: the same sentence once accents, case,
+punctuation, fillers, articles, WhatsApp spellings and crédito/préstamo are
+set aside; or a difflib ratio >= 0.85 over characters or words; or a training
+sentence of 4+ words contained in a held-out one, or vice versa), and stops
+with exit code 2, listing the pairs, if one is found. Check only:
+
+    .venv-rasa/bin/python bench/nlu.py --check-leaks
+
+Results go to var/bench/nlu/ (summary.json + Rasa's reports).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -72,10 +80,69 @@ def load_texts(path: Path) -> list[tuple[str, str]]:
     ]
 
 
-def leaked_examples() -> list[str]:
-    training = {normalise(t) for t, _ in load_texts(BOT / "data")}
-    return [t for _, path in HELDOUTS if path.exists()
-            for t, _ in load_texts(path) if normalise(t) in training]
+# Spellings that do not make a sentence new: WhatsApp shorthand, and the two
+# words users take as the same thing.
+SPELLING = {"q": "que", "k": "que", "ke": "que", "kiero": "quiero", "pa": "para", "x": "por",
+            "xq": "porque", "credito": "prestamo", "creditos": "prestamos", "del": "de",
+            "al": "a"}
+# Fillers, politeness and articles: "este pues mi préstamo xfa" is "préstamo".
+FILLER = set("xfa porfa porfavor plis pls este mmm mm eh ah oiga pues bueno "
+             "el la los las lo un una unos unas mi mis su sus tu".split())
+SIMILAR = 0.85
+
+
+def canonical(text: str) -> list[str]:
+    """The words that make a sentence what it is (see SPELLING and FILLER)."""
+    words = " ".join(SPELLING.get(w, w) for w in normalise(text).split())
+    return [w for w in words.replace("por favor", " ").split() if w not in FILLER]
+
+
+def near_duplicate(a: list[str], b: list[str]) -> str | None:
+    """Why two canonical sentences count as the same example, or None."""
+    if not a or not b:
+        return None
+    if set(a) == set(b):
+        return "mismas palabras"
+    chars_a, chars_b = " ".join(a), " ".join(b)
+    if min(len(chars_a), len(chars_b)) >= 8:
+        chars = difflib.SequenceMatcher(None, chars_a, chars_b, autojunk=False)
+        if chars.real_quick_ratio() >= SIMILAR and chars.quick_ratio() >= SIMILAR:
+            ratio = chars.ratio()
+            if ratio >= SIMILAR:
+                return f"caracteres {ratio:.2f}"
+    words = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if words.ratio() >= SIMILAR:
+        return f"palabras {words.ratio():.2f}"
+    short, long_ = sorted((a, b), key=len)
+    matched = sum(block.size for block in words.get_matching_blocks())
+    if len(short) >= 4 and matched == len(short) and len(short) / len(long_) >= 0.6:
+        return "contenida"
+    return None
+
+
+def leaked_pairs(training: list[tuple[str, str]],
+                 heldouts: list[tuple[str, list[tuple[str, str]]]]) -> list[dict[str, str]]:
+    """Held-out examples that are (near) duplicates of a training example of the
+    same label. A near duplicate under another label is not a leak (it can only
+    lower the score), so it is not reported here."""
+    by_label: dict[str, list[tuple[str, list[str]]]] = {}
+    for text, lbl in training:
+        by_label.setdefault(lbl, []).append((text, canonical(text)))
+    pairs = []
+    for key, examples in heldouts:
+        for text, lbl in examples:
+            words = canonical(text)
+            for train_text, train_words in by_label.get(lbl, []):
+                reason = near_duplicate(words, train_words)
+                if reason:
+                    pairs.append({"set": key, "label": lbl, "heldout": text,
+                                  "training": train_text, "reason": reason})
+    return pairs
+
+
+def leaked_examples() -> list[dict[str, str]]:
+    return leaked_pairs(load_texts(BOT / "data"),
+                        [(key, load_texts(path)) for key, path in HELDOUTS if path.exists()])
 
 
 def run(cmd: list[str], log: Path) -> float:
@@ -186,6 +253,8 @@ def print_block(title: str, result: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check-leaks", action="store_true",
+                        help="only check that no held-out example is (nearly) in bot/data")
     parser.add_argument("--skip-cv", action="store_true")
     parser.add_argument("--skip-heldout", action="store_true")
     parser.add_argument("--folds", type=int, default=5)
@@ -197,9 +266,15 @@ def main() -> int:
 
     leaks = leaked_examples()
     if leaks:
-        print("Ejemplos de prueba que también están en el entrenamiento:", *leaks, sep="\n  ")
+        print(f"{len(leaks)} pares: ejemplos reservados iguales o casi iguales a uno de "
+              f"entrenamiento ({len({p['training'] for p in leaks})} de entrenamiento):")
+        for p in leaks:
+            print(f"  [{p['set']}] {p['label']}: {p['heldout']!r}  ~  {p['training']!r}"
+                  f"  ({p['reason']})")
         return 2
-    print("OK: ningún ejemplo de los conjuntos reservados está en bot/data")
+    print("OK: ningún ejemplo de los conjuntos reservados está (ni casi igual) en bot/data")
+    if args.check_leaks:
+        return 0
 
     OUT.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"config": str(BOT / "config.yml")}

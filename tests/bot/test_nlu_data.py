@@ -14,6 +14,8 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+import importlib.util
+
 import pytest
 from rasa.nlu.utils.pattern_utils import extract_patterns
 from rasa.shared.data import get_data_files, is_nlu_file
@@ -34,6 +36,21 @@ FAQ_KEYS = ["faq/tiempo_deposito", "faq/buro_credito", "faq/forma_pago", "faq/pr
 ENTITIES = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
 DEMO_CURPS = ["HEGG560427MVZRRL04", "BEML920313HMCLNS09", "PEGL890909MJCRMS08"]
 MIN_EXAMPLES = 40
+
+# The benchmark's own leak check (near duplicates, not only exact copies).
+_spec = importlib.util.spec_from_file_location("bench_nlu", ROOT / "bench" / "nlu.py")
+bench_nlu = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_nlu)
+
+# Register markers. WhatsApp: shorthand and no accents; phone transcript:
+# lowercase, no punctuation at all, and a filler or a number said in words.
+WHATSAPP = re.compile(
+    r"\b(xfa|porfa|plis|q|k|ke|kiero|kuanto|kuando|pa|x|grax|ok|ps|aki|oie|ofi|qnas|bye|bai|nel|sip"
+    r"|nop|thx|ty|m|tmb|d|xq)\b"
+    r"|(\w)\2\2"        # holaaa, siii
+    r"|^[^¿]*\?$"        # a question typed without the opening mark
+    r"|!!")
+FILLERS = re.compile(r"^(este|mmm|pues|oiga|bueno|eh|ah|ps|si bueno|no este)\b")
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +129,60 @@ def test_no_example_is_repeated_across_intents(training):
 def test_heldout_covers_every_label_and_never_appears_in_training(training, heldout):
     counts = Counter(label(m) for m in heldout.intent_examples)
     assert {n: counts.get(n, 0) for n in INTENTS + FAQ_KEYS if counts.get(n, 0) < 8} == {}
-    train_texts = {normalise(m.get("text")) for m in training.intent_examples}
-    leaked = [m.get("text") for m in heldout.intent_examples
-              if normalise(m.get("text")) in train_texts]
-    assert leaked == []
+    train = [(m.get("text"), label(m)) for m in training.intent_examples]
+    held = [(m.get("text"), label(m)) for m in heldout.intent_examples]
+    leaked = bench_nlu.leaked_pairs(train, [("heldout", held)])
+    assert [(p["heldout"], p["training"], p["reason"]) for p in leaked] == []
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("tengo quincenas sin pagar del préstamo", "tengo quincenas sin pagar del crédito"),
+    ("estoy pensionada", "pues soy pensionada"),
+    ("qué tasa me aplicaron en mi préstamo", "¿Qué tasa de interés me aplicaron en mi préstamo vigente?"),
+    ("cuanto dura el tramite", "este cuánto dura el trámite xfa"),
+    ("kiero cancelar mi cita", "Quiero cancelar mi cita"),
+])
+def test_leak_check_catches_near_duplicates(a, b):
+    assert bench_nlu.near_duplicate(bench_nlu.canonical(a), bench_nlu.canonical(b))
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("anula mi cita", "cancela mi cita"),
+    ("que dias abren las oficinas", "a qué hora abren las oficinas"),
+    ("cuánto debo de mi préstamo", "cuánto me descuentan de mi préstamo"),
+])
+def test_leak_check_keeps_different_sentences_apart(a, b):
+    assert bench_nlu.near_duplicate(bench_nlu.canonical(a), bench_nlu.canonical(b)) is None
+
+
+def test_no_near_identical_examples_within_an_intent(training):
+    """Two examples that differ only in accents, fillers, articles or WhatsApp
+    spelling are one example twice: they inflate cross-validation."""
+    seen: dict[tuple[str, str], str] = {}
+    twins = []
+    for m in training.intent_examples:
+        words = bench_nlu.canonical(m.get("text"))
+        key = (label(m), " ".join(words))
+        if len(words) >= 2 and key in seen:
+            twins.append((seen[key], m.get("text")))
+        seen.setdefault(key, m.get("text"))
+    assert twins == []
+
+
+def test_every_intent_has_whatsapp_and_phone_examples(training):
+    registers: dict[str, Counter] = {}
+    for m in training.intent_examples:
+        text = m.get("text")
+        found = registers.setdefault(label(m), Counter())
+        if WHATSAPP.search(text.lower()):
+            found["whatsapp"] += 1
+        if text == text.lower() and not re.search(r"[^\w\s]", text) and FILLERS.search(text):
+            found["voz"] += 1
+    # Short answers (informar, afirmar...) and every faq key included.
+    missing = {name: dict(registers.get(name, {})) for name in INTENTS + FAQ_KEYS
+               if registers.get(name, Counter())["whatsapp"] < 3
+               or registers.get(name, Counter())["voz"] < 3}
+    assert missing == {}
 
 
 def test_entities_are_the_allowed_ones_and_all_used(training, heldout):
