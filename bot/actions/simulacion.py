@@ -241,8 +241,9 @@ class ActionSimularPrestamo(AccionSegura):
             sueldo=dinero(sim.get("sueldo_base_mensual", tracker.get_slot("sueldo"))),
             plazo_maximo=sim.get("plazo_maximo_permitido", sim.get("plazo_quincenas", "")),
         )
-        # The backend's caveats (e.g. the cotización + plazo limit when años are unknown).
-        for aviso in sim.get("avisos") or []:
-            if isinstance(aviso, str) and aviso.strip():
-                dispatcher.utter_message(response="utter_simulacion_aviso", aviso=aviso.strip())
+        # The backend's caveats (e.g. the cotización + plazo limit when años are unknown),
+        # in one message: brief on a chat, one breath on the phone.
+        avisos = [a.strip() for a in sim.get("avisos") or [] if isinstance(a, str) and a.strip()]
+        if avisos:
+            dispatcher.utter_message(response="utter_simulacion_aviso", aviso=" ".join(avisos))
         return limpieza

@@ -215,13 +215,18 @@ async def test_la_renovacion_va_al_backend_y_se_dice_en_el_resultado():
 async def test_los_avisos_del_backend_se_dicen_despues_del_resultado():
     aviso = ("Con 36 quincenas, si usted tiene más de 28 años de cotización (hombres) o más de 26 años de "
              "cotización (mujeres), ese plazo no le corresponde; díganos sus años de cotización.")
+    minimo = "Para el crédito complementario se necesita al menos 1 año de cotización."
     sim = {"descuento_quincenal": 1269.08, "monto_maximo": 30000.0, "tasa_anual": 0.16, "plazo_quincenas": 36,
-           "avisos": [aviso, "  "]}
+           "avisos": [minimo, aviso, "  "]}
     d = CollectingDispatcher()
     await ActionSimularPrestamo().run(d, tracker({"simulacion": sim}), {})
     assert respuestas(d) == ["utter_simulacion_de_primer_prestamo", "utter_simulacion_resultado",
-                             "utter_simulacion_aviso"]
-    assert mensaje(d, "utter_simulacion_aviso")["aviso"] == aviso
+                             "utter_simulacion_aviso"]  # one message, however many caveats
+    assert mensaje(d, "utter_simulacion_aviso")["aviso"] == f"{minimo} {aviso}"
+
+    d = CollectingDispatcher()
+    await ActionSimularPrestamo().run(d, tracker({"simulacion": {**sim, "avisos": []}}), {})
+    assert "utter_simulacion_aviso" not in respuestas(d)
 
 
 @pytest.mark.asyncio
