@@ -177,8 +177,10 @@ def programar_recordatorios(session: Session, *, ahora: datetime) -> int:
 
 def faltante_para_entregar(settings: BackendSettings) -> str | None:
     """Why delivery is off (Spanish, for the log), or None when Twilio is configured."""
-    if not settings.twilio_account_sid or not settings.twilio_auth_token:
-        return "faltan TWILIO_ACCOUNT_SID y TWILIO_AUTH_TOKEN"
+    faltan = [n for n, v in (("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+                             ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token)) if not v]
+    if faltan:
+        return "falta " + faltan[0] if len(faltan) == 1 else "faltan " + " y ".join(faltan)
     if not canales_configurados(settings):
         return "faltan TWILIO_FROM_SMS y TWILIO_FROM_WHATSAPP"
     return None

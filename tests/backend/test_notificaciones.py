@@ -545,3 +545,18 @@ def test_worker_de_linea_de_comandos_envia_una_pasada(
     assert len(twilio.peticiones) == 1
     assert cita.clave in twilio.peticiones[0]["form"]["Body"][0]  # type: ignore[index]
     assert _estado(session_factory)[0][1] == "ENVIADA"
+
+
+def test_el_motivo_de_no_entregar_nombra_solo_lo_que_falta() -> None:
+    from backend.services.notificaciones import faltante_para_entregar
+
+    base = {"twilio_account_sid": "", "twilio_auth_token": "", "twilio_from_sms": "", "twilio_from_whatsapp": ""}
+    casos = [
+        ({}, "faltan TWILIO_ACCOUNT_SID y TWILIO_AUTH_TOKEN"),
+        ({"twilio_auth_token": "tok"}, "falta TWILIO_ACCOUNT_SID"),  # make run's .env has only the token
+        ({"twilio_account_sid": "AC1"}, "falta TWILIO_AUTH_TOKEN"),
+        ({"twilio_account_sid": "AC1", "twilio_auth_token": "tok"}, "faltan TWILIO_FROM_SMS y TWILIO_FROM_WHATSAPP"),
+        ({"twilio_account_sid": "AC1", "twilio_auth_token": "tok", "twilio_from_sms": "+5215500000000"}, None),
+    ]
+    for campos, motivo in casos:
+        assert faltante_para_entregar(BackendSettings(**{**base, **campos})) == motivo, campos
