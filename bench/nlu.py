@@ -86,8 +86,8 @@ SPELLING = {"q": "que", "k": "que", "ke": "que", "kiero": "quiero", "pa": "para"
             "xq": "porque", "credito": "prestamo", "creditos": "prestamos", "del": "de",
             "al": "a"}
 # Fillers, politeness and articles: "este pues mi préstamo xfa" is "préstamo".
-FILLER = set("xfa porfa porfavor plis pls este mmm mm eh ah oiga pues bueno "
-             "el la los las lo un una unos unas mi mis su sus tu".split())
+FILLER = {"xfa", "porfa", "porfavor", "plis", "pls", "este", "mmm", "mm", "eh", "ah", "oiga", "pues", "bueno",
+          "el", "la", "los", "las", "lo", "un", "una", "unos", "unas", "mi", "mis", "su", "sus", "tu"}
 SIMILAR = 0.85
 
 

@@ -164,6 +164,13 @@ class BackendClient:
         params = {"folio": folio} if folio else None
         return await self._dict("POST", "/api/v1/prestamos/estado-de-cuenta/enlace", params=params)
 
+    async def productos(self) -> List[Dict[str, Any]]:
+        """The product catalogue (public, a read: retried)."""
+        productos = (await self._dict("GET", "/api/v1/productos")).get("productos")
+        if not isinstance(productos, list) or not all(isinstance(p, dict) for p in productos):
+            raise BackendNoDisponible("respuesta inesperada")
+        return productos
+
     async def simular(self, **datos: Any) -> Dict[str, Any]:
         cuerpo = {k: v for k, v in datos.items() if v is not None}
         return await self._dict("POST", "/api/v1/simulaciones", json=cuerpo)

@@ -10,11 +10,16 @@ explains the product rule and the form asks again. Without a profile, a plazo
 longer than the shortest limit needs the años de cotización: the backend says
 so (`faltan_anios_cotizacion`) and the form asks for them before asking the
 plazo again.
+
+The product is the crédito complementario unless the request names another
+one of the backend's catalogue ("simular un préstamo especial"); a product
+without renovación is simulated as a first loan and the question is skipped.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -57,6 +62,26 @@ _ES_RENOVACION = re.compile(r"\brenov|\bsegund|\bya (?:he )?(?:tuve|tenido|tengo
 _ES_PRIMERO = re.compile(r"\bprimer|\bnuevo\b|\bnunca\b|\bes el 1\b")
 
 
+# Words of a product's clave that do not tell products apart.
+_PALABRAS_GENERICAS = {"credito", "prestamo", "personal", "extraordinario", "para"}
+# A product is named by the first 7 letters of a distinctive word of its clave:
+# "emergen" covers emergente and emergencia, "damnifi" damnificado(s). A tiny
+# stemmer over six names: no library is needed for it.
+_RAIZ = 7
+
+
+def producto_nombrado(texto: str, catalogo: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The catalogue product the text names, or None (none, or more than one)."""
+    palabras = re.findall(r"[a-z]+", sin_acentos(texto.lower()))
+    nombrados = []
+    for producto in catalogo:
+        raices = {w[:_RAIZ] for w in str(producto.get("clave", "")).split("_")
+                  if len(w) >= _RAIZ and w not in _PALABRAS_GENERICAS}
+        if raices and any(p[:_RAIZ] in raices for p in palabras if len(p) >= _RAIZ):
+            nombrados.append(producto)
+    return nombrados[0] if len(nombrados) == 1 else None
+
+
 def leer_renovacion(valor: Any) -> Optional[bool]:
     """True for a renovación, False for a first loan, None when unclear."""
     if isinstance(valor, bool):
@@ -84,7 +109,12 @@ class ActionPrepararSimulacion(AccionSegura):
     async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dichos = {k for k, v in slots_de_este_turno(tracker).items() if v is not None}
         eventos: List[EventType] = [SlotSet(s, None) for s in _SLOTS_DE_CADA_SIMULACION if s not in dichos]
-        if not tracker.get_slot("producto"):
+        producto = await _producto_de_la_peticion(tracker)
+        if producto is not None:
+            eventos.append(SlotSet("producto", producto["clave"]))
+            if producto.get("renovable") is False:
+                eventos.append(SlotSet("renovacion", False))  # nothing to ask: it has no renovación
+        elif not tracker.get_slot("producto"):
             eventos.append(SlotSet("producto", PRODUCTO_POR_DEFECTO))
         token = tracker.get_slot("token")
         if not token:
@@ -108,6 +138,25 @@ class ActionPrepararSimulacion(AccionSegura):
             dispatcher.utter_message(response="utter_simulacion_con_perfil",
                                      sueldo=dinero(perfil["sueldo_base_mensual"]))
         return eventos
+
+
+# The catalogue changes once a year: kept for a few minutes, not asked every turn.
+CATALOGO_VIGENTE_S = 300.0
+_catalogo: Dict[str, Any] = {"productos": None, "hasta": 0.0}
+
+
+async def _producto_de_la_peticion(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    texto = texto_de((tracker.latest_message or {}).get("text"))
+    if not texto or texto.startswith("/"):
+        return None  # a button payload names no product
+    if _catalogo["productos"] is None or time.monotonic() >= _catalogo["hasta"]:
+        try:
+            async with bc.cliente() as api:
+                productos = await api.productos()
+        except (bc.BackendError, bc.BackendNoDisponible):
+            return None  # not fatal: the default product is simulated and says its name
+        _catalogo.update(productos=productos, hasta=time.monotonic() + CATALOGO_VIGENTE_S)
+    return producto_nombrado(texto, _catalogo["productos"])
 
 
 class ValidateSimulacionForm(ValidacionFormulario):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from actions import backend_client as bc
+from actions import simulacion
 from actions.simulacion import (
     ActionPrepararSimulacion,
     ActionSimularPrestamo,
     ValidateSimulacionForm,
     leer_renovacion,
+    producto_nombrado,
 )
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
@@ -316,3 +321,73 @@ async def test_a_media_forma_otra_peticion_deja_la_forma():
     eventos = await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {})
     assert eventos[0] == {"event": "active_loop", "name": None, "timestamp": None}
     assert slots_de(eventos)["oficina"] is None  # the cita form's slots go with it
+
+
+# ------------------------------------------------------------ the product named
+CATALOGO = json.loads((Path(__file__).resolve().parents[2] / "backend" / "data" / "productos.json").read_text())
+PRODUCTOS = ("GET", "/api/v1/productos")
+
+
+@pytest.fixture()
+def catalogo_fresco():
+    simulacion._catalogo.update(productos=None, hasta=0.0)
+    yield
+    simulacion._catalogo.update(productos=None, hasta=0.0)
+
+
+@pytest.mark.parametrize("texto,clave", [
+    ("quiero simular un prestamo especial", "especial"),
+    ("cuanto me prestan en el ordinario", "ordinario"),
+    ("simular el préstamo de emergencia", "emergente"),
+    ("soy damnificado del sismo cuanto me dan", "damnificados"),
+    ("kiero simular el complementario xfa", "credito_complementario"),
+    ("simular el conmemorativo a 48 quincenas", "conmemorativo"),
+    ("quiero simular un prestamo", None),
+    ("simular el ordinario o el especial", None),  # two named: none chosen
+])
+def test_producto_nombrado_en_el_catalogo_real(texto, clave):
+    producto = producto_nombrado(texto, CATALOGO["productos"])
+    assert (producto or {}).get("clave") == clave
+
+
+@pytest.mark.asyncio
+async def test_la_peticion_que_nombra_un_producto_sin_renovacion_no_pregunta_renovacion(catalogo_fresco):
+    backend = BackendFalso({PRODUCTOS: CATALOGO}).instalar()
+    t = tracker({"producto": "credito_complementario", "renovacion": True}, intent="simular_prestamo",
+                texto="quiero simular un préstamo especial como renovación",
+                eventos_extra=[{"event": "slot", "name": "renovacion", "value": True}])
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["producto"] == "especial"
+    assert slots["renovacion"] is False  # the especial has no renovación: simulated as a first loan
+    # The catalogue is kept: a second request does not ask for it again.
+    await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {})
+    assert [r.url.path for r in backend.peticiones] == ["/api/v1/productos"]
+
+
+@pytest.mark.asyncio
+async def test_el_producto_nombrado_va_al_backend(catalogo_fresco):
+    backend = BackendFalso({PRODUCTOS: CATALOGO, SIM: error(422, "El plazo del Préstamo personal ordinario "
+                                                                "es de 24 a 48 quincenas.")}).instalar()
+    t = tracker(intent="simular_prestamo", texto="simular préstamo ordinario")
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["producto"] == "ordinario" and "renovacion" in slots and slots["renovacion"] is False
+    d = CollectingDispatcher()
+    t2 = tracker({"sueldo": "12000.00", "producto": slots["producto"], "renovacion": False})
+    assert await ValidateSimulacionForm().validate_plazo("12", d, t2, {}) == {"plazo": None}
+    assert backend.cuerpo()["producto"] == "ordinario"
+    assert mensaje(d, "utter_simulacion_regla")["detalle"].startswith("El plazo del Préstamo personal ordinario")
+
+
+@pytest.mark.asyncio
+async def test_sin_nombrar_producto_o_sin_catalogo_se_simula_el_complementario(catalogo_fresco):
+    BackendFalso({PRODUCTOS: caido}).instalar()
+    t = tracker(intent="simular_prestamo", texto="quiero simular el especial")
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["producto"] == "credito_complementario"
+    assert "renovacion" in slots and slots["renovacion"] is None  # cleared, so the form asks it
+    # A renovable product named keeps the question.
+    simulacion._catalogo.update(productos=None, hasta=0.0)
+    BackendFalso({PRODUCTOS: CATALOGO}).instalar()
+    t = tracker({"producto": "especial"}, intent="simular_prestamo", texto="mejor el complementario")
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["producto"] == "credito_complementario" and slots["renovacion"] is None

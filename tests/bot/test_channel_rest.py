@@ -26,7 +26,6 @@ if str(BOT) not in sys.path:
     sys.path.insert(0, str(BOT))
 
 from channels import autorizacion  # noqa: E402
-from channels import rest as canal_rest  # noqa: E402
 from channels.rest import RestProtegidoInput  # noqa: E402
 
 TOKEN = "rasa-" + uuid.uuid4().hex

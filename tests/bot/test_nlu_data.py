@@ -5,6 +5,7 @@ Run: .venv-rasa/bin/python -m pytest tests/bot/test_nlu_data.py -q
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -13,8 +14,6 @@ import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
-
-import importlib.util
 
 import pytest
 from rasa.nlu.utils.pattern_utils import extract_patterns
