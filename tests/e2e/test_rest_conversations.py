@@ -170,6 +170,23 @@ def test_simulacion_anonima_pedida_con_sus_palabras(stack):
     assert c.intenciones()[0] == ("kiero simular un prestamo xfa", "simular_prestamo")
 
 
+def test_simulacion_de_un_producto_nombrado(stack):
+    # The request names the product: the catalogue's especial is simulated and,
+    # as it has no renovación, that question is skipped.
+    c = Conversacion(stack)
+    assert "sueldo" in c.texto(c.di("quiero simular un préstamo especial")).lower()
+    pide_plazo = c.di("12690.80")
+    assert _boton(pide_plazo, "Primer préstamo") is None
+    assert "quincenas" in c.texto(pide_plazo)
+    esperado = _simular(stack.backend_url, producto="especial", sueldo_base_mensual=12690.80,
+                        plazo_quincenas=48).json()
+    resultado = c.texto(c.di("48"))
+    assert esperado["nombre_producto"] in resultado
+    assert _pesos(esperado["monto_maximo"]) in resultado
+    assert _pesos(esperado["descuento_quincenal"]) in resultado
+    assert c.intenciones()[0] == ("quiero simular un préstamo especial", "simular_prestamo")
+
+
 def test_p1_consulta_su_saldo(stack):
     c = Conversacion(stack)
     respuesta = c.texto(c.identificarse("/consultar_saldo", P1))
@@ -209,7 +226,7 @@ def test_p3_simula_con_su_perfil(stack):
 
 def _simular(backend_url: str, **cuerpo: Any) -> httpx.Response:
     return httpx.post(f"{backend_url}/api/v1/simulaciones",
-                      json={"producto": "credito_complementario", **cuerpo}, timeout=10)
+                      json={"producto": "credito_complementario"} | cuerpo, timeout=10)
 
 
 def test_simulacion_anonima_pide_los_anios_y_explica_la_regla(stack):
