@@ -27,7 +27,7 @@ Demo citas (office CDMX-ZC):
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -38,9 +38,9 @@ from backend.privacy import mascara_curp
 from backend.services.dias_habiles import dias_habiles_entre, sumar_dias_habiles
 from backend.services.disponibilidad import (
     APERTURA,
-    CIERRE,
     DURACION,
     ZONA,
+    cuartos_del_dia,
     inicios_del_dia,
     local,
     utc,
@@ -163,17 +163,6 @@ def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
            eventos=[(AGENDADA, registro(15, 53, 49))])
 
 
-def _cuartos_del_dia(dia: date) -> list[datetime]:
-    """8:30, 8:45 ... 15:15 of `dia` in Mexico City, business day or not."""
-    actual = datetime.combine(dia, APERTURA, tzinfo=ZONA)
-    cierre = datetime.combine(dia, CIERRE, tzinfo=ZONA)
-    horas = []
-    while actual + DURACION <= cierre:
-        horas.append(actual)
-        actual += DURACION
-    return horas
-
-
 def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[datetime, int]:
     desde, hasta = utc(ahora) + ANTELACION_36H, utc(ahora) + VENTANA_36H
     dias = [local(desde).date() + timedelta(days=k) for k in range(3)]
@@ -182,7 +171,7 @@ def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[da
     if reales:
         return reales[-1]
     # No business slot in the window (weekend, holiday): the demo exception, see the docstring.
-    horas = [h for dia in dias for h in _cuartos_del_dia(dia) if desde <= utc(h) <= hasta]
+    horas = [h for dia in dias for h in cuartos_del_dia(dia) if desde <= utc(h) <= hasta]
     return horas[-1], _lugar_libre(session, oficina, horas[-1]) or 1
 
 

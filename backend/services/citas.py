@@ -361,19 +361,11 @@ def cancelar(
             "plazo_cancelacion_vencido",
             limite_cancelacion=local(limite).isoformat(),
         )
-    # Conditional UPDATE: of two simultaneous cancellations exactly one records the event.
-    resultado = session.execute(
-        update(Cita)
-        .where(Cita.id == cita.id, Cita.estatus == AGENDADA)
-        .values(estatus=CANCELADA, lugar=None, cancelada_en=utc(ahora))
-        .execution_options(synchronize_session=False)
-    )
-    if resultado.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        session.refresh(cita)
-        if cita.estatus == CANCELADA:
-            return ResultadoCancelacion(cita, True)
-        raise ErrorNegocio(409, "La cita cambió mientras la cancelábamos; consulte su bitácora.", "conflicto")
+    # Of two simultaneous cancellations exactly one records the event.
+    if _cambiar_estatus(session, cita, desde=(AGENDADA,), a=CANCELADA,
+                        conflicto="La cita cambió mientras la cancelábamos; consulte su bitácora.",
+                        lugar=None, cancelada_en=utc(ahora)):
+        return ResultadoCancelacion(cita, True)
     _registrar(session, cita, CANCELADA, ahora=ahora, origen=origen)
     session.flush()
     session.refresh(cita)
@@ -386,6 +378,26 @@ def cancelar(
                                 canal=canal)
     session.commit()
     return ResultadoCancelacion(cita, False)
+
+
+def _cambiar_estatus(session: Session, cita: Cita, *, desde: tuple[str, ...], a: str, conflicto: str,
+                     **valores: object) -> bool:
+    """Conditional UPDATE from `desde` to `a`: of two simultaneous requests exactly
+    one changes the row. True when another request had already made it `a` (the
+    caller answers idempotently); a 409 with `conflicto` when it went anywhere else."""
+    resultado = session.execute(
+        update(Cita)
+        .where(Cita.id == cita.id, Cita.estatus.in_(desde))
+        .values(estatus=a, **valores)
+        .execution_options(synchronize_session=False)
+    )
+    if resultado.rowcount == 1:  # type: ignore[attr-defined]
+        return False
+    session.rollback()
+    session.refresh(cita)
+    if cita.estatus == a:
+        return True
+    raise ErrorNegocio(409, conflicto, "conflicto")
 
 
 @dataclass(frozen=True)
@@ -411,18 +423,9 @@ def marcar_atendida(session: Session, *, clave: str, ahora: datetime, origen: st
     if local(ahora).date() < local(cita.inicio).date():
         raise ErrorNegocio(409, f"La cita {clave} es para el {fecha_larga(cita.inicio)}; solo puede marcarse "
                            "como atendida ese día o después.", "cita_futura")
-    resultado = session.execute(
-        update(Cita)
-        .where(Cita.id == cita.id, Cita.estatus.in_((AGENDADA, VENCIDA)))
-        .values(estatus=ATENDIDA)
-        .execution_options(synchronize_session=False)
-    )
-    if resultado.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        session.refresh(cita)
-        if cita.estatus == ATENDIDA:
-            return ResultadoAtencion(cita, True)
-        raise ErrorNegocio(409, "La cita cambió mientras la registrábamos; consulte la bitácora.", "conflicto")
+    if _cambiar_estatus(session, cita, desde=(AGENDADA, VENCIDA), a=ATENDIDA,
+                        conflicto="La cita cambió mientras la registrábamos; consulte la bitácora."):
+        return ResultadoAtencion(cita, True)
     _registrar(session, cita, ATENDIDA, ahora=ahora, origen=origen)
     notificaciones.descartar_pendientes(session, cita_id=cita.id, tipos=(notificaciones.RECORDATORIO_CITA,))
     session.commit()

@@ -51,8 +51,11 @@ def local(dt: datetime) -> datetime:
 
 def inicios_del_dia(dia: date) -> list[datetime]:
     """Every slot start of a business day, aware in local time (28 slots)."""
-    if not es_dia_habil(dia):
-        return []
+    return cuartos_del_dia(dia) if es_dia_habil(dia) else []
+
+
+def cuartos_del_dia(dia: date) -> list[datetime]:
+    """8:30, 8:45 ... 15:15 of `dia` in local time, business day or not."""
     actual = datetime.combine(dia, APERTURA, tzinfo=ZONA)
     cierre = datetime.combine(dia, CIERRE, tzinfo=ZONA)
     inicios = []

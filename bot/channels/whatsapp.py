@@ -505,7 +505,8 @@ class WhatsAppInput(InputChannel):
             # Nothing Rasa could read: answer here, keep the options on screen.
             return _respuesta_simple(MENSAJES[medio or "vacio"])
 
-        pidio_nip = await self._bot_pidio_nip(request, remitente, conversacion)
+        # Only a bare 4-digit answer needs to know (reading the tracker is I/O).
+        pidio_nip = NIP_SOLO_RE.match(texto) is not None and await self._bot_pidio_nip(request, remitente, conversacion)
         for nip in nips_en(texto, pidio_nip):
             if nip not in conversacion.nips:
                 conversacion.nips = (conversacion.nips + [nip])[-5:]

@@ -10,9 +10,21 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
 
 if str(BOT_DIR) not in sys.path:
     sys.path.insert(0, str(BOT_DIR))
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+@pytest.fixture(autouse=True)
+def _sin_red():
+    """After each test: the backend client back on real HTTP, no catalogue kept."""
+    yield
+    from actions import backend_client, simulacion
+
+    backend_client.usar_transporte(None)
+    simulacion._catalogo.update(productos=None, hasta=0.0)

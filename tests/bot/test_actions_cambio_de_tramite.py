@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from actions import backend_client as bc
 from actions.cambio_de_tramite import ActionValidateSlotMappings
 from actions.saldo import ActionConsultarSaldo
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,12 +11,6 @@ from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
 
 A_MEDIA_CITA = {"token": "tok", "oficina": "3", "oficina_nombre": "Delegación Jalisco", "fecha": "2027-03-10",
                 "curp": "HEGG560427MVZRRL04", "requested_slot": "inicio_cita"}
-
-
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
 
 
 @pytest.mark.asyncio

@@ -28,12 +28,6 @@ from test_actions_apoyo import (
 CANCELAR = ("POST", "/api/v1/citas/CC3QZ8/cancelar")
 
 
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
-
-
 def _confirmada(token=None, fecha="1956-04-27"):
     return {"clave_cita": "CC3QZ8", "fecha_nacimiento": fecha, "confirmar_cancelacion": True, "token": token}
 

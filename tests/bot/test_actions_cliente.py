@@ -19,12 +19,6 @@ SALDO = ("GET", "/api/v1/prestamos/saldo")
 ENLACE = ("POST", "/api/v1/prestamos/estado-de-cuenta/enlace")
 
 
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
-
-
 @pytest.fixture
 def reloj_corto(monkeypatch):
     """The real limits scaled down ×10 so the suite stays fast; the ratios hold."""

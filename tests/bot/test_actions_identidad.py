@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from actions import backend_client as bc
 from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
@@ -22,12 +21,6 @@ from test_actions_apoyo import (
 
 CURP = "HEGG560427MVZRRL04"
 VERIFICAR = ("POST", "/api/v1/identidad/verificar")
-
-
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
 
 
 def _tracker_nip(nip: str = "4821"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from actions import backend_client as bc
 from actions.asesor import ActionTransferirAsesor
 from actions.ayuda import ActionDespedir, ActionDetener
 from actions.fallback import ActionFallback
@@ -24,12 +23,6 @@ from test_actions_apoyo import (
 
 FOPI = {"referencia": "20000000126112700145", "referencia_formateada": "2000 0000 1261 1270 0145", "monto": 1500,
         "vigencia": "2026-03-09", "bancos": ["BBVA", "Banorte"], "pdf_enlace": "http://b/archivos/f"}
-
-
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
 
 
 @pytest.mark.asyncio

@@ -46,10 +46,8 @@ ACCIONES = _acciones()
 
 
 @pytest.fixture(autouse=True)
-def _sin_red(monkeypatch):
+def _sin_pausa(monkeypatch):
     monkeypatch.setattr(bc, "PAUSA_REINTENTO", 0)
-    yield
-    bc.usar_transporte(None)
 
 
 def _backend_que_responde(respuesta):

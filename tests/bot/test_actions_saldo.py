@@ -24,12 +24,6 @@ CUERPO_SALDO = {"saldo_deudor_total": 15500.5, "al": "2026-03-01", "prestamo_fol
 URL = "http://b/api/v1/archivos/firma"
 
 
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
-
-
 @pytest.mark.asyncio
 async def test_saldo_con_token_formateado_en_pesos():
     backend = BackendFalso({SALDO: {"saldo_deudor_total": 15500.5, "al": "2026-03-01", "prestamo_folio": "PP-1",

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from actions import backend_client as bc
 from actions import simulacion
 from actions.simulacion import (
     ActionPrepararSimulacion,
@@ -19,12 +18,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
 
 SIM = ("POST", "/api/v1/simulaciones")
-
-
-@pytest.fixture(autouse=True)
-def _sin_red():
-    yield
-    bc.usar_transporte(None)
 
 
 @pytest.mark.asyncio
@@ -328,13 +321,6 @@ CATALOGO = json.loads((Path(__file__).resolve().parents[2] / "backend" / "data" 
 PRODUCTOS = ("GET", "/api/v1/productos")
 
 
-@pytest.fixture()
-def catalogo_fresco():
-    simulacion._catalogo.update(productos=None, hasta=0.0)
-    yield
-    simulacion._catalogo.update(productos=None, hasta=0.0)
-
-
 @pytest.mark.parametrize("texto,clave", [
     ("quiero simular un prestamo especial", "especial"),
     ("cuanto me prestan en el ordinario", "ordinario"),
@@ -351,7 +337,7 @@ def test_producto_nombrado_en_el_catalogo_real(texto, clave):
 
 
 @pytest.mark.asyncio
-async def test_la_peticion_que_nombra_un_producto_sin_renovacion_no_pregunta_renovacion(catalogo_fresco):
+async def test_la_peticion_que_nombra_un_producto_sin_renovacion_no_pregunta_renovacion():
     backend = BackendFalso({PRODUCTOS: CATALOGO}).instalar()
     t = tracker({"producto": "credito_complementario", "renovacion": True}, intent="simular_prestamo",
                 texto="quiero simular un préstamo especial como renovación",
@@ -365,7 +351,7 @@ async def test_la_peticion_que_nombra_un_producto_sin_renovacion_no_pregunta_ren
 
 
 @pytest.mark.asyncio
-async def test_el_producto_nombrado_va_al_backend(catalogo_fresco):
+async def test_el_producto_nombrado_va_al_backend():
     backend = BackendFalso({PRODUCTOS: CATALOGO, SIM: error(422, "El plazo del Préstamo personal ordinario "
                                                                 "es de 24 a 48 quincenas.")}).instalar()
     t = tracker(intent="simular_prestamo", texto="simular préstamo ordinario")
@@ -379,7 +365,7 @@ async def test_el_producto_nombrado_va_al_backend(catalogo_fresco):
 
 
 @pytest.mark.asyncio
-async def test_sin_nombrar_producto_o_sin_catalogo_se_simula_el_complementario(catalogo_fresco):
+async def test_sin_nombrar_producto_o_sin_catalogo_se_simula_el_complementario():
     BackendFalso({PRODUCTOS: caido}).instalar()
     t = tracker(intent="simular_prestamo", texto="quiero simular el especial")
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))

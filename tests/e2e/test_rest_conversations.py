@@ -139,17 +139,22 @@ def test_p1_pregunta_su_saldo_con_sus_palabras(stack):
     assert c.intenciones()[0] == ("quiero saber cuánto debo de mi préstamo", "consultar_saldo")
 
 
+def _simulacion_de_p3(stack: Any, **cuerpo: Any) -> dict[str, Any]:
+    """What the backend simulates for P3's own profile: what the bot must say."""
+    perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
+    r = _simular(stack.backend_url, sueldo_base_mensual=perfil["sueldo_base_mensual"], tipo=perfil["tipo"],
+                 anios_cotizacion=perfil["anios_cotizacion"], sexo=perfil["sexo"], **cuerpo)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def test_p3_simula_con_sus_palabras(stack):
     c = Conversacion(stack)
     c.identificarse("kiero ver mi saldo xfa", P3)  # P3 has no loan: identity is kept anyway
     pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di("kiero simular un prestamo xfa"))
     assert "quincenas" in c.texto(pide_plazo)
     resultado = c.texto(c.di("36"))
-    perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
-    esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
-        "producto": "credito_complementario", "sueldo_base_mensual": perfil["sueldo_base_mensual"],
-        "plazo_quincenas": 36, "tipo": perfil["tipo"], "anios_cotizacion": perfil["anios_cotizacion"],
-        "sexo": perfil["sexo"]}, timeout=10).json()
+    esperado = _simulacion_de_p3(stack, plazo_quincenas=36)
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
     intenciones = dict(c.intenciones())
@@ -215,11 +220,7 @@ def test_p3_simula_con_su_perfil(stack):
     pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di("/simular_prestamo"))
     assert "quincenas" in c.texto(pide_plazo)
     resultado = c.texto(c.di("36"))
-    perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
-    esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
-        "producto": "credito_complementario", "sueldo_base_mensual": perfil["sueldo_base_mensual"],
-        "plazo_quincenas": 36, "tipo": perfil["tipo"], "anios_cotizacion": perfil["anios_cotizacion"],
-        "sexo": perfil["sexo"]}, timeout=10).json()
+    esperado = _simulacion_de_p3(stack, plazo_quincenas=36)
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
 
