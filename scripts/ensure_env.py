@@ -26,8 +26,12 @@ GENERADOS = {
     "BANCO_WEBHOOK_SECRET": lambda: secrets.token_urlsafe(24),
     # X-CAPP-Secret: CAPP staff marking a cita ATENDIDA.
     "CAPP_INTERNO_SECRET": lambda: secrets.token_urlsafe(24),
-    # Rasa's HTTP API (--auth-token) and the ivr -> Rasa webhook share it.
+    # The channels (REST, ivr -> Rasa) only; Rasa's HTTP API has its own.
     "RASA_TOKEN": lambda: secrets.token_urlsafe(32),
+    # Rasa's HTTP API (--auth-token): trackers, model. Operators only.
+    "RASA_ADMIN_TOKEN": lambda: secrets.token_urlsafe(32),
+    # Rasa -> action server (the action server answers nobody else).
+    "ACTIONS_TOKEN": lambda: secrets.token_urlsafe(32),
 }
 
 

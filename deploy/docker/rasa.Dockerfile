@@ -29,7 +29,5 @@ USER 10001
 # Rasa and the action server run from bot/ (channels and actions are imported from there).
 WORKDIR /app/bot
 EXPOSE 5005 5055
-# Default: channels only. Kubernetes adds --enable-api with --auth-token $(RASA_ADMIN_TOKEN);
-# never enable the HTTP API without a token.
-CMD ["rasa", "run", "-m", "models/capp.tar.gz", "--port", "5005", \
-     "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"]
+# The Procfile's launcher: the HTTP API only with RASA_ADMIN_TOKEN (it refuses to start without).
+CMD ["/app/scripts/rasa.sh"]

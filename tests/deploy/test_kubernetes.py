@@ -74,27 +74,26 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
     },
     "rasa": {
         "image": RASA_IMG,
-        "command": ["rasa", "run", "-m", "models/capp.tar.gz", "--enable-api", "--auth-token",
-                    "$(RASA_ADMIN_TOKEN)", "--port", "5005", "--credentials", "credentials.yml",
-                    "--endpoints", "endpoints.yml"],
+        "command": ["/app/scripts/rasa.sh"],
         "workdir": "/app/bot",
         "port": 5005,
         "readiness": ("httpGet", "/webhooks/ivr/", 5005),
         "liveness": ("httpGet", "/", 5005),
         "secrets": {"TRACKER_STORE_URL", "LOCK_STORE_URL", "RASA_TOKEN", "RASA_ADMIN_TOKEN", "ACTIONS_TOKEN",
                     "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"},
-        "config": {"ACTION_ENDPOINT_URL", "PUBLIC_BASE_URL", "TWILIO_FROM_WHATSAPP", "SESSION_EXPIRATION_MINUTOS"},
+        "config": {"ACTION_ENDPOINT_URL", "PUBLIC_BASE_URL", "TWILIO_FROM_WHATSAPP", "TRACKER_RETENCION_DIAS",
+                   "RASA_HOST", "RASA_PORT", "ACCIONES_TIMEOUT", "TICKET_LOCK_LIFETIME"},
         "replicas": (2, None),
     },
     "actions": {
         "image": RASA_IMG,
-        "command": ["rasa", "run", "actions", "--actions", "actions", "--port", "5055"],
+        "command": ["/app/scripts/acciones.sh"],
         "workdir": "/app/bot",
         "port": 5055,
         "readiness": ("httpGet", "/health", 5055),
         "liveness": ("httpGet", "/health", 5055),
         "secrets": {"ACTIONS_TOKEN"},
-        "config": {"BACKEND_URL"},
+        "config": {"BACKEND_URL", "ACTIONS_PORT", "ACTIONS_HOST"},
         "replicas": (2, None),
     },
 }
@@ -494,9 +493,10 @@ def test_tracker_retention_cronjob(objetos: list[dict[str, Any]], configmap: dic
     c = _contenedor(cron["spec"]["jobTemplate"]["spec"]["template"])
     assert c["image"].rpartition(":")[0].endswith("/" + RASA_IMG)
     # Module name agreed with the Rasa tier work (issue 12); see README.
-    assert c["command"] == ["python", "-m", "tools.retencion_trackers"]
+    assert c["command"] == ["python", "-m", "almacenes", "retencion"]
+    assert c["workingDir"] == "/app/bot"
     assert [v["name"] for v in c["env"]] == ["TRACKER_STORE_URL"]
-    assert int(configmap["data"]["TRACKER_STORE_DIAS_RETENCION"]) > 0
+    assert int(configmap["data"]["TRACKER_RETENCION_DIAS"]) > 0
 
 
 # -------------------------------------------------------------- Dockerfiles
@@ -536,16 +536,21 @@ def test_dockerfiles_install_their_environment_and_run_unprivileged(archivo: str
 
 
 def test_the_rasa_image_bakes_the_model_where_the_deployment_loads_it(deployments: dict[str, Any]) -> None:
+    """The Deployment runs the Procfile's launcher, scripts/rasa.sh: the model,
+    credentials and endpoints it names are where the image puts them, and it
+    opens Rasa's HTTP API only behind RASA_ADMIN_TOKEN."""
     pasos = _instrucciones(DEPLOY / "docker" / "rasa.Dockerfile")
     c = _contenedor(deployments["rasa"]["spec"]["template"])
-    modelo = c["command"][c["command"].index("-m") + 1]
+    lanzador = (ROOT / c["command"][0].removeprefix("/app/")).read_text(encoding="utf-8")
+    modelo = re.search(r'RASA_MODEL:-([^}"]+)', lanzador).group(1)
     destino = Path(c["workingDir"]) / modelo
     assert ("COPY", f"bot/models/capp.tar.gz {destino.relative_to('/app')}") in pasos
     ignorados = (DEPLOY / "docker" / "rasa.Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     assert "!bot/models/capp.tar.gz" in ignorados
-    # The files the command names ship with the repository.
     for opcion in ("--credentials", "--endpoints"):
-        assert (ROOT / "bot" / c["command"][c["command"].index(opcion) + 1]).is_file()
-    # The image's default command never opens the HTTP API without a token.
+        archivo = re.search(rf"{opcion} (\S+)", lanzador).group(1)
+        assert (ROOT / "bot" / archivo).is_file()
+    assert '--enable-api --auth-token "$RASA_ADMIN_TOKEN"' in lanzador
+    assert "for secreto in RASA_ADMIN_TOKEN ACTIONS_TOKEN" in lanzador  # refuses to start without
     (cmd,) = [r for i, r in pasos if i == "CMD"]
-    assert "--enable-api" not in cmd or "--auth-token" in cmd
+    assert "/app/scripts/rasa.sh" in cmd
