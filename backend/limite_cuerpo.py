@@ -31,11 +31,16 @@ class CuerpoExcedido(Exception):
 
 
 class LimiteCuerpo:
-    def __init__(self, app: ASGIApp, *, limite: int,
+    def __init__(self, app: ASGIApp, *, limite: int | Callable[[], int],
                  respuesta: Callable[[int], tuple[bytes, bytes]] = respuesta_json) -> None:
         self.app = app
-        self.limite = limite
+        self._limite = limite
         self.respuesta = respuesta
+
+    @property
+    def limite(self) -> int:
+        """The limit (read from settings on each request when given as a callable)."""
+        return self._limite() if callable(self._limite) else self._limite
 
     async def _responder_413(self, send: Send) -> None:
         cuerpo, tipo = self.respuesta(self.limite)
@@ -48,13 +53,14 @@ class LimiteCuerpo:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limite = self.limite
         for nombre, valor in scope.get("headers", ()):
             if nombre == b"content-length":
                 try:
                     declarado = int(valor)
                 except ValueError:
                     declarado = -1
-                if declarado > self.limite:
+                if declarado > limite:
                     await self._responder_413(send)
                     return
         leidos = 0
@@ -68,7 +74,7 @@ class LimiteCuerpo:
             mensaje = await receive()
             if mensaje["type"] == "http.request":
                 leidos += len(mensaje.get("body", b""))
-                if leidos > self.limite:
+                if leidos > limite:
                     excedido = True
                     raise CuerpoExcedido
             return mensaje
