@@ -197,7 +197,8 @@ def test_sin_seed_citas_avisa_y_sigue(session: Session, monkeypatch: pytest.Monk
 
 def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session],
                          capsys: pytest.CaptureFixture[str]) -> None:
-    assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    # --forzar: the PostgreSQL test database is not a local SQLite file.
+    assert seed.main(["--count", "25", "--database-url", db_url, "--forzar"]) == 0
     salida = capsys.readouterr()
     # The demo personas are named with their CURP masked; no NIP is ever printed.
     for curp, (_, nip, _, _) in ESPERADAS.items():
@@ -206,7 +207,7 @@ def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session],
     assert "README" in salida.out
     with session_factory() as s:
         primera = _conteos(s)
-    assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    assert seed.main(["--count", "25", "--database-url", db_url, "--forzar"]) == 0
     with session_factory() as s:
         assert _conteos(s) == primera
         assert primera[0] == 25 + 3
