@@ -22,7 +22,7 @@ import math
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -88,12 +88,12 @@ def _demasiados(segundos: float, *, por_origen: bool) -> ErrorNegocio:
     )
 
 
-def _espera(session: Session, filtro: list[object], exceso: int, desde: datetime, ventana: timedelta,
+def _espera(session: Session, filtro: list[ColumnElement[bool]], exceso: int, desde: datetime, ventana: timedelta,
             ahora: datetime) -> float:
     """Seconds until fewer than the limit remain in the window: the attempt that
     must leave is the `exceso`-th oldest (0-based) inside it."""
     momento = session.scalar(
-        select(IntentoFallido.creado_en).where(*filtro, IntentoFallido.creado_en > desde)  # type: ignore[arg-type]
+        select(IntentoFallido.creado_en).where(*filtro, IntentoFallido.creado_en > desde)
         .order_by(IntentoFallido.creado_en).offset(exceso).limit(1)
     )
     return ((utc(momento) + ventana) - ahora).total_seconds() if momento is not None else 1.0
