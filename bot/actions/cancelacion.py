@@ -94,6 +94,8 @@ class ActionCancelarCita(AccionSegura):
                 dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)
             elif error.status == 423:  # too many wrong birth dates for this clave: wait or use CURP + NIP
                 dispatcher.utter_message(response="utter_cancelacion_bloqueada", detalle=error.detail)
+            elif error.status == 429:  # too many failures from this source or overall: a pause
+                dispatcher.utter_message(response="utter_demasiados_intentos")
             elif error.status in (403, 404, 422):
                 dispatcher.utter_message(response="utter_cancelacion_no_posible", detalle=error.detail)
             else:

@@ -85,14 +85,16 @@ class ValidateIdentificacionForm(ValidacionFormulario):
     @staticmethod
     def _rechazo(error: bc.BackendError, curp: str, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
         if error.status == 401:
-            logger.info("NIP incorrecto para %s", mascara_curp(curp))
-            restantes = error.data.get("intentos_restantes")
-            if restantes is None:
-                # Unknown CURP or no attempt count: ask for both again.
-                dispatcher.utter_message(response="utter_identidad_rechazada", detalle=error.detail)
-                return {"curp": None, "nip": None}
-            dispatcher.utter_message(response="utter_nip_incorrecto", intentos_restantes=restantes)
-            return {"nip": None}
+            # A wrong NIP and an unknown CURP get the same words and both are asked
+            # again: saying which one failed, or how many attempts are left, would
+            # tell whether the CURP has an account.
+            logger.info("identificación rechazada para %s", mascara_curp(curp))
+            dispatcher.utter_message(response="utter_identidad_rechazada", detalle=error.detail)
+            return {"curp": None, "nip": None}
+        if error.status == 429:
+            logger.info("demasiados intentos fallidos (identificación)")
+            dispatcher.utter_message(response="utter_demasiados_intentos")
+            return dict(_TERMINAR_SIN_IDENTIDAD)
         if error.status == 423:
             logger.info("acceso bloqueado para %s", mascara_curp(curp))
             dispatcher.utter_message(response="utter_identidad_bloqueada", detalle=error.detail)

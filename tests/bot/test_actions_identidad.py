@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
+import yaml
 from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
@@ -48,14 +50,34 @@ async def test_nip_correcto_guarda_token_y_olvida_el_nip(caplog):
     assert "HEGG************04" in caplog.text
 
 
+GENERICO = ("La CURP o el NIP no coinciden con nuestros registros. Verifique sus datos e intente de nuevo; "
+            "por su seguridad, tras 3 intentos fallidos el acceso se bloquea temporalmente.")
+
+
 @pytest.mark.asyncio
-async def test_nip_incorrecto_dice_intentos_restantes_y_pide_otra_vez():
-    BackendFalso({VERIFICAR: error(401, "El NIP no coincide.", intentos_restantes=2)}).instalar()
+async def test_nip_incorrecto_y_curp_desconocida_se_dicen_igual():
+    dichos = []
+    for extra in ({"intentos_restantes": 2}, {}):  # even if a backend sent a count, it is not said
+        BackendFalso({VERIFICAR: error(401, GENERICO, **extra)}).instalar()
+        d = CollectingDispatcher()
+        slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
+        assert slots == {"curp": None, "nip": None}  # both asked again, no token
+        dichos.append(d.messages)
+    assert dichos[0] == dichos[1]
+    assert mensaje(d, "utter_identidad_rechazada")["detalle"] == GENERICO
+    assert "intentos_restantes" not in str(dichos)
+
+
+@pytest.mark.asyncio
+async def test_demasiados_intentos_se_dice_con_amabilidad_y_termina_la_forma():
+    BackendFalso({VERIFICAR: error(429, "Por su seguridad hicimos una pausa.")}).instalar()
     d = CollectingDispatcher()
-    eventos = await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO)
-    slots = slots_de(eventos)
-    assert slots == {"nip": None}  # CURP kept, only the NIP asked again, no token
-    assert mensaje(d, "utter_nip_incorrecto")["intentos_restantes"] == 2
+    slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
+    assert slots["requested_slot"] is None and slots["identificado"] is False and "token" not in slots
+    assert [m.get("response") for m in d.messages] == ["utter_demasiados_intentos"]
+    dominio = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    textos = [v["text"] for v in dominio["responses"]["utter_demasiados_intentos"]]
+    assert textos and all("minutos" in t and "Traceback" not in t for t in textos)
 
 
 @pytest.mark.asyncio
