@@ -100,6 +100,7 @@ class Cluster:
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     rasa_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    nip_pepper: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
     actions_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
     rasa_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
@@ -140,6 +141,7 @@ class Cluster:
             RASA_TOKEN=self.rasa_token,
             RASA_ADMIN_TOKEN=self.rasa_admin_token,
             ACTIONS_TOKEN=self.actions_token,
+            NIP_PEPPER=self.nip_pepper,
             RASA_MODEL=str(MODEL),
             RASA_CORS="*",
             RASA_TELEMETRY_ENABLED="false",
@@ -172,7 +174,7 @@ class Cluster:
         env = self.env()
         subprocess.run([str(VENV / "python"), "-m", "backend.migrate"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
-        subprocess.run([str(VENV / "python"), "-m", "backend.seed", "--count", str(self.seed_count)],
+        subprocess.run([str(VENV / "python"), "-m", "backend.seed", "--count", str(self.seed_count), "--forzar"],
                        cwd=ROOT, env=env, check=True, capture_output=True)
         (self.workdir / "nginx.conf").write_text(_nginx_conf(self))
         w = self.workdir

@@ -46,7 +46,8 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
         "port": 8000,
         "readiness": ("httpGet", "/health", 8000),
         "liveness": ("httpGet", "/chat", 8000),
-        "secrets": {"DATABASE_URL", "TOKEN_SECRET", "NIP_PEPPER", "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET"},
+        "secrets": {"DATABASE_URL", "TOKEN_SECRET", "NIP_PEPPER", "NIP_PEPPERS_ANTERIORES",
+                    "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET"},
         "config": {"BACKEND_PUBLIC_URL", "RASA_PUBLIC_URL", "TIMEZONE"},
         "replicas": (2, None),
     },
@@ -334,7 +335,7 @@ def test_the_secret_example_lists_the_whole_secret_contract(claves_secretas: set
     assert claves_secretas == {
         "DATABASE_URL", "TRACKER_STORE_URL", "LOCK_STORE_URL", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
         "RASA_TOKEN", "RASA_ADMIN_TOKEN", "ACTIONS_TOKEN", "TOKEN_SECRET", "NIP_PEPPER",
-        "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET",
+        "NIP_PEPPERS_ANTERIORES", "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET",
     }
 
 
