@@ -15,6 +15,10 @@ endpoints.yml names two classes of this module:
   - registers the replica and refuses to start a second one while the lock
     store is in memory (two replicas with private locks would interleave turns
     of one conversation and lose events).
+  - never stores the NIP, a clear CURP or a clear identity token: the
+    events of each turn are redacted before they are written (see
+    ``redactar_evento``); actions seal what must survive a turn
+    (actions/boveda.py);
 * ``CerrojoConversaciones`` (lock store): Rasa's ``RedisLockStore`` on
   ``LOCK_STORE_URL`` (``redis://host:port/db``), or Rasa's in-memory lock
   store when it is unset (one replica only).
@@ -30,6 +34,7 @@ into RuntimeError so that a broken configuration stops the process instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -38,16 +43,22 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Text
 from urllib.parse import unquote, urlsplit
 
+import registro_privado
 import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from channels.privacidad import enmascarar, nips_en
 
 logger = logging.getLogger(__name__)
+# No CURP, NIP or token in any log line of Rasa (this module loads with it).
+registro_privado.instalar()
 
 RAIZ = Path(__file__).resolve().parent.parent
 URL_PREDETERMINADA = f"sqlite:///{RAIZ / 'var' / 'conversaciones.db'}"
@@ -132,6 +143,19 @@ def url_de_almacen(url: Optional[Text] = None) -> Text:
     return url
 
 
+def crear_tablas(engine: sa.engine.Engine) -> None:
+    """Our tables; replicas starting together may race to create them (as
+    Rasa's own store notes): the loser checks they exist and goes on."""
+    for intento in range(3):
+        try:
+            _metadata.create_all(engine)
+            return
+        except (sa.exc.ProgrammingError, sa.exc.IntegrityError, sa.exc.OperationalError):
+            if intento == 2:
+                raise
+            time.sleep(0.5)
+
+
 def url_de_cerrojo() -> Text:
     return (os.environ.get("LOCK_STORE_URL") or "").strip()
 
@@ -173,7 +197,7 @@ class AlmacenConversaciones(SQLTrackerStore):
             url = url_de_almacen(host)
             kwargs.pop("url", None)
             super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
-            _metadata.create_all(self.engine)
+            crear_tablas(self.engine)
             self.replica_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             self.cerrojo = "redis" if url_de_cerrojo() else "memoria"
             self._detener = threading.Event()
@@ -263,6 +287,27 @@ class AlmacenConversaciones(SQLTrackerStore):
         latest event is older. Returns the number of events deleted."""
         return aplicar_retencion(self.engine, dias_de_retencion() if dias is None else dias, ahora)
 
+    # -- writes without personal data -------------------------------------------------
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's SQLTrackerStore.save, with each new event redacted first."""
+        await self.stream_events(tracker)
+        nips = nips_del_tracker(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = redactar_evento(event.as_dict(), nips)
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+
     # -- reads that survive a brief database hiccup ---------------------------------
 
     async def _retrieve(
@@ -279,6 +324,53 @@ class AlmacenConversaciones(SQLTrackerStore):
                 logger.warning("Lectura del almacén de conversaciones falló; reintento %s.", intento + 1)
                 time.sleep(0.2 * (intento + 1))
         return None
+
+
+PREFIJO_SELLADO = "sellado:v1:"
+
+
+def nips_del_tracker(tracker: DialogueStateTracker) -> List[str]:
+    """The NIPs given in this conversation: every value the `nip` slot took."""
+    nips = []
+    for evento in tracker.events:
+        valor = getattr(evento, "value", None) if getattr(evento, "key", None) == "nip" else None
+        if isinstance(valor, str) and valor.strip().isdigit() and valor.strip() not in nips:
+            nips.append(valor.strip())
+    return nips
+
+
+def _limpio(valor: Any, nips: List[str]) -> Any:
+    if isinstance(valor, str):
+        return enmascarar(valor, nips + nips_en(valor))
+    if isinstance(valor, list):
+        return [_limpio(v, nips) for v in valor]
+    if isinstance(valor, dict):
+        return {k: _limpio(v, nips) for k, v in valor.items()}
+    return valor
+
+
+def redactar_evento(datos: Dict[Text, Any], nips: List[str]) -> Dict[Text, Any]:
+    """An event as stored: no NIP (the `nip` slot and the NIPs in what the
+    person wrote become ****), no clear CURP (masked wherever it appears), no
+    clear token (a `token` slot that is not sealed is dropped)."""
+    tipo = datos.get("event")
+    if tipo == "slot":
+        nombre, valor = datos.get("name"), datos.get("value")
+        if nombre == "nip" and valor:
+            return {**datos, "value": "****"}
+        if nombre == "token" and valor and not str(valor).startswith(PREFIJO_SELLADO):
+            logger.error("Un token sin sellar iba a guardarse en el tracker; se descartó.")
+            return {**datos, "value": None}
+        if isinstance(valor, str) and valor.startswith(PREFIJO_SELLADO):
+            return datos
+        return {**datos, "value": _limpio(valor, nips)}
+    if tipo in ("user", "bot"):
+        limpio = dict(datos)
+        for campo in ("text", "parse_data"):
+            if campo in limpio:
+                limpio[campo] = _limpio(limpio[campo], nips)
+        return limpio
+    return datos
 
 
 def aplicar_retencion(engine: sa.engine.Engine, dias: float, ahora: Optional[float] = None) -> int:
@@ -317,9 +409,17 @@ class BandejaWhatsApp:
     A row whose lease ran out belongs to a replica that died: another replica
     claims it (an atomic UPDATE on the lease) and finishes it."""
 
-    def __init__(self, engine: sa.engine.Engine, replica: Text) -> None:
+    def __init__(self, engine: sa.engine.Engine, replica: Text, *, una_conexion: bool = False) -> None:
         self.engine = engine
         self.replica = replica
+        # An in-memory SQLite is one connection: one thread at a time on it.
+        self._turno = threading.RLock() if una_conexion else None
+
+    @contextlib.contextmanager
+    def _con(self, transaccion: bool = True) -> Iterator[Any]:
+        with self._turno if self._turno is not None else contextlib.nullcontext():
+            with self.engine.begin() if transaccion else self.engine.connect() as con:
+                yield con
 
     @classmethod
     def en_memoria(cls) -> "BandejaWhatsApp":
@@ -331,13 +431,13 @@ class BandejaWhatsApp:
             "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
         _metadata.create_all(engine)
-        return cls(engine, f"memoria-{uuid.uuid4().hex[:8]}")
+        return cls(engine, f"memoria-{uuid.uuid4().hex[:8]}", una_conexion=True)
 
     def registrar(self, message_sid: Text, remitente: Text, datos: Dict[Text, Any], plazo: float) -> bool:
         """False when the turn is already registered (Twilio delivered it twice)."""
         ahora = time.time()
         try:
-            with self.engine.begin() as con:
+            with self._con() as con:
                 con.execute(
                     turnos_whatsapp.insert().values(
                         message_sid=message_sid, remitente=remitente, datos=json.dumps(datos),
@@ -349,7 +449,7 @@ class BandejaWhatsApp:
         return True
 
     def renovar(self, message_sid: Text, plazo: float) -> bool:
-        with self.engine.begin() as con:
+        with self._con() as con:
             return bool(
                 con.execute(
                     turnos_whatsapp.update()
@@ -360,7 +460,7 @@ class BandejaWhatsApp:
 
     def terminar(self, message_sid: Text) -> bool:
         """Remove the turn; False if it was not (or no longer) ours."""
-        with self.engine.begin() as con:
+        with self._con() as con:
             return bool(
                 con.execute(
                     turnos_whatsapp.delete().where(
@@ -372,7 +472,7 @@ class BandejaWhatsApp:
     def reclamar_vencidos(self, plazo: float, limite: int = 20) -> List[Dict[Text, Any]]:
         """Turns whose replica stopped vouching for them, now ours."""
         ahora = time.time()
-        with self.engine.connect() as con:
+        with self._con(transaccion=False) as con:
             candidatos = con.execute(
                 sa.select(turnos_whatsapp.c.message_sid, turnos_whatsapp.c.vence)
                 .where(turnos_whatsapp.c.vence < ahora)
@@ -381,7 +481,7 @@ class BandejaWhatsApp:
             ).all()
         reclamados = []
         for fila in candidatos:
-            with self.engine.begin() as con:
+            with self._con() as con:
                 ganado = con.execute(
                     turnos_whatsapp.update()
                     .where(turnos_whatsapp.c.message_sid == fila.message_sid, turnos_whatsapp.c.vence == fila.vence)
@@ -399,12 +499,12 @@ class BandejaWhatsApp:
         ahora = time.time()
         filas = [{"remitente": remitente, "mensaje": json.dumps(m), "creado": ahora} for m in mensajes]
         if filas:
-            with self.engine.begin() as con:
+            with self._con() as con:
                 con.execute(pendientes_whatsapp.insert(), filas)
 
     def tomar_pendientes(self, remitente: Text) -> List[Dict[Text, Any]]:
         """The late replies for this person, oldest first; each is taken once."""
-        with self.engine.begin() as con:
+        with self._con() as con:
             filas = con.execute(
                 sa.select(pendientes_whatsapp.c.id, pendientes_whatsapp.c.mensaje)
                 .where(pendientes_whatsapp.c.remitente == remitente)

@@ -38,6 +38,8 @@ GENERADOS = {
     "RASA_ADMIN_TOKEN": lambda: secrets.token_urlsafe(32),
     # Rasa -> action server (the action server answers nobody else).
     "ACTIONS_TOKEN": lambda: secrets.token_urlsafe(32),
+    # Seals the CURP and the identity token in Rasa's trackers (action server only).
+    "ACCIONES_CLAVE": lambda: secrets.token_urlsafe(32),
     # Key of the NIP hashes (HMAC-SHA-256); never stored in the database.
     "NIP_PEPPER": lambda: secrets.token_urlsafe(32),
 }

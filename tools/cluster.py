@@ -66,6 +66,10 @@ http {{
   uwsgi_temp_path {w}/nginx-tmp/uwsgi;
   scgi_temp_path {w}/nginx-tmp/scgi;
   client_max_body_size 1m;
+  # Bodies and answers stay in memory: nginx's workers run as an unprivileged
+  # user that cannot write into the cluster's folder.
+  client_body_buffer_size 1m;
+  proxy_max_temp_file_size 0;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
 {pool("backend", c.backend_ports)}{pool("rasa", c.rasa_ports)}{pool("acciones", c.actions_ports)}{pool("ivr", [c.ivr_port])}
   server {{
@@ -101,6 +105,7 @@ class Cluster:
     rasa_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     nip_pepper: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    acciones_clave: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
     actions_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
     rasa_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
@@ -142,6 +147,7 @@ class Cluster:
             RASA_ADMIN_TOKEN=self.rasa_admin_token,
             ACTIONS_TOKEN=self.actions_token,
             NIP_PEPPER=self.nip_pepper,
+            ACCIONES_CLAVE=self.acciones_clave,
             RASA_MODEL=str(MODEL),
             RASA_CORS="*",
             RASA_TELEMETRY_ENABLED="false",

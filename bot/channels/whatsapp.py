@@ -350,6 +350,13 @@ class WhatsAppInput(InputChannel):
                 mensajes: List[Dict[str, Any]] = [{"text": MENSAJES["error"]}]
             else:
                 mensajes = list(salida.messages) or [{"text": MENSAJES["sin_respuesta"]}]
+            if self.enviador is None:
+                # Kept before anything else runs on this loop (a short write):
+                # the person's next message, queued behind this turn's lock,
+                # must find it.
+                if self.bandeja.terminar(message_sid):
+                    self.bandeja.guardar_pendientes(remitente, mensajes)
+                return
             envio = asyncio.ensure_future(self._entregar(message_sid, remitente, numero_capp, mensajes, nips))
             self._en_curso.add(envio)
             envio.add_done_callback(self._en_curso.discard)
@@ -419,7 +426,10 @@ class WhatsAppInput(InputChannel):
             await asyncio.gather(*list(self._en_curso), return_exceptions=True)
 
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
-        return {"canal": "whatsapp"}
+        # Twilio's MessageSid keys the turn: a turn replayed by another replica
+        # (or a message Twilio posts twice) never books or cancels twice.
+        sid = formulario(request).get("MessageSid")
+        return {"canal": "whatsapp", **({"idempotencia": f"wa-{sid}"} if sid else {})}
 
     def get_output_channel(self) -> WhatsAppOutput:
         # Replies travel in the webhook's TwiML, so there is no push channel;

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from actions import boveda
 from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
@@ -38,7 +39,9 @@ async def test_nip_correcto_guarda_token_y_olvida_el_nip(caplog):
     d = CollectingDispatcher()
     eventos = await ValidateIdentificacionForm().run(d, _tracker_nip(), DOMINIO)
     slots = slots_de(eventos)
-    assert slots["token"] == "tok-123"
+    # Sealed for the action server: the tracker never holds the token in clear.
+    assert slots["token"].startswith(boveda.PREFIJO) and "tok-123" not in slots["token"]
+    assert boveda.abrir(slots["token"]) == "tok-123"
     assert slots["identificado"] is True
     assert slots["nip"] is None and slots["curp"] is None
     assert slots["requested_slot"] is None  # the form ends: identity confirmed
@@ -126,7 +129,9 @@ async def test_nip_mal_formado_no_llega_al_backend():
 def test_curp_se_normaliza_y_se_valida_su_forma():
     d = CollectingDispatcher()
     v = ValidateIdentificacionForm()
-    assert v.validate_curp("hegg 5604 27mvzrrl04", d, tracker(), {}) == {"curp": CURP}
+    sellada = v.validate_curp("hegg 5604 27mvzrrl04", d, tracker(), {})["curp"]
+    assert CURP not in sellada and boveda.abrir(sellada) == CURP  # kept sealed until the NIP
+    assert boveda.abrir(boveda.sellar(CURP)[:-4] + "AAA=") is None  # tampered: opens as nothing
     assert v.validate_curp("HEGG5604", d, tracker(), {}) == {"curp": None}
     assert respuestas(d) == ["utter_curp_no_valida"]
 

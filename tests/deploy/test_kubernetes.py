@@ -93,7 +93,7 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
         "port": 5055,
         "readiness": ("httpGet", "/health", 5055),
         "liveness": ("httpGet", "/health", 5055),
-        "secrets": {"ACTIONS_TOKEN"},
+        "secrets": {"ACTIONS_TOKEN", "ACCIONES_CLAVE"},
         "config": {"BACKEND_URL", "ACTIONS_PORT", "ACTIONS_HOST"},
         "replicas": (2, None),
     },
@@ -334,7 +334,7 @@ def test_no_secret_value_anywhere_in_the_rendered_output(objetos: list[dict[str,
 def test_the_secret_example_lists_the_whole_secret_contract(claves_secretas: set[str]) -> None:
     assert claves_secretas == {
         "DATABASE_URL", "TRACKER_STORE_URL", "LOCK_STORE_URL", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
-        "RASA_TOKEN", "RASA_ADMIN_TOKEN", "ACTIONS_TOKEN", "TOKEN_SECRET", "NIP_PEPPER",
+        "RASA_TOKEN", "RASA_ADMIN_TOKEN", "ACTIONS_TOKEN", "ACCIONES_CLAVE", "TOKEN_SECRET", "NIP_PEPPER",
         "NIP_PEPPERS_ANTERIORES", "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET",
     }
 

@@ -96,6 +96,7 @@ class Stack:
     rasa_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     nip_pepper: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    acciones_clave: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
@@ -143,6 +144,7 @@ class Stack:
             RASA_ADMIN_TOKEN=self.rasa_admin_token,
             ACTIONS_TOKEN=self.actions_token,
             NIP_PEPPER=self.nip_pepper,
+            ACCIONES_CLAVE=self.acciones_clave,
             TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'conversaciones.db'}",
             RASA_MODEL=str(MODEL),
             RASA_PORT=str(self.rasa_port),
