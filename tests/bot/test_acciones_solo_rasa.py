@@ -70,3 +70,17 @@ async def test_without_a_token_configured_nobody_gets_in(monkeypatch) -> None:
         assert r.status_code == 403
         r = await cliente.get("/actions", headers={"Authorization": "Bearer cualquiera"})
         assert r.status_code == 403
+
+
+def test_rasa_sends_the_token_from_its_environment(monkeypatch) -> None:
+    """endpoints.yml, read as Rasa reads it: the header carries ACTIONS_TOKEN."""
+    from pathlib import Path
+
+    from rasa.core.utils import read_endpoints_from_path
+
+    monkeypatch.setenv("ACTIONS_TOKEN", TOKEN)
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    endpoints = read_endpoints_from_path(Path(__file__).resolve().parents[2] / "bot" / "endpoints.yml")
+    assert endpoints.action.headers == {"Authorization": f"Bearer {TOKEN}"}
+    assert endpoints.tracker_store.type == "almacenes.AlmacenConversaciones"
+    assert endpoints.lock_store.type == "almacenes.CerrojoConversaciones"

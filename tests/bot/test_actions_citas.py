@@ -236,9 +236,9 @@ async def test_bitacora_con_backend_caido():
 
 
 def test_fechas_de_cita_sin_anio_y_relativas():
-    from actions.comun import leer_fecha
+    from actions.comun import hoy_mx, leer_fecha
 
-    hoy = date.today()
+    hoy = hoy_mx()  # citas are on Mexico City's calendar, not the machine's (UTC)
     assert leer_fecha("mañana") == hoy + timedelta(days=1)
     ayer = hoy - timedelta(days=1)
     texto = f"{ayer.day} de {['enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'octubre', 'noviembre', 'diciembre'][ayer.month - 1]}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -89,8 +90,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioDeMentira) -
     if not url:  # run alone: bring a server up rather than skip
         propio = pgcluster.start()
         url = propio.url
+    trabajo = Path(tmp_path_factory.mktemp("cluster"))
     c = Cluster(
-        Path(tmp_path_factory.mktemp("cluster")),
+        trabajo,
         url,
         extra_env={
             "TWILIO_ACCOUNT_SID": CUENTA,
@@ -99,6 +101,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioDeMentira) -
             # Short, so the WhatsApp failover test waits seconds, not minutes.
             "WHATSAPP_ESPERA_MAXIMA": "1.5",
             "WHATSAPP_PLAZO_TURNO": "3",
+            # Rasa and the action server log everything they may (privacy test).
+            "LOG_LEVEL": "DEBUG",
+            "IVR_REGISTRO_PATH": str(trabajo / "ivr_llamadas.jsonl"),
         },
     )
     try:
@@ -261,3 +266,70 @@ def test_respuesta_tardia_de_whatsapp_llega_una_vez_aunque_muera_su_replica(clus
     cluster.arrancar("rasa0")
     cluster.esperar_rasa(0)
     assert _usuario(_tracker(cluster, numero, 1)) == ["quiero simular un préstamo especial", "12690.80"]
+
+
+# -- privacy and least privilege ------------------------------------------------------
+
+JWT = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
+NIP = re.compile(r"(?<!\d)4821(?!\d)")
+
+
+def _sin_datos_personales(texto: str, donde: str) -> None:
+    assert P1["curp"] not in texto.upper(), f"CURP en claro en {donde}"
+    assert not NIP.search(texto), f"NIP en {donde}: {texto[max(NIP.search(texto).start() - 80, 0):][:160]!r}"
+    assert not JWT.search(texto), f"token de identidad en {donde}"
+
+
+def test_ni_nip_ni_curp_ni_token_en_trackers_ni_registros(cluster, twilio):
+    """Identified conversations on the three channels, Rasa and the action
+    server at DEBUG: no tracker (through the API or in the SQL store) and no
+    log line holds the NIP, the clear CURP or an identity token."""
+    _asegurar_replicas(cluster)
+    saldo = locucion.dinero(_saldo(cluster))
+    # REST
+    rest = f"privacidad-{uuid.uuid4().hex[:8]}"
+    _di(cluster.public_url, cluster.rasa_token, rest, "quiero saber mi saldo")
+    _di(cluster.public_url, cluster.rasa_token, rest, P1["curp"])
+    assert "$" in _texto(_di(cluster.public_url, cluster.rasa_token, rest, P1["nip"]))
+    # Phone
+    llamada = Telefono(cluster.public_url, cluster.twilio_auth_token, cluster.public_url).llamar(
+        ["5", "2", f"say:{P1_CURP_DICHA}", P1["nip"], "colgar"])
+    assert saldo in llamada.dicho_despues_de(3)
+    # WhatsApp
+    numero = f"whatsapp:+52155{uuid.uuid4().int % 10**8:08d}"
+    for i, texto in enumerate(["quiero saber mi saldo", P1["curp"], P1["nip"]]):
+        r = _whatsapp(cluster, i % 2, numero, texto)
+        assert r.status_code == 200
+    assert "$" in r.text and P1["nip"] not in r.text
+    for sender in (rest, llamada.call_sid, numero):
+        tracker = json.dumps(_tracker(cluster, sender), ensure_ascii=False)
+        assert "sellado:v1:" in tracker  # the identity is there, sealed
+        _sin_datos_personales(tracker, f"el tracker de {sender} (API)")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(cluster.tracker_url)
+    with engine.connect() as con:
+        filas = con.execute(text("SELECT data FROM events")).scalars().all()
+    engine.dispose()
+    assert len(filas) > 30
+    _sin_datos_personales("\n".join(filas), "el almacén SQL de conversaciones")
+    registros = sorted(cluster.workdir.glob("*.log")) + sorted(cluster.workdir.glob("*.jsonl"))
+    assert any("DEBUG" in r.read_text(errors="replace") for r in registros if r.name.startswith("rasa"))
+    for registro in registros:
+        _sin_datos_personales(registro.read_text(errors="replace"), registro.name)
+
+
+def test_el_token_de_los_canales_no_abre_la_api_de_rasa(cluster):
+    _asegurar_replicas(cluster)
+    url = cluster.rasa_url(0)
+    for peticion in (
+        httpx.get(f"{url}/status?token={cluster.rasa_token}", timeout=10),
+        httpx.get(f"{url}/status", headers={"Authorization": f"Bearer {cluster.rasa_token}"}, timeout=10),
+        httpx.get(f"{url}/conversations/x/tracker?token={cluster.rasa_token}", timeout=10),
+    ):
+        assert peticion.status_code in (401, 403)
+    assert httpx.get(cluster.rasa_api("/status"), timeout=10).status_code == 200
+    # The action server answers only Rasa.
+    acciones = f"http://127.0.0.1:{cluster.actions_ports[0]}"
+    assert httpx.post(f"{acciones}/webhook", json={"next_action": "action_consultar_saldo"}, timeout=10).status_code == 401
+    assert httpx.get(f"{acciones}/health", timeout=10).status_code == 200
