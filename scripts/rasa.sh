@@ -22,7 +22,7 @@ for secreto in RASA_ADMIN_TOKEN ACTIONS_TOKEN; do
 done
 rasa="$raiz/.venv-rasa/bin/rasa"; [ -x "$rasa" ] || rasa=rasa  # the container has it on PATH
 exec "$rasa" run -m "${RASA_MODEL:-models/capp.tar.gz}" \
-  --enable-api --auth-token "$RASA_ADMIN_TOKEN" \
+  --enable-api --auth-token="$RASA_ADMIN_TOKEN" \
   --cors "${RASA_CORS:-http://localhost:8000}" \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
   --credentials credentials.yml --endpoints endpoints.yml

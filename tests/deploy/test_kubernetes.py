@@ -551,7 +551,7 @@ def test_the_rasa_image_bakes_the_model_where_the_deployment_loads_it(deployment
     for opcion in ("--credentials", "--endpoints"):
         archivo = re.search(rf"{opcion} (\S+)", lanzador).group(1)
         assert (ROOT / "bot" / archivo).is_file()
-    assert '--enable-api --auth-token "$RASA_ADMIN_TOKEN"' in lanzador
+    assert '--enable-api --auth-token="$RASA_ADMIN_TOKEN"' in lanzador  # a token may start with -
     assert "for secreto in RASA_ADMIN_TOKEN ACTIONS_TOKEN" in lanzador  # refuses to start without
     (cmd,) = [r for i, r in pasos if i == "CMD"]
     assert "/app/scripts/rasa.sh" in cmd
