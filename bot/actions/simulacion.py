@@ -31,6 +31,7 @@ from actions import backend_client as bc
 from actions.comun import (
     AccionSegura,
     ValidacionFormulario,
+    cantidad,
     dinero,
     leer_entero,
     leer_monto,
@@ -285,7 +286,7 @@ class ActionSimularPrestamo(AccionSegura):
             response="utter_simulacion_resultado",
             monto=dinero(sim.get("monto_maximo")),
             descuento=dinero(sim.get("descuento_quincenal")),
-            plazo=sim.get("plazo_quincenas", ""),
+            plazo=cantidad(sim.get("plazo_quincenas", ""), "quincena", "quincenas"),
             tasa=porcentaje(sim.get("tasa_anual")),
             sueldo=dinero(sim.get("sueldo_base_mensual", tracker.get_slot("sueldo"))),
             plazo_maximo=sim.get("plazo_maximo_permitido", sim.get("plazo_quincenas", "")),
