@@ -18,8 +18,8 @@ Demo citas (office CDMX-ZC):
   refused" can be shown; kept while it is still ahead and inside 36 h. Built on
   the latest real slot (business day, 8:30-15:15 start, free place) between 2 h
   and 35 h ahead: the latest, so the demo lasts as long as possible. Every demo
-  cita is on a business day in office hours. From Friday afternoon to Sunday
-  evening (or before a holiday) no business slot falls in that window; then
+  cita is on a business day in office hours. From Friday 13:15 to Saturday
+  21:30 (or before a holiday) no business slot falls in that window; then
   K7M2Q9 is not created (a stale one is removed) and the seed logs a warning:
   seeding again on a business day (`make seed`) brings it back (README).
 """

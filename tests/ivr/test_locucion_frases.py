@@ -4,6 +4,7 @@ agrees with its noun ("una quincena", "un préstamo")."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,11 @@ def test_la_pregunta_en_twiml_lleva_el_punto():
 )
 def test_uno_concuerda_con_el_sustantivo(texto, esperado):
     assert " ".join(locucion.para_voz(texto)) == esperado
+
+
+def test_la_linea_no_dice_el_horario_del_isseg_como_suyo():
+    # Mon-Fri 8:30-15:30 is ISSEG's (seed 004), not ISSSTETEL's (issue 16, point 1).
+    ivr = Path(__file__).resolve().parents[2] / "ivr"
+    for ruta in [*ivr.glob("*.py"), ivr / "menu.yml"]:
+        texto = ruta.read_text(encoding="utf-8")
+        assert "ocho y media" not in texto and "8:30 a 15:30" not in texto, ruta.name
