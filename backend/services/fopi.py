@@ -48,6 +48,9 @@ log = logging.getLogger("backend.fopi")
 
 DIAS_HABILES_VIGENCIA = 5
 # Collecting banks printed on the form (data: update when the agreements change).
+# Seed 001 says "Instituciones Bancarias autorizadas" without naming them: this list
+# (and the 5-business-day vigencia) is an assumption, told to the user as an
+# estimate to confirm (domain.yml utter_fopi_generado, README "Fuentes").
 BANCOS_AUTORIZADOS: tuple[str, ...] = ("BBVA", "Banamex", "Banorte", "HSBC", "Santander", "Scotiabank")
 _ALIAS_BANCOS = {"citibanamex": "Banamex", "bancomer": "BBVA", "bbvabancomer": "BBVA"}
 DESCRIPCION_CONCEPTO = {

@@ -96,7 +96,8 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(ancho, 7, "Pague en ventanilla o banca en línea de:", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(ancho, 6, ", ".join(BANCOS_AUTORIZADOS) + ".", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(ancho, 6, ", ".join(BANCOS_AUTORIZADOS) + " (lista de referencia; confírmela con el CAPP).",
+                   new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(
         ancho,
         6,
