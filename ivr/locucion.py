@@ -95,7 +95,7 @@ def _digitos_sueltos(grupo: str) -> str:
 
 # --- cleaning ---------------------------------------------------------------
 
-_URL = re.compile(r"(https?://\S+|www\.\S+|\b[\w-]+\.(?:gob\.mx|com|mx|org|net)(?:/\S*)?)", re.I)
+_URL = re.compile(r"(https?://\S+|www\.\S+|\b(?:[\w-]+\.)+(?:gob\.mx|com|mx|org|net)(?:/\S*)?)", re.I)
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)\b")

@@ -37,6 +37,12 @@ def test_el_complementario_es_del_isseg_y_lo_dice() -> None:
     assert p["plazo"]["minimo"] == 1 and any("Plazo mínimo de 1 quincena" in s for s in p["supuestos"])
 
 
+def test_el_aviso_se_puede_decir_por_telefono() -> None:
+    # The aviso is spoken on the phone line too: no web address in it.
+    for clave, p in _productos().items():
+        assert ".gob.mx" not in p["aviso_fuente"] and "http" not in p["aviso_fuente"], clave
+
+
 def test_los_demas_productos_se_dicen_como_estimacion() -> None:
     otros = {k: p for k, p in _productos().items() if k != "credito_complementario"}
     assert set(otros) == {"ordinario", "especial", "conmemorativo", "emergente", "damnificados"}

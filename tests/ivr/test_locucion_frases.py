@@ -64,3 +64,9 @@ def test_la_linea_no_dice_el_horario_del_isseg_como_suyo():
     for ruta in [*ivr.glob("*.py"), ivr / "menu.yml"]:
         texto = ruta.read_text(encoding="utf-8")
         assert "ocho y media" not in texto and "8:30 a 15:30" not in texto, ruta.name
+
+
+def test_un_dominio_de_varias_partes_no_se_lee():
+    assert locucion.para_voz("Agende en servicios.isseg.gob.mx o en oficinavirtual.issste.gob.mx hoy.") == [
+        "Agende en o en hoy."
+    ]
