@@ -17,11 +17,11 @@ Demo citas (office CDMX-ZC):
 - P3 (PEGL890909MJCRMS08): `K7M2Q9` AGENDADA inside 36 h, so "cancel inside 36 h is
   refused" can be shown; kept while it is still ahead and inside 36 h. Built on
   the latest real slot (business day, 8:30-15:15 start, free place) between 2 h
-  and 35 h ahead. From Friday afternoon to Saturday evening (or before a
-  holiday) no business day falls in that window; then, and only then, it takes
-  the latest 8:30-15:15 quarter hour in the window on the non-business day: the
-  one piece of demo data outside the booking rules, because a 36 h demo on a
-  weekend has no lawful slot.
+  and 35 h ahead: the latest, so the demo lasts as long as possible. Every demo
+  cita is on a business day in office hours. From Friday 13:15 to Saturday
+  21:30 (or before a holiday) no business slot falls in that window; then
+  K7M2Q9 is not created (a stale one is removed) and the seed logs a warning:
+  seeding again on a business day (`make seed`) brings it back (README).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from backend.services.disponibilidad import (
     APERTURA,
     DURACION,
     ZONA,
-    cuartos_del_dia,
     inicios_del_dia,
     local,
     utc,
@@ -163,16 +162,13 @@ def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
            eventos=[(AGENDADA, registro(15, 53, 49))])
 
 
-def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[datetime, int]:
+def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[datetime, int] | None:
+    """The latest business slot with a free place 2-35 h ahead, or None (weekend, holiday)."""
     desde, hasta = utc(ahora) + ANTELACION_36H, utc(ahora) + VENTANA_36H
     dias = [local(desde).date() + timedelta(days=k) for k in range(3)]
     reales = [(ini, lugar) for dia in dias for ini in inicios_del_dia(dia)
               if desde <= utc(ini) <= hasta and (lugar := _lugar_libre(session, oficina, ini)) is not None]
-    if reales:
-        return reales[-1]
-    # No business slot in the window (weekend, holiday): the demo exception, see the docstring.
-    horas = [h for dia in dias for h in cuartos_del_dia(dia) if desde <= utc(h) <= hasta]
-    return horas[-1], _lugar_libre(session, oficina, horas[-1]) or 1
+    return reales[-1] if reales else None
 
 
 def _demo_p3(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: datetime) -> None:
@@ -188,7 +184,12 @@ def _demo_p3(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
         return
     if cita is not None:
         _borrar(session, cita)
-    inicio, lugar = _inicio_36h(session, oficina, ahora)
+    hueco = _inicio_36h(session, oficina, ahora)
+    if hueco is None:
+        log.warning("no hay un horario hábil dentro de las próximas 36 h; la cita demo %s de %s no se crea: "
+                    "vuelva a sembrar en un día hábil", CLAVE_36H, mascara_curp(dh.curp))
+        return
+    inicio, lugar = hueco
     _crear(session, clave=CLAVE_36H, dh=dh, oficina=oficina, inicio=inicio, lugar=lugar,
            eventos=[(AGENDADA, utc(ahora) - timedelta(days=2, hours=3, minutes=17, seconds=29))])
 

@@ -58,9 +58,6 @@ class BackendSettings(BaseSettings):
     # this many failures lock that clave for that many minutes.
     cancelacion_max_intentos: int = 3
     cancelacion_bloqueo_minutos: int = 15
-    # Monthly moratorium rate on missed payroll discounts (simple daily interest,
-    # rate / 30 per day); see backend/services/regularizacion.py.
-    regularizacion_tasa_moratoria_mensual: float = 0.015
 
     # Twilio REST credentials for SMS/WhatsApp notifications (backend/notificaciones).
     # Empty SID/token: the sender worker still schedules reminders and keeps every

@@ -158,7 +158,7 @@ class Llamada:
         return self.voz.colgar(
             locucion.para_voz(
                 "Por el momento no fue posible comunicarle con un asesor. Puede volver a llamar "
-                "de lunes a viernes, de 8:30 a 15:30 hrs. " + ADIOS
+                "más tarde, o escribir al correo capp arroba issste punto gob punto mx. " + ADIOS
             )
         )
 

@@ -95,7 +95,7 @@ def _digitos_sueltos(grupo: str) -> str:
 
 # --- cleaning ---------------------------------------------------------------
 
-_URL = re.compile(r"(https?://\S+|www\.\S+|\b[\w-]+\.(?:gob\.mx|com|mx|org|net)(?:/\S*)?)", re.I)
+_URL = re.compile(r"(https?://\S+|www\.\S+|\b(?:[\w-]+\.)+(?:gob\.mx|com|mx|org|net)(?:/\S*)?)", re.I)
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)\b")
@@ -180,6 +180,18 @@ def _fecha_larga(m: re.Match[str]) -> str:
     return _fecha_o_texto(dia, mes, int(m.group(3)), m.group(0))
 
 
+# "1 quincena" is "una quincena", "1 préstamo" is "un préstamo" (and 21: "veintiuna",
+# "veintiún"): num2words says "uno", which agrees with no noun.
+_FEMENINOS = r"(?:quincenas?|citas?|horas?|semanas?|ventanillas?|oficinas?)"
+_MASCULINOS = r"(?:préstamos?|movimientos?|días?|años?|mes|meses|minutos?|intentos?|créditos?)"
+
+
+def _concordar_uno(texto: str) -> str:
+    texto = re.sub(r"\b(veinti)?uno(?=\s+" + _FEMENINOS + r"\b)", lambda m: (m.group(1) or "") + "una", texto)
+    texto = re.sub(r"\bveintiuno(?=\s+" + _MASCULINOS + r"\b)", "veintiún", texto)
+    return re.sub(r"\buno(?=\s+" + _MASCULINOS + r"\b)", "un", texto)
+
+
 def para_voz(texto: str) -> list[str]:
     """Bot text -> speakable segments (joined with short pauses when spoken)."""
     if not texto:
@@ -204,13 +216,17 @@ def para_voz(texto: str) -> list[str]:
     )
     texto = _DECIMAL.sub(lambda m: _decimal(m.group(0)), texto)
     texto = _ENTERO.sub(lambda m: numero(int(m.group(0).replace(",", ""))), texto)
+    texto = _concordar_uno(texto)
     # "CANCELADA" is a word, not an acronym to spell: speak long all-caps words as words
     texto = re.sub(
         r"\b[A-ZÁÉÍÓÚÑ]{5,}\b",
         lambda m: m.group(0) if m.group(0) in SIGLAS else m.group(0).lower(),
         texto,
     )
-    segmentos = [re.sub(r"\s+", " ", s).strip(" ,.;:") for s in texto.split(PAUSA)]
+    # A segment keeps the stop (or ? !) that ends its sentence, so the voice
+    # does not run two sentences together; commas and colons at the edges go.
+    segmentos = [re.sub(r"\s+", " ", s).strip(" ,;:") for s in texto.split(PAUSA)]
+    segmentos = [s.lstrip(". ") for s in segmentos]
     return [s for s in segmentos if s and re.search(r"\w", s)]
 
 

@@ -24,8 +24,8 @@ from ivr.twiml import Voz
 
 DISCULPA = "Una disculpa, tenemos una falla técnica en este momento."
 VOLVER_A_LLAMAR = (
-    "Por favor, vuelva a llamar en unos minutos. Le atendemos de lunes a viernes, de ocho y media "
-    "de la mañana a tres y media de la tarde. Gracias por llamar a ISSSTETEL."
+    "Por favor, vuelva a llamar en unos minutos, o escriba al correo capp arroba issste punto gob "
+    "punto mx. Gracias por llamar a ISSSTETEL."
 )
 
 

@@ -17,8 +17,9 @@ class Fopi(Base):
     `concepto` is PARCIAL, LIQUIDACION or REGULARIZACION; `estatus` moves
     EMITIDO -> PAGADO (bank notification) or EMITIDO -> VENCIDO (past its
     vigencia). For a regularisation, `quincenas` lists the missed quincenas it
-    covers (numero, fecha, descuento, dias, interes) and `interes_moratorio`
-    the penalty included in `monto`.
+    covers (numero, fecha, descuento, dias) and `monto` is their sum.
+    `interes_moratorio` is no longer written (regularising avoids moratorium
+    interest, seed 001); it stays for forms issued before that change.
     """
 
     __tablename__ = "fopi"

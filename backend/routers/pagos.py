@@ -23,7 +23,7 @@ from backend.security import DerechohabienteActual, SessionDep, settings_of
 from backend.services import enlaces, referencias
 from backend.services import fopi as servicio
 from backend.services.pdf_fopi import generar_pdf
-from backend.services.regularizacion import QuincenaConInteres
+from backend.services.regularizacion import QuincenaPorRegularizar
 from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/pagos", tags=["pagos"], responses=ERROR_RESPONSES)
@@ -41,14 +41,13 @@ def fopi_respuesta(fopi: Fopi, request: Request, ahora: datetime) -> FopiRespues
     quincenas = None
     adeudo = None
     if fopi.concepto == "REGULARIZACION":
-        detalle = [QuincenaConInteres.de_json(q) for q in fopi.quincenas or []]
+        detalle = [QuincenaPorRegularizar.de_json(q) for q in fopi.quincenas or []]
         quincenas = [
             QuincenaRegularizada(
                 numero=q.numero,
                 fecha=q.fecha,
                 descuento=q.descuento,
                 dias_atraso=q.dias_atraso,
-                interes_moratorio=q.interes_moratorio,
             )
             for q in detalle
         ]
@@ -68,7 +67,6 @@ def fopi_respuesta(fopi: Fopi, request: Request, ahora: datetime) -> FopiRespues
         pdf_url=f"{router.prefix}/fopi/{fopi.referencia}.pdf",
         pdf_enlace=enlace,
         adeudo=adeudo,
-        interes_moratorio=fopi.interes_moratorio,
         quincenas=quincenas,
         fecha_pago=fopi.fecha_pago,
     )

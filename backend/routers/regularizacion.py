@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, Query, Request
 
 from backend.errors import ERROR_RESPONSES
@@ -11,17 +9,13 @@ from backend.routers.identidad import Ahora
 from backend.routers.pagos import Hoy, fopi_respuesta
 from backend.schemas.pagos import FopiRespuesta, QuincenaRegularizada
 from backend.schemas.regularizacion import RegularizacionRespuesta
-from backend.security import DerechohabienteActual, SessionDep, settings_of
+from backend.security import DerechohabienteActual, SessionDep
 from backend.services import fopi as servicio_fopi
 from backend.services import regularizacion as servicio
 
 router = APIRouter(prefix="/api/v1/regularizacion", tags=["regularización"], responses=ERROR_RESPONSES)
 
 FolioQuery = Query(default=None, description="Folio del préstamo; si se omite, el vigente más reciente")
-
-
-def _tasa(request: Request) -> Decimal:
-    return Decimal(str(settings_of(request).regularizacion_tasa_moratoria_mensual))
 
 
 @router.get("", response_model=RegularizacionRespuesta, summary="Quincenas no descontadas y su adeudo")
@@ -34,7 +28,6 @@ def consultar(
         prestamo=prestamo,
         hoy=hoy,
         al=servicio_fopi.calcular_vigencia(hoy),
-        tasa_mensual=_tasa(request),
     )
     return RegularizacionRespuesta(
         pendiente=calculo.pendiente,
@@ -45,14 +38,11 @@ def consultar(
                 fecha=q.fecha,
                 descuento=q.descuento,
                 dias_atraso=q.dias_atraso,
-                interes_moratorio=q.interes_moratorio,
             )
             for q in calculo.quincenas
         ],
         adeudo=calculo.adeudo,
-        interes_moratorio=calculo.interes_moratorio,
         total=calculo.total,
-        tasa_moratoria_mensual=float(calculo.tasa_moratoria_mensual),
         calculado_al=calculo.calculado_al,
     )
 
@@ -63,6 +53,6 @@ def crear_fopi(
     folio: str | None = FolioQuery,
 ) -> FopiRespuesta:
     fopi, _calculo = servicio_fopi.emitir_fopi_regularizacion(
-        session=session, derechohabiente=dh, hoy=hoy, tasa_mensual=_tasa(request), folio=folio
+        session=session, derechohabiente=dh, hoy=hoy, folio=folio
     )
     return fopi_respuesta(fopi, request, ahora)

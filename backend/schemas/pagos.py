@@ -60,7 +60,6 @@ class QuincenaRegularizada(BaseModel):
     fecha: date
     descuento: Dinero
     dias_atraso: int
-    interes_moratorio: Dinero
 
 
 class FopiRespuesta(BaseModel):
@@ -77,7 +76,6 @@ class FopiRespuesta(BaseModel):
     pdf_url: str = Field(description="Ruta del PDF (requiere el mismo token)")
     pdf_enlace: str | None = Field(default=None, description="Enlace firmado y temporal al PDF, sin token")
     adeudo: Dinero | None = Field(default=None, description="Regularización: suma de los descuentos omitidos")
-    interes_moratorio: Dinero | None = None
     quincenas: list[QuincenaRegularizada] | None = None
     fecha_pago: date | None = None
 

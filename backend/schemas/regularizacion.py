@@ -15,7 +15,8 @@ class RegularizacionRespuesta(BaseModel):
     folio_prestamo: str
     quincenas: list[QuincenaRegularizada]
     adeudo: Dinero = Field(description="Suma de los descuentos no aplicados")
-    interes_moratorio: Dinero
-    total: Dinero
-    tasa_moratoria_mensual: float = Field(description="p. ej. 0.015 = 1.5 % mensual, interés simple diario")
+    total: Dinero = Field(
+        description="Lo que se paga para regularizarse: los descuentos no aplicados, sin interés moratorio "
+        "(regularizar evita intereses moratorios, seed 001)"
+    )
     calculado_al: date = Field(description="Fecha límite de pago de un formato emitido hoy")

@@ -356,8 +356,8 @@ def cancelar(
             409,
             f"Ya no es posible cancelar la cita {cita.clave}: las cancelaciones se aceptan hasta "
             f"36 horas antes de la cita y el plazo venció el {fecha_larga(limite)} a las "
-            f"{local(limite):%H:%M} horas. Si no podrá asistir, llame a la Línea ASISSSTE "
-            "55 4000 1000, opción 5.",
+            f"{local(limite):%H:%M} horas. El plazo es el mismo en la Línea ASISSSTE "
+            "(55 4000 1000, opción 5, submenú 1) y en el Sistema de Citas Administrativas.",
             "plazo_cancelacion_vencido",
             limite_cancelacion=local(limite).isoformat(),
         )

@@ -15,7 +15,7 @@ applying the banks' payment notifications to the loan.
   saldo endpoint and the estado de cuenta show for CAPP to refund. A pago
   parcial that ends up larger than the saldo (two forms paid) is split the same
   way; nothing the bank collected disappears.
-- Regularización: the missed descuentos plus moratorium interest
+- Regularización: the missed descuentos, no moratorium interest
   (see backend/services/regularizacion.py).
 - Vigencia: 5 business days after the day of issue, skipping weekends and
   Mexican federal holidays (backend/services/dias_habiles.py).
@@ -48,6 +48,9 @@ log = logging.getLogger("backend.fopi")
 
 DIAS_HABILES_VIGENCIA = 5
 # Collecting banks printed on the form (data: update when the agreements change).
+# Seed 001 says "Instituciones Bancarias autorizadas" without naming them: this list
+# (and the 5-business-day vigencia) is an assumption, told to the user as an
+# estimate to confirm (domain.yml utter_fopi_generado, README "Fuentes").
 BANCOS_AUTORIZADOS: tuple[str, ...] = ("BBVA", "Banamex", "Banorte", "HSBC", "Santander", "Scotiabank")
 _ALIAS_BANCOS = {"citibanamex": "Banamex", "bancomer": "BBVA", "bbvabancomer": "BBVA"}
 DESCRIPCION_CONCEPTO = {
@@ -103,7 +106,6 @@ def _crear_fopi(
     hoy: date,
     vigencia: date,
     quincenas: list[dict[str, object]] | None = None,
-    interes_moratorio: Decimal | None = None,
 ) -> Fopi:
     """Insert a FOPI with the next free reference for (prestamo, vigencia)."""
     for _intento in range(3):
@@ -127,7 +129,6 @@ def _crear_fopi(
             prestamo_id=prestamo.id,
             concepto=concepto,
             monto=finanzas.redondear(monto),
-            interes_moratorio=interes_moratorio,
             quincenas=quincenas,
             fecha_emision=hoy,
             vigencia=vigencia,
@@ -183,15 +184,12 @@ def emitir_fopi_regularizacion(
     session: Session,
     derechohabiente: Derechohabiente,
     hoy: date,
-    tasa_mensual: Decimal,
     folio: str | None = None,
 ) -> tuple[Fopi, regularizacion.Regularizacion]:
-    """Issue a REGULARIZACION FOPI for every missed quincena, interest to its vigencia."""
+    """Issue a REGULARIZACION FOPI for every missed quincena (their descuentos)."""
     prestamo = prestamo_vigente(session=session, derechohabiente_id=derechohabiente.id, folio=folio)
     vigencia = calcular_vigencia(hoy)
-    calculo = regularizacion.consultar(
-        session=session, prestamo=prestamo, hoy=hoy, al=vigencia, tasa_mensual=tasa_mensual
-    )
+    calculo = regularizacion.consultar(session=session, prestamo=prestamo, hoy=hoy, al=vigencia)
     if not calculo.pendiente:
         raise ErrorNegocio(409, "Su préstamo está al corriente: no tiene quincenas por regularizar.", "sin_adeudo")
     fopi = _crear_fopi(
@@ -202,7 +200,6 @@ def emitir_fopi_regularizacion(
         hoy=hoy,
         vigencia=vigencia,
         quincenas=[q.como_json() for q in calculo.quincenas],
-        interes_moratorio=calculo.interes_moratorio,
     )
     return fopi, calculo
 
@@ -317,7 +314,7 @@ def _ya_pagada(session: Session, fopi: Fopi, folio_banco: str) -> ResultadoNotif
 
 def _aplicar_regularizacion(session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date,
                             hoy: date) -> None:
-    cubiertas = [regularizacion.QuincenaConInteres.de_json(q) for q in fopi.quincenas or []]
+    cubiertas = [regularizacion.QuincenaPorRegularizar.de_json(q) for q in fopi.quincenas or []]
     pendientes = {
         q.numero
         for q in prestamos.quincenas_omitidas(

@@ -67,7 +67,7 @@ BACKOFF_MAXIMO = timedelta(hours=1)
 MAX_INTENTOS = 6
 LEASE = timedelta(minutes=2)  # at least; see _lease()
 TTL_ADJUNTO = timedelta(hours=24)
-LINEA = "Línea ASISSSTE 55 4000 1000, opción 5"
+LINEA = "Línea ASISSSTE 55 4000 1000, opción 5, submenú 1"
 
 
 def _hora(dt: datetime) -> str:

@@ -20,7 +20,7 @@ from backend.privacy import mascara_curp
 from backend.services import referencias
 from backend.services.enlaces import Archivo, registrar_archivo
 from backend.services.fopi import BANCOS_AUTORIZADOS, DESCRIPCION_CONCEPTO
-from backend.services.regularizacion import QuincenaConInteres
+from backend.services.regularizacion import QuincenaPorRegularizar
 
 LOCALE = "es_MX"
 
@@ -76,25 +76,28 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
         pdf.ln(3)
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(ancho, 7, "Quincenas que regulariza", new_x="LMARGIN", new_y="NEXT")
-        with pdf.table(col_widths=(15, 35, 30, 20, 30), text_align=("CENTER", "LEFT", "RIGHT", "RIGHT", "RIGHT")) as tabla:
+        with pdf.table(col_widths=(20, 45, 40, 25), text_align=("CENTER", "LEFT", "RIGHT", "RIGHT")) as tabla:
             encabezado = tabla.row()
-            for titulo in ("Quincena", "Fecha", "Descuento", "Días", "Interés moratorio"):
+            for titulo in ("Quincena", "Fecha", "Descuento", "Días de atraso"):
                 encabezado.cell(titulo)
             pdf.set_font("Helvetica", "", 9)
             for dato in fopi.quincenas:
-                q = QuincenaConInteres.de_json(dato)
+                q = QuincenaPorRegularizar.de_json(dato)
                 fila = tabla.row()
                 fila.cell(str(q.numero))
                 fila.cell(q.fecha.strftime("%d/%m/%Y"))
                 fila.cell(dinero(q.descuento))
                 fila.cell(str(q.dias_atraso))
-                fila.cell(dinero(q.interes_moratorio))
+        pdf.set_font("Helvetica", "", 9)
+        pdf.multi_cell(ancho, 5, "Regularizar su crédito evita intereses moratorios: el importe son solo los "
+                       "descuentos que su dependencia no aplicó.", new_x="LMARGIN", new_y="NEXT")
 
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(ancho, 7, "Pague en ventanilla o banca en línea de:", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(ancho, 6, ", ".join(BANCOS_AUTORIZADOS) + ".", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(ancho, 6, ", ".join(BANCOS_AUTORIZADOS) + " (lista de referencia; confírmela con el CAPP).",
+                   new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(
         ancho,
         6,

@@ -10,7 +10,8 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-# Seed 004, "REQUISITOS": original and a plain copy of each, for cotejo.
+# Seed 004 (ISSEG's crédito complementario), "REQUISITOS": original and a plain copy of each, for cotejo.
+# ISSSTE publishes no list in the seeds; the PDF says whose list it is.
 REQUISITOS_AMBOS = (
     "Último talón de pago de la quincena inmediata anterior al trámite en que pretenda realizar su préstamo.",
     "Identificación oficial vigente.",
@@ -21,10 +22,20 @@ REQUISITOS_SOLICITANTE = (
     "que el interesado cuenta con un puesto de base.",
     "Estado de cuenta bancario que contenga la CLABE (Clave Bancaria Estandarizada).",
 )
+# Not in any seed: told as what it is.
+REQUISITOS_FUENTE = (
+    "Lista de referencia tomada del folleto del crédito complementario del ISSEG (Guanajuato); "
+    "confirme los requisitos de la convocatoria vigente del ISSSTE con el CAPP: ISSSTETEL 55 4000 1000, opción 5."
+)
+DIRECCION_FUENTE = (
+    "Dirección y teléfono de referencia (estimación); confírmelos en el directorio del ISSSTE, gob.mx/issste."
+)
 AVISO_CANCELACION = (
-    "Importante: en caso de que por alguna razón no pueda asistir a su cita, cancélela con un "
-    "máximo de 36 horas de anticipación desde el Sistema de Citas Administrativas o en la "
-    "Línea ASISSSTE 55 4000 1000, opción 5, submenú 1."
+    "Importante: en caso de que por alguna razón no pueda asistir a su cita, cancélela con al "
+    "menos 36 horas de anticipación desde el Sistema de Citas Administrativas (Portal ASISSSTE, "
+    "asisste.issste.gob.mx: Préstamos Personales, Agendar cita, menú Citas, Bitácora; se recomienda "
+    "Google Chrome) o en la Línea ASISSSTE 55 4000 1000, opción 5, submenú 1. En la Bitácora también "
+    "puede descargar de nuevo esta hoja."
 )
 
 
@@ -96,6 +107,8 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     _fila(pdf, "Dirección:", datos.direccion)
     if datos.telefono_oficina:
         _fila(pdf, "Teléfono:", datos.telefono_oficina)
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.multi_cell(0, 4, DIRECCION_FUENTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _fila(pdf, "Fecha de la cita:", datos.fecha)
     _fila(pdf, "Horario:", datos.hora)
     _fila(pdf, "Fecha de registro:", datos.registrado_en)
@@ -103,6 +116,8 @@ def generar_hoja(datos: DatosHoja) -> bytes:
 
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, "Requisitos", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "I", 9)
+    pdf.multi_cell(0, 5, REQUISITOS_FUENTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 10)
     pdf.multi_cell(0, 6, "ORIGINAL y COPIA SIMPLE para cotejo, del SOLICITANTE y del OBLIGADO SOLIDARIO:",
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -118,7 +133,7 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     pdf.set_font("Helvetica", "B", 10)
     pdf.multi_cell(0, 6, AVISO_CANCELACION, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, "El trámite dura aproximadamente 15 minutos. Preséntese puntualmente con su "
+    pdf.multi_cell(0, 5, "Su cita ocupa un horario de 15 minutos. Preséntese puntualmente con su "
                    "clave de cita. El ISSSTE nunca le pedirá contraseñas ni pagos por agendar una cita.",
                    new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -343,7 +343,8 @@ def simular(
     sueldo = Decimal(sueldo_base_mensual)
     anios = None if anios_cotizacion is None else Decimal(anios_cotizacion)
     plazo = int(plazo_quincenas)
-    avisos: list[str] = []
+    # Whose conditions these are, or that they are an estimate (issue 16): always said first.
+    avisos: list[str] = [p.aviso_fuente]
 
     if sueldo <= 0:
         raise _regla(422, "El sueldo base mensual debe ser mayor que cero.", "sueldo_invalido")

@@ -28,7 +28,11 @@ class ActionDespedir(Action):
         return "action_despedir"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_despedida", nombre=tracker.get_slot("nombre") or "")
+        nombre = (tracker.get_slot("nombre") or "").strip()
+        if nombre:
+            dispatcher.utter_message(response="utter_despedida_nombre", nombre=nombre)
+        else:
+            dispatcher.utter_message(response="utter_despedida")
         dispatcher.utter_message(json_message=dict(ACCION_COLGAR))
         forma = tracker.active_loop_name
         return salir_de_forma(forma) if forma else []

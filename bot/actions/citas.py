@@ -23,6 +23,7 @@ from actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
     ValidacionFormulario,
+    cantidad,
     deletrear,
     es_voz,
     fecha_larga,
@@ -301,7 +302,8 @@ class ActionConsultarCitas(AccionSegura):
         if not filas:
             dispatcher.utter_message(response="utter_sin_citas")
             return []
-        dispatcher.utter_message(response="utter_citas_encabezado", cantidad=len(filas))
+        dispatcher.utter_message(response="utter_citas_encabezado",
+                                 cantidad=cantidad(len(filas), "movimiento", "movimientos"))
         for fila in filas[:MAX_CITAS_LISTADAS]:
             clave = str(fila.get("clave") or "")
             dispatcher.utter_message(

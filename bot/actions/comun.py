@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
 import dateparser
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 from rasa_sdk import Action, Tracker
@@ -246,6 +247,17 @@ def fecha_texto(valor: Any) -> str:
 
 def fecha_larga(d: date) -> str:
     return format_date(d, "EEEE d 'de' MMMM 'de' y", locale=LOCALE)
+
+
+def cantidad(n: Any, singular: str, plural: str) -> str:
+    """3 -> '3 quincenas', 1 -> '1 quincena' (CLDR plural rule of es-MX, via babel).
+    A value that is not a whole number is returned as it came, with the plural."""
+    try:
+        entero = int(str(n))
+    except (TypeError, ValueError):
+        return f"{n} {plural}".strip()
+    forma = Locale.parse(LOCALE).plural_form(entero)
+    return f"{entero} {singular if forma == 'one' else plural}"
 
 
 def porcentaje(tasa: Any) -> str:

@@ -1,5 +1,6 @@
 """Regularización: quincenas the dependencia did not discount, and a FOPI to
-pay them (adeudo + interés moratorio, computed by the backend)."""
+pay them: the missed descuentos, computed by the backend (regularising avoids
+moratorium interest, seed 001, so none is charged)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import backend_client as bc
-from actions.comun import AccionSegura, dinero, responder_error, token_o_aviso
+from actions.comun import AccionSegura, cantidad, dinero, responder_error, token_o_aviso
 from actions.fopi import presentar_fopi
 
 
@@ -54,9 +55,9 @@ class ActionConsultarRegularizacion(AccionSegura):
             return _sin_pendiente()
         dispatcher.utter_message(
             response="utter_regularizacion_pendiente",
-            quincenas=len(quincenas) if isinstance(quincenas, list) else quincenas,
+            quincenas=cantidad(len(quincenas) if isinstance(quincenas, list) else quincenas,
+                               "quincena", "quincenas"),
             adeudo=dinero(reg.get("adeudo")),
-            interes=dinero(reg.get("interes_moratorio")),
             total=dinero(reg.get("total")),
         )
         return [SlotSet("regularizacion_pendiente", True)]

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import backend_client as bc
 from actions.comun import (
     AccionSegura,
+    cantidad,
     dinero,
     es_voz,
     fecha_texto,
@@ -65,7 +66,7 @@ class ActionConsultarSaldo(AccionSegura):
             saldo=dinero(saldo.get("saldo_deudor_total")),
             al=fecha_texto(saldo.get("al")),
             folio=folio,
-            quincenas_restantes=saldo.get("quincenas_restantes", ""),
+            quincenas_restantes=cantidad(saldo.get("quincenas_restantes", ""), "quincena", "quincenas"),
         )
         a_favor = saldo.get("saldo_a_favor")
         if isinstance(a_favor, (int, float)) and a_favor > 0:  # paid in excess: CAPP refunds it
@@ -112,7 +113,7 @@ class ActionConsultarCondiciones(AccionSegura):
         dispatcher.utter_message(
             response="utter_condiciones",
             monto=dinero(p.get("monto")),
-            plazo=p.get("plazo_quincenas", ""),
+            plazo=cantidad(p.get("plazo_quincenas", ""), "quincena", "quincenas"),
             tasa=porcentaje(p.get("tasa_anual")),
             descuento=dinero(p.get("descuento_quincenal")),
             pagadas=p.get("quincenas_pagadas", ""),
@@ -140,13 +141,14 @@ class ActionConsultarHistorial(AccionSegura):
         if not prestamos:
             dispatcher.utter_message(response="utter_historial_vacio")
             return []
-        dispatcher.utter_message(response="utter_historial_encabezado", cantidad=len(prestamos))
+        dispatcher.utter_message(response="utter_historial_encabezado",
+                                 cantidad=cantidad(len(prestamos), "préstamo", "préstamos"))
         for p in prestamos[:MAX_HISTORICOS]:
             dispatcher.utter_message(
                 response="utter_historial_prestamo",
                 folio=p.get("folio", ""),
                 monto=dinero(p.get("monto")),
-                plazo=p.get("plazo_quincenas", ""),
+                plazo=cantidad(p.get("plazo_quincenas", ""), "quincena", "quincenas"),
                 estatus=p.get("estatus", ""),
                 fecha=fecha_texto(p.get("fecha_otorgamiento")),
             )

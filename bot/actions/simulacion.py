@@ -32,6 +32,7 @@ from actions.boveda import token_de
 from actions.comun import (
     AccionSegura,
     ValidacionFormulario,
+    cantidad,
     dinero,
     leer_entero,
     leer_monto,
@@ -286,7 +287,7 @@ class ActionSimularPrestamo(AccionSegura):
             response="utter_simulacion_resultado",
             monto=dinero(sim.get("monto_maximo")),
             descuento=dinero(sim.get("descuento_quincenal")),
-            plazo=sim.get("plazo_quincenas", ""),
+            plazo=cantidad(sim.get("plazo_quincenas", ""), "quincena", "quincenas"),
             tasa=porcentaje(sim.get("tasa_anual")),
             sueldo=dinero(sim.get("sueldo_base_mensual", tracker.get_slot("sueldo"))),
             plazo_maximo=sim.get("plazo_maximo_permitido", sim.get("plazo_quincenas", "")),

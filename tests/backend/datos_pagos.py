@@ -18,7 +18,6 @@ from backend.services import finanzas
 from backend.settings import BackendSettings
 from tests.backend.conftest import SECRETO_BANCO, SECRETO_CAPP
 
-TASA_MORATORIA = 0.015
 MEXICO = ZoneInfo("America/Mexico_City")
 
 
@@ -29,7 +28,6 @@ def ajustes(db_url: str) -> BackendSettings:
         backend_public_url="http://testserver",
         banco_webhook_secret=SECRETO_BANCO,
         capp_interno_secret=SECRETO_CAPP,
-        regularizacion_tasa_moratoria_mensual=TASA_MORATORIA,
     )
 
 

@@ -98,7 +98,7 @@ def test_demo_valida_a_cualquier_hora(session: Session, momento: datetime) -> No
     _personas(session)
     sembrar_citas_demo(session, ahora=momento)
 
-    cc, z8, k7 = (_cita(session, c) for c in ("CC3QZ8", "Z8YP3Q", "K7M2Q9"))
+    cc, z8 = (_cita(session, c) for c in ("CC3QZ8", "Z8YP3Q"))
     # P1: CC3QZ8 AGENDADA, with a place, on a real slot at least 5 business days ahead.
     assert cc.estatus == "AGENDADA" and cc.lugar is not None
     assert _habil(local(cc.inicio).date()) and _es_cuarto_de_atencion(local(cc.inicio))
@@ -112,15 +112,37 @@ def test_demo_valida_a_cualquier_hora(session: Session, momento: datetime) -> No
     assert [h.time() for h in horas] == [time(12, 56, 2), time(15, 49, 45), time(15, 53, 49)]
     assert len({h.date() for h in horas}) == 1 and horas[-1] <= momento  # one day, never in the future
 
-    # P3: K7M2Q9 AGENDADA inside 36 h, at 8:30-15:15 on a quarter hour, with a place;
-    # on a business day whenever the window holds a business slot at all.
+    # Every seeded cita is on a business day, in office hours (issue 16, point 8).
+    for cita in (cc, z8):
+        assert _habil(local(cita.inicio).date()) and _es_cuarto_de_atencion(local(cita.inicio))
+
+    # P3: K7M2Q9 AGENDADA inside 36 h, on a business day at 8:30-15:15 on a quarter
+    # hour, with a place, whenever the window holds a business slot; otherwise
+    # (weekend, eve of a holiday) there is no lawful slot and it is not created.
+    k7 = session.scalars(select(Cita).where(Cita.clave == "K7M2Q9")).one_or_none()
+    if not _hay_horario_habil(momento + timedelta(hours=2), momento + timedelta(hours=35)):
+        assert k7 is None
+        return
+    assert k7 is not None
     falta = local(k7.inicio) - momento
     assert k7.estatus == "AGENDADA" and k7.lugar is not None
     assert timedelta(hours=2) <= falta < timedelta(hours=36)
-    assert _es_cuarto_de_atencion(local(k7.inicio))
-    if _hay_horario_habil(momento + timedelta(hours=2), momento + timedelta(hours=35)):
-        assert _habil(local(k7.inicio).date())
+    assert _habil(local(k7.inicio).date()) and _es_cuarto_de_atencion(local(k7.inicio))
     assert local(k7.creado_en) < momento
+
+
+def test_sin_horario_habil_en_36_horas_no_hay_cita_en_fin_de_semana(session: Session) -> None:
+    """Seeding on Saturday: no business slot within 36 h, so no K7M2Q9 (and no
+    Sunday cita); seeding again on Monday morning brings it back on Monday."""
+    _personas(session)
+    sembrar_citas_demo(session, ahora=mx(2024, 1, 27, 10, 0))  # Saturday
+    assert session.scalars(select(Cita).where(Cita.clave == "K7M2Q9")).one_or_none() is None
+    assert all(_habil(local(c.inicio).date()) for c in session.scalars(select(Cita)))
+    lunes = mx(2024, 1, 29, 7, 0)
+    sembrar_citas_demo(session, ahora=lunes)
+    k7 = _cita(session, "K7M2Q9")
+    assert local(k7.inicio).date() in (date(2024, 1, 29), date(2024, 1, 30))
+    assert timedelta(hours=2) <= local(k7.inicio) - lunes < timedelta(hours=36)
 
 
 def test_sembrado_idempotente(session: Session) -> None:
@@ -174,8 +196,10 @@ def test_demo_vigente_se_conserva_con_su_actividad(session: Session) -> None:
     assert local(_cita(session, "CC3QZ8").inicio) == local(cc.inicio)
     assert session.scalars(select(Notificacion.tipo).where(Notificacion.cita_id == ids["CC3QZ8"])
                            .order_by(Notificacion.id)).all() == ["HOJA_CITA"]
-    # K7M2Q9 (Friday afternoon) is over by Sunday: that one alone was rebuilt.
-    assert timedelta(0) < local(_cita(session, "K7M2Q9").inicio) - domingo < timedelta(hours=36)
+    # K7M2Q9 (Friday afternoon) is over by Sunday 20:00: rebuilt alone, on Monday.
+    k7 = _cita(session, "K7M2Q9")
+    assert timedelta(0) < local(k7.inicio) - domingo < timedelta(hours=36)
+    assert _habil(local(k7.inicio).date())
 
 
 def test_no_borra_lo_que_la_persona_hizo_en_la_demo(session: Session) -> None:

@@ -1,4 +1,5 @@
-"""Regularización: missed payroll quincenas, moratorium interest, FOPI and payment."""
+"""Regularización: missed payroll quincenas, what regularising costs (the missed
+descuentos, no moratorium charge: seed 001), FOPI and payment."""
 
 from __future__ import annotations
 
@@ -29,18 +30,15 @@ HOY = date(2026, 11, 20)  # Friday
 LIMITE = date(2026, 11, 27)  # 5 business days later
 DESCUENTO = Decimal("1249.35")
 
-# Hand computation (1.5 % monthly, simple, rate/30 per day, to the fecha límite 27 Nov):
-#   q19 15 Oct: 43 days -> 1249.35 * 0.015 * 43 / 30 = 26.861025 -> 26.86
-#   q20 31 Oct: 27 days -> 1249.35 * 0.015 * 27 / 30 = 16.866225 -> 16.87
-#   q21 15 Nov: 12 days -> 1249.35 * 0.015 * 12 / 30 =  7.4961   ->  7.50
+# Regularising means paying the missed descuentos; it avoids moratorium interest
+# (seed 001), so nothing is added. dias_atraso counts to the fecha límite (27 Nov).
 ESPERADAS = [
-    {"numero": 19, "fecha": "2026-10-15", "descuento": 1249.35, "dias_atraso": 43, "interes_moratorio": 26.86},
-    {"numero": 20, "fecha": "2026-10-31", "descuento": 1249.35, "dias_atraso": 27, "interes_moratorio": 16.87},
-    {"numero": 21, "fecha": "2026-11-15", "descuento": 1249.35, "dias_atraso": 12, "interes_moratorio": 7.50},
+    {"numero": 19, "fecha": "2026-10-15", "descuento": 1249.35, "dias_atraso": 43},
+    {"numero": 20, "fecha": "2026-10-31", "descuento": 1249.35, "dias_atraso": 27},
+    {"numero": 21, "fecha": "2026-11-15", "descuento": 1249.35, "dias_atraso": 12},
 ]
-ADEUDO = 3748.05
-INTERES = 51.23
-TOTAL = 3799.28
+ADEUDO = 3748.05  # 3 x 1249.35
+TOTAL = ADEUDO
 
 
 @pytest.fixture
@@ -67,7 +65,7 @@ def prestamo(session: Session, dh: Derechohabiente) -> Prestamo:
     )
 
 
-def test_detecta_exactamente_las_quincenas_omitidas_y_el_interes(
+def test_detecta_exactamente_las_quincenas_omitidas_sin_cargo_moratorio(
     client: TestClient, prestamo: Prestamo, auth: dict[str, str]
 ) -> None:
     fijar_hoy(client, HOY)
@@ -76,9 +74,9 @@ def test_detecta_exactamente_las_quincenas_omitidas_y_el_interes(
     body = r.json()
     assert body["pendiente"] is True
     assert body["quincenas"] == ESPERADAS
-    assert (body["adeudo"], body["interes_moratorio"], body["total"]) == (ADEUDO, INTERES, TOTAL)
+    assert (body["adeudo"], body["total"]) == (ADEUDO, 3748.05)
     assert body["calculado_al"] == LIMITE.isoformat()
-    assert body["tasa_moratoria_mensual"] == 0.015
+    assert not {"interes_moratorio", "tasa_moratoria_mensual"} & set(body)
     assert body["folio_prestamo"] == prestamo.folio
 
 
@@ -144,7 +142,8 @@ def test_fopi_de_regularizacion_y_su_pago_las_liquida(
     assert r.status_code == 201, r.text
     fopi = r.json()
     assert fopi["concepto"] == "REGULARIZACION" and fopi["referencia"][0] == "3"
-    assert (fopi["monto"], fopi["adeudo"], fopi["interes_moratorio"]) == (TOTAL, ADEUDO, INTERES)
+    assert (fopi["monto"], fopi["adeudo"]) == (3748.05, 3748.05)
+    assert "interes_moratorio" not in fopi
     assert fopi["quincenas"] == ESPERADAS
     assert fopi["vigencia"] == LIMITE.isoformat()
 
@@ -160,7 +159,7 @@ def test_fopi_de_regularizacion_y_su_pago_las_liquida(
     regs = movimientos(session, prestamo.id, "REGULARIZACION")
     assert [(m.quincena, m.monto, m.fecha) for m in regs] == [(q, DESCUENTO, dia) for q in (19, 20, 21)]
     assert len({m.referencia for m in regs}) == 3
-    # The descuentos amortise the loan; the moratorium interest is a penalty on top.
+    # The descuentos amortise the loan.
     assert saldo_independiente(session, prestamo, dia) == saldo_antes - Decimal(str(ADEUDO))
 
     despues = client.get("/api/v1/regularizacion", headers=auth).json()
@@ -193,6 +192,8 @@ def test_pdf_de_regularizacion_lista_las_quincenas(
     assert r.status_code == 200
     texto = PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
     assert "Regularización de descuentos" in texto
-    for fecha, interes in (("15/10/2026", "$26.86"), ("31/10/2026", "$16.87"), ("15/11/2026", "$7.50")):
-        assert fecha in texto and interes in texto
-    assert "$3,799.28" in texto
+    for fecha in ("15/10/2026", "31/10/2026", "15/11/2026"):
+        assert fecha in texto
+    assert "$3,748.05" in texto and "$1,249.35" in texto
+    assert "Interés moratorio" not in texto
+    assert "evita intereses moratorios" in " ".join(texto.split())

@@ -70,15 +70,16 @@ async def test_fopi_backend_caido():
 @pytest.mark.asyncio
 async def test_regularizacion_pendiente_y_su_fopi():
     BackendFalso({
-        ("GET", "/api/v1/regularizacion"): {"pendiente": True, "quincenas": [{}, {}, {}], "adeudo": 3000,
-                                            "interes_moratorio": 45.5, "total": 3045.5},
+        ("GET", "/api/v1/regularizacion"): {"pendiente": True, "quincenas": [{}, {}, {}], "adeudo": 3045.5,
+                                            "total": 3045.5},
         ("POST", "/api/v1/regularizacion/fopi"): FOPI,
     }).instalar()
     d = CollectingDispatcher()
     eventos = await ActionConsultarRegularizacion().run(d, tracker({"token": "tok"}), {})
     assert slots_de(eventos) == {"regularizacion_pendiente": True}
     m = mensaje(d, "utter_regularizacion_pendiente")
-    assert (m["quincenas"], m["total"]) == (3, "$3,045.50")
+    assert (m["quincenas"], m["total"]) == ("3 quincenas", "$3,045.50")
+    assert "interes" not in m  # regularising avoids moratorium interest (seed 001): none is told
     d2 = CollectingDispatcher()
     eventos = await ActionGenerarFopiRegularizacion().run(d2, tracker({"token": "tok"}), {})
     assert "utter_fopi_generado" in respuestas(d2)

@@ -32,7 +32,7 @@ async def test_saldo_con_token_formateado_en_pesos():
     eventos = await ActionConsultarSaldo().run(d, tracker({"token": "tok"}), {})
     assert eventos == []
     m = mensaje(d, "utter_saldo")
-    assert (m["saldo"], m["al"], m["folio"], m["quincenas_restantes"]) == ("$15,500.50", "01/03/2026", "PP-1", 30)
+    assert (m["saldo"], m["al"], m["folio"], m["quincenas_restantes"]) == ("$15,500.50", "01/03/2026", "PP-1", "30 quincenas")
     assert backend.peticiones[0].headers["Authorization"] == "Bearer tok"
 
 

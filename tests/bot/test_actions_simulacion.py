@@ -51,7 +51,7 @@ async def test_plazo_permitido_guarda_el_resultado_y_se_presenta():
     assert respuestas(d2) == ["utter_simulacion_de_primer_prestamo", "utter_simulacion_resultado"]
     assert mensaje(d2, "utter_simulacion_de_primer_prestamo")["producto"] == "Crédito complementario"
     m = mensaje(d2, "utter_simulacion_resultado")
-    assert (m["monto"], m["descuento"], m["plazo"], m["tasa"]) == ("$39,745.43", "$1,269.08", 36, "16 %")
+    assert (m["monto"], m["descuento"], m["plazo"], m["tasa"]) == ("$39,745.43", "$1,269.08", "36 quincenas", "16 %")
     assert slots_de(eventos) == {"plazo": None, "simulacion": None}
 
 

@@ -56,7 +56,7 @@ def test_texto_del_bot_con_montos_fechas_y_horas():
 
 def test_fecha_iso_con_hora():
     voz = " ".join(locucion.para_voz("Su cita es el 2024-01-30T13:30:00-06:00."))
-    assert voz == "Su cita es el treinta de enero de dos mil veinticuatro, a las trece horas con treinta minutos"
+    assert voz == "Su cita es el treinta de enero de dos mil veinticuatro, a las trece horas con treinta minutos."
 
 
 def test_sin_urls_emoji_markdown_ni_tokens():
@@ -125,7 +125,7 @@ def test_clave_presentada_se_deletrea_sea_cual_sea_su_mezcla(clave, plantilla):
 def test_toda_clave_tras_la_palabra_clave_se_deletrea(clave):
     segmentos = locucion.para_voz(f"Su clave es {clave}. Anótela.")
     assert segmentos[1:7] == locucion.deletrear(clave)
-    assert segmentos[0] == "Su clave es" and segmentos[-1] == "Anótela"
+    assert segmentos[0] == "Su clave es" and segmentos[-1] == "Anótela."
 
 
 def test_clave_que_el_bot_ya_separo_se_deletrea():

@@ -39,6 +39,10 @@ def main() -> None:
             await salida.send_response(quien, {"text": "Con gusto simulamos su préstamo.\n\n¿A cuántas quincenas?", "buttons": BOTONES})
         elif texto.startswith("/informar"):
             await salida.send_response(quien, {"text": f"Recibí: {texto}"})
+        elif "estado de cuenta" in texto.lower():
+            # A signed link inside the text (as an old domain text did) must not show raw.
+            firmado = "http://127.0.0.1:9/api/v1/archivos/" + "x" * 300
+            await salida.send_response(quien, {"text": f"Su estado de cuenta: {firmado}"})
         elif "hoja" in texto.lower():
             await salida.send_response(quien, {"text": "Aquí está su hoja de cita.", "attachment": pdf_url})
         else:

@@ -285,6 +285,13 @@ def test_buttons_pdf_links_typing_indicator_and_reload(
     expect(page.get_by_role("link", name="Descargar documento (PDF)")).to_be_visible()
     page.screenshot(path=str(capturas / "chat-guion-escritorio.png"))
 
+    # A signed file link that reaches the text is a short link, never hundreds of characters.
+    escribir(page, "mi estado de cuenta")
+    expect(page.get_by_role("link", name="enlace al documento")).to_be_visible()
+    burbuja = conversacion(page)[-1]
+    assert burbuja == ("bot", "Su estado de cuenta: enlace al documento")
+    assert "/api/v1/archivos/" in page.get_by_role("link", name="enlace al documento").get_attribute("href")
+
     # "Nueva conversación" starts over with a new session
     page.get_by_role("button", name="Nueva conversación").click()
     assert session_id(page) != sid

@@ -30,6 +30,7 @@
     usted: "Usted dijo:",
     asistente: "El asistente dijo:",
     documento: "Descargar documento (PDF)",
+    enlaceDocumento: "enlace al documento",
     imagen: "Imagen enviada por el asistente",
     opciones: "Opciones de respuesta",
     bienvenida: "¡Hola! Soy el asistente del Centro de Atención de Préstamos Personales (CAPP) del ISSSTE. Puedo ayudarle con su saldo, simular un préstamo, sus citas y las preguntas frecuentes. ¿En qué le ayudo?"
@@ -85,6 +86,9 @@
     } catch (e) { return null; }
   }
 
+  // The backend's signed, expiring file links (backend/services/enlaces.py).
+  var ARCHIVO_FIRMADO = /\/api\/v1\/archivos\//;
+
   // Text with its http(s) links made clickable; never parsed as HTML.
   function conEnlaces(contenedor, texto) {
     var patron = /https?:\/\/[^\s<>"]+/g;
@@ -94,7 +98,8 @@
       contenedor.appendChild(document.createTextNode(texto.slice(ultimo, m.index)));
       var a = document.createElement("a");
       a.href = m[0];
-      a.textContent = m[0];
+      // A signed file link is hundreds of characters: never print it raw.
+      a.textContent = ARCHIVO_FIRMADO.test(m[0]) ? TEXTOS.enlaceDocumento : m[0];
       a.target = "_blank";
       a.rel = "noopener";
       contenedor.appendChild(a);
