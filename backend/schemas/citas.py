@@ -49,7 +49,7 @@ class FilaBitacoraOut(BaseModel):
     expediente: str = Field(examples=["NO"], description="SI cuando la cita fue atendida.")
     registrado_en: str = Field(examples=["24/01/2024 15:53:49"])
     estatus: str = Field(examples=["AGENDADA"])
-    clave: str = Field(examples=["CC3QZ8"])
+    clave: str = Field(examples=["AB12CD"])
     inicio: datetime
     registrado_en_iso: datetime
     oficina: str

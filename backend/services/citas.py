@@ -77,7 +77,7 @@ def normalizar_clave(clave: str) -> str:
     if not _CLAVE_RE.match(limpia):
         raise ErrorNegocio(
             404,
-            "La clave de cita tiene 6 letras o números, por ejemplo CC3QZ8. Revísela por favor.",
+            "La clave de cita tiene 6 letras o números, por ejemplo AB12CD. Revísela por favor.",
             "clave_invalida",
         )
     return limpia

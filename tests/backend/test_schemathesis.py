@@ -5,7 +5,8 @@ that the app never answers 5xx and that every answer matches the response
 schema it declares (routes declare backend.errors.ERROR_RESPONSES, so 4xx
 bodies are checked too). The app runs on a migrated database seeded with the
 demo personas (SQLite and PostgreSQL, like every backend test); personal routes
-get a valid token for persona P2, so generation goes past the 401, and the banks'
+get a valid token for persona P2 and no answer may carry persona P1's data
+(cross-user check), so generation goes past the 401, and the banks'
 notification gets the shared X-Webhook-Secret, so it goes past the 401/403 into
 the payment logic.
 """
@@ -33,13 +34,26 @@ from backend.models import Derechohabiente
 from backend.security import emitir_token
 from backend.settings import BackendSettings
 
-# Small enough for the whole run to stay well under a minute per database.
-EJEMPLOS_POR_OPERACION = 10
-EJEMPLOS_NEGATIVOS = 5
+# About a minute per database on 2 cores.
+EJEMPLOS_POR_OPERACION = 20
+EJEMPLOS_NEGATIVOS = 10
 LINEAS_POR_FALLA = 25
 CURP_P2 = "BEML920313HMCLNS09"
 CABECERA_BANCO = "X-Webhook-Secret"
-CHECKS = [not_a_server_error, response_schema_conformance]
+# Another persona's data (P1's CURP and claves de cita): whatever P2's
+# token asks for, none of it may come back.
+DATOS_DE_P1 = ("HEGG560427MVZRRL04", "HEGG************04", "CC3QZ8", "Z8YP3Q")
+
+
+@schemathesis.check
+def sin_datos_de_otra_persona(ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:
+    texto = response.content.decode("utf-8", "replace") if response.content else ""
+    ajenos = [dato for dato in DATOS_DE_P1 if dato in texto]
+    if ajenos:
+        raise AssertionError(f"la respuesta a P2 trae datos de P1: {ajenos}")
+
+
+CHECKS = [not_a_server_error, response_schema_conformance, sin_datos_de_otra_persona]
 
 
 @pytest.fixture
