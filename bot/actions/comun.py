@@ -24,6 +24,7 @@ from rasa_sdk.types import DomainDict
 from text_to_num import alpha2digit
 
 from actions.backend_client import BackendError, BackendNoDisponible
+from actions.medicion import medir_accion
 
 logger = logging.getLogger(__name__)
 
@@ -388,12 +389,13 @@ class AccionSegura(Action, ABC):
             dicho_ahora = slots_de_este_turno(tracker)
             salida = [ActiveLoop(None), SlotSet("requested_slot", None)] + limpiar(
                 *(s for s in SLOTS_DE_FORMA.get(abandonada, []) if s not in dicho_ahora))
-        try:
-            return salida + await self.ejecutar(dispatcher, tracker, domain)
-        except Exception as error:  # noqa: BLE001 - the user must always get an answer
-            registrar_falla(self.name(), error)
-            dispatcher.utter_message(response="utter_servicio_no_disponible")
-            return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
+        async with medir_accion(self.name()):
+            try:
+                return salida + await self.ejecutar(dispatcher, tracker, domain)
+            except Exception as error:  # noqa: BLE001 - the user must always get an answer
+                registrar_falla(self.name(), error)
+                dispatcher.utter_message(response="utter_servicio_no_disponible")
+                return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
 
 
 class ValidacionFormulario(FormValidationAction):
@@ -416,12 +418,13 @@ class ValidacionFormulario(FormValidationAction):
         """Each form's validator names itself (`validate_<form>`)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        try:
-            return await super().run(dispatcher, tracker, domain)
-        except Exception as error:  # noqa: BLE001 - the user must always get an answer
-            registrar_falla(self.name(), error)
-            dispatcher.utter_message(response="utter_servicio_no_disponible")
-            return salir_de_forma(self.form_name())
+        async with medir_accion(self.name()):
+            try:
+                return await super().run(dispatcher, tracker, domain)
+            except Exception as error:  # noqa: BLE001 - the user must always get an answer
+                registrar_falla(self.name(), error)
+                dispatcher.utter_message(response="utter_servicio_no_disponible")
+                return salir_de_forma(self.form_name())
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

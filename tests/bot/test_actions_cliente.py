@@ -5,6 +5,7 @@ for GETs and only within the budget, answers of the wrong shape treated as
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 
@@ -13,7 +14,7 @@ import pytest
 from actions import backend_client as bc
 from actions.saldo import ActionConsultarSaldo
 from rasa_sdk.executor import CollectingDispatcher
-from test_actions_apoyo import BackendFalso, respuestas, tracker
+from test_actions_apoyo import BackendFalso, caido, respuestas, tracker
 
 SALDO = ("GET", "/api/v1/prestamos/saldo")
 ENLACE = ("POST", "/api/v1/prestamos/estado-de-cuenta/enlace")
@@ -192,3 +193,100 @@ async def test_si_alguien_activa_los_logs_de_httpx_salen_enmascarados(caplog):
 ])
 def test_enmascarado_de_textos_de_log(texto, no_debe):
     assert no_debe not in bc.texto_sin_datos(texto)
+
+
+# ------------------------------------------------------- connection reuse
+@pytest.mark.asyncio
+async def test_las_acciones_comparten_un_cliente_http_con_keep_alive():
+    """Two actions (two `cliente()`) go through the same pooled client: no new
+    connection per action, and leaving one does not close it for the next."""
+    BackendFalso({SALDO: {"saldo_deudor_total": 1.0}}).instalar()
+    async with bc.cliente("a") as api:
+        await api.saldo()
+        primero = bc.http_compartido()
+    async with bc.cliente("b") as api:
+        await api.saldo()
+        assert bc.http_compartido() is primero
+    assert not primero.is_closed
+
+
+@pytest.mark.asyncio
+async def test_el_token_viaja_por_peticion_y_no_se_queda_en_el_cliente_compartido():
+    backend = BackendFalso({SALDO: {"saldo_deudor_total": 1.0},
+                            ("GET", "/api/v1/productos"): {"productos": []}}).instalar()
+    async with bc.cliente("token-de-gloria") as api:
+        await api.saldo()
+    async with bc.cliente() as api:
+        await api.productos()
+    assert backend.peticiones[0].headers["Authorization"] == "Bearer token-de-gloria"
+    assert "Authorization" not in backend.peticiones[1].headers
+    assert "Authorization" not in bc.http_compartido().headers
+
+
+# --------------------------------------------- idempotent writes of a turn
+CITAS = ("POST", "/api/v1/citas")
+CANCELAR = ("POST", "/api/v1/citas/CC3QZ8/cancelar")
+
+
+@pytest.mark.asyncio
+async def test_agendar_y_cancelar_envian_llave_de_idempotencia_y_vencimiento():
+    backend = BackendFalso({CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}).instalar()
+    async with bc.cliente("tok") as api:
+        await api.agendar_cita(3, "2026-03-02T10:00:00-06:00", "web", idempotency_key="turno-1", vence=1767225600.25)
+        await api.cancelar_cita("CC3QZ8", "1956-04-27", idempotency_key="turno-2", vence=1767225601)
+    agendar, cancelar = backend.peticiones
+    assert agendar.headers["Idempotency-Key"] == "turno-1"
+    assert float(agendar.headers["X-Turno-Vence"]) == 1767225600.25
+    assert backend.cuerpo(0) == {"oficina_id": 3, "inicio": "2026-03-02T10:00:00-06:00", "origen": "web"}
+    assert cancelar.headers["Idempotency-Key"] == "turno-2"
+    assert float(cancelar.headers["X-Turno-Vence"]) == 1767225601
+    assert backend.cuerpo(1) == {"fecha_nacimiento": "1956-04-27"}
+    assert agendar.headers["Authorization"] == cancelar.headers["Authorization"] == "Bearer tok"
+
+
+@pytest.mark.asyncio
+async def test_sin_llave_ni_vencimiento_no_hay_encabezados():
+    backend = BackendFalso({CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}).instalar()
+    async with bc.cliente("tok") as api:
+        await api.agendar_cita(3, "2026-03-02T10:00:00-06:00")
+        await api.cancelar_cita("CC3QZ8")
+    for peticion in backend.peticiones:
+        assert "Idempotency-Key" not in peticion.headers and "X-Turno-Vence" not in peticion.headers
+
+
+# ------------------------------------------------------------- timings
+def _tiempos(caplog) -> list[dict]:
+    from actions.medicion import PREFIJO
+
+    return [json.loads(r.getMessage()[len(PREFIJO):]) for r in caplog.records
+            if r.name == "actions.medicion" and r.getMessage().startswith(PREFIJO)]
+
+
+@pytest.mark.asyncio
+async def test_cada_accion_registra_su_tiempo_y_el_de_cada_llamada_al_backend(caplog):
+    BackendFalso({SALDO: {"saldo_deudor_total": 15500.5, "al": "2026-03-01", "prestamo_folio": "PP-1",
+                          "quincenas_restantes": 30},
+                  ENLACE: httpx.Response(503)}).instalar()
+    caplog.set_level(logging.INFO, logger="actions.medicion")
+    await ActionConsultarSaldo().run(CollectingDispatcher(), tracker({"token": "tok"}, canal="whatsapp"), {})
+    (registro,) = _tiempos(caplog)
+    assert registro["accion"] == "action_consultar_saldo" and registro["ms"] >= 0
+    llamadas = sorted((c["metodo"], c["ruta"], c["status"]) for c in registro["backend"])
+    assert llamadas == [("GET", SALDO[1], 200), ("POST", ENLACE[1], 503)]
+    assert all(c["ms"] >= 0 for c in registro["backend"])
+    assert "tok" not in caplog.text and "PP-1" not in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_la_llamada_sin_respuesta_queda_registrada_sin_status_y_sin_clave(caplog):
+    from actions.medicion import medir_accion
+
+    BackendFalso({CANCELAR: caido}).instalar()
+    caplog.set_level(logging.INFO, logger="actions.medicion")
+    async with medir_accion("action_prueba"):
+        with pytest.raises(bc.BackendNoDisponible):
+            async with bc.cliente() as api:
+                await api.cancelar_cita("CC3QZ8")
+    (registro,) = _tiempos(caplog)
+    assert [(c["ruta"], c["status"]) for c in registro["backend"]] == [("/api/v1/citas/…/cancelar", None)]
+    assert "CC3QZ8" not in caplog.text
