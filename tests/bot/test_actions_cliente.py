@@ -95,28 +95,85 @@ async def test_un_post_no_se_reintenta(reloj_corto):
 
 @pytest.mark.asyncio
 async def test_dos_llamadas_de_una_accion_comparten_el_presupuesto(monkeypatch):
-    """The saldo takes part of the action's budget; the PDF link is given only
-    what is left (less than a call's own limit), and the saldo is answered."""
+    """A second call made after the first took part of the action's budget gets
+    only what is left (less than a call's own limit)."""
     monkeypatch.setattr(bc, "TIMEOUT_SEGUNDOS", 1.0)
     monkeypatch.setattr(bc, "PRESUPUESTO_SEGUNDOS", 1.2)
-    tiempo_del_enlace = []
+    tiempo_del_segundo = []
 
     async def backend(request):
         if request.url.path == SALDO[1]:
             await asyncio.sleep(0.5)
-            return httpx.Response(200, json={"saldo_deudor_total": 15500.5, "al": "2026-03-01",
-                                             "prestamo_folio": "PP-1", "quincenas_restantes": 30})
-        tiempo_del_enlace.append(request.extensions["timeout"]["read"])
+            return httpx.Response(200, json={"saldo_deudor_total": 1.0})
+        tiempo_del_segundo.append(request.extensions["timeout"]["read"])
         await asyncio.sleep(5)
+        return httpx.Response(200, json={"url": "http://b/x"})
+
+    bc.usar_transporte(httpx.MockTransport(backend))
+    inicio = time.monotonic()
+    async with bc.cliente("tok") as api:
+        await api.saldo()
+        with pytest.raises(bc.BackendNoDisponible):
+            await api.enlace_estado_cuenta()
+    assert tiempo_del_segundo and tiempo_del_segundo[0] <= 1.2 - 0.5 < bc.TIMEOUT_SEGUNDOS
+    assert time.monotonic() - inicio < 1.2 + 0.2
+
+
+@pytest.mark.asyncio
+async def test_saldo_y_enlace_van_a_la_vez_y_un_enlace_colgado_no_retrasa_el_saldo(monkeypatch):
+    """The saldo and its PDF link are asked for together: the turn takes the longer
+    of the two, not their sum; a hung link ends at its call limit, the saldo is
+    answered without it."""
+    monkeypatch.setattr(bc, "TIMEOUT_SEGUNDOS", 1.0)
+    monkeypatch.setattr(bc, "PRESUPUESTO_SEGUNDOS", 1.2)
+    en_curso, maximo = 0, 0
+
+    async def backend(request):
+        nonlocal en_curso, maximo
+        en_curso += 1
+        maximo = max(maximo, en_curso)
+        try:
+            if request.url.path == SALDO[1]:
+                await asyncio.sleep(0.5)
+                return httpx.Response(200, json={"saldo_deudor_total": 15500.5, "al": "2026-03-01",
+                                                 "prestamo_folio": "PP-1", "quincenas_restantes": 30})
+            await asyncio.sleep(5)
+            return httpx.Response(200, json={"url": "http://b/x"})
+        finally:
+            en_curso -= 1
+
+    bc.usar_transporte(httpx.MockTransport(backend))
+    d = CollectingDispatcher()
+    inicio = time.monotonic()
+    await ActionConsultarSaldo().run(d, tracker({"token": "tok"}, canal="whatsapp"), {})
+    transcurrido = time.monotonic() - inicio
+    assert maximo == 2  # both requests were in flight together
+    assert 1.0 - 0.05 <= transcurrido < 1.0 + 0.3  # the link's own limit, not 0.5 + 1.0
+    assert respuestas(d) == ["utter_saldo"]  # no link, but an answer in time
+
+
+@pytest.mark.asyncio
+async def test_si_el_saldo_falla_el_enlace_se_cancela():
+    cancelado = asyncio.Event()
+
+    async def backend(request):
+        if request.url.path == SALDO[1]:
+            await asyncio.sleep(0.05)
+            return httpx.Response(503)
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelado.set()
+            raise
         return httpx.Response(200, json={"url": "http://b/x"})
 
     bc.usar_transporte(httpx.MockTransport(backend))
     d = CollectingDispatcher()
     inicio = time.monotonic()
     await ActionConsultarSaldo().run(d, tracker({"token": "tok"}, canal="whatsapp"), {})
-    assert tiempo_del_enlace and tiempo_del_enlace[0] <= 1.2 - 0.5 < bc.TIMEOUT_SEGUNDOS
-    assert time.monotonic() - inicio < bc.PRESUPUESTO_SEGUNDOS + 0.3
-    assert respuestas(d) == ["utter_saldo"]  # no link, but an answer in time
+    assert respuestas(d) == ["utter_servicio_no_disponible"]
+    await asyncio.wait_for(cancelado.wait(), 1)
+    assert time.monotonic() - inicio < 2  # not the link's 3 s
 
 
 @pytest.mark.asyncio
