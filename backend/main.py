@@ -24,6 +24,7 @@ from backend.routers import (
     simulaciones,
 )
 from backend.settings import BackendSettings, get_settings
+from backend.tiempos import ServerTiming
 
 
 def create_app(settings: BackendSettings | None = None) -> FastAPI:
@@ -72,6 +73,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
         archivos,
     ):
         app.include_router(module.router)
+    app.add_middleware(ServerTiming)
     return app
 
 

@@ -104,6 +104,7 @@ def bot_base() -> Path:
 
 
 def arrancar_base(workdir: Path) -> tuple[_Proc, str]:
+    """Starts the bare bot's Rasa (it loads its model while the stack starts)."""
     directorio = bot_base()
     puerto = free_port()
     url = f"http://127.0.0.1:{puerto}"
@@ -114,7 +115,6 @@ def arrancar_base(workdir: Path) -> tuple[_Proc, str]:
         directorio, workdir / "rasa_init.log", f"{url}/status",
     )
     proc.start(entorno_rasa())
-    proc.wait_healthy(300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file")))
     return proc, url
 
 
@@ -247,6 +247,7 @@ def leer_tiempos(lineas: list[str]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- run
 async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
     desglose: dict[str, list[float]] = defaultdict(list)
+    desglose_rafaga: dict[str, list[float]] = defaultdict(list)
     predicciones: list[int] = []
     tamanos: list[tuple[int, int]] = []
 
@@ -265,10 +266,7 @@ async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
         await banco.hola()
         sender, lineas = await banco.conversacion_nip("nip")
         await banco.ivr_menu()
-        for registro in leer_tiempos(lineas):
-            desglose[f"acción {registro['accion']}"].append(registro["ms"])
-            for llamada in registro.get("backend", []):
-                desglose[f"  backend {llamada['metodo']} {llamada['ruta']}"].append(llamada["ms"])
+        acumular(desglose, leer_tiempos(lineas))
         # What Rasa does outside the actions, measured right after the turn on the same conversation.
         desglose["NLU (/model/parse \"4821\")"].append(await banco.nlu("4821"))
         desglose["NLU bare (/model/parse \"hello\")"].append(await _nlu_base(banco))
@@ -288,8 +286,27 @@ async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
         personas = [PERSONAS[i % len(PERSONAS)] for i in range(args.rafaga)]
         listos = await asyncio.gather(*(banco.preparar_saldo(s, p[0]) for s, p in zip(senders, personas, strict=True)))
         banco.fallas["rafaga_nip"] += listos.count(False)
+        desde = banco.acciones_log.stat().st_size
         await asyncio.gather(*(banco.turno_nip(s, p[1], "rafaga_nip") for s, p in zip(senders, personas, strict=True)))
-    return {"desglose": desglose, "predicciones": predicciones, "tamanos": tamanos}
+        await asyncio.sleep(0.05)
+        with banco.acciones_log.open("rb") as f:
+            f.seek(desde)
+            lineas = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if PREFIJO_TIEMPOS in ln]
+        acumular(desglose_rafaga, [r for r in leer_tiempos(lineas) if r["accion"] != "action_validate_slot_mappings"])
+    return {"desglose": desglose, "desglose_rafaga": desglose_rafaga, "predicciones": predicciones,
+            "tamanos": tamanos}
+
+
+def acumular(desglose: dict[str, list[float]], registros: list[dict[str, Any]]) -> None:
+    """Each action's time, each backend call's round trip and the backend's own share."""
+    for registro in registros:
+        desglose[f"acción {registro['accion']}"].append(registro["ms"])
+        for llamada in registro.get("backend", []):
+            clave = f"  backend {llamada['metodo']} {llamada['ruta']}"
+            desglose[clave].append(llamada["ms"])
+            if "servidor_ms" in llamada:
+                desglose[f"    en el backend (Server-Timing)  {llamada['ruta'].rsplit('/', 1)[-1]}"].append(
+                    llamada["servidor_ms"])
 
 
 async def _nlu_base(banco: Banco) -> float:
@@ -340,6 +357,11 @@ def informe(banco: Banco, extra: dict[str, Any], args: argparse.Namespace) -> st
         f"estimado: NLU {fmt(nlu)} + políticas {predichas:.0f}×{fmt(pred)} + acciones {fmt(acciones)} "
         f"+ resto {fmt(resto)} (tracker, llamadas de Rasa al servidor de acciones y su (de)serialización) "
         f"= {fmt(total)} ms")
+    if extra["desglose_rafaga"]:
+        filas = [[n, str(len(v)), fmt(statistics.median(v)), fmt(percentil(v, 95))]
+                 for n, v in extra["desglose_rafaga"].items()]
+        salida += ["", f"Desglose de los turnos del NIP en las ráfagas de {args.rafaga} (acciones y backend)",
+                   tabla(["parte", "n", "p50", "p95"], filas)]
     if extra["tamanos"]:
         eventos, octetos = extra["tamanos"][-1]
         salida.append(f"tracker de una conversación de saldo tras el turno del NIP: {eventos} eventos, "
@@ -356,6 +378,7 @@ async def principal(args: argparse.Namespace) -> None:
         print("==> levantando el bot de `rasa init` y el asistente (backend, acciones, Rasa, IVR)", flush=True)
         base, base_url = arrancar_base(workdir)
         stack.start()
+        base.wait_healthy(300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file")))
         print(f"    listo en {time.monotonic() - inicio:.0f} s; registros en {workdir}", flush=True)
         banco = Banco(stack, base_url, conexiones=max(2 * args.rafaga, 16))
         try:

@@ -151,7 +151,7 @@ class BackendClient:
                 logger.warning("backend %s %s sin respuesta (%s)", metodo, ruta_sin_datos(ruta), motivo)
                 continue
             registrar_llamada(metodo, ruta_sin_datos(ruta), respuesta.status_code,
-                              (time.perf_counter() - inicio) * 1000)
+                              (time.perf_counter() - inicio) * 1000, respuesta.headers.get("server-timing"))
             if respuesta.status_code >= 500:
                 motivo = f"HTTP {respuesta.status_code}"
                 logger.warning("backend %s %s respondió %s", metodo, ruta_sin_datos(ruta), respuesta.status_code)

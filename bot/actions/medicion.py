@@ -5,7 +5,10 @@ client records each of its requests in the action's record. When the action ends
 one INFO line is logged:
 
     tiempos {"accion": "action_consultar_saldo", "ms": 9.4,
-             "backend": [{"metodo": "GET", "ruta": "/api/v1/prestamos/saldo", "status": 200, "ms": 4.1}, ...]}
+             "backend": [{"metodo": "GET", "ruta": "/api/v1/prestamos/saldo", "status": 200,
+                          "ms": 4.1, "servidor_ms": 2.3}, ...]}
+
+(`servidor_ms`: the backend's own time, from its `Server-Timing` header.)
 
 Only names, paths with claves masked, statuses and milliseconds: no slot values, no
 sender ids. `bench/turnos.py` reads these lines for its breakdown of a turn; they
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -25,15 +29,23 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 logger = logging.getLogger(__name__)
 
 PREFIJO = "tiempos "
+_DURACION = re.compile(r"\bapp;dur=(\d+(?:\.\d+)?)")
 
 _llamadas: ContextVar[Optional[List[Dict[str, Any]]]] = ContextVar("capp_llamadas_backend", default=None)
 
 
-def registrar_llamada(metodo: str, ruta: str, status: Optional[int], ms: float) -> None:
-    """One backend request of the running action (`status` None: no answer)."""
+def registrar_llamada(metodo: str, ruta: str, status: Optional[int], ms: float,
+                      servidor: Optional[str] = None) -> None:
+    """One backend request of the running action (`status` None: no answer).
+    `servidor`: the answer's `Server-Timing` header (`app;dur=<ms>`), the
+    backend's own share of `ms`."""
     llamadas = _llamadas.get()
     if llamadas is not None:
-        llamadas.append({"metodo": metodo, "ruta": ruta, "status": status, "ms": round(ms, 1)})
+        llamada: Dict[str, Any] = {"metodo": metodo, "ruta": ruta, "status": status, "ms": round(ms, 1)}
+        dur = _DURACION.search(servidor or "")
+        if dur:
+            llamada["servidor_ms"] = float(dur.group(1))
+        llamadas.append(llamada)
 
 
 @asynccontextmanager

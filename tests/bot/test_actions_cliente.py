@@ -321,8 +321,9 @@ def _tiempos(caplog) -> list[dict]:
 
 @pytest.mark.asyncio
 async def test_cada_accion_registra_su_tiempo_y_el_de_cada_llamada_al_backend(caplog):
-    BackendFalso({SALDO: {"saldo_deudor_total": 15500.5, "al": "2026-03-01", "prestamo_folio": "PP-1",
-                          "quincenas_restantes": 30},
+    BackendFalso({SALDO: httpx.Response(200, headers={"Server-Timing": "app;dur=2.5"},
+                                        json={"saldo_deudor_total": 15500.5, "al": "2026-03-01",
+                                              "prestamo_folio": "PP-1", "quincenas_restantes": 30}),
                   ENLACE: httpx.Response(503)}).instalar()
     caplog.set_level(logging.INFO, logger="actions.medicion")
     await ActionConsultarSaldo().run(CollectingDispatcher(), tracker({"token": "tok"}, canal="whatsapp"), {})
@@ -331,6 +332,8 @@ async def test_cada_accion_registra_su_tiempo_y_el_de_cada_llamada_al_backend(ca
     llamadas = sorted((c["metodo"], c["ruta"], c["status"]) for c in registro["backend"])
     assert llamadas == [("GET", SALDO[1], 200), ("POST", ENLACE[1], 503)]
     assert all(c["ms"] >= 0 for c in registro["backend"])
+    # The backend's own time, from its Server-Timing header, where it sent one.
+    assert {c["ruta"]: c.get("servidor_ms") for c in registro["backend"]} == {SALDO[1]: 2.5, ENLACE[1]: None}
     assert "tok" not in caplog.text and "PP-1" not in caplog.text
 
 
