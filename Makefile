@@ -6,7 +6,7 @@ PY := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 COUNT ?= 1000
 
-.PHONY: setup setup-app setup-rasa system-deps env run test seed migrate train bench lint call whatsapp clean
+.PHONY: setup setup-app setup-rasa system-deps env run cluster test seed migrate train bench lint call whatsapp clean
 
 setup: setup-app setup-rasa
 
@@ -34,6 +34,11 @@ train: setup-rasa
 
 run: setup env seed train
 	@scripts/run.sh
+
+# Production shape on one machine: PostgreSQL, Redis, 2 Rasa, 2 actions,
+# 2 backend workers, IVR, nginx in front (see README "Réplicas").
+cluster: setup system-deps train
+	@$(PY) -m tools.cluster
 
 test: setup system-deps
 	@scripts/test.sh

@@ -27,18 +27,19 @@ class ErrorResponse(BaseModel):
     detail: str
     codigo: str
     campos: list[str] | None = None
-    intentos_restantes: int | None = None
     bloqueado_hasta: str | None = None
 
 
 class ErrorNegocio(Exception):
     """A business-rule failure that the caller should hear about."""
 
-    def __init__(self, status_code: int, detail: str, codigo: str, **extra: Any) -> None:
+    def __init__(self, status_code: int, detail: str, codigo: str, *,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
         self.codigo = codigo
+        self.headers = headers
         self.extra = extra
 
 
@@ -88,8 +89,9 @@ def respuestas_error(*codigos: int) -> dict[int | str, dict[str, Any]]:
 # RechazarNulos) and 500 (the catch-all handler below). 405 is not an answer of a
 # declared operation but of an undeclared method on its path, so it is not listed.
 ERRORES_COMUNES = (422, 500)
-# Routes that read the JSON body can also answer 400 (a body that is not UTF-8/JSON).
-ERRORES_CUERPO = (400,)
+# Routes that read the JSON body can also answer 400 (a body that is not UTF-8/JSON)
+# and 413 (a body over MAX_CUERPO_BYTES, see backend/limite_cuerpo.py).
+ERRORES_CUERPO = (400, 413)
 # Routes that use the database can answer 503 when it is unreachable.
 ERRORES_BD = (503,)
 
@@ -110,6 +112,11 @@ def _body(status: int, detail: str | None, codigo: str | None, **extra: Any) -> 
     return body
 
 
+def cuerpo_error(status: int, detail: str | None, codigo: str | None, **extra: Any) -> dict[str, Any]:
+    """The JSON body an ErrorNegocio or HTTP error is answered with."""
+    return _body(status, detail, codigo, **extra)
+
+
 def _campo(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "solicitud"
@@ -121,6 +128,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body(exc.status_code, exc.detail, exc.codigo, **exc.extra),
             status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(StarletteHTTPException)

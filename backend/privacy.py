@@ -24,6 +24,10 @@ NIP_RE = re.compile(r"""(\bnip\b["']?\s*(?:[:=]\s*)?["']?\s*)\d{4}\b""", re.IGNO
 # A balance next to its name: saldo=1234.56, "saldo_deudor_total": 12,345.67, saldo $1,234.
 SALDO_RE = re.compile(r"""(\bsaldo\w*["']?\s*(?:[:=]\s*)?["']?\s*\$?\s*)-?\d[\d,]*(?:\.\d+)?""", re.IGNORECASE)
 
+# The token of a signed file link (/api/v1/archivos/<JWT>): whoever reads it from a
+# log could download the PDF until it expires.
+ENLACE_RE = re.compile(r"(/api/v1/archivos/)[A-Za-z0-9_\-.~%]+")
+
 
 def mascara_curp(curp: str | None) -> str:
     """`HEGG560427MVZRRL04` -> `HEGG************04`."""
@@ -36,9 +40,10 @@ def mascara_curp(curp: str | None) -> str:
 
 
 def enmascarar_texto(texto: str) -> str:
-    """Mask every CURP-looking token, NIP field and balance field inside free text."""
+    """Mask every signed-link token, CURP-looking token, NIP field and balance field inside free text."""
     if not texto:
         return texto
+    texto = ENLACE_RE.sub(lambda m: m.group(1) + "****", texto)
     texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
     texto = NIP_RE.sub(lambda m: m.group(1) + "****", texto)
     return SALDO_RE.sub(lambda m: m.group(1) + "***", texto)

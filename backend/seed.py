@@ -19,20 +19,24 @@ import importlib
 import random
 import secrets
 import sys
+import tempfile
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 from stdnum.mx import curp as stdnum_curp
 
-from backend.models import Derechohabiente, Movimiento, Prestamo
+from backend.models import Derechohabiente, IntentoIdentidad, Movimiento, Prestamo
 from backend.privacy import mascara_curp
 from backend.services.finanzas import (
     Pago,
@@ -46,6 +50,8 @@ from backend.services.finanzas import (
     valor_presente,
 )
 from backend.services.identidad import hash_nip
+from backend.services.nip_hash import Pimientas, pimientas, verificar_nip
+from backend.services.nip_hash import hash_nip as claves_hash
 from backend.services.simulacion import plazo_maximo_permitido
 
 DOMINIO_SINTETICO = "sintetico.example"
@@ -224,15 +230,15 @@ def sembrar_personas(session: Session, *, hoy: date, ahora: datetime) -> None:
     for persona in PERSONAS:
         dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == persona.curp)).one_or_none()
         if dh is None:
-            dh = Derechohabiente(curp=persona.curp, nip_hash=_hash_demo(persona.nip), creado_en=ahora)
+            dh = Derechohabiente(curp=persona.curp, nip_hash=hash_nip(persona.nip, persona.curp), creado_en=ahora)
             session.add(dh)
-        elif not _nip_vigente(dh.nip_hash, persona.nip):
-            dh.nip_hash = _hash_demo(persona.nip)
+        elif not _nip_vigente(dh.nip_hash, persona.nip, persona.curp):
+            dh.nip_hash = hash_nip(persona.nip, persona.curp)
         dh.nombre, dh.primer_apellido, dh.segundo_apellido = persona.nombre, persona.primer_apellido, persona.segundo_apellido
         dh.sexo, dh.fecha_nacimiento, dh.tipo = persona.sexo, persona.fecha_nacimiento, persona.tipo
         dh.anios_cotizacion, dh.sueldo_base_mensual = persona.anios_cotizacion, persona.sueldo_base_mensual
         dh.dependencia, dh.telefono, dh.email = persona.dependencia, persona.telefono, persona.email
-        dh.intentos_fallidos, dh.bloqueado_hasta = 0, None
+        session.execute(delete(IntentoIdentidad).where(IntentoIdentidad.curp == persona.curp))  # unlock
         session.flush()
         for plan in planes[persona.clave]:
             prestamo = session.scalars(select(Prestamo).where(Prestamo.folio == plan.folio)).one_or_none()
@@ -258,16 +264,10 @@ def sembrar_personas(session: Session, *, hoy: date, ahora: datetime) -> None:
     session.commit()
 
 
-@lru_cache(maxsize=8)
-def _hash_demo(nip: str) -> str:
-    """One argon2 hash per demo NIP and process (argon2 is slow on purpose)."""
-    return hash_nip(nip)
-
-
-def _nip_vigente(nip_hash: str | None, nip: str) -> bool:
-    from backend.services.identidad import nip_correcto
-
-    return bool(nip_hash) and nip_correcto(nip_hash, nip)  # type: ignore[arg-type]
+def _nip_vigente(nip_hash: str | None, nip: str, curp: str) -> bool:
+    """The stored hash verifies under the current pepper and needs no rewrite."""
+    verificacion = verificar_nip(nip_hash, curp, nip)
+    return verificacion.correcto and not verificacion.rehacer
 
 
 def _completar_nomina(session: Session, *, prestamo: Prestamo, hoy: date, omitir_ultimas: int, ahora: datetime) -> None:
@@ -389,7 +389,7 @@ def _monto_por_descuento(descuento: Decimal, tasa: str, plazo: int) -> Decimal:
     return redondear(descuento * factor)
 
 
-def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calendario, nip_hash: str,
+def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calendario, claves: Pimientas,
                        ahora: datetime) -> tuple[dict[str, object], list[dict[str, object]], list[list[tuple[int, date, Decimal]]]]:
     nacimiento, sexo, estado, homoclave = _identidad_sintetica(indice)
     nombre = rng.choice(NOMBRES_H if sexo == "H" else NOMBRES_M)
@@ -408,7 +408,9 @@ def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calenda
         "sueldo_base_mensual": sueldo, "anios_cotizacion": anios,
         "telefono": f"+521{lada}{rng.randrange(10 ** (10 - len(lada))):0{10 - len(lada)}d}",
         "email": f"{_ascii(nombre).lower()}.{_ascii(ap1).lower()}.{indice}@{DOMINIO_SINTETICO}",
-        "nip_hash": nip_hash, "intentos_fallidos": 0, "bloqueado_hasta": None, "creado_en": ahora,
+        # A random NIP nobody knows (drawn outside `rng`, which must stay reproducible):
+        # these people cannot be logged into. One HMAC each, about a microsecond.
+        "nip_hash": claves_hash(curp, f"{secrets.randbelow(10_000):04d}", claves), "creado_en": ahora,
     }
     prestamos: list[dict[str, object]] = []
     nominas: list[list[tuple[int, date, Decimal]]] = []
@@ -485,11 +487,7 @@ def sembrar_sinteticos(session: Session, *, count: int, hoy: date, ahora: dateti
         if progreso:
             print(f"sintéticos: ya hay {existentes} (se pidieron {count}); nada que agregar.")
         return 0
-    # Every synthetic person shares ONE argon2 hash of a random NIP that nobody
-    # knows: they cannot be logged into, and hashing a million NIPs would take hours.
-    nip_hash = session.scalar(
-        select(Derechohabiente.nip_hash).where(Derechohabiente.email.like(f"%@{DOMINIO_SINTETICO}")).limit(1)
-    ) or hash_nip(f"{secrets.randbelow(10_000):04d}")
+    claves = pimientas()
     cal = _Calendario.de(hoy)
     inicio_reloj = time.monotonic()
     agregados = 0
@@ -498,7 +496,7 @@ def sembrar_sinteticos(session: Session, *, count: int, hoy: date, ahora: dateti
         rng = random.Random(f"{SEMILLA}-{bloque}")
         personas, prestamos_de, nominas_de = [], [], []
         for indice in range(bloque * BLOQUE, min((bloque + 1) * BLOQUE, count)):
-            persona, prestamos, nominas = _persona_sintetica(rng, indice, hoy, cal, nip_hash, ahora)
+            persona, prestamos, nominas = _persona_sintetica(rng, indice, hoy, cal, claves, ahora)
             if indice < existentes:  # generated only to keep the random stream identical
                 continue
             personas.append(persona)
@@ -550,6 +548,27 @@ def sembrar(session: Session, *, count: int, ahora: datetime | None = None, zona
     sembrar_sinteticos(session, count=count, hoy=hoy, ahora=ahora, progreso=progreso)
 
 
+RAIZ = Path(__file__).resolve().parent.parent
+
+
+def base_desechable(url: str) -> bool:
+    """True for databases the demo personas may be reset on without --forzar: the
+    local default (sqlite:///var/capp.db) and any SQLite file under the repository's
+    var/ or the system's temporary folder (tests, the e2e stack, benchmarks)."""
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return False
+    if u.get_backend_name() != "sqlite":
+        return False
+    if not u.database or u.database == ":memory:":
+        return True
+    ruta = Path(u.database)
+    ruta = (ruta if ruta.is_absolute() else Path.cwd() / ruta).resolve()
+    return any(ruta.is_relative_to(Path(carpeta).resolve())
+               for carpeta in (RAIZ / "var", Path.cwd() / "var", tempfile.gettempdir()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from backend.db import make_engine, make_sessionmaker
     from backend.migrate import upgrade
@@ -558,11 +577,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend.seed", description="Siembra datos de demostración.")
     parser.add_argument("--count", type=int, default=1000, help="derechohabientes sintéticos (omisión: 1000)")
     parser.add_argument("--database-url", default=None, help="omisión: DATABASE_URL")
+    parser.add_argument("--forzar", "--force", action="store_true",
+                        help="siembra aunque la base no sea la local de desarrollo (restablece NIP y "
+                             "bloqueos de las personas de demostración)")
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("--count no puede ser negativo")
     settings = get_settings()
     url = args.database_url or settings.database_url
+    if not args.forzar and not base_desechable(url):
+        print("No siembro: la base de datos no es la local de desarrollo (sqlite:///var/capp.db) y la semilla "
+              "restablece las personas de demostración (NIP conocidos). Si de verdad es una base de pruebas, "
+              "repita con --forzar.", file=sys.stderr)
+        return 2
     upgrade(url)
     engine = make_engine(url)
     try:

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from backend.limite_cuerpo import LimiteCuerpo
 from ivr import respaldo
 from ivr.firma import FormularioTwilio
 from ivr.llamada import Llamada
@@ -66,6 +67,9 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
+    # Outermost: a body over IVR_MAX_CUERPO_BYTES gets 413 before the Twilio
+    # signature check reads the form (memory stays bounded whatever is sent).
+    app.add_middleware(LimiteCuerpo, limite=lambda: (settings or get_settings()).ivr_max_cuerpo_bytes)
 
     def twiml(respuesta: object) -> Response:
         return Response(content=str(respuesta), media_type=XML)

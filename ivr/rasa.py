@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,8 +112,12 @@ class ClienteRasa:
     async def enviar(
         self, sender: str, mensaje: str, metadata: dict[str, Any] | None = None
     ) -> RespuestaRasa:
+        # Every turn carries a key and the moment the IVR stops waiting for
+        # it: the backend refuses to book or cancel for a turn past that
+        # moment (the caller already heard an apology) or twice for one key.
+        turno = {"idempotencia": f"ivr-{uuid.uuid4().hex}", "vence": round(time.time() + self.timeout, 3)}
         datos = await self._post(
-            "/webhook", {"sender": sender, "message": mensaje, "metadata": metadata or {}}
+            "/webhook", {"sender": sender, "message": mensaje, "metadata": {**(metadata or {}), **turno}}
         )
         return RespuestaRasa.desde_json(datos)
 

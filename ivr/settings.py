@@ -51,6 +51,9 @@ class IVRSettings(BaseSettings):
     ivr_reintentos: int = Field(default=2, ge=0, le=5)
     # Safety net: after this many turns in one call we offer the asesor and end.
     ivr_max_turnos: int = Field(default=60, ge=5, le=500)
+    # Twilio's webhook forms are a few KB: larger bodies get 413 before the
+    # signature check (or anything else) reads them.
+    ivr_max_cuerpo_bytes: int = Field(default=16 * 1024, ge=1024)
     # Where call outcomes are stored (status callback + our own end reasons).
     ivr_registro_path: str = "var/ivr_llamadas.jsonl"
 

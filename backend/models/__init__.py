@@ -17,3 +17,8 @@ __all__ += ["Cita", "EventoCita", "IntentoCancelacion", "Notificacion", "Oficina
 from backend.models.fopi import Fopi  # noqa: E402
 
 __all__ += ["Fopi"]
+
+# request hardening (identity lockouts, throttling, idempotency)
+from backend.models.seguridad import ClaveIdempotencia, IntentoFallido, IntentoIdentidad  # noqa: E402
+
+__all__ += ["ClaveIdempotencia", "IntentoFallido", "IntentoIdentidad"]

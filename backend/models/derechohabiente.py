@@ -27,9 +27,8 @@ class Derechohabiente(Base):
     anios_cotizacion: Mapped[int]
     telefono: Mapped[str | None] = mapped_column(String(20))  # E.164, e.g. +5215512345678
     email: Mapped[str | None] = mapped_column(String(120))
+    # hmac-sha256$<key id>$<hex> (backend/services/nip_hash.py), or argon2 until the next login.
     nip_hash: Mapped[str] = mapped_column(String(200))
-    intentos_fallidos: Mapped[int] = mapped_column(default=0)
-    bloqueado_hasta: Mapped[datetime | None]
     creado_en: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

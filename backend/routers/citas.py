@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from backend.errors import ERROR_RESPONSES, ErrorResponse
+from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
 from backend.models import Cita, Derechohabiente
 from backend.models.cita import AGENDADA
 from backend.schemas.citas import (
@@ -24,6 +25,8 @@ from backend.schemas.citas import (
 from backend.security import DerechohabienteActual, SessionDep, derechohabiente_actual, settings_of
 from backend.services import citas as svc
 from backend.services import disponibilidad as disp
+from backend.services import idempotencia as idem
+from backend.services import limites
 from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
@@ -60,12 +63,39 @@ def _cita_out(cita: Cita, *, ahora: datetime) -> CitaOut:
     )
 
 
+def turno_de(
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", max_length=128,
+        description="Clave única del intento (p. ej. un UUID por turno del IVR): repetir la solicitud con la "
+                    "misma clave devuelve la primera respuesta sin agendar o cancelar dos veces")] = None,
+    turno_vence: Annotated[str | None, Header(
+        alias="X-Turno-Vence", max_length=32,
+        description="Instante (segundos Unix) en que quien llama deja de esperar; después se rechaza con 409 "
+                    "turno_vencido sin cambiar nada")] = None,
+) -> idem.Turno:
+    return idem.Turno(idem.validar_clave(idempotency_key), idem.validar_vence(turno_vence))
+
+
+TurnoDep = Annotated[idem.Turno, Depends(turno_de)]
+_RESPUESTAS_TURNO: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "Regla de negocio, solicitud tardía (turno_vencido) o clave de "
+                                                 "idempotencia ya usada para otra solicitud"},
+}
+
+
 @router.post("", response_model=CitaOut, status_code=201, summary="Agendar una cita",
-             responses={503: {"model": ErrorResponse, "description": "No se pudo generar una clave única"}})
-def agendar(datos: CitaCrear, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora) -> CitaOut:
-    cita = svc.agendar(session, derechohabiente=dh, oficina_id=datos.oficina_id, inicio=datos.inicio,
-                       ahora=ahora, canal_notificacion=datos.canal_notificacion, origen=datos.origen)
-    return _cita_out(cita, ahora=ahora)
+             responses={503: {"model": ErrorResponse, "description": "No se pudo generar una clave única"},
+                        **_RESPUESTAS_TURNO})
+def agendar(datos: CitaCrear, request: Request, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora,
+            turno: TurnoDep) -> JSONResponse:
+    def hacer() -> dict[str, Any]:
+        cita = svc.agendar(session, derechohabiente=dh, oficina_id=datos.oficina_id, inicio=datos.inicio,
+                           ahora=ahora, canal_notificacion=datos.canal_notificacion, origen=datos.origen)
+        return _cita_out(cita, ahora=ahora).model_dump(mode="json")
+
+    return idem.ejecutar(session, turno, operacion="agendar", sujeto=f"dh:{dh.id}",
+                         cuerpo=datos.model_dump(mode="json"), status_ok=201,
+                         horas=settings_of(request).idempotencia_horas, funcion=hacer)
 
 
 @router.get("", response_model=list[FilaBitacoraOut], summary="Bitácora de citas (la más reciente primero)")
@@ -93,27 +123,51 @@ def detalle(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: A
 
 @router.post("/{clave}/cancelar", response_model=CancelacionOut, summary="Cancelar una cita",
              responses={423: {"model": ErrorResponse,
-                              "description": "Clave bloqueada tras varios intentos con fecha de nacimiento"}})
+                              "description": "Clave bloqueada tras varios intentos con fecha de nacimiento"},
+                        429: {"model": ErrorResponse,
+                              "description": "Demasiados intentos fallidos desde el mismo origen o en total "
+                                             "(con encabezado Retry-After)"},
+                        **_RESPUESTAS_TURNO})
 def cancelar(
     clave: str,
     request: Request,
     session: SessionDep,
     ahora: Ahora,
     dh: Annotated[Derechohabiente | None, Depends(derechohabiente_opcional)],
+    turno: TurnoDep,
     datos: Annotated[CancelarCita | None, Body()] = None,
-) -> CancelacionOut:
+) -> JSONResponse:
     datos = datos or CancelarCita()
     origen = datos.origen or ("web" if dh is not None else "telefono")
     settings = settings_of(request)
-    resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
-                             fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
-                             origen=origen, max_intentos=settings.cancelacion_max_intentos,
-                             bloqueo=timedelta(minutes=settings.cancelacion_bloqueo_minutos))
-    cita = resultado.cita
-    mensaje = (f"La cita {cita.clave} ya estaba cancelada." if resultado.ya_estaba_cancelada
-               else f"Su cita {cita.clave} quedó cancelada.")
-    return CancelacionOut(clave=cita.clave, estatus=cita.estatus,
-                          ya_estaba_cancelada=resultado.ya_estaba_cancelada, mensaje=mensaje)
+    # Without a token the clave + birth date are the only secrets: failures are
+    # throttled per source and globally, on top of the per-clave lock.
+    por_fecha = dh is None and datos.fecha_nacimiento is not None
+    red = limites.origen_de(request, settings)
+    if por_fecha:
+        limites.exigir_cupo(session, ambito=limites.CANCELACION, origen=red, ahora=ahora, settings=settings)
+
+    def hacer() -> dict[str, Any]:
+        try:
+            resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
+                                     fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
+                                     origen=origen, max_intentos=settings.cancelacion_max_intentos,
+                                     bloqueo=timedelta(minutes=settings.cancelacion_bloqueo_minutos))
+        except ErrorNegocio as error:
+            if por_fecha and error.codigo in ("cita_no_encontrada", "bloqueado"):
+                limites.registrar_fallo(session, ambito=limites.CANCELACION, origen=red, ahora=ahora,
+                                        settings=settings)
+            raise
+        cita = resultado.cita
+        mensaje = (f"La cita {cita.clave} ya estaba cancelada." if resultado.ya_estaba_cancelada
+                   else f"Su cita {cita.clave} quedó cancelada.")
+        return CancelacionOut(clave=cita.clave, estatus=cita.estatus,
+                              ya_estaba_cancelada=resultado.ya_estaba_cancelada, mensaje=mensaje).model_dump(mode="json")
+
+    return idem.ejecutar(session, turno, operacion="cancelar",
+                         sujeto=f"{clave.strip().upper()}|{dh.id if dh is not None else '-'}",
+                         cuerpo=datos.model_dump(mode="json"), status_ok=200,
+                         horas=settings.idempotencia_horas, funcion=hacer)
 
 
 @router.get(

@@ -11,6 +11,7 @@ from backend.errors import ERRORES_BD, ERRORES_COMUNES, ERRORES_CUERPO, respuest
 from backend.schemas.identidad import Perfil, VerificarRespuesta, VerificarSolicitud
 from backend.security import DerechohabienteActual, SessionDep, emitir_token, settings_of
 from backend.services import identidad as servicio
+from backend.services import limites
 
 router = APIRouter(
     prefix="/api/v1/identidad",
@@ -32,11 +33,12 @@ Ahora = Annotated[datetime, Depends(reloj)]
     "/verificar",
     response_model=VerificarRespuesta,
     summary="Verificar CURP y NIP",
-    responses=respuestas_error(*ERRORES_CUERPO, 423),
+    responses=respuestas_error(*ERRORES_CUERPO, 423, 429),
 )
 def verificar(solicitud: VerificarSolicitud, request: Request, session: SessionDep, ahora: Ahora) -> VerificarRespuesta:
     settings = settings_of(request)
-    dh = servicio.verificar(session, curp=solicitud.curp, nip=solicitud.nip, settings=settings, ahora=ahora)
+    dh = servicio.verificar(session, curp=solicitud.curp, nip=solicitud.nip, settings=settings, ahora=ahora,
+                            origen=limites.origen_de(request, settings))
     # The token's own clock is the real one: PyJWT checks iat/exp against it.
     token, expira = emitir_token(dh, settings)
     return VerificarRespuesta(

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client as bc
+from actions.boveda import token_de
 from actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
@@ -38,7 +39,7 @@ class ValidateCancelacionForm(ValidacionFormulario):
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[str]:
         # Identified callers already proved who they are: no birth date needed.
-        if tracker.get_slot("token"):
+        if token_de(tracker):
             return [s for s in domain_slots if s != "fecha_nacimiento"]
         return domain_slots
 
@@ -82,7 +83,7 @@ class ActionCancelarCita(AccionSegura):
     async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["cancelacion_form"])
         clave = tracker.get_slot("clave_cita")
-        token = tracker.get_slot("token")
+        token = token_de(tracker)
         fecha = tracker.get_slot("fecha_nacimiento")
         if tracker.get_slot("confirmar_cancelacion") is not True or not clave or not (token or fecha):
             return limpieza  # the form was left; it already said why
@@ -94,6 +95,8 @@ class ActionCancelarCita(AccionSegura):
                 dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)
             elif error.status == 423:  # too many wrong birth dates for this clave: wait or use CURP + NIP
                 dispatcher.utter_message(response="utter_cancelacion_bloqueada", detalle=error.detail)
+            elif error.status == 429:  # too many failures from this source or overall: a pause
+                dispatcher.utter_message(response="utter_demasiados_intentos")
             elif error.status in (403, 404, 422):
                 dispatcher.utter_message(response="utter_cancelacion_no_posible", detalle=error.detail)
             else:

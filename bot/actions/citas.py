@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client as bc
+from actions.boveda import token_de
 from actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
@@ -72,7 +73,7 @@ class ActionAskOficina(AccionSegura):
             dispatcher.utter_message(response="utter_ask_oficina")
             return []
         try:
-            async with bc.cliente(tracker.get_slot("token")) as api:
+            async with bc.cliente(token_de(tracker)) as api:
                 oficinas = await api.oficinas()
         except (bc.BackendError, bc.BackendNoDisponible):
             dispatcher.utter_message(response="utter_servicio_no_disponible")
@@ -114,7 +115,7 @@ class ValidateCitaForm(ValidacionFormulario):
             dispatcher.utter_message(response="utter_oficina_no_valida")
             return {"oficina": None}
         try:
-            async with bc.cliente(tracker.get_slot("token")) as api:
+            async with bc.cliente(token_de(tracker)) as api:
                 if texto.isdigit():
                     candidatas = [o for o in await api.oficinas() if str(o.get("id")) == texto]
                 else:
@@ -152,7 +153,7 @@ class ValidateCitaForm(ValidacionFormulario):
             # again first, then the day (its availability depends on the office).
             return {"fecha": None}
         try:
-            async with bc.cliente(tracker.get_slot("token")) as api:
+            async with bc.cliente(token_de(tracker)) as api:
                 disp = await api.disponibilidad(
                     oficina, dia.isoformat(), (dia + timedelta(days=DIAS_A_BUSCAR)).isoformat(), limite=100
                 )

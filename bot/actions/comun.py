@@ -27,6 +27,7 @@ from rasa_sdk.types import DomainDict
 from text_to_num import alpha2digit
 
 from actions.backend_client import BackendError, BackendNoDisponible
+from actions.boveda import token_de
 from actions.medicion import medir_accion
 
 logger = logging.getLogger(__name__)
@@ -311,7 +312,7 @@ def responder_error(dispatcher: CollectingDispatcher, error: Exception) -> List[
 
 def token_o_aviso(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
     """The identity token, or None after telling the user identification is needed."""
-    token = tracker.get_slot("token")
+    token = token_de(tracker)
     if not token:
         dispatcher.utter_message(response="utter_identificacion_requerida")
         return None

@@ -1,7 +1,9 @@
 """Identity before anything personal: CURP + NIP -> backend token.
 
-The token is kept in the `token` slot (never uttered, never logged); the NIP
-slot is emptied right after the backend answers.
+The CURP (between its turn and the NIP's) and then the token are kept in
+their slots sealed for the action server (actions/boveda.py): the tracker,
+its store and Rasa's HTTP API never hold them in clear. The NIP slot is
+emptied right after the backend answers, and the tracker store masks it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client as bc
+from actions.boveda import abrir, sellar, token_de
 from actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
 
 logger = logging.getLogger(__name__)
@@ -34,7 +37,7 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[str]:
         # Already identified: the form completes at once.
-        if tracker.get_slot("token"):
+        if token_de(tracker):
             return []
         return domain_slots
 
@@ -45,7 +48,7 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         if not _FORMA_CURP.fullmatch(curp):
             dispatcher.utter_message(response="utter_curp_no_valida")
             return {"curp": None}
-        return {"curp": curp}
+        return {"curp": sellar(curp)}
 
     async def validate_nip(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -54,7 +57,7 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         if not _FORMA_NIP.fullmatch(nip):
             dispatcher.utter_message(response="utter_nip_no_valido")
             return {"nip": None}
-        curp = tracker.get_slot("curp")
+        curp = abrir(tracker.get_slot("curp"))
         if not curp:
             return {"nip": None}
         try:
@@ -76,7 +79,7 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         return {
             "curp": None,
             "nip": None,
-            "token": token,
+            "token": sellar(token),
             "nombre": nombre,
             "tipo_derechohabiente": datos.get("tipo"),
             "identificado": True,
@@ -85,14 +88,16 @@ class ValidateIdentificacionForm(ValidacionFormulario):
     @staticmethod
     def _rechazo(error: bc.BackendError, curp: str, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
         if error.status == 401:
-            logger.info("NIP incorrecto para %s", mascara_curp(curp))
-            restantes = error.data.get("intentos_restantes")
-            if restantes is None:
-                # Unknown CURP or no attempt count: ask for both again.
-                dispatcher.utter_message(response="utter_identidad_rechazada", detalle=error.detail)
-                return {"curp": None, "nip": None}
-            dispatcher.utter_message(response="utter_nip_incorrecto", intentos_restantes=restantes)
-            return {"nip": None}
+            # A wrong NIP and an unknown CURP get the same words and both are asked
+            # again: saying which one failed, or how many attempts are left, would
+            # tell whether the CURP has an account.
+            logger.info("identificación rechazada para %s", mascara_curp(curp))
+            dispatcher.utter_message(response="utter_identidad_rechazada", detalle=error.detail)
+            return {"curp": None, "nip": None}
+        if error.status == 429:
+            logger.info("demasiados intentos fallidos (identificación)")
+            dispatcher.utter_message(response="utter_demasiados_intentos")
+            return dict(_TERMINAR_SIN_IDENTIDAD)
         if error.status == 423:
             logger.info("acceso bloqueado para %s", mascara_curp(curp))
             dispatcher.utter_message(response="utter_identidad_bloqueada", detalle=error.detail)

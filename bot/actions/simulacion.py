@@ -28,6 +28,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import backend_client as bc
+from actions.boveda import token_de
 from actions.comun import (
     AccionSegura,
     ValidacionFormulario,
@@ -116,7 +117,7 @@ class ActionPrepararSimulacion(AccionSegura):
                 eventos.append(SlotSet("renovacion", False))  # nothing to ask: it has no renovación
         elif not tracker.get_slot("producto"):
             eventos.append(SlotSet("producto", PRODUCTO_POR_DEFECTO))
-        token = tracker.get_slot("token")
+        token = token_de(tracker)
         if not token:
             return eventos
         perfil: Dict[str, Any] = {}

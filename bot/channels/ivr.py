@@ -13,6 +13,10 @@ Extra routes on the same blueprint:
                                   (lets the menu jump to the leaf the caller named)
   POST /webhooks/ivr/repetir      {"sender"}  -> the last answer again ("9" repeats)
 
+No state in this process: the last answer (its buttons, for "marque 2", and
+its text, for "9") is read back from the conversation's tracker, the bot
+messages after the last user message, so any Rasa replica can take any turn.
+
 Channel webhooks are not covered by Rasa's `--auth-token`, and the sender is
 the CallSid: whoever reached :5005 could drive a caller's conversation and skip
 Twilio's signature check (done by the ivr service). So these three routes need
@@ -27,7 +31,6 @@ import logging
 import os
 import re
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -37,11 +40,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.autorizacion import VARIABLE_TOKEN, rechazo_de_autorizacion
+from channels.ultimo_turno import mensajes_del_ultimo_turno
 
 logger = logging.getLogger(__name__)
 
-# How many calls we remember buttons / last answers for (live calls only need a few).
-MAX_LLAMADAS = 2000
 _aviso_sin_token_dado = False
 
 
@@ -81,22 +83,24 @@ class IVRInput(InputChannel):
         self.token = token or None
         if not self.token:
             _avisar_sin_token()
-        # CallSid -> last answer sent (messages, buttons, slot...). Bounded LRU.
-        self._ultimas: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     # ----------------------------------------------------------------- state
-    def _recordar(self, sender: str, salida: dict[str, Any]) -> None:
-        self._ultimas[sender] = salida
-        self._ultimas.move_to_end(sender)
-        while len(self._ultimas) > MAX_LLAMADAS:
-            self._ultimas.popitem(last=False)
+    @staticmethod
+    async def _tracker(request: Request, sender: str) -> Any:
+        return await request.app.ctx.agent.tracker_store.retrieve(sender)
 
-    def ultima(self, sender: str) -> dict[str, Any] | None:
-        return self._ultimas.get(sender)
+    def ultima(self, tracker: Any) -> dict[str, Any] | None:
+        """The answer of the conversation's last turn, from its tracker."""
+        if tracker is None:
+            return None
+        mensajes = mensajes_del_ultimo_turno(tracker)
+        if not mensajes:
+            return None
+        return self._resumen(mensajes, tracker)
 
-    def mapear_boton(self, sender: str, texto: str) -> str:
+    @staticmethod
+    def mapear_boton(anterior: dict[str, Any] | None, texto: str) -> str:
         """Turn a key ("2") or a spoken button title into that button's payload."""
-        anterior = self._ultimas.get(sender)
         botones = (anterior or {}).get("botones") or []
         if not botones or texto.lstrip().startswith("/"):
             return texto  # an intent the ivr chose ("/cancelar_cita{...}") is never a button
@@ -173,7 +177,8 @@ class IVRInput(InputChannel):
                 return response.json(
                     {"detail": "Faltan 'sender' o 'message'."}, status=400
                 )
-            texto = self.mapear_boton(sender, texto)
+            if not texto.lstrip().startswith("/"):
+                texto = self.mapear_boton(self.ultima(await self._tracker(request, sender)), texto)
             metadata = cuerpo.get("metadata") if isinstance(cuerpo.get("metadata"), dict) else {}
             collector = IVROutput()
             try:
@@ -189,10 +194,8 @@ class IVRInput(InputChannel):
             except Exception:  # the ivr turns a 500 into an apology for the caller
                 logger.exception("Error procesando un turno del IVR")
                 return response.json({"detail": "Error interno del asistente."}, status=500)
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
-            salida = self._resumen(collector.messages, tracker)
-            self._recordar(sender, salida)
-            return response.json(salida)
+            tracker = await self._tracker(request, sender)
+            return response.json(self._resumen(collector.messages, tracker))
 
         @ivr_webhook.route("/interpretar", methods=["POST"])
         async def interpretar(request: Request) -> HTTPResponse:
@@ -216,7 +219,8 @@ class IVRInput(InputChannel):
         @ivr_webhook.route("/repetir", methods=["POST"])
         async def repetir(request: Request) -> HTTPResponse:
             cuerpo = request.json or {}
-            anterior = self.ultima(str(cuerpo.get("sender", "")))
+            sender = str(cuerpo.get("sender", ""))
+            anterior = self.ultima(await self._tracker(request, sender)) if sender else None
             if anterior is None:
                 return response.json({"detail": "Sin respuesta previa."}, status=404)
             return response.json(anterior)

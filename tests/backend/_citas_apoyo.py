@@ -33,7 +33,7 @@ def crear_dh(
         curp=curp, nombre=nombre, primer_apellido="Pérez", segundo_apellido="Gómez", sexo=curp[10],
         fecha_nacimiento=nacimiento, tipo="asegurado", dependencia="SEP",
         sueldo_base_mensual=Decimal("15000.00"), anios_cotizacion=12, telefono=telefono,
-        nip_hash="no-se-usa-en-estas-pruebas", intentos_fallidos=0,
+        nip_hash="no-se-usa-en-estas-pruebas",
     )
     session.add(dh)
     session.commit()

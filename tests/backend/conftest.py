@@ -92,8 +92,9 @@ CABECERAS_INTERNAS = {"X-Webhook-Secret": SECRETO_BANCO, "X-CAPP-Secret": SECRET
 
 @pytest.fixture
 def settings(db_url: str) -> BackendSettings:
+    # entorno=desarrollo: the suites (schemathesis included) read /openapi.json.
     return BackendSettings(database_url=db_url, token_secret="test-secret-" + "x" * 24,
-                           backend_public_url="http://testserver",
+                           backend_public_url="http://testserver", entorno="desarrollo",
                            banco_webhook_secret=SECRETO_BANCO, capp_interno_secret=SECRETO_CAPP)
 
 

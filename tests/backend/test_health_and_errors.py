@@ -182,10 +182,10 @@ def test_openapi_declara_los_errores_que_cada_ruta_puede_dar(client: TestClient)
                              ("/api/v1/identidad/perfil", "get"), ("/api/v1/prestamos/saldo", "get")]
     }
     # No database, no token: no 401/503.
-    assert declarados[("/api/v1/simulaciones", "post")] == {"200", "400", "422", "500"}
+    assert declarados[("/api/v1/simulaciones", "post")] == {"200", "400", "413", "422", "500"}
     assert declarados[("/api/v1/productos/{clave}", "get")] == {"200", "404", "422", "500"}
     assert declarados[("/health", "get")] == {"200", "422", "500", "503"}
-    assert declarados[("/api/v1/identidad/verificar", "post")] == {"200", "400", "401", "422", "423", "500", "503"}
+    assert declarados[("/api/v1/identidad/verificar", "post")] == {"200", "400", "401", "413", "422", "423", "429", "500", "503"}
     assert declarados[("/api/v1/identidad/perfil", "get")] == {"200", "401", "422", "500", "503"}
     assert {"401", "503"} <= declarados[("/api/v1/prestamos/saldo", "get")]
     assert {"403"} <= set(_respuestas(openapi, "/api/v1/pagos/notificacion-bancaria", "post"))

@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from stdnum.mx import curp as stdnum_curp
 
 from backend.errors import ErrorNegocio
-from backend.models import Derechohabiente
+from backend.models import Derechohabiente, IntentoIdentidad
 from backend.routers.identidad import reloj
 from backend.security import ALGORITHM, emitir_token
 from backend.seed import PERSONA, sembrar_personas
 from backend.services import identidad as servicio
+from backend.services import nip_hash
 from backend.settings import BackendSettings
 
 AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
@@ -105,10 +106,10 @@ def test_curp_desconocida_da_401_sin_revelar_intentos(client: TestClient) -> Non
 @pytest.mark.usefixtures("personas")
 def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
     r1 = _verificar(client, P2.curp, "0000")
-    assert r1.status_code == 401 and r1.json()["intentos_restantes"] == 2
+    assert r1.status_code == 401 and "intentos_restantes" not in r1.json()
     assert r1.json()["detail"].startswith(servicio.MENSAJE_CREDENCIALES)
     r2 = _verificar(client, P2.curp, "0001")
-    assert r2.status_code == 401 and r2.json()["intentos_restantes"] == 1
+    assert r2.status_code == 401 and r2.json() == r1.json()
     r3 = _verificar(client, P2.curp, "0002")
     assert r3.status_code == 423
     body = r3.json()
@@ -123,12 +124,15 @@ def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: d
     assert bloqueado.status_code == 423
     assert bloqueado.json()["bloqueado_hasta"] == body["bloqueado_hasta"]
 
-    # After 15 minutes the right NIP works again.
+    # After 15 minutes the right NIP works again and clears the record.
     reloj_fijo["ahora"] = AHORA + timedelta(minutes=15, seconds=1)
     assert _verificar(client, P2.curp, P2.nip).status_code == 200
-    # ... and the count starts over.
-    r = _verificar(client, P2.curp, "0000")
-    assert r.status_code == 401 and r.json()["intentos_restantes"] == 2
+    for nip in ("0000", "0001"):
+        assert _verificar(client, P2.curp, nip).status_code == 401
+    # ... so the next lockout is a first one again: 15 minutes.
+    r = _verificar(client, P2.curp, "0002")
+    assert r.status_code == 423
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo["ahora"] + timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas")
@@ -136,25 +140,46 @@ def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient
     for _ in range(3):
         _verificar(client, P1.curp, "1111")
     reloj_fijo["ahora"] = AHORA + timedelta(minutes=16)
-    r = _verificar(client, P1.curp, "1111")
-    assert r.status_code == 401
-    assert r.json()["intentos_restantes"] == 2
+    assert _verificar(client, P1.curp, "1111").status_code == 401
+    assert _verificar(client, P1.curp, "1112").status_code == 401
+    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+
+
+@pytest.mark.usefixtures("personas")
+def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj_fijo: dict[str, datetime],
+                                                      settings: BackendSettings) -> None:
+    settings.bloqueo_maximo_minutos = 60
+    duraciones = []
+    for _ in range(5):
+        for nip in ("1111", "1112", "1113"):
+            r = _verificar(client, P1.curp, nip)
+        assert r.status_code == 423
+        hasta = datetime.fromisoformat(r.json()["bloqueado_hasta"])
+        duraciones.append(hasta - reloj_fijo["ahora"])
+        reloj_fijo["ahora"] = hasta + timedelta(seconds=1)
+    assert duraciones == [timedelta(minutes=m) for m in (15, 30, 60, 60, 60)]
+    # A successful login forgets the history.
+    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    for nip in ("1111", "1112", "1113"):
+        r = _verificar(client, P1.curp, nip)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo["ahora"] == timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
 def test_acierto_reinicia_el_contador(client: TestClient) -> None:
-    assert _verificar(client, P3.curp, "9999").json()["intentos_restantes"] == 2
-    assert _verificar(client, P3.curp, "9998").json()["intentos_restantes"] == 1
+    assert _verificar(client, P3.curp, "9999").status_code == 401
+    assert _verificar(client, P3.curp, "9998").status_code == 401
     assert _verificar(client, P3.curp, P3.nip).status_code == 200
-    r = _verificar(client, P3.curp, "9999")
-    assert r.status_code == 401 and r.json()["intentos_restantes"] == 2
+    assert _verificar(client, P3.curp, "9999").status_code == 401
+    assert _verificar(client, P3.curp, "9998").status_code == 401  # two more, still not locked
+    assert _verificar(client, P3.curp, P3.nip).status_code == 200
 
 
 @pytest.mark.usefixtures("personas")
 def test_intentos_en_paralelo_no_pasan_de_tres(session_factory: sessionmaker[Session], settings: BackendSettings) -> None:
     hilos = 6
     barrera = threading.Barrier(hilos)
-    resultados: list[tuple[int, int | None]] = []
+    resultados: list[int] = []
     candado = threading.Lock()
 
     def intento(n: int) -> None:
@@ -162,9 +187,9 @@ def test_intentos_en_paralelo_no_pasan_de_tres(session_factory: sessionmaker[Ses
             barrera.wait()
             try:
                 servicio.verificar(s, curp=P1.curp, nip=f"{n:04d}", settings=settings, ahora=AHORA)
-                resultado = (200, None)
+                resultado = 200
             except ErrorNegocio as exc:
-                resultado = (exc.status_code, exc.extra.get("intentos_restantes"))
+                resultado = exc.status_code
         with candado:
             resultados.append(resultado)
 
@@ -173,21 +198,23 @@ def test_intentos_en_paralelo_no_pasan_de_tres(session_factory: sessionmaker[Ses
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert sorted(r for r in resultados if r[0] == 401) == [(401, 1), (401, 2)]
-    assert [r for r in resultados if r[0] != 401] == [(423, None)] * (hilos - 2)
+    assert sorted(resultados) == [401, 401] + [423] * (hilos - 2)
     with session_factory() as s:
-        dh = s.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
-        assert dh.intentos_fallidos == 3
-        assert servicio.como_utc(dh.bloqueado_hasta) == AHORA + timedelta(minutes=15)
+        fila = s.get(IntentoIdentidad, P1.curp)
+        assert fila is not None and fila.intentos_fallidos == 3 and fila.bloqueos == 1
+        assert servicio.como_utc(fila.bloqueado_hasta) == AHORA + timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas")
-def test_nip_se_guarda_con_argon2(session: Session) -> None:
+def test_nip_se_guarda_con_hmac_y_pimienta(session: Session) -> None:
     dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
-    assert dh.nip_hash.startswith("$argon2id$")
-    assert P1.nip not in dh.nip_hash
-    assert servicio.nip_correcto(dh.nip_hash, P1.nip)
-    assert not servicio.nip_correcto(dh.nip_hash, "0000")
+    esquema, kid, digest = dh.nip_hash.split("$")
+    assert (esquema, kid) == ("hmac-sha256", nip_hash.pimientas().actual_id)
+    assert len(digest) == 64 and P1.nip not in dh.nip_hash
+    assert servicio.nip_correcto(dh.nip_hash, P1.nip, P1.curp)
+    assert not servicio.nip_correcto(dh.nip_hash, "0000", P1.curp)
+    # The CURP is part of the message: the same NIP gives another hash for someone else.
+    assert not servicio.nip_correcto(dh.nip_hash, P1.nip, P2.curp)
 
 
 # --- perfil and tokens ---------------------------------------------------------------

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from stdnum.mx import curp as stdnum_curp
 
 from backend import seed
-from backend.models import Derechohabiente, Movimiento, Prestamo
+from backend.models import Derechohabiente, IntentoIdentidad, Movimiento, Prestamo
 from backend.services import prestamos as servicio_prestamos
 from backend.services.finanzas import fechas_quincena
 from backend.services.identidad import nip_correcto
+from backend.services.nip_hash import pimientas
 from backend.services.simulacion import simular
 
 AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
@@ -51,7 +52,8 @@ def test_personas_exactas(session: Session) -> None:
         assert stdnum_curp.is_valid(dh.curp)
         assert dh.fecha_nacimiento == nacimiento == stdnum_curp.get_birth_date(curp)
         assert (dh.tipo, dh.sexo) == (tipo, sexo)
-        assert nip_correcto(dh.nip_hash, nip)
+        assert nip_correcto(dh.nip_hash, nip, dh.curp)
+        assert dh.nip_hash.startswith("hmac-sha256$")
         assert dh.telefono and dh.telefono.startswith("+52") and dh.email and "@" in dh.email
         # The names are the ones the CURP was derived from.
         assert seed.construir_curp(nombre=dh.nombre, primer_apellido=dh.primer_apellido,
@@ -87,13 +89,12 @@ def test_p2_sin_descuento_en_las_ultimas_tres_quincenas(session: Session) -> Non
 def test_personas_idempotentes_y_al_dia_en_una_nueva_corrida(session: Session) -> None:
     seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
     primera = _conteos(session)
-    dh = _dh(session, "HEGG560427MVZRRL04")
-    dh.intentos_fallidos, dh.bloqueado_hasta = 3, AHORA + timedelta(minutes=10)
+    session.add(IntentoIdentidad(curp="HEGG560427MVZRRL04", intentos_fallidos=3, bloqueos=2,
+                                 bloqueado_hasta=AHORA + timedelta(minutes=10), actualizado_en=AHORA))
     session.commit()
     seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
     assert _conteos(session) == primera
-    session.refresh(dh)
-    assert (dh.intentos_fallidos, dh.bloqueado_hasta) == (0, None)  # re-seeding unlocks the demo
+    assert session.get(IntentoIdentidad, "HEGG560427MVZRRL04") is None  # re-seeding unlocks the demo
 
     # A month later the vigente loans get the payroll of the quincenas in between;
     # P2 still lacks exactly its last three.
@@ -114,7 +115,7 @@ def _curps_esperadas(count: int) -> set[str]:
     for bloque in range((count + seed.BLOQUE - 1) // seed.BLOQUE):
         rng = random.Random(f"{seed.SEMILLA}-{bloque}")
         for indice in range(bloque * seed.BLOQUE, min((bloque + 1) * seed.BLOQUE, count)):
-            persona, _, _ = seed._persona_sintetica(rng, indice, HOY, cal, "x", AHORA)
+            persona, _, _ = seed._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
             curps.add(str(persona["curp"]))
     return curps
 
@@ -139,10 +140,10 @@ def test_sinteticos_validos_deterministas_e_idempotentes(session: Session) -> No
         assert len(movs) < p.plazo_quincenas
         saldo = servicio_prestamos.estado_prestamo(session, prestamo=p, al=HOY).saldo_deudor_total
         assert Decimal(0) < saldo <= p.monto * Decimal("1.2")
-    # Synthetic people share one unknown NIP hash: no demo NIP opens them.
-    hashes = set(session.scalars(select(Derechohabiente.nip_hash)))
-    assert len(hashes) == 1
-    assert not any(nip_correcto(next(iter(hashes)), nip) for nip in ("4821", "7315", "5502"))
+    # Each synthetic person has their own keyed hash of a NIP nobody knows.
+    filas = session.execute(select(Derechohabiente.curp, Derechohabiente.nip_hash)).all()
+    assert len({h for _, h in filas}) == len(filas)
+    assert all(h.startswith(f"hmac-sha256${pimientas().actual_id}$") for _, h in filas)
 
 
 def _quincenas_antes_de_hoy(desde: date) -> int:
@@ -158,7 +159,7 @@ def test_prestamos_sinteticos_que_la_simulacion_permitiria() -> None:
     rng = random.Random(f"{seed.SEMILLA}-0")
     revisados = cerca_del_limite = 0
     for indice in range(3000):
-        persona, prestamos, _ = seed._persona_sintetica(rng, indice, HOY, cal, "x", AHORA)
+        persona, prestamos, _ = seed._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
         for p in prestamos:
             anios = Decimal(int(persona["anios_cotizacion"]) * 24  # type: ignore[call-overload]
                             - _quincenas_antes_de_hoy(p["fecha_primer_descuento"])) / 24  # type: ignore[arg-type]
@@ -196,7 +197,8 @@ def test_sin_seed_citas_avisa_y_sigue(session: Session, monkeypatch: pytest.Monk
 
 def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session],
                          capsys: pytest.CaptureFixture[str]) -> None:
-    assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    # --forzar: the PostgreSQL test database is not a local SQLite file.
+    assert seed.main(["--count", "25", "--database-url", db_url, "--forzar"]) == 0
     salida = capsys.readouterr()
     # The demo personas are named with their CURP masked; no NIP is ever printed.
     for curp, (_, nip, _, _) in ESPERADAS.items():
@@ -205,7 +207,7 @@ def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session],
     assert "README" in salida.out
     with session_factory() as s:
         primera = _conteos(s)
-    assert seed.main(["--count", "25", "--database-url", db_url]) == 0
+    assert seed.main(["--count", "25", "--database-url", db_url, "--forzar"]) == 0
     with session_factory() as s:
         assert _conteos(s) == primera
         assert primera[0] == 25 + 3

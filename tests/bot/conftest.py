@@ -18,6 +18,8 @@ if str(BOT_DIR) not in sys.path:
     sys.path.insert(0, str(BOT_DIR))
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+# The action server's sealing key (actions/boveda.py), as the real one has it.
+os.environ.setdefault("ACCIONES_CLAVE", "clave-de-pruebas-de-la-boveda")
 
 
 @pytest.fixture(autouse=True)

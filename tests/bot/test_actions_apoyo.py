@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import httpx
 from actions import backend_client as bc
+from actions import boveda
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -66,12 +67,17 @@ def tracker(
     anteriores: Optional[List[Dict[str, Any]]] = None,
 ) -> Tracker:
     ultimo = {"intent": {"name": intent, "confidence": 1.0}, "entities": [], "text": texto}
+    slots = dict(slots or {})
+    # Rasa's tracker holds the CURP and the token only sealed (actions/boveda.py).
+    for sellado in ("token", "curp"):
+        if isinstance(slots.get(sellado), str) and not slots[sellado].startswith(boveda.PREFIJO):
+            slots[sellado] = boveda.sellar(slots[sellado])
     eventos = list(anteriores or []) + [
         {"event": "user", "text": texto, "parse_data": ultimo, "input_channel": canal}
     ] + list(eventos_extra or [])
     return Tracker(
         sender_id="prueba",
-        slots=dict(slots or {}),
+        slots=slots,
         latest_message=ultimo,
         events=eventos,
         paused=False,

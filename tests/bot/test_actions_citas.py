@@ -76,6 +76,15 @@ async def test_clave_bloqueada_por_intentos_dice_hasta_cuando():
 
 
 @pytest.mark.asyncio
+async def test_demasiados_intentos_al_cancelar_se_dice_con_amabilidad():
+    BackendFalso({CANCELAR: error(429, "Por su seguridad hicimos una pausa.")}).instalar()
+    d = CollectingDispatcher()
+    eventos = await ActionCancelarCita().run(d, tracker(_confirmada(), canal="ivr"), {})
+    assert respuestas(d) == ["utter_demasiados_intentos"]
+    assert all(v is None for v in slots_de(eventos).values())
+
+
+@pytest.mark.asyncio
 async def test_clave_o_fecha_que_no_coinciden():
     BackendFalso({CANCELAR: error(404, "No encontramos una cita con esa clave y fecha de nacimiento.")}).instalar()
     d = CollectingDispatcher()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
+import yaml
+from actions import boveda
 from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
@@ -36,7 +39,9 @@ async def test_nip_correcto_guarda_token_y_olvida_el_nip(caplog):
     d = CollectingDispatcher()
     eventos = await ValidateIdentificacionForm().run(d, _tracker_nip(), DOMINIO)
     slots = slots_de(eventos)
-    assert slots["token"] == "tok-123"
+    # Sealed for the action server: the tracker never holds the token in clear.
+    assert slots["token"].startswith(boveda.PREFIJO) and "tok-123" not in slots["token"]
+    assert boveda.abrir(slots["token"]) == "tok-123"
     assert slots["identificado"] is True
     assert slots["nip"] is None and slots["curp"] is None
     assert slots["requested_slot"] is None  # the form ends: identity confirmed
@@ -48,14 +53,34 @@ async def test_nip_correcto_guarda_token_y_olvida_el_nip(caplog):
     assert "HEGG************04" in caplog.text
 
 
+GENERICO = ("La CURP o el NIP no coinciden con nuestros registros. Verifique sus datos e intente de nuevo; "
+            "por su seguridad, tras 3 intentos fallidos el acceso se bloquea temporalmente.")
+
+
 @pytest.mark.asyncio
-async def test_nip_incorrecto_dice_intentos_restantes_y_pide_otra_vez():
-    BackendFalso({VERIFICAR: error(401, "El NIP no coincide.", intentos_restantes=2)}).instalar()
+async def test_nip_incorrecto_y_curp_desconocida_se_dicen_igual():
+    dichos = []
+    for extra in ({"intentos_restantes": 2}, {}):  # even if a backend sent a count, it is not said
+        BackendFalso({VERIFICAR: error(401, GENERICO, **extra)}).instalar()
+        d = CollectingDispatcher()
+        slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
+        assert slots == {"curp": None, "nip": None}  # both asked again, no token
+        dichos.append(d.messages)
+    assert dichos[0] == dichos[1]
+    assert mensaje(d, "utter_identidad_rechazada")["detalle"] == GENERICO
+    assert "intentos_restantes" not in str(dichos)
+
+
+@pytest.mark.asyncio
+async def test_demasiados_intentos_se_dice_con_amabilidad_y_termina_la_forma():
+    BackendFalso({VERIFICAR: error(429, "Por su seguridad hicimos una pausa.")}).instalar()
     d = CollectingDispatcher()
-    eventos = await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO)
-    slots = slots_de(eventos)
-    assert slots == {"nip": None}  # CURP kept, only the NIP asked again, no token
-    assert mensaje(d, "utter_nip_incorrecto")["intentos_restantes"] == 2
+    slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
+    assert slots["requested_slot"] is None and slots["identificado"] is False and "token" not in slots
+    assert [m.get("response") for m in d.messages] == ["utter_demasiados_intentos"]
+    dominio = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    textos = [v["text"] for v in dominio["responses"]["utter_demasiados_intentos"]]
+    assert textos and all("minutos" in t and "Traceback" not in t for t in textos)
 
 
 @pytest.mark.asyncio
@@ -104,7 +129,9 @@ async def test_nip_mal_formado_no_llega_al_backend():
 def test_curp_se_normaliza_y_se_valida_su_forma():
     d = CollectingDispatcher()
     v = ValidateIdentificacionForm()
-    assert v.validate_curp("hegg 5604 27mvzrrl04", d, tracker(), {}) == {"curp": CURP}
+    sellada = v.validate_curp("hegg 5604 27mvzrrl04", d, tracker(), {})["curp"]
+    assert CURP not in sellada and boveda.abrir(sellada) == CURP  # kept sealed until the NIP
+    assert boveda.abrir(boveda.sellar(CURP)[:-4] + "AAA=") is None  # tampered: opens as nothing
     assert v.validate_curp("HEGG5604", d, tracker(), {}) == {"curp": None}
     assert respuestas(d) == ["utter_curp_no_valida"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from actions import comun
+from actions import boveda, comun
 from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, slots_de, tracker
@@ -38,6 +38,6 @@ async def test_el_validador_sin_dominio_en_la_peticion_usa_el_de_bot():
     t = tracker({"curp": CURP, "nip": "4821", "requested_slot": "nip"}, texto="4821",
                 active_loop="identificacion_form", eventos_extra=[{"event": "slot", "name": "nip", "value": "4821"}])
     slots = slots_de(await ValidateIdentificacionForm().run(CollectingDispatcher(), t, {}))
-    assert slots["token"] == "tok-123" and slots["identificado"] is True
+    assert boveda.abrir(slots["token"]) == "tok-123" and slots["identificado"] is True
     assert slots["requested_slot"] is None
     assert backend.cuerpo() == {"curp": CURP, "nip": "4821"}

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.events import ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
@@ -62,8 +62,13 @@ class BotDeMentira:
         self.recibidos: list[Any] = []
         self.falla = False
 
-    def _tracker(self, sender: str, intent: str, slot: str | None, loop: str | None) -> None:
-        eventos = [UserUttered("x", {"name": intent, "confidence": 1.0})]
+    def _tracker(self, sender: str, intent: str, slot: str | None, loop: str | None, salida: Any) -> None:
+        # Like Rasa: the turn's bot messages are BotUttered events in the tracker.
+        anteriores = list(self.agente.trackers[sender].events) if sender in self.agente.trackers else []
+        eventos = [*anteriores, UserUttered("x", {"name": intent, "confidence": 1.0})]
+        for m in salida.messages:
+            datos = {k: v for k, v in m.items() if k not in ("recipient_id", "text")}
+            eventos.append(BotUttered(m.get("text"), datos))
         if loop:
             eventos.append(ActiveLoop(loop))
         eventos.append(SlotSet("requested_slot", slot))
@@ -78,20 +83,20 @@ class BotDeMentira:
         salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text
         if texto == "/cancelar_cita":
             await salida.send_text_message(quien, "¿Cuál es la clave de su cita?")
-            self._tracker(quien, "cancelar_cita", "clave_cita", "cancelar_cita_form")
+            self._tracker(quien, "cancelar_cita", "clave_cita", "cancelar_cita_form", salida)
         elif texto == "/menu":
             await salida.send_text_with_buttons(quien, "¿Algo más?", BOTONES)
-            self._tracker(quien, "saludar", None, None)
+            self._tracker(quien, "saludar", None, None, salida)
         elif texto == "/mis_citas":
             await salida.send_text_with_buttons(quien, "¿Cuál cita?", CITAS)
-            self._tracker(quien, "consultar_citas", None, None)
+            self._tracker(quien, "consultar_citas", None, None, salida)
         elif texto == "/hablar_con_asesor":
             await salida.send_text_message(quien, "Le comunico con un asesor.")
             await salida.send_custom_json(quien, {"accion": "transferir"})
-            self._tracker(quien, "hablar_con_asesor", None, None)
+            self._tracker(quien, "hablar_con_asesor", None, None, salida)
         else:
             await salida.send_text_message(quien, f"Recibí {texto}")
-            self._tracker(quien, "informar", None, None)
+            self._tracker(quien, "informar", None, None, salida)
 
 
 @pytest.fixture(autouse=True)

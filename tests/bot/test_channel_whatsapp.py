@@ -21,7 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import yaml
-from rasa.shared.core.events import SlotSet
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
@@ -33,18 +33,12 @@ BOT = Path(__file__).resolve().parents[2] / "bot"
 if str(BOT) not in sys.path:  # Rasa imports custom channels with bot/ as working directory
     sys.path.insert(0, str(BOT))
 
-from channels.whatsapp import (  # noqa: E402
-    LIMITE_CUERPO,
-    MENSAJES,
-    EnviadorTwilio,
-    MemoriaConversaciones,
-    Pieza,
-    WhatsAppInput,
-    nips_en,
-    partir,
-    pide_nip,
-    resolver_opcion,
-)
+import almacenes  # noqa: E402
+from channels.opciones import resolver_opcion  # noqa: E402
+from channels.privacidad import enmascarar, nips_en  # noqa: E402
+from channels.whatsapp import MENSAJES, WhatsAppInput, respuesta_guardada  # noqa: E402
+from channels.whatsapp_envio import EnviadorTwilio  # noqa: E402
+from channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir  # noqa: E402
 
 TOKEN = "token-de-prueba-" + uuid.uuid4().hex
 PUBLIC = "https://capp.example.mx"
@@ -61,10 +55,35 @@ PIDE_NIP = "Gracias. Ahora escriba su NIP de 4 dígitos."
 CAPP = "whatsapp:+14155238886"
 
 
-class BotDeMentira:
-    """Answers like a tiny Rasa would, through the channel's output collector."""
+class AgenteDeMentira:
+    """What the channel reads from Rasa's Agent: the tracker store."""
 
     def __init__(self) -> None:
+        self.trackers: dict[str, DialogueStateTracker] = {}
+        self.tracker_store = self
+        self.falla = False
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        if self.falla:
+            raise ConnectionError("tracker store caído")
+        return self.trackers.get(sender_id)
+
+    def anotar(self, sender_id: str, eventos: list[Any]) -> None:
+        anteriores = list(self.trackers[sender_id].events) if sender_id in self.trackers else []
+        self.trackers[sender_id] = DialogueStateTracker.from_events(
+            sender_id, [*anteriores, *eventos], slots=[TextSlot("requested_slot", mappings=[])]
+        )
+
+    def pedir(self, sender_id: str, slot: str | None) -> None:
+        self.anotar(sender_id, [SlotSet("requested_slot", slot)])
+
+
+class BotDeMentira:
+    """Answers like a tiny Rasa would, through the channel's output collector,
+    and keeps the turn in the tracker as Rasa does (user and bot events)."""
+
+    def __init__(self) -> None:
+        self.agente = AgenteDeMentira()
         self.recibidos: list[Any] = []
         self.terminados: list[str] = []
         self.cancelados: list[str] = []
@@ -75,6 +94,15 @@ class BotDeMentira:
         self.recibidos.append(mensaje)
         if self.falla:
             raise RuntimeError("action server caído")
+        antes = len(mensaje.output_channel.messages)
+        await self._responder(mensaje)
+        eventos: list[Any] = [UserUttered(mensaje.text, message_id=mensaje.message_id)]
+        for m in mensaje.output_channel.messages[antes:]:
+            eventos.append(BotUttered(m.get("text"), {k: v for k, v in m.items() if k not in ("recipient_id", "text")}))
+        eventos.append(SlotSet("requested_slot", "nip" if mensaje.text == "curp" else None))
+        self.agente.anotar(mensaje.sender_id, eventos)
+
+    async def _responder(self, mensaje: Any) -> None:
         salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text
         if texto.startswith("lento"):
             try:
@@ -122,6 +150,7 @@ def bot() -> BotDeMentira:
 
 async def _cliente(canal: WhatsAppInput, bot: BotDeMentira) -> httpx.AsyncClient:
     app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
+    app.ctx.agent = bot.agente
     app.blueprint(canal.blueprint(bot), url_prefix="/webhooks/whatsapp")
     # httpx's ASGI transport sends no lifespan: start the app as `app.run` would.
     await app._startup()
@@ -403,13 +432,15 @@ def test_resolver_opcion_ignores_free_text_and_empty_lists() -> None:
     assert resolver_opcion("Simular prestamo", BOTONES) == "/simular_prestamo"
 
 
-def test_memory_is_bounded() -> None:
-    memoria = MemoriaConversaciones(maximo=3)
-    for i in range(5):
-        memoria.de(f"whatsapp:+52{i}").botones = BOTONES
-    assert len(memoria) == 3
-    assert memoria.de("whatsapp:+520").botones == []  # the oldest was forgotten
-    assert memoria.de("whatsapp:+524").botones == BOTONES
+@pytest.mark.asyncio
+async def test_options_live_in_the_tracker_not_in_the_channel(bot) -> None:
+    """A fresh channel (another replica, a restart) maps "2" to the options
+    the person saw, because they are read from the conversation's tracker."""
+    async with await _cliente(WhatsAppInput(TOKEN, PUBLIC), bot) as cliente:
+        await Conversacion(cliente).enviar("menu")
+    async with await _cliente(WhatsAppInput(TOKEN, PUBLIC), bot) as cliente:
+        await Conversacion(cliente).enviar("2")
+    assert bot.recibidos[-1].text == "/consultar_saldo"
 
 
 # -- media ---------------------------------------------------------------------
@@ -471,10 +502,10 @@ async def test_a_typed_nip_is_never_echoed(conv, bot) -> None:
     respuesta = await conv.enviar("4821")
     assert bot.recibidos[-1].text == "4821"  # the bot gets it intact
     assert respuesta[0]["body"] == "Usted escribió: ****"
-    # remembered for this sender: a later echo is masked too, other numbers are not
+    # said as a NIP, masked; other numbers and the clave are not
     respuesta = await conv.enviar("mi nip era 4821 y mi clave CC3QZ8 de 2024")
     assert respuesta[0]["body"] == "Usted escribió: mi nip era **** y mi clave CC3QZ8 de 2024"
-    # another sender never typed it
+    # another sender was not asked for a NIP
     otra = Conversacion(conv.cliente, "whatsapp:+5213300000000")
     assert (await otra.enviar("4821"))[0]["body"] == "Usted escribió: 4821"
 
@@ -488,86 +519,45 @@ async def test_a_nip_said_as_such_is_masked_without_being_asked(conv) -> None:
 @pytest.mark.asyncio
 @pytest.mark.parametrize("numero", ["2024", "8000", "1989"])
 async def test_a_bare_four_digit_answer_is_not_a_nip_unless_asked(conv, numero) -> None:
-    """A year or a sueldo typed on its own is not remembered as a NIP."""
+    """A year or a sueldo typed on its own is not a NIP."""
     assert (await conv.enviar(numero))[0]["body"] == f"Usted escribió: {numero}"
     respuesta = await conv.enviar(f"gano {numero} y nací en {numero}")
     assert respuesta[0]["body"] == f"Usted escribió: gano {numero} y nací en {numero}"
-    # once the NIP question was answered, only that answer counts
     await conv.enviar("curp")
-    await conv.enviar("4821")
-    respuesta = await conv.enviar(f"{numero} y 4821")
-    assert respuesta[0]["body"] == f"Usted escribió: {numero} y ****"
+    assert (await conv.enviar(numero))[0]["body"] == "Usted escribió: ****"  # now it is the NIP
     # and the next bare number (no NIP asked any more) is shown again
-    assert (await conv.enviar("5502"))[0]["body"] == "Usted escribió: 5502"
+    assert (await conv.enviar(numero))[0]["body"] == f"Usted escribió: {numero}"
 
 
-class AgenteDeMentira:
-    """What the channel reads from Rasa's Agent: the tracker store."""
-
-    def __init__(self) -> None:
-        self.trackers: dict[str, DialogueStateTracker] = {}
-        self.tracker_store = self
-        self.falla = False
-
-    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        if self.falla:
-            raise ConnectionError("tracker store caído")
-        return self.trackers.get(sender_id)
-
-    def pedir(self, sender_id: str, slot: str | None) -> None:
-        self.trackers[sender_id] = DialogueStateTracker.from_events(
-            sender_id, [SlotSet("requested_slot", slot)], slots=[TextSlot("requested_slot", mappings=[])]
-        )
+def test_a_nip_is_never_starred_inside_a_date_or_an_amount() -> None:
+    texto = "Su cita es el 10/12/2027 a las 20:27; pagó $2,027.00 el 2027-01-05. NIP 2027."
+    assert enmascarar(texto, ["2027"]) == (
+        "Su cita es el 10/12/2027 a las 20:27; pagó $2,027.00 el 2027-01-05. NIP ****."
+    )
 
 
 @pytest.mark.asyncio
-async def test_the_trackers_requested_slot_says_when_a_nip_is_expected(bot) -> None:
-    app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
-    agente = AgenteDeMentira()
-    app.ctx.agent = agente
-    app.blueprint(WhatsAppInput(TOKEN, PUBLIC).blueprint(bot), url_prefix="/webhooks/whatsapp")
-    await app._startup()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno") as cliente:
+async def test_the_form_state_says_when_a_nip_is_expected(bot) -> None:
+    agente = bot.agente
+    async with await _cliente(WhatsAppInput(TOKEN, PUBLIC), bot) as cliente:
         conv = Conversacion(cliente)
         agente.pedir(NUMERO, "sueldo")
         assert (await conv.enviar("4821"))[0]["body"] == "Usted escribió: 4821"
-        # The bot's last words do not mention the NIP, but the form asks for it.
+        # Whatever the bot's last words were, the form asks for the NIP.
         agente.pedir(NUMERO, "nip")
         assert (await conv.enviar("4821"))[0]["body"] == "Usted escribió: ****"
-        agente.pedir(NUMERO, None)
-        assert (await conv.enviar("ya es 4821"))[0]["body"] == "Usted escribió: ya es ****"
         # A tracker store that fails does not lose the message.
         agente.falla = True
         assert (await conv.enviar("3333"))[0]["body"] == "Usted escribió: 3333"
-    assert [m.text for m in bot.recibidos] == ["4821", "4821", "ya es 4821", "3333"]
+    assert [m.text for m in bot.recibidos] == ["4821", "4821", "3333"]
 
 
-def test_nips_en_and_pide_nip() -> None:
+def test_nips_en() -> None:
     assert nips_en("4821") == []
-    assert nips_en("4821", pidio_nip=True) == ["4821"]
-    assert nips_en(" 4821 ", pidio_nip=True) == ["4821"]
-    assert nips_en("48210", pidio_nip=True) == []
+    assert nips_en("4821", pide_nip=True) == ["4821"]
+    assert nips_en(" 4821 ", pide_nip=True) == ["4821"]
+    assert nips_en("48210", pide_nip=True) == []
     assert nips_en("mi nip: 4821") == ["4821"]
-    assert not pide_nip([])
-    assert pide_nip([{"text": "Hola"}, {"text": PIDE_NIP}])
-    assert not pide_nip([{"text": PIDE_NIP}, {"text": "Listo, ya confirmé su identidad."}])  # the last one counts
-    assert pide_nip([{"custom": {"text": "Escriba su NIP, por favor."}}])
-
-
-def test_the_domains_nip_questions_are_recognised_and_nothing_else() -> None:
-    """Every response of bot/domain.yml, every channel variant."""
-    dominio = yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))
-    piden = {"utter_ask_nip", "utter_nip_incorrecto", "utter_nip_no_valido"}
-    vistos = set()
-    for nombre, variantes in dominio["responses"].items():
-        for variante in variantes:
-            texto = variante.get("text") or ""
-            if not texto:
-                continue
-            esperado = nombre in piden
-            vistos.add(nombre) if esperado else None
-            assert pide_nip([{"text": texto}]) is esperado, (nombre, variante.get("channel"), texto)
-    assert vistos == piden
 
 
 # -- time limit ------------------------------------------------------------------
@@ -647,14 +637,13 @@ async def test_with_an_outbound_client_the_late_answer_is_sent_by_itself(bot) ->
     canal = _lento(bot, demora=0.6, espera=0.2, enviador=enviador)
     async with await _cliente(canal, bot) as cliente:
         conv = Conversacion(cliente)
-        await conv.enviar("curp")
-        await conv.enviar("4821")  # a NIP: masked in the late answer too
-        assert [m["body"] for m in await conv.enviar("lento pdf 4821")] == [MENSAJES["demora_saliente"]]
+        # A NIP said in the slow message is masked in the late answer too.
+        assert [m["body"] for m in await conv.enviar("lento pdf nip 4821")] == [MENSAJES["demora_saliente"]]
         assert enviador.enviados == []
         await canal.terminar_pendientes()
         assert [(para, de) for para, de, _ in enviador.enviados] == [(NUMERO, CAPP), (NUMERO, CAPP)]
         texto, pdf = (p for _, _, p in enviador.enviados)
-        assert texto == Pieza("Respuesta tardía a: lento pdf ****")
+        assert texto == Pieza("Respuesta tardía a: lento pdf nip ****")
         assert pdf == Pieza("Hoja de cita", [PDF_URL])
         # Already delivered: the next reply is only its own.
         assert [m["body"] for m in await conv.enviar("hola")] == ["Usted escribió: hola"]
@@ -704,3 +693,65 @@ async def test_the_twilio_sender_uses_twilios_messages_api() -> None:
     assert segunda["data"]["From"] == "whatsapp:+5215500000000" and "MediaUrl" not in segunda["data"]
     with pytest.raises(ValueError, match="TWILIO_FROM_WHATSAPP"):
         await EnviadorTwilio(cuenta, TOKEN, http_client=http).enviar(para=NUMERO, de=None, pieza=Pieza("x"))
+
+
+# -- a replica that dies -----------------------------------------------------------
+
+
+def _bandeja_compartida() -> tuple[almacenes.BandejaWhatsApp, almacenes.BandejaWhatsApp]:
+    """Two replicas' views of one bandeja (one database)."""
+    muerta = almacenes.BandejaWhatsApp.en_memoria()
+    return muerta, almacenes.BandejaWhatsApp(muerta.engine, "replica-viva")
+
+
+@pytest.mark.asyncio
+async def test_a_turn_left_by_a_dead_replica_is_finished_and_sent_once(bot) -> None:
+    muerta, viva = _bandeja_compartida()
+    # The dead replica accepted the message and stopped renewing its lease.
+    assert muerta.registrar("SMmuerto", NUMERO, {"texto": "menu", "to": CAPP}, plazo=-1)
+    enviador = EnviadorDeMentira()
+    canal = WhatsAppInput(TOKEN, PUBLIC, enviador=enviador, bandeja=viva)
+    app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
+    app.ctx.agent = bot.agente
+    assert await canal.rescatar(app, bot) == 1
+    await canal.terminar_pendientes()
+    assert [m.text for m in bot.recibidos] == ["menu"]
+    assert bot.recibidos[0].message_id == "SMmuerto"
+    ((para, de, pieza),) = enviador.enviados
+    assert (para, de) == (NUMERO, CAPP) and pieza.cuerpo.startswith("¿Qué desea hacer?")
+    # Nothing is left to rescue: a second pass (or another replica) sends nothing.
+    assert await canal.rescatar(app, bot) == 0
+    assert len(enviador.enviados) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_turn_the_dead_replica_had_saved_is_not_run_again(bot) -> None:
+    muerta, viva = _bandeja_compartida()
+    salida = WhatsAppInput(TOKEN, PUBLIC).get_output_channel()
+    from rasa.core.channels.channel import UserMessage
+
+    await bot(UserMessage("hola", salida, NUMERO, message_id="SMguardado"))  # processed and saved...
+    assert muerta.registrar("SMguardado", NUMERO, {"texto": "hola", "to": CAPP}, plazo=-1)  # ...never answered
+    assert respuesta_guardada(bot.agente.trackers[NUMERO], "SMguardado") == [{"text": "Usted escribió: hola"}]
+    canal = WhatsAppInput(TOKEN, PUBLIC, bandeja=viva)  # no outbound client: kept for the next reply
+    app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
+    app.ctx.agent = bot.agente
+    assert await canal.rescatar(app, bot) == 1
+    assert len(bot.recibidos) == 1  # not run twice
+    async with await _cliente(canal, bot) as cliente:
+        cuerpo = (await Conversacion(cliente).enviar("otra"))[0]["body"]
+    assert cuerpo.index(MENSAJES["anterior"]) < cuerpo.index("Usted escribió: hola") < cuerpo.index("Usted escribió: otra")
+
+
+@pytest.mark.asyncio
+async def test_a_live_replicas_turn_is_not_taken_and_a_repeated_message_is_ignored(bot) -> None:
+    muerta, viva = _bandeja_compartida()
+    assert muerta.registrar("SMvivo", NUMERO, {"texto": "menu", "to": CAPP}, plazo=60)
+    canal = WhatsAppInput(TOKEN, PUBLIC, bandeja=viva)
+    app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
+    app.ctx.agent = bot.agente
+    assert await canal.rescatar(app, bot) == 0
+    # Twilio posting the same MessageSid again: nothing runs twice.
+    async with await _cliente(canal, bot) as cliente:
+        respuesta = await Conversacion(cliente).enviar("menu", MessageSid="SMvivo")
+    assert respuesta == [] and bot.recibidos == []

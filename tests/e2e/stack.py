@@ -44,10 +44,13 @@ class _Proc:
     log: Path
     health: str
     popen: subprocess.Popen[bytes] | None = None
+    env_extra: dict[str, str] = field(default_factory=dict)
 
     def start(self, env: dict[str, str]) -> None:
         out = self.log.open("ab")
-        self.popen = subprocess.Popen(self.cmd, cwd=self.cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.popen = subprocess.Popen(
+            self.cmd, cwd=self.cwd, env={**env, **self.env_extra}, stdout=out, stderr=subprocess.STDOUT
+        )
 
     def stop(self) -> None:
         if self.popen and self.popen.poll() is None:
@@ -88,8 +91,12 @@ class Stack:
     seed_count: int = 20
     twilio_auth_token: str = field(default_factory=lambda: "test-" + secrets.token_hex(16))
     token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    # Rasa's HTTP API (--auth-token) and the ivr -> Rasa channel webhook.
+    # The channels (REST, ivr -> Rasa) and Rasa's HTTP API (--auth-token).
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    rasa_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    nip_pepper: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    acciones_clave: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
@@ -134,6 +141,15 @@ class Stack:
             PUBLIC_BASE_URL=self.public_base_url,
             TOKEN_SECRET=self.token_secret,
             RASA_TOKEN=self.rasa_token,
+            RASA_ADMIN_TOKEN=self.rasa_admin_token,
+            ACTIONS_TOKEN=self.actions_token,
+            NIP_PEPPER=self.nip_pepper,
+            ACCIONES_CLAVE=self.acciones_clave,
+            TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'conversaciones.db'}",
+            RASA_MODEL=str(MODEL),
+            RASA_PORT=str(self.rasa_port),
+            RASA_CORS="*",
+            ACTIONS_PORT=str(self.actions_port),
             RASA_TELEMETRY_ENABLED="false",
             PYTHONDONTWRITEBYTECODE="1",
             TF_CPP_MIN_LOG_LEVEL="3",
@@ -174,15 +190,13 @@ class Stack:
             ),
             "actions": _Proc(
                 "actions",
-                [str(VENV_RASA / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+                # The same launchers as the Procfile's lines.
+                [str(ROOT / "scripts" / "acciones.sh")],
                 BOT, logs / "actions.log", f"{self.actions_url}/health",
             ),
             "rasa": _Proc(
                 "rasa",
-                [str(VENV_RASA / "rasa"), "run", "-m", str(MODEL), "--enable-api", "--cors", "*",
-                 "--auth-token", self.rasa_token,
-                 "--port", str(self.rasa_port), "--interface", "127.0.0.1",
-                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
+                [str(ROOT / "scripts" / "rasa.sh")],
                 # /status is behind --auth-token like the rest of Rasa's HTTP API.
                 BOT, logs / "rasa.log", self.rasa_api("/status"),
             ),
@@ -231,7 +245,7 @@ class Stack:
     def rasa_api(self, path: str) -> str:
         """URL of a Rasa HTTP API route (tracker, parse...), with its auth token."""
         sep = "&" if "?" in path else "?"
-        return f"{self.rasa_url}{path}{sep}token={self.rasa_token}"
+        return f"{self.rasa_url}{path}{sep}token={self.rasa_admin_token}"
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {n} ---\n{p.tail()}" for n, p in self.procs.items())

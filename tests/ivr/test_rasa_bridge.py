@@ -94,10 +94,18 @@ def test_cliente_lee_la_respuesta_del_canal():
 async def _lee_la_respuesta():
     fake = FakeRasa()
     cliente = ClienteRasa("http://rasa.test", timeout=1, token=RASA_TOKEN, transport=httpx.MockTransport(fake))
+    antes = time.time()
     r = await cliente.enviar("CA9", "/cancelar_cita", {"canal": "telefono"})
     assert r.requested_slot == "clave_cita" and r.active_loop == "cancelar_cita_form"
     assert r.mensajes == ["Con gusto. ¿Cuál es la clave de su cita?"]
-    assert fake.recibidos[0] == {"path": "/webhooks/ivr/webhook", "sender": "CA9", "message": "/cancelar_cita", "metadata": {"canal": "telefono"}}
+    recibido = fake.recibidos[0]
+    metadata = recibido.pop("metadata")
+    assert recibido == {"path": "/webhooks/ivr/webhook", "sender": "CA9", "message": "/cancelar_cita"}
+    # Each turn: its own key and the moment the IVR stops waiting (its timeout).
+    assert metadata["canal"] == "telefono" and metadata["idempotencia"].startswith("ivr-")
+    assert antes + 1 - 0.001 <= metadata["vence"] <= time.time() + 1
+    await cliente.enviar("CA9", "/cancelar_cita", {"canal": "telefono"})
+    assert fake.recibidos[-1]["metadata"]["idempotencia"] != metadata["idempotencia"]
     assert (await cliente.repetir("CA9")).mensajes == r.mensajes
     assert await cliente.repetir("CA-otro") is None
     await cliente.aclose()

@@ -64,10 +64,11 @@ def test_citas_ofrece_cancelar_bitacora_y_hoja(telefono):
 
 def test_hoja_5_1_1_inicia_cancelar_cita_en_rasa_y_pide_la_clave_por_voz(client, fake_rasa):
     raiz = twiml(post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA2", "Digits": "1"}))
-    assert fake_rasa.recibidos[-1] == {
-        "path": "/webhooks/ivr/webhook", "sender": "CA2", "message": "/cancelar_cita",
-        "metadata": {"canal": "telefono", "nodo": "cancelar_cita", "entrada": "dtmf"},
-    }
+    recibido = dict(fake_rasa.recibidos[-1])
+    metadata = dict(recibido.pop("metadata"))
+    assert recibido == {"path": "/webhooks/ivr/webhook", "sender": "CA2", "message": "/cancelar_cita"}
+    assert metadata.pop("idempotencia").startswith("ivr-") and metadata.pop("vence") > 0  # per turn
+    assert metadata == {"canal": "telefono", "nodo": "cancelar_cita", "entrada": "dtmf"}
     gather = raiz.find("Gather")
     accion = gather.get("action")
     assert urlsplit(accion).path == "/ivr/conversacion"

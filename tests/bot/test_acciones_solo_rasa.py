@@ -1,0 +1,72 @@
+"""The action server answers only Rasa (bot/rasa_sdk_plugins): rasa_sdk's own
+app, with the plugin rasa_sdk discovers at start-up."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from rasa_sdk.endpoint import create_app
+from sanic import Sanic
+
+import rasa_sdk_plugins
+
+TOKEN = "acciones-" + uuid.uuid4().hex
+LLAMADA = {"next_action": "action_inexistente", "sender_id": "x", "tracker": {"sender_id": "x", "slots": {},
+           "latest_message": {}, "events": []}, "domain": {}}
+
+
+@pytest.fixture(autouse=True)
+def sanic_en_modo_prueba(monkeypatch) -> None:
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
+async def _cliente(monkeypatch, token: str | None) -> httpx.AsyncClient:
+    if token is None:
+        monkeypatch.delenv("ACTIONS_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("ACTIONS_TOKEN", token)
+    app = create_app("actions")
+    rasa_sdk_plugins.SoloRasa().attach_sanic_app_extensions(app=app)
+    await app._startup()
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://acciones.interno")
+
+
+def test_rasa_sdk_discovers_the_plugin() -> None:
+    from rasa_sdk.plugin import plugin_manager
+
+    plugin_manager.cache_clear()
+    nombres = [type(p).__name__ for p in plugin_manager().get_plugins()]
+    assert "SoloRasa" in nombres
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("cabeceras", "status"),
+    [({}, 401), ({"Authorization": "Basic abc"}, 401), ({"Authorization": "Bearer otro"}, 403)],
+)
+async def test_calls_without_rasas_token_are_refused(monkeypatch, cabeceras, status) -> None:
+    async with await _cliente(monkeypatch, TOKEN) as cliente:
+        r = await cliente.post("/webhook", json=LLAMADA, headers=cabeceras)
+        assert r.status_code == status
+        assert "token" in r.json()["detail"].lower()
+        assert (await cliente.get("/actions", headers=cabeceras)).status_code == status
+        assert (await cliente.get("/health")).status_code == 200  # probes stay open
+
+
+@pytest.mark.asyncio
+async def test_rasas_token_reaches_the_actions(monkeypatch) -> None:
+    async with await _cliente(monkeypatch, TOKEN) as cliente:
+        r = await cliente.get("/actions", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200
+    assert any(a["name"] == "action_consultar_saldo" for a in r.json())
+
+
+@pytest.mark.asyncio
+async def test_without_a_token_configured_nobody_gets_in(monkeypatch) -> None:
+    async with await _cliente(monkeypatch, None) as cliente:
+        r = await cliente.get("/actions", headers={"Authorization": "Bearer "})
+        assert r.status_code == 403
+        r = await cliente.get("/actions", headers={"Authorization": "Bearer cualquiera"})
+        assert r.status_code == 403

@@ -1,0 +1,173 @@
+"""Where Rasa keeps conversations (bot/almacenes.py): the SQL tracker store on
+TRACKER_STORE_URL, the lock store on LOCK_STORE_URL, retention, the replica
+registry that refuses two replicas with in-memory locks, and the action
+timeout."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+import almacenes
+
+DOMINIO = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [saludar]
+slots:
+  sueldo:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+"""
+)
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'conversaciones.db'}"
+
+
+@pytest.fixture(autouse=True)
+def _entorno(monkeypatch) -> None:
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    monkeypatch.delenv("TRACKER_RETENCION_DIAS", raising=False)
+
+
+def _almacen(url: str) -> almacenes.AlmacenConversaciones:
+    return almacenes.AlmacenConversaciones(domain=DOMINIO, host=url)
+
+
+def _cerrar(*stores: almacenes.AlmacenConversaciones) -> None:
+    for s in stores:
+        s.cerrar()
+        s.engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_conversation_survives_a_new_process(url) -> None:
+    primero = _almacen(url)
+    tracker = DialogueStateTracker.from_events(
+        "whatsapp:+5215512345678",
+        [ActionExecuted("action_session_start"), SessionStarted(), UserUttered("gano 12 mil"),
+         SlotSet("sueldo", "12000")],
+        slots=DOMINIO.slots,
+    )
+    await primero.save(tracker)
+    _cerrar(primero)
+    segundo = _almacen(url)  # a restart, or another replica
+    leido = await segundo.retrieve("whatsapp:+5215512345678")
+    assert leido is not None and leido.get_slot("sueldo") == "12000"
+    assert [e.text for e in leido.events if isinstance(e, UserUttered)] == ["gano 12 mil"]
+    _cerrar(segundo)
+
+
+def test_the_url_contract(tmp_path: Path, monkeypatch) -> None:
+    assert almacenes.url_de_almacen("postgresql+psycopg://u:p@db:5432/conv") == "postgresql://u:p@db:5432/conv"
+    assert almacenes.url_de_almacen("postgres://db/conv") == "postgresql://db/conv"
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    assert almacenes.url_de_almacen() == almacenes.URL_PREDETERMINADA
+    assert almacenes.URL_PREDETERMINADA.endswith("/var/conversaciones.db")
+    destino = tmp_path / "nueva" / "carpeta" / "c.db"
+    almacenes.url_de_almacen(f"sqlite:///{destino}")
+    assert destino.parent.is_dir()  # SQLite needs its folder
+
+
+def test_lock_store_from_url(monkeypatch) -> None:
+    assert isinstance(almacenes.CerrojoConversaciones(), InMemoryLockStore)
+    monkeypatch.setenv("LOCK_STORE_URL", "redis://:secreto@cache.interno:6380/3")
+    cerrojo = almacenes.CerrojoConversaciones(endpoint_config=None)
+    assert isinstance(cerrojo, RedisLockStore)
+    conexion = cerrojo.red.connection_pool.connection_kwargs
+    assert (conexion["host"], conexion["port"], conexion["db"], conexion["password"]) == (
+        "cache.interno", 6380, 3, "secreto")
+    assert cerrojo.key_prefix == "capp:lock:"
+    monkeypatch.setenv("LOCK_STORE_URL", "memcached://x")
+    with pytest.raises(RuntimeError, match="redis://"):
+        almacenes.CerrojoConversaciones()
+
+
+def test_two_replicas_with_in_memory_locks_are_refused(url, monkeypatch) -> None:
+    primera = _almacen(url)
+    with pytest.raises(almacenes.ReplicaRechazada, match="LOCK_STORE_URL"):
+        _almacen(url)
+    # With Redis on both, any number may run.
+    _cerrar(primera)
+    monkeypatch.setenv("LOCK_STORE_URL", "redis://127.0.0.1:6379/0")
+    a, b = _almacen(url), _almacen(url)
+    # ...but one with an in-memory lock next to them is refused.
+    monkeypatch.delenv("LOCK_STORE_URL")
+    with pytest.raises(almacenes.ReplicaRechazada):
+        _almacen(url)
+    _cerrar(a, b)
+
+
+def test_a_dead_replicas_row_does_not_block_a_restart(url) -> None:
+    primera = _almacen(url)
+    primera._detener.set()  # stops its heartbeat, as a SIGKILL would
+    with primera.engine.begin() as con:  # ...and its process is gone
+        con.execute(almacenes.replicas.update().values(pid=2**22 + 12345))
+    segunda = _almacen(url)  # same host, pid not alive: not a conflict
+    with segunda.engine.connect() as con:
+        assert con.execute(sa.select(sa.func.count()).select_from(almacenes.replicas)).scalar() == 1
+    _cerrar(segunda)
+    primera.engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_retention_deletes_old_sessions_and_old_conversations_only(url) -> None:
+    almacen = _almacen(url)
+    ahora = time.time()
+    dia = 86400.0
+
+    def eventos(*marcas: tuple[str, float]) -> list:
+        salida = []
+        for tipo, cuando in marcas:
+            evento = SessionStarted() if tipo == "sesion" else UserUttered(tipo)
+            evento.timestamp = cuando
+            salida.append(evento)
+        return salida
+
+    # Active today, with an old session before: the old session goes.
+    activa = eventos(("sesion", ahora - 40 * dia), ("vieja", ahora - 40 * dia), ("sesion", ahora - dia), ("nueva", ahora))
+    # Silent for 40 days: all of it goes.
+    olvidada = eventos(("sesion", ahora - 41 * dia), ("olvidada", ahora - 40 * dia))
+    # Recent: untouched.
+    reciente = eventos(("sesion", ahora - 2 * dia), ("reciente", ahora - 2 * dia))
+    for nombre, evs in (("activa", activa), ("olvidada", olvidada), ("reciente", reciente)):
+        await almacen.save(DialogueStateTracker.from_events(nombre, evs, slots=DOMINIO.slots))
+    borrados = almacen.aplicar_retencion(dias=30, ahora=ahora)
+    assert borrados == 4
+    completo = await almacen.retrieve_full_tracker("activa")
+    assert [e.text for e in completo.events if isinstance(e, UserUttered)] == ["nueva"]
+    assert await almacen.retrieve("olvidada") is None
+    assert [e.text for e in (await almacen.retrieve("reciente")).events if isinstance(e, UserUttered)] == ["reciente"]
+    _cerrar(almacen)
+
+
+def test_retention_job_command(url, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    assert almacenes._principal(["retencion", "--dias", "30"]) == 0
+    assert '"eventos_borrados": 0' in capsys.readouterr().out
+
+
+def test_rasa_waits_for_actions_seconds_not_minutes(monkeypatch) -> None:
+    import rasa.core.actions.action as accion_remota
+    import rasa.utils.endpoints as endpoints
+
+    monkeypatch.setattr(accion_remota, "DEFAULT_REQUEST_TIMEOUT", accion_remota.DEFAULT_REQUEST_TIMEOUT)
+    monkeypatch.setattr(endpoints, "DEFAULT_REQUEST_TIMEOUT", endpoints.DEFAULT_REQUEST_TIMEOUT)
+    monkeypatch.delenv("ACCIONES_TIMEOUT", raising=False)
+    assert almacenes.ajustar_espera_de_acciones() == 5.0
+    assert accion_remota.DEFAULT_REQUEST_TIMEOUT == endpoints.DEFAULT_REQUEST_TIMEOUT == 5.0
+    monkeypatch.setenv("ACCIONES_TIMEOUT", "3.5")
+    assert almacenes.ajustar_espera_de_acciones() == 3.5
+    assert os.environ["ACCIONES_TIMEOUT"] == "3.5"
