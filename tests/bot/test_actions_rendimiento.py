@@ -1,12 +1,11 @@
-"""Work a turn does not repeat: Rasa sends no domain with each action call
-(`enable_selective_domain`) and the form validators read bot/domain.yml once."""
+"""The form validators work without Rasa's domain in the request (what
+`enable_selective_domain` would send), reading bot/domain.yml once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import yaml
 from actions import boveda, comun
 from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,11 +14,6 @@ from test_actions_apoyo import BackendFalso, slots_de, tracker
 BOT = Path(__file__).resolve().parents[2] / "bot"
 CURP = "HEGG560427MVZRRL04"
 VERIFICAR = ("POST", "/api/v1/identidad/verificar")
-
-
-def test_endpoints_no_piden_el_dominio_en_cada_llamada():
-    endpoints = yaml.safe_load((BOT / "endpoints.yml").read_text(encoding="utf-8"))
-    assert endpoints["action_endpoint"]["enable_selective_domain"] is True
 
 
 def test_el_dominio_local_se_lee_una_vez_y_trae_las_formas():
