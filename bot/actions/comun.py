@@ -408,9 +408,9 @@ DOMINIO = Path(__file__).resolve().parent.parent / "domain.yml"
 @functools.lru_cache(maxsize=1)
 def dominio_local() -> Dict[str, Any]:
     """bot/domain.yml, read once per process. With `enable_selective_domain`
-    (endpoints.yml) Rasa stops sending its ~65 KB domain with every action call;
-    the form validators, the only actions that read it, use this copy instead
-    (the action server and the model come from the same checkout)."""
+    (endpoints.yml; off for now) Rasa stops sending its ~65 KB domain with every
+    action call; the form validators, the only actions that read it, then use
+    this copy (the action server and the model come from the same checkout)."""
     with DOMINIO.open(encoding="utf-8") as f:
         return yaml.safe_load(f) or {}
 
