@@ -28,6 +28,7 @@ from backend.routers import (
 )
 from backend.services import nip_hash
 from backend.settings import BackendSettings, get_settings, lista_cors
+from backend.tiempos import ServerTiming
 
 log = logging.getLogger("backend")
 
@@ -78,6 +79,8 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=lista_cors(settings), allow_credentials=False,
                        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type",
                                                                     "Idempotency-Key", "X-Turno-Vence"])
+    # Server-Timing: app;dur=<ms> on every answer (backend/tiempos.py).
+    app.add_middleware(ServerTiming)
     # Outermost: an oversized body is refused before anything reads it.
     app.add_middleware(LimiteCuerpo, limite=settings.max_cuerpo_bytes)
     # FastAPI tries the included routers in order, walking every route of each one,

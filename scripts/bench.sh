@@ -11,3 +11,7 @@ if [ -f bench/nlu.py ] && [ "${BENCH_NLU:-1}" = 1 ]; then
   echo "==> NLU: macro-F1 por validación cruzada y en el conjunto reservado"
   .venv-rasa/bin/python bench/nlu.py
 fi
+if [ "${BENCH_TURNOS:-1}" = 1 ]; then
+  echo "==> latencia de turnos: asistente contra el bot de \`rasa init\`, ráfagas de ${BENCH_RAFAGA:-32}, desglose del turno del NIP"
+  .venv/bin/python bench/turnos.py --rondas "${BENCH_RONDAS:-25}" --rafaga "${BENCH_RAFAGA:-32}"
+fi

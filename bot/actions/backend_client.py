@@ -11,6 +11,13 @@ become two exceptions the actions know how to answer:
 
 The base URL comes from `BACKEND_URL` (default http://localhost:8000). Tests
 replace the network with `usar_transporte(httpx.MockTransport(...))`.
+
+One `httpx.AsyncClient` serves the whole process (per event loop): its pool
+keeps connections to the backend alive between actions, so a turn does not pay
+a TCP connect per action. `cliente(token)` is a cheap view on it that carries
+the token and the action's time budget. Each request is recorded (method, path
+without claves, status, milliseconds) for the action's `tiempos` log line
+(actions/medicion.py).
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ import logging
 import os
 import re
 import time
-from typing import Any, Dict, List, Optional
+import weakref
+from typing import Any, Dict, List, Optional, Tuple
 
 import httpx
+
+from actions.medicion import registrar_llamada
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +42,14 @@ REINTENTOS_GET = 1
 PAUSA_REINTENTO = 0.2
 MINIMO_PARA_REINTENTAR = 0.5  # a retry with less time left than this cannot succeed
 
+# Keep-alive pool towards the backend. Idle connections are dropped before
+# uvicorn's own keep-alive timeout (5 s), so a reused connection is never one the
+# server is closing at that very moment.
+LIMITES = httpx.Limits(max_connections=100, max_keepalive_connections=32, keepalive_expiry=4.0)
+
 _transporte: Optional[httpx.AsyncBaseTransport] = None
+# The shared client and the event loop it belongs to (a client cannot move between loops).
+_compartido: Optional[Tuple[weakref.ReferenceType[asyncio.AbstractEventLoop], httpx.AsyncClient]] = None
 
 
 class BackendNoDisponible(Exception):
@@ -56,8 +73,28 @@ class BackendError(Exception):
 
 def usar_transporte(transporte: Optional[httpx.AsyncBaseTransport]) -> None:
     """Route every request through `transporte` (tests); `None` restores the network."""
-    global _transporte
+    global _transporte, _compartido
     _transporte = transporte
+    _compartido = None  # the next call builds a client on the new transport
+
+
+def http_compartido() -> httpx.AsyncClient:
+    """The process's client for the running event loop, created on first use."""
+    global _compartido
+    loop = asyncio.get_running_loop()
+    if _compartido is not None:
+        dueno, http = _compartido
+        if dueno() is loop and not http.is_closed:
+            return http
+    http = httpx.AsyncClient(
+        base_url=base_url(),
+        headers={"Accept": "application/json"},
+        timeout=httpx.Timeout(TIMEOUT_SEGUNDOS),
+        limits=LIMITES,
+        transport=_transporte,
+    )
+    _compartido = (weakref.ref(loop), http)
+    return http
 
 
 def base_url() -> str:
@@ -75,28 +112,22 @@ class BackendClient:
 
     def __init__(self, token: Optional[str] = None, *, timeout: float = TIMEOUT_SEGUNDOS,
                  presupuesto: float = PRESUPUESTO_SEGUNDOS) -> None:
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = min(timeout, TIMEOUT_SEGUNDOS)
         self._limite = time.monotonic() + min(presupuesto, PRESUPUESTO_SEGUNDOS)
-        self._http = httpx.AsyncClient(
-            base_url=base_url(),
-            headers=headers,
-            timeout=httpx.Timeout(self._timeout),
-            transport=_transporte,
-        )
 
     async def __aenter__(self) -> BackendClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self._http.aclose()
+        # The connections stay in the shared pool for the next action.
+        return None
 
     # ------------------------------------------------------------------ core
     async def _enviar(self, metodo: str, ruta: str, **kwargs: Any) -> Any:
         limite = min(time.monotonic() + self._timeout, self._limite)
         intentos = 1 + (REINTENTOS_GET if metodo == "GET" else 0)
+        encabezados = {**self._headers, **(kwargs.pop("headers", None) or {})}
         motivo = "sin tiempo"
         for intento in range(intentos):
             if intento:
@@ -106,15 +137,21 @@ class BackendClient:
             restante = limite - time.monotonic()
             if restante <= 0:
                 break
+            inicio = time.perf_counter()
             try:
                 respuesta = await asyncio.wait_for(
-                    self._http.request(metodo, ruta, timeout=httpx.Timeout(restante), **kwargs), restante
+                    http_compartido().request(metodo, ruta, headers=encabezados,
+                                              timeout=httpx.Timeout(restante), **kwargs),
+                    restante,
                 )
             # asyncio.TimeoutError is not the builtin one on Python 3.10 (the Rasa side).
             except (asyncio.TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:  # noqa: UP041
+                registrar_llamada(metodo, ruta_sin_datos(ruta), None, (time.perf_counter() - inicio) * 1000)
                 motivo = type(exc).__name__
                 logger.warning("backend %s %s sin respuesta (%s)", metodo, ruta_sin_datos(ruta), motivo)
                 continue
+            registrar_llamada(metodo, ruta_sin_datos(ruta), respuesta.status_code,
+                              (time.perf_counter() - inicio) * 1000, respuesta.headers.get("server-timing"))
             if respuesta.status_code >= 500:
                 motivo = f"HTTP {respuesta.status_code}"
                 logger.warning("backend %s %s respondió %s", metodo, ruta_sin_datos(ruta), respuesta.status_code)
@@ -186,21 +223,29 @@ class BackendClient:
             params={"desde": desde, "hasta": hasta, "limite": limite},
         )
 
-    async def agendar_cita(self, oficina_id: Any, inicio: str, origen: Optional[str] = None) -> Dict[str, Any]:
+    async def agendar_cita(self, oficina_id: Any, inicio: str, origen: Optional[str] = None, *,
+                           idempotency_key: Optional[str] = None, vence: Optional[float] = None) -> Dict[str, Any]:
+        """`idempotency_key`: the same key books at most once (a retried turn gets the
+        first answer); `vence`: epoch seconds after which the backend must not book
+        (the caller has given up on the turn)."""
         return await self._dict("POST", "/api/v1/citas",
-                                json={"oficina_id": oficina_id, "inicio": inicio, "origen": origen})
+                                json={"oficina_id": oficina_id, "inicio": inicio, "origen": origen},
+                                headers=_encabezados_de_turno(idempotency_key, vence))
 
     async def citas(self) -> List[Dict[str, Any]]:
         return await self._lista("/api/v1/citas")
 
     async def cancelar_cita(self, clave: str, fecha_nacimiento: Optional[str] = None,
-                            origen: Optional[str] = None) -> Dict[str, Any]:
+                            origen: Optional[str] = None, *, idempotency_key: Optional[str] = None,
+                            vence: Optional[float] = None) -> Dict[str, Any]:
+        """`idempotency_key` and `vence` as in `agendar_cita`."""
         cuerpo: Dict[str, Any] = {}
         if fecha_nacimiento:
             cuerpo["fecha_nacimiento"] = fecha_nacimiento
         if origen:
             cuerpo["origen"] = origen
-        return await self._dict("POST", f"/api/v1/citas/{clave}/cancelar", json=cuerpo or None)
+        return await self._dict("POST", f"/api/v1/citas/{clave}/cancelar", json=cuerpo or None,
+                                headers=_encabezados_de_turno(idempotency_key, vence))
 
     async def enlace_hoja(self, clave: str) -> Dict[str, Any]:
         return await self._dict("POST", f"/api/v1/citas/{clave}/enlace")
@@ -224,6 +269,16 @@ class BackendClient:
 
 def cliente(token: Optional[str] = None) -> BackendClient:
     return BackendClient(token)
+
+
+def _encabezados_de_turno(idempotency_key: Optional[str], vence: Optional[float]) -> Dict[str, str]:
+    """`Idempotency-Key` and `X-Turno-Vence` (epoch seconds) for the writes that take them."""
+    encabezados: Dict[str, str] = {}
+    if idempotency_key:
+        encabezados["Idempotency-Key"] = idempotency_key
+    if vence is not None:
+        encabezados["X-Turno-Vence"] = f"{vence:.3f}"
+    return encabezados
 
 
 # ----------------------------------------------------------------- privacy

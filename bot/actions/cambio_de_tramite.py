@@ -30,6 +30,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.comun import SLOTS_DE_FORMA, slots_de_este_turno
+from actions.medicion import medir_accion
 
 # Each request intent and the form it fills, if any.
 PETICIONES: Dict[str, str] = {
@@ -54,6 +55,12 @@ class ActionValidateSlotMappings(Action):
         return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        # Rasa runs this after every user message: its time is part of every turn.
+        async with medir_accion(self.name()):
+            return self._olvidar(tracker)
+
+    @staticmethod
+    def _olvidar(tracker: Tracker) -> List[EventType]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent not in PETICIONES:
             return []

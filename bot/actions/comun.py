@@ -4,16 +4,19 @@ every sentence is a response in domain.yml."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
 from abc import ABC, abstractmethod
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 from zoneinfo import ZoneInfo
 
 import dateparser
+import yaml
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
@@ -26,6 +29,7 @@ from text_to_num import alpha2digit
 
 from actions.backend_client import BackendError, BackendNoDisponible
 from actions.boveda import token_de
+from actions.medicion import medir_accion
 
 logger = logging.getLogger(__name__)
 
@@ -401,12 +405,26 @@ class AccionSegura(Action, ABC):
             dicho_ahora = slots_de_este_turno(tracker)
             salida = [ActiveLoop(None), SlotSet("requested_slot", None)] + limpiar(
                 *(s for s in SLOTS_DE_FORMA.get(abandonada, []) if s not in dicho_ahora))
-        try:
-            return salida + await self.ejecutar(dispatcher, tracker, domain)
-        except Exception as error:  # noqa: BLE001 - the user must always get an answer
-            registrar_falla(self.name(), error)
-            dispatcher.utter_message(response="utter_servicio_no_disponible")
-            return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
+        async with medir_accion(self.name()):
+            try:
+                return salida + await self.ejecutar(dispatcher, tracker, domain)
+            except Exception as error:  # noqa: BLE001 - the user must always get an answer
+                registrar_falla(self.name(), error)
+                dispatcher.utter_message(response="utter_servicio_no_disponible")
+                return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
+
+
+DOMINIO = Path(__file__).resolve().parent.parent / "domain.yml"
+
+
+@functools.lru_cache(maxsize=1)
+def dominio_local() -> Dict[str, Any]:
+    """bot/domain.yml, read once per process. With `enable_selective_domain`
+    (endpoints.yml; off for now) Rasa stops sending its ~65 KB domain with every
+    action call; the form validators, the only actions that read it, then use
+    this copy (the action server and the model come from the same checkout)."""
+    with DOMINIO.open(encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
 
 
 class ValidacionFormulario(FormValidationAction):
@@ -419,7 +437,8 @@ class ValidacionFormulario(FormValidationAction):
       ends it: rasa_sdk would otherwise append the next slot to ask for when
       `required_slots` is overridden, and the form would go on after saying
       the service is down;
-    * an unexpected failure apologises and leaves the form with clean slots.
+    * an unexpected failure apologises and leaves the form with clean slots;
+    * without a domain in the request (selective domain) bot/domain.yml is used.
 
     Abstract (no `name`), so the action server does not register it.
     """
@@ -429,12 +448,15 @@ class ValidacionFormulario(FormValidationAction):
         """Each form's validator names itself (`validate_<form>`)."""
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        try:
-            return await super().run(dispatcher, tracker, domain)
-        except Exception as error:  # noqa: BLE001 - the user must always get an answer
-            registrar_falla(self.name(), error)
-            dispatcher.utter_message(response="utter_servicio_no_disponible")
-            return salir_de_forma(self.form_name())
+        async with medir_accion(self.name()):
+            if not domain.get("forms"):
+                domain = dominio_local()  # Rasa sent none (selective domain)
+            try:
+                return await super().run(dispatcher, tracker, domain)
+            except Exception as error:  # noqa: BLE001 - the user must always get an answer
+                registrar_falla(self.name(), error)
+                dispatcher.utter_message(response="utter_servicio_no_disponible")
+                return salir_de_forma(self.form_name())
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -3,6 +3,7 @@ condiciones del préstamo vigente e histórico."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Optional
 
@@ -48,9 +49,16 @@ class ActionConsultarSaldo(AccionSegura):
         voz = es_voz(tracker)
         try:
             async with bc.cliente(token) as api:
-                saldo = await api.saldo()
-                # A phone call cannot take a link; elsewhere the PDF goes along with the saldo.
-                url = None if voz else await _enlace_estado_cuenta(api, saldo.get("prestamo_folio"))
+                # A phone call cannot take a link; elsewhere the PDF goes along with the
+                # saldo. Both are of the vigente loan, so they are asked for at once.
+                enlace = None if voz else asyncio.ensure_future(_enlace_estado_cuenta(api))
+                try:
+                    saldo = await api.saldo()
+                except BaseException:
+                    if enlace is not None:
+                        enlace.cancel()
+                    raise
+                url = await enlace if enlace is not None else None
         except bc.BackendError as error:
             if _sin_prestamo(dispatcher, error):
                 return []
@@ -79,9 +87,9 @@ class ActionConsultarSaldo(AccionSegura):
         return []
 
 
-async def _enlace_estado_cuenta(api: bc.BackendClient, folio: Optional[str]) -> Optional[str]:
-    """The signed PDF link, or None: the saldo already answered, so a failure here only
-    means nothing is attached."""
+async def _enlace_estado_cuenta(api: bc.BackendClient, folio: Optional[str] = None) -> Optional[str]:
+    """The signed PDF link (without a folio: of the vigente loan), or None: a failure
+    here only means nothing is attached to the saldo."""
     try:
         enlace = await api.enlace_estado_cuenta(folio)
     except (bc.BackendError, bc.BackendNoDisponible) as error:
