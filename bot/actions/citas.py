@@ -40,6 +40,7 @@ from actions.comun import (
     sin_acentos,
     texto_de,
     token_o_aviso,
+    turno_de,
 )
 
 HORARIOS_A_OFRECER = 6
@@ -243,7 +244,9 @@ class ActionAgendarCita(AccionSegura):
             return limpieza
         try:
             async with bc.cliente(token) as api:
-                cita = await api.agendar_cita(int(oficina), tracker.get_slot("inicio_cita"), origen=origen(tracker))
+                clave_turno, vence = turno_de(tracker)
+                cita = await api.agendar_cita(int(oficina), tracker.get_slot("inicio_cita"), origen=origen(tracker),
+                                              idempotency_key=clave_turno, vence=vence)
                 clave = str(cita.get("clave") or "")
                 enlace = None
                 if clave and not es_voz(tracker):

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import dateparser
@@ -285,6 +285,25 @@ def canal(tracker: Tracker) -> str:
 
 def es_voz(tracker: Tracker) -> bool:
     return canal(tracker) == CANAL_VOZ
+
+
+def turno_de(tracker: Tracker) -> Tuple[Optional[str], Optional[float]]:
+    """(idempotency key, deadline) of this turn, as the channel set them in the
+    message's metadata: the IVR gives each turn a key and the moment it stops
+    waiting; WhatsApp keys it by Twilio's MessageSid. The backend books or
+    cancels at most once per key and never after the deadline."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    if not metadata:
+        for evento in reversed(tracker.events or []):
+            if evento.get("event") == "user":
+                metadata = evento.get("metadata") or {}
+                break
+    clave = metadata.get("idempotencia")
+    try:
+        vence = float(metadata["vence"]) if metadata.get("vence") is not None else None
+    except (TypeError, ValueError):
+        vence = None
+    return (str(clave)[:128] if clave else None), vence
 
 
 def origen(tracker: Tracker) -> str:

@@ -61,7 +61,7 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         if not curp:
             return {"nip": None}
         try:
-            async with bc.cliente() as api:
+            async with bc.cliente(conversacion=tracker.sender_id) as api:
                 datos = await api.verificar(curp, nip)
         except bc.BackendNoDisponible:
             logger.warning("identificación sin backend para %s", mascara_curp(curp))

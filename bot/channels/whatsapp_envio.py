@@ -35,7 +35,7 @@ class EnviadorTwilio:
         self.remitente = remitente or None
 
     @classmethod
-    def desde_entorno(cls, credenciales: Optional[Dict[str, Any]] = None) -> Optional["EnviadorTwilio"]:
+    def desde_entorno(cls, credenciales: Optional[Dict[str, Any]] = None) -> Optional[EnviadorTwilio]:
         credenciales = credenciales or {}
         auth_token = credenciales.get("auth_token") or os.environ.get("TWILIO_AUTH_TOKEN")
         account_sid = credenciales.get("account_sid") or os.environ.get("TWILIO_ACCOUNT_SID")

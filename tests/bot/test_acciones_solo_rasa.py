@@ -7,10 +7,9 @@ import uuid
 
 import httpx
 import pytest
+import rasa_sdk_plugins
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic
-
-import rasa_sdk_plugins
 
 TOKEN = "acciones-" + uuid.uuid4().hex
 LLAMADA = {"next_action": "action_inexistente", "sender_id": "x", "tracker": {"sender_id": "x", "slots": {},

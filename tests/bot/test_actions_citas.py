@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from actions import backend_client as bc
 from actions.cancelacion import ActionCancelarCita, ValidateCancelacionForm
@@ -325,3 +326,33 @@ async def test_la_bitacora_deletrea_cada_clave():
     d = CollectingDispatcher()
     await ActionConsultarCitas().run(d, tracker({"token": "tok"}, canal="ivr"), {})
     assert mensaje(d, "utter_cita_renglon")["clave_deletreada"] == "C C 3 Q Z 8"
+
+
+# ------------------------------------------- a turn the caller gave up on
+@pytest.mark.asyncio
+async def test_cancelar_lleva_la_clave_y_el_plazo_del_turno_y_el_origen_de_la_conversacion():
+    """The IVR gives each turn a key and the moment it stops waiting; the backend
+    cancels at most once per key and never after that moment. Failed attempts
+    are counted per conversation, not for the whole action server."""
+    from actions.backend_client import origen_de_conversacion
+
+    backend = BackendFalso({CANCELAR: {"clave": "CC3QZ8", "estatus": "CANCELADA"}}).instalar()
+    t = tracker(_confirmada(), canal="ivr")
+    t.latest_message["metadata"] = {"canal": "telefono", "idempotencia": "ivr-abc123", "vence": 1790000000.5}
+    await ActionCancelarCita().run(CollectingDispatcher(), t, {})
+    cabeceras = backend.peticiones[0].headers
+    assert cabeceras["Idempotency-Key"] == "ivr-abc123"
+    assert cabeceras["X-Turno-Vence"] == "1790000000.500"
+    assert cabeceras["X-Forwarded-For"] == origen_de_conversacion("prueba") != "prueba"
+    assert cabeceras["X-Forwarded-For"].startswith("conv-")
+
+
+@pytest.mark.asyncio
+async def test_un_turno_vencido_no_cancela_y_se_dice_por_que():
+    detalle = "Su llamada ya no esperaba esta respuesta: no se hizo ningún cambio."
+    BackendFalso({CANCELAR: httpx.Response(409, json={"detail": detalle, "codigo": "turno_vencido"})}).instalar()
+    d = CollectingDispatcher()
+    t = tracker(_confirmada(), canal="ivr")
+    t.latest_message["metadata"] = {"idempotencia": "ivr-viejo", "vence": 1.0}
+    await ActionCancelarCita().run(d, t, {})
+    assert mensaje(d, "utter_cancelacion_rechazada")["detalle"] == detalle
