@@ -94,7 +94,9 @@ class ActionCancelarCita(AccionSegura):
                 resultado = await api.cancelar_cita(clave, None if token else fecha, origen=origen(tracker),
                                                     idempotency_key=clave_turno, vence=vence)
         except bc.BackendError as error:
-            if error.status == 409:
+            if error.codigo == "turno_vencido":  # nobody waits for this answer any more; nothing changed
+                dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
+            elif error.status == 409:
                 dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)
             elif error.status == 423:  # too many wrong birth dates for this clave: wait or use CURP + NIP
                 dispatcher.utter_message(response="utter_cancelacion_bloqueada", detalle=error.detail)

@@ -255,6 +255,9 @@ class ActionAgendarCita(AccionSegura):
                     except (bc.BackendError, bc.BackendNoDisponible):
                         enlace = None
         except bc.BackendError as error:
+            if error.codigo == "turno_vencido":  # nobody waits for this answer any more; nothing booked
+                dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
+                return limpieza
             if error.status == 409:
                 dispatcher.utter_message(response="utter_cita_no_agendada", detalle=error.detail)
                 return limpieza

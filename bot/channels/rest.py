@@ -81,6 +81,16 @@ class RestProtegidoInput(RestInput):
         if not self.token:
             logger.warning("%s no está definido: el canal REST rechazará todo (403).", VARIABLE_TOKEN)
 
+    def get_metadata(self, request: Request) -> Any:
+        """The body's `metadata` (Rasa's REST channel drops it): trusted
+        callers may give a turn its idempotency key and deadline, as the IVR
+        does (`{"idempotencia": ..., "vence": epoch}`)."""
+        try:
+            metadata = json.loads(request.body or b"").get("metadata")
+        except (ValueError, AttributeError):
+            return None
+        return metadata if isinstance(metadata, dict) else None
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
 

@@ -13,6 +13,7 @@ constants in the test.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -268,6 +269,24 @@ def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
         assert any(b.get("payload") == "/afirmar" for m in confirmacion for b in m.get("buttons", []))
         assert "cancelada" in c.texto(c.di("/afirmar")).lower()
         assert _estatus(stack.backend_url, P1, "CC3QZ8") == "CANCELADA"
+    finally:
+        stack.reset_db()
+
+
+def test_un_turno_que_ya_nadie_espera_no_cancela_la_cita(stack):
+    """The confirmation arrives after its deadline (an IVR turn the caller was
+    already told had failed): the backend refuses it and the cita stays."""
+    try:
+        c = Conversacion(stack)
+        c.di("/cancelar_cita")
+        c.di("cc3qz8")
+        assert "CC3QZ8" in c.texto(c.di(P1["nacimiento"]))
+        r = httpx.post(c.url, json={"sender": c.sender, "message": "/afirmar",
+                                    "metadata": {"idempotencia": f"tarde-{c.sender}", "vence": time.time() - 5}},
+                       headers={"Authorization": f"Bearer {stack.rasa_token}"}, timeout=60)
+        r.raise_for_status()
+        assert "cancelada" not in c.texto(r.json()).lower()
+        assert _estatus(stack.backend_url, P1, "CC3QZ8") == "AGENDADA"
     finally:
         stack.reset_db()
 
