@@ -63,6 +63,8 @@ ESPERA_MAXIMA = 11.0
 PLAZO_TURNO = 9.0
 # How often each replica looks for turns left by a dead one.
 CADA_RESCATE = 2.0
+# Twilio's form for one message is a few KB (WHATSAPP_MAX_CUERPO_BYTES).
+MAX_CUERPO = 16 * 1024
 
 SUGERENCIA = "Por ejemplo: «saldo», «simular préstamo» o «agendar cita»."
 MENSAJES = {
@@ -122,6 +124,35 @@ def _tipo_de_medio(request: Request) -> Optional[str]:
     return "archivo"
 
 
+async def leer_cuerpo_limitado(request: Request, limite: int) -> bool:
+    """Read the body of a streamed request into `request.body`, refusing
+    (False) as soon as it passes `limite` bytes; a declared Content-Length over
+    the limit is refused without reading anything."""
+    largo = request.headers.get("content-length", "")
+    if largo.isdigit() and int(largo) > limite:
+        _cortar(request, limite)
+        return False
+    partes: List[bytes] = []
+    total = 0
+    async for parte in request.stream:
+        if not parte:
+            continue
+        total += len(parte)
+        if total > limite:
+            _cortar(request, limite)
+            return False
+        partes.append(parte)
+    request.body = b"".join(partes)
+    return True
+
+
+def _cortar(request: Request, limite: int) -> None:
+    # Over HTTP, Sanic drains what is left of the body after the answer:
+    # with this limit it closes the connection instead of reading on.
+    if hasattr(request.stream, "request_max_size"):
+        request.stream.request_max_size = limite
+
+
 def respuesta_guardada(tracker: Any, message_sid: str) -> Optional[List[Dict[str, Any]]]:
     """The bot messages that answered the user message with this id, if the
     tracker holds it (the turn was completed and saved)."""
@@ -159,6 +190,7 @@ class WhatsAppInput(InputChannel):
                 credentials.get("espera_maxima") or os.environ.get("WHATSAPP_ESPERA_MAXIMA") or ESPERA_MAXIMA
             ),
             plazo_turno=float(os.environ.get("WHATSAPP_PLAZO_TURNO") or PLAZO_TURNO),
+            max_cuerpo=int(os.environ.get("WHATSAPP_MAX_CUERPO_BYTES") or MAX_CUERPO),
         )
 
     def __init__(
@@ -171,7 +203,9 @@ class WhatsAppInput(InputChannel):
         bandeja: Optional[almacenes.BandejaWhatsApp] = None,
         plazo_turno: float = PLAZO_TURNO,
         cada_rescate: float = CADA_RESCATE,
+        max_cuerpo: int = MAX_CUERPO,
     ) -> None:
+        self.max_cuerpo = max_cuerpo
         self.auth_token = auth_token or None
         self.public_base_url = (public_base_url or "").strip().rstrip("/")
         self.enviador = enviador
@@ -209,8 +243,13 @@ class WhatsAppInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @whatsapp_webhook.route("/webhook", methods=["POST"])
+        # stream=True: the body is read here, at most `max_cuerpo` bytes,
+        # before anything (the signature check included) looks at it.
+        @whatsapp_webhook.route("/webhook", methods=["POST"], stream=True)
         async def message(request: Request) -> HTTPResponse:
+            if not await leer_cuerpo_limitado(request, self.max_cuerpo):
+                logger.warning("Webhook de WhatsApp rechazado: cuerpo de más de %s bytes.", self.max_cuerpo)
+                return _error(f"La solicitud es demasiado grande (máximo {self.max_cuerpo} bytes).", 413)
             if not firma_valida(self.auth_token, self.public_base_url, request):
                 logger.warning("Webhook de WhatsApp rechazado: firma de Twilio ausente o inválida.")
                 return _error("Firma de Twilio ausente o inválida.", 403)

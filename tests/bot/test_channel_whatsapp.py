@@ -754,3 +754,31 @@ async def test_a_live_replicas_turn_is_not_taken_and_a_repeated_message_is_ignor
     async with await _cliente(canal, bot) as cliente:
         respuesta = await Conversacion(cliente).enviar("menu", MessageSid="SMvivo")
     assert respuesta == [] and bot.recibidos == []
+
+
+# -- body size ---------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_body_over_the_limit_gets_413_before_anything_reads_it(bot) -> None:
+    enviados = 0
+
+    async def veinte_megas():
+        nonlocal enviados
+        for _ in range(20 * 16):
+            enviados += 1
+            yield b"Body=" + b"x" * (64 * 1024 - 5)
+
+    async with await _cliente(WhatsAppInput(TOKEN, PUBLIC, max_cuerpo=16 * 1024), bot) as cliente:
+        # Chunked (no Content-Length): cut as soon as the limit is passed.
+        r = await cliente.post(PATH, content=veinte_megas(), headers={"X-Twilio-Signature": "x"})
+        assert r.status_code == 413 and "demasiado grande" in r.json()["detail"]
+        assert enviados < 5  # the other ~20 MB were never read
+        # A declared Content-Length over the limit: refused without reading.
+        r = await cliente.post(PATH, content=b"Body=" + b"x" * 20000, headers={"X-Twilio-Signature": "x"})
+        assert r.status_code == 413
+        # Under the limit: on to the signature check as before.
+        params = {"From": NUMERO, "Body": "hola"}
+        r = await cliente.post(PATH, data=params, headers={"X-Twilio-Signature": firmar(params)})
+        assert r.status_code == 200
+    assert [m.text for m in bot.recibidos] == ["hola"]

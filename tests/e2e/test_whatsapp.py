@@ -201,3 +201,45 @@ def test_p1_gets_her_hoja_de_cita_as_a_pdf(stack: Any) -> None:
     assert r.status_code == 403 and "no es válido" in r.json()["detail"]
     # The link Twilio got is still good: the clock moved only for the short one.
     assert httpx.get(medios[0], timeout=20).status_code == 200
+
+
+# -- body size, against the real Rasa ------------------------------------------------
+
+
+def _rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as estado:
+        for linea in estado:
+            if linea.startswith("VmRSS:"):
+                return int(linea.split()[1])
+    raise AssertionError("sin VmRSS")
+
+
+def test_a_20_mb_body_gets_413_and_rasa_does_not_grow(stack: Any) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    pid = stack.procs["rasa"].popen.pid
+    antes = _rss_kib(pid)
+    ruta = "/webhooks/whatsapp/webhook"
+    partes = urlsplit(stack.rasa_url)
+    # Declared 20 MB: answered at once, before the body is read.
+    with socket.create_connection((partes.hostname, partes.port), timeout=10) as s:
+        s.sendall((f"POST {ruta} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                   f"Content-Length: {20 * 1024 * 1024}\r\nX-Twilio-Signature: x\r\n\r\n").encode() + b"x" * 65536)
+        primera = s.recv(4096).decode("latin-1").split("\r\n", 1)[0]
+    assert primera.split()[1] == "413", primera
+    # Streamed 20 MB without a length: cut at the limit (the server may close
+    # the connection while the rest is still being sent).
+    def veinte_megas():
+        for _ in range(320):
+            yield b"x" * 65536
+
+    try:
+        r = httpx.post(stack.rasa_url + ruta, content=veinte_megas(), timeout=30,
+                       headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+        assert r.status_code == 413 and "demasiado grande" in r.json()["detail"]
+    except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
+        pass  # closed early: the body was not read either
+    assert _rss_kib(pid) - antes < 8 * 1024, "Rasa leyó el cuerpo en memoria"
+    # And it still answers ordinary messages.
+    assert httpx.get(stack.rasa_url + "/webhooks/whatsapp/", timeout=10).status_code == 200
