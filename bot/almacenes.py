@@ -340,7 +340,9 @@ def nips_del_tracker(tracker: DialogueStateTracker) -> List[str]:
 
 def _limpio(valor: Any, nips: List[str]) -> Any:
     if isinstance(valor, str):
-        return enmascarar(valor, nips + nips_en(valor))
+        # A signed PDF link carries a token too: the person got it in the
+        # turn's answer; the stored copy keeps only where it pointed.
+        return registro_privado.sin_tokens(enmascarar(valor, nips + nips_en(valor)))
     if isinstance(valor, list):
         return [_limpio(v, nips) for v in valor]
     if isinstance(valor, dict):
@@ -351,7 +353,8 @@ def _limpio(valor: Any, nips: List[str]) -> Any:
 def redactar_evento(datos: Dict[str, Any], nips: List[str]) -> Dict[str, Any]:
     """An event as stored: no NIP (the `nip` slot and the NIPs in what the
     person wrote become ****), no clear CURP (masked wherever it appears), no
-    clear token (a `token` slot that is not sealed is dropped)."""
+    clear token (a `token` slot that is not sealed is dropped; a signed link's
+    token becomes <token>)."""
     tipo = datos.get("event")
     if tipo == "slot":
         nombre, valor = datos.get("name"), datos.get("value")

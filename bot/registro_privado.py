@@ -22,6 +22,11 @@ _JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
 _SELLADO = re.compile(r"sellado:v1:[\w=-]+")
 
 
+def sin_tokens(texto: str) -> str:
+    """Identity tokens and signed-link tokens (JWT) out of a text."""
+    return _JWT.sub("<token>", texto)
+
+
 def enmascarar_registro(texto: str) -> str:
     texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
     texto = _JWT.sub("<token>", texto)

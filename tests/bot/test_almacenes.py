@@ -170,3 +170,24 @@ def test_rasa_waits_for_actions_seconds_not_minutes(monkeypatch) -> None:
     monkeypatch.setenv("ACCIONES_TIMEOUT", "3.5")
     assert almacenes.ajustar_espera_de_acciones() == 3.5
     assert os.environ["ACCIONES_TIMEOUT"] == "3.5"
+
+
+def test_what_is_stored_has_no_nip_no_clear_curp_no_token() -> None:
+    nips = almacenes.nips_del_tracker(DialogueStateTracker.from_events(
+        "x", [SlotSet("nip", "4821")], slots=[]))
+    assert nips == ["4821"]
+    usuario = {"event": "user", "text": "4821", "parse_data": {"text": "4821", "entities": [
+        {"entity": "curp", "value": "HEGG560427MVZRRL04"}]}}
+    limpio = almacenes.redactar_evento(usuario, nips)
+    assert limpio["text"] == "****" and limpio["parse_data"]["text"] == "****"
+    assert limpio["parse_data"]["entities"][0]["value"] == "HEGG************04"
+    assert almacenes.redactar_evento({"event": "slot", "name": "nip", "value": "4821"}, nips)["value"] == "****"
+    assert almacenes.redactar_evento({"event": "slot", "name": "token", "value": "eyJhbGciOi.x.y"}, [])["value"] is None
+    sellado = "sellado:v1:gAAAAA-abc="
+    assert almacenes.redactar_evento({"event": "slot", "name": "token", "value": sellado}, [])["value"] == sellado
+    enlace = "Descargue su estado de cuenta: https://capp/api/v1/archivos/x.pdf?token=eyJhbGciOiJIUzI1.eyJzdWIiOiIx.c2lnbmF0dXJl"
+    bot = almacenes.redactar_evento({"event": "bot", "text": enlace}, nips)
+    assert "eyJ" not in bot["text"] and bot["text"].endswith("token=<token>")
+    # A year or an amount is not a NIP unless it was given as one.
+    assert almacenes.redactar_evento({"event": "user", "text": "gano 4821.50 desde 2019"}, [])["text"] == \
+        "gano 4821.50 desde 2019"

@@ -207,14 +207,20 @@ def test_p1_consulta_su_saldo(stack):
     assert "CC3QZ8" in bitacora and "CURP" not in bitacora
 
 
-def test_nip_equivocado_se_responde_con_los_intentos(stack):
-    c = Conversacion(stack)
-    c.di("/consultar_saldo")
+def test_nip_equivocado_y_curp_desconocida_reciben_la_misma_respuesta(stack):
+    """Nothing tells whether a CURP has an account: a wrong NIP for P3 and any
+    NIP for a valid CURP nobody has get the same words, without attempts left."""
+    respuestas = []
+    for curp in (P3["curp"], "BADD110311HCMLNS04"):
+        c = Conversacion(stack)
+        c.di("/consultar_saldo")
+        c.di(curp)
+        respuestas.append(c.texto(c.di("0000")))
+    assert respuestas[0] == respuestas[1]
+    assert "intentos restantes" not in respuestas[0].lower() and "saldo deudor" not in respuestas[0].lower()
+    assert "CURP" in respuestas[0]  # asked again, from the CURP
+    # The right CURP and NIP still work (and reset the counter for the next tests).
     c.di(P3["curp"])
-    respuesta = c.texto(c.di("0000"))
-    assert "Intentos restantes" in respuesta
-    assert "saldo deudor" not in respuesta.lower()
-    # The right NIP still works (and resets the counter for the next tests).
     assert "confirmé su identidad" in c.texto(c.di(P3["nip"]))
 
 

@@ -13,8 +13,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 # The same channel class credentials.yml uses (Rasa runs with bot/ as cwd).
@@ -32,7 +37,23 @@ def main() -> None:
     port, pdf_url = int(sys.argv[1]), sys.argv[2]
     canal = WebChatInput(session_persistence=True)
 
+    # Like Rasa, each turn lands in the conversation's tracker (the WhatsApp
+    # channel reads the options on screen from it).
+    almacen = InMemoryTrackerStore(Domain.empty())
+
     async def bot(mensaje: UserMessage) -> None:
+        salida = mensaje.output_channel
+        antes = len(getattr(salida, "messages", []))
+        await responder(mensaje)
+        if hasattr(salida, "messages"):
+            previo = await almacen.retrieve(mensaje.sender_id)
+            eventos = list(previo.events) if previo else []
+            eventos.append(UserUttered(mensaje.text, message_id=mensaje.message_id))
+            eventos += [BotUttered(m.get("text"), {k: v for k, v in m.items() if k not in ("recipient_id", "text")})
+                        for m in salida.messages[antes:]]
+            await almacen.save(DialogueStateTracker.from_events(mensaje.sender_id, eventos, slots=[]))
+
+    async def responder(mensaje: UserMessage) -> None:
         salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text or ""
         await asyncio.sleep(0.6)  # long enough for the typing indicator to show
         if texto == "/simular_prestamo" or "simular" in texto.lower():
@@ -49,6 +70,7 @@ def main() -> None:
             await salida.send_response(quien, {"text": f"¡Entendido! Usted escribió: {texto}"})
 
     app = Sanic("rasa_guion")
+    app.ctx.agent = SimpleNamespace(tracker_store=almacen)
     app.blueprint(canal.blueprint(bot), url_prefix="/webhooks/socketio")
     # WhatsApp too (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL from the environment).
     app.blueprint(WhatsAppInput.from_credentials(None).blueprint(bot), url_prefix="/webhooks/whatsapp")
