@@ -368,7 +368,7 @@ def redactar_evento(datos: Dict[str, Any], nips: List[str]) -> Dict[str, Any]:
         return {**datos, "value": _limpio(valor, nips)}
     if tipo in ("user", "bot"):
         limpio = dict(datos)
-        for campo in ("text", "parse_data"):
+        for campo in ("text", "parse_data", "data", "metadata"):
             if campo in limpio:
                 limpio[campo] = _limpio(limpio[campo], nips)
         return limpio

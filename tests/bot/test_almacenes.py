@@ -186,8 +186,9 @@ def test_what_is_stored_has_no_nip_no_clear_curp_no_token() -> None:
     sellado = "sellado:v1:gAAAAA-abc="
     assert almacenes.redactar_evento({"event": "slot", "name": "token", "value": sellado}, [])["value"] == sellado
     enlace = "Descargue su estado de cuenta: https://capp/api/v1/archivos/x.pdf?token=eyJhbGciOiJIUzI1.eyJzdWIiOiIx.c2lnbmF0dXJl"
-    bot = almacenes.redactar_evento({"event": "bot", "text": enlace}, nips)
+    bot = almacenes.redactar_evento({"event": "bot", "text": enlace, "data": {"attachment": enlace}}, nips)
     assert "eyJ" not in bot["text"] and bot["text"].endswith("token=<token>")
+    assert "eyJ" not in bot["data"]["attachment"]
     # A year or an amount is not a NIP unless it was given as one.
     assert almacenes.redactar_evento({"event": "user", "text": "gano 4821.50 desde 2019"}, [])["text"] == \
         "gano 4821.50 desde 2019"
