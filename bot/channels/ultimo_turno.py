@@ -12,18 +12,23 @@ from typing import Any, Dict, List
 from rasa.shared.core.events import BotUttered, UserUttered
 
 
+def como_mensaje(evento: BotUttered) -> Dict[str, Any]:
+    """A BotUttered event as output channels collect it
+    ({"text", "buttons", "custom", "attachment", "image"})."""
+    datos = {k: v for k, v in (evento.data or {}).items() if v is not None}
+    if evento.text:
+        datos["text"] = evento.text
+    return datos
+
+
 def mensajes_del_ultimo_turno(tracker: Any) -> List[Dict[str, Any]]:
-    """The bot messages after the latest user message, as output channels
-    collect them ({"text", "buttons", "custom", "attachment", "image"})."""
+    """The bot messages after the latest user message."""
     mensajes: List[Dict[str, Any]] = []
     for evento in reversed(list(getattr(tracker, "events", []) or [])):
         if isinstance(evento, UserUttered):
             break
         if isinstance(evento, BotUttered):
-            datos = {k: v for k, v in (evento.data or {}).items() if v is not None}
-            if evento.text:
-                datos["text"] = evento.text
-            mensajes.append(datos)
+            mensajes.append(como_mensaje(evento))
     mensajes.reverse()
     return mensajes
 

@@ -49,7 +49,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.opciones import resolver_opcion
 from channels.privacidad import nips_en
-from channels.ultimo_turno import botones_del_ultimo_turno
+from channels.ultimo_turno import botones_del_ultimo_turno, como_mensaje
 from channels.whatsapp_envio import Enviador, EnviadorTwilio
 from channels.whatsapp_firma import firma_valida, formulario
 from channels.whatsapp_twiml import Pieza, construir_piezas, twiml_de
@@ -164,10 +164,7 @@ def respuesta_guardada(tracker: Any, message_sid: str) -> Optional[List[Dict[str
                 if isinstance(siguiente, UserUttered):
                     break
                 if isinstance(siguiente, BotUttered):
-                    datos = {k: v for k, v in (siguiente.data or {}).items() if v is not None}
-                    if siguiente.text:
-                        datos["text"] = siguiente.text
-                    mensajes.append(datos)
+                    mensajes.append(como_mensaje(siguiente))
             return mensajes
     return None
 
