@@ -54,6 +54,11 @@ def _avisar_sin_token() -> None:
         logger.warning("%s no está definido: el canal ivr rechazará todas las solicitudes (403).", VARIABLE_TOKEN)
 
 
+def _cuerpo(request: Request) -> dict[str, Any]:
+    """The JSON object posted; anything else (a list, a number) reads as empty."""
+    return request.json if isinstance(request.json, dict) else {}
+
+
 class IVROutput(CollectingOutputChannel):
     """Collects bot messages; named "ivr" so Rasa picks the voice response variants."""
 
@@ -170,7 +175,7 @@ class IVRInput(InputChannel):
 
         @ivr_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            cuerpo = request.json or {}
+            cuerpo = _cuerpo(request)
             sender = cuerpo.get("sender")
             texto = cuerpo.get("message")
             if not sender or not isinstance(texto, str) or not texto.strip():
@@ -199,7 +204,7 @@ class IVRInput(InputChannel):
 
         @ivr_webhook.route("/interpretar", methods=["POST"])
         async def interpretar(request: Request) -> HTTPResponse:
-            cuerpo = request.json or {}
+            cuerpo = _cuerpo(request)
             texto = cuerpo.get("message")
             if not isinstance(texto, str) or not texto.strip():
                 return response.json({"detail": "Falta 'message'."}, status=400)
@@ -218,7 +223,7 @@ class IVRInput(InputChannel):
 
         @ivr_webhook.route("/repetir", methods=["POST"])
         async def repetir(request: Request) -> HTTPResponse:
-            cuerpo = request.json or {}
+            cuerpo = _cuerpo(request)
             sender = str(cuerpo.get("sender", ""))
             anterior = self.ultima(await self._tracker(request, sender)) if sender else None
             if anterior is None:

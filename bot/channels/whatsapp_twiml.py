@@ -7,6 +7,7 @@ expiring PDF links) goes in its own message with its <Media>."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -32,6 +33,14 @@ def texto_de(mensaje: Dict[str, Any]) -> str:
     if isinstance(custom, dict) and isinstance(custom.get("text"), str):
         return custom["text"]
     return mensaje.get("text") or ""
+
+
+# Characters XML 1.0 cannot carry: a TwiML document with one is refused by Twilio.
+_NO_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def apto_para_xml(texto: str) -> str:
+    return _NO_XML.sub("", texto)
 
 
 def partir(texto: str, limite: int = LIMITE_CUERPO) -> List[str]:
@@ -78,7 +87,7 @@ def construir_piezas(mensajes: List[Dict[str, Any]], nips: List[str]) -> List[Pi
 
     def vaciar() -> None:
         if textos:
-            piezas.extend(Pieza(p) for p in partir(enmascarar("\n\n".join(textos), nips)))
+            piezas.extend(Pieza(p) for p in partir(apto_para_xml(enmascarar("\n\n".join(textos), nips))))
             textos.clear()
 
     for mensaje in mensajes:
@@ -98,7 +107,7 @@ def construir_piezas(mensajes: List[Dict[str, Any]], nips: List[str]) -> List[Pi
             if url:
                 vaciar()
                 titulo = titulo_de_adjunto(adjunto)
-                piezas.append(Pieza(enmascarar(titulo, nips)[:LIMITE_CUERPO] if titulo else "", [url]))
+                piezas.append(Pieza(apto_para_xml(enmascarar(titulo, nips))[:LIMITE_CUERPO] if titulo else "", [url]))
     vaciar()
     return piezas
 
