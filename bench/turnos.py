@@ -95,6 +95,7 @@ def bot_base() -> Path:
     if list((BASE_DIR / "models").glob("*.tar.gz")):
         return BASE_DIR
     print("==> entrenando el bot de `rasa init` (una sola vez; queda en var/bench/rasa_init/)", flush=True)
+    BASE_DIR.parent.mkdir(parents=True, exist_ok=True)  # var/bench/ on a fresh checkout
     temporal = Path(tempfile.mkdtemp(prefix="rasa-init-", dir=BASE_DIR.parent))
     subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(temporal)], cwd=temporal,
                    env=entorno_rasa(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -106,22 +106,21 @@ def exigir_cupo(session: Session, *, ambito: str, origen: str, ahora: datetime,
     ahora = utc(ahora)
     ventana = _ventana(settings)
     desde = ahora - ventana
-    por_origen = [IntentoFallido.ambito == ambito, IntentoFallido.origen == origen]
-    n = session.scalar(select(func.count()).select_from(IntentoFallido)
-                       .where(*por_origen, IntentoFallido.creado_en > desde)) or 0
-    if n >= settings.intentos_por_origen:
-        espera = _espera(session, por_origen, n - settings.intentos_por_origen, desde, ventana, ahora)
-        session.rollback()
-        log.warning("límite por origen alcanzado (%s, %d fallos)", ambito, n)
-        raise _demasiados(espera, por_origen=True)
-    global_ = [IntentoFallido.ambito == ambito]
-    total = session.scalar(select(func.count()).select_from(IntentoFallido)
-                           .where(*global_, IntentoFallido.creado_en > desde)) or 0
-    if total >= settings.intentos_globales:
-        espera = _espera(session, global_, total - settings.intentos_globales, desde, ventana, ahora)
-        session.rollback()
-        log.error("límite global de intentos fallidos alcanzado (%s, %d fallos)", ambito, total)
-        raise _demasiados(espera, por_origen=False)
+    limites = (
+        ([IntentoFallido.ambito == ambito, IntentoFallido.origen == origen], settings.intentos_por_origen, True),
+        ([IntentoFallido.ambito == ambito], settings.intentos_globales, False),
+    )
+    for filtros, limite, por_origen in limites:
+        n = session.scalar(select(func.count()).select_from(IntentoFallido)
+                           .where(*filtros, IntentoFallido.creado_en > desde)) or 0
+        if n >= limite:
+            espera = _espera(session, filtros, n - limite, desde, ventana, ahora)
+            session.rollback()
+            if por_origen:
+                log.warning("límite por origen alcanzado (%s, %d fallos)", ambito, n)
+            else:
+                log.error("límite global de intentos fallidos alcanzado (%s, %d fallos)", ambito, n)
+            raise _demasiados(espera, por_origen=por_origen)
 
 
 def registrar_fallo(session: Session, *, ambito: str, origen: str, ahora: datetime,
