@@ -418,6 +418,8 @@ class AccionSegura(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         abandonada = tracker.active_loop_name if self.deja_la_forma else None
+        if abandonada == self.forma:
+            abandonada = None  # the same request again while filling its form: it goes on
         salida: List[EventType] = []
         if abandonada:
             # What the new request itself said stays (it may prefill the next form).

@@ -44,6 +44,8 @@ from actions.comun import (
     slots_de_este_turno,
     texto_de,
 )
+from actions.contexto import RESULTADOS_DE_SIMULACION, ultima_respuesta
+from actions.datos_simulacion import leer_renovacion, leer_tipo_respuesta, resumen, slots_dichos
 
 ANIOS_MAXIMOS = 50
 PRODUCTO_POR_DEFECTO = "credito_complementario"
@@ -57,11 +59,6 @@ _PERFIL_A_SLOTS = {
 # Asked or computed again for every simulation unless the request itself said them.
 _SLOTS_DE_CADA_SIMULACION = ("sueldo", "renovacion", "plazo", "simulacion", "pedir_anios")
 
-# Answers to "¿Es su primer préstamo o una renovación?" (typed, tapped, said or
-# marked). A handful of keywords: no library classifies this, and adding an
-# intent for it would be the NLU's job.
-_ES_RENOVACION = re.compile(r"\brenov|\bsegund|\bya (?:he )?(?:tuve|tenido|tengo)\b|\botra vez\b")
-_ES_PRIMERO = re.compile(r"\bprimer|\bnuevo\b|\bnunca\b|\bes el 1\b")
 
 
 # Words of a product's clave that do not tell products apart.
@@ -84,33 +81,45 @@ def producto_nombrado(texto: str, catalogo: List[Dict[str, Any]]) -> Optional[Di
     return nombrados[0] if len(nombrados) == 1 else None
 
 
-def leer_renovacion(valor: Any) -> Optional[bool]:
-    """True for a renovación, False for a first loan, None when unclear."""
-    if isinstance(valor, bool):
-        return valor
-    texto = sin_acentos(texto_de(valor).lower()).strip(" .")
-    if texto in ("2", "dos"):
-        return True
-    if texto in ("1", "uno"):
-        return False
-    if _ES_RENOVACION.search(texto):
-        return True
-    if _ES_PRIMERO.search(texto):
-        return False
-    return None
+# What a result depended on: kept after it so that "soy pensionada" or "mejor a 72" recomputes.
+_SLOTS_DE_UN_RESULTADO = ("sueldo", "renovacion", "tipo_derechohabiente", "plazo", "producto")
+
+
+def tras_un_resultado(tracker: Tracker) -> bool:
+    """Whether the bot's last message before the latest user message was a simulation result."""
+    return ultima_respuesta(tracker) in RESULTADOS_DE_SIMULACION
 
 
 class ActionPrepararSimulacion(AccionSegura):
-    """Clears the last simulation (keeping what the request itself said); with
-    identity, prefills from the profile and the loan history."""
+    """Starts a simulation from what the request said. Three cases:
+
+    * a new simulation: the last one's values are cleared, keeping what the
+      request itself said ("si cobro 14 mil, cuánto me dan a 48 quincenas");
+    * a simulation being filled ("bueno, continuamos: gano 11 mil" after a
+      digression): what was given stays, and the message adds to it;
+    * a correction right after a result ("soy pensionada", "mejor a 72"): the
+      result's values stay and the message changes what it says.
+
+    With identity, prefills from the profile and the loan history."""
     deja_la_forma = True
+    forma = "simulacion_form"
 
     def name(self) -> str:
         return "action_preparar_simulacion"
 
     async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        dichos = {k for k, v in slots_de_este_turno(tracker).items() if v is not None}
-        eventos: List[EventType] = [SlotSet(s, None) for s in _SLOTS_DE_CADA_SIMULACION if s not in dichos]
+        dichos_ahora = slots_dichos(tracker)
+        dichos = {k for k, v in slots_de_este_turno(tracker).items() if v is not None} | set(dichos_ahora)
+        eventos: List[EventType] = []
+        previa = tracker.get_slot("ultima_simulacion")
+        if dichos_ahora and isinstance(previa, dict) and tras_un_resultado(tracker):
+            eventos += [SlotSet(s, previa.get(s)) for s in _SLOTS_DE_UN_RESULTADO
+                        if s not in dichos and previa.get(s) is not None]
+            dichos |= {s for s in _SLOTS_DE_UN_RESULTADO if previa.get(s) is not None}
+        elif tracker.active_loop_name == "simulacion_form":
+            dichos |= {s for s in _SLOTS_DE_CADA_SIMULACION if tracker.get_slot(s) is not None}
+        eventos += [SlotSet(s, None) for s in _SLOTS_DE_CADA_SIMULACION if s not in dichos]
+        eventos += [SlotSet(s, v) for s, v in dichos_ahora.items()]
         producto = await _producto_de_la_peticion(tracker)
         if producto is not None:
             eventos.append(SlotSet("producto", producto["clave"]))
@@ -162,6 +171,10 @@ async def _producto_de_la_peticion(tracker: Tracker) -> Optional[Dict[str, Any]]
 
 
 class ValidateSimulacionForm(ValidacionFormulario):
+    """Asks what changes the answer (sueldo, asegurado o pensionado, primer
+    préstamo o renovación, plazo; años de cotización when the backend needs
+    them) and takes several of them in one answer, in any order."""
+
     def name(self) -> str:
         return "validate_simulacion_form"
 
@@ -176,6 +189,38 @@ class ValidateSimulacionForm(ValidacionFormulario):
             return domain_slots
         return [s for s in domain_slots if s != "anios_cotizacion"]
 
+    # Every value the answer says, whichever was asked ("36 quincenas" when asked
+    # primer préstamo o renovación; "soy pensionado, gano 12 mil").
+    def _dicho(self, tracker: Tracker, slot: str) -> Dict[str, Any]:
+        valor = slots_dichos(tracker).get(slot)
+        return {} if valor is None else {slot: valor}
+
+    def extract_sueldo(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._dicho(tracker, "sueldo")
+
+    def extract_tipo_derechohabiente(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._dicho(tracker, "tipo_derechohabiente")
+
+    def extract_renovacion(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._dicho(tracker, "renovacion")
+
+    def extract_anios_cotizacion(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        return self._dicho(tracker, "anios_cotizacion")
+
+    def extract_plazo(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self._dicho(tracker, "plazo")
+
+    @staticmethod
+    def _sin_queja(tracker: Tracker, slot: str) -> bool:
+        """An answer that did not answer the question but gave other values
+        ("soy pensionado" when asked the sueldo) is not scolded: the question
+        simply comes again."""
+        return any(s != slot for s in slots_dichos(tracker))
+
     def validate_anios_cotizacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
@@ -183,38 +228,63 @@ class ValidateSimulacionForm(ValidacionFormulario):
             return {"anios_cotizacion": value}  # prefilled from the profile: kept as is
         anios = leer_entero(value)
         if anios is None or not 1 <= anios <= ANIOS_MAXIMOS:
-            dispatcher.utter_message(response="utter_anios_no_valido")
+            if not self._sin_queja(tracker, "anios_cotizacion"):
+                dispatcher.utter_message(response="utter_anios_no_valido")
             return {"anios_cotizacion": None}
         return {"anios_cotizacion": anios, "pedir_anios": None}
 
     async def validate_sueldo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        monto = leer_primero(leer_monto, respuestas_posibles(tracker, "sueldo", value, texto_primero=True))
+        dicho = slots_dichos(tracker).get("sueldo")
+        candidatos = ([dicho] if dicho else []) + respuestas_posibles(tracker, "sueldo", value, texto_primero=True)
+        monto = leer_primero(leer_monto, candidatos)
         if monto is None:
-            dispatcher.utter_message(response="utter_sueldo_no_valido")
+            if not self._sin_queja(tracker, "sueldo"):
+                dispatcher.utter_message(response="utter_sueldo_no_valido")
             return {"sueldo": None}
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"sueldo": str(monto)})
+
+    async def validate_tipo_derechohabiente(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
+        tipo = leer_tipo_respuesta(value)
+        if tipo is None:
+            if not self._sin_queja(tracker, "tipo_derechohabiente"):
+                dispatcher.utter_message(response="utter_tipo_no_valido")
+            return {"tipo_derechohabiente": None}
+        return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"tipo_derechohabiente": tipo})
 
     async def validate_renovacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         renovacion = leer_renovacion(value)
         if renovacion is None:
-            dispatcher.utter_message(response="utter_renovacion_no_valida")
+            if not self._sin_queja(tracker, "renovacion"):
+                dispatcher.utter_message(response="utter_renovacion_no_valida")
             return {"renovacion": None}
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"renovacion": renovacion})
 
     async def validate_plazo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        plazo = leer_primero(leer_plazo, respuestas_posibles(tracker, "plazo", value, texto_primero=True))
+        if tracker.get_slot("simulacion") or ("plazo" in tracker.slots and tracker.slots["plazo"] is None):
+            return {}  # already simulated (or refused) by another value of this same answer
+        dicho = slots_dichos(tracker).get("plazo")
+        candidatos = ([dicho] if dicho else []) + respuestas_posibles(tracker, "plazo", value, texto_primero=True)
+        plazo = leer_primero(leer_plazo, candidatos)
         if plazo is None or plazo <= 0:
-            dispatcher.utter_message(response="utter_plazo_no_valido")
+            if not self._sin_queja(tracker, "plazo"):
+                dispatcher.utter_message(response="utter_plazo_no_valido")
             return {"plazo": None}
-        if not tracker.get_slot("sueldo") or tracker.get_slot("renovacion") is None:
+        if not _listo(tracker):
             return {"plazo": plazo}  # said before the rest: simulated once the form has it
         return await _simular(dispatcher, tracker, plazo)
+
+
+def _listo(tracker: Tracker) -> bool:
+    return bool(tracker.get_slot("sueldo")) and tracker.get_slot("renovacion") is not None \
+        and tracker.get_slot("tipo_derechohabiente") is not None
 
 
 async def _simular_si_ya_hay_plazo(
@@ -224,8 +294,7 @@ async def _simular_si_ya_hay_plazo(
     as the last missing piece is validated."""
     tracker.slots.update(valido)
     plazo = tracker.get_slot("plazo")
-    listo = tracker.get_slot("sueldo") and tracker.get_slot("renovacion") is not None
-    if isinstance(plazo, int) and listo and not tracker.get_slot("simulacion"):
+    if isinstance(plazo, int) and _listo(tracker) and not tracker.get_slot("simulacion"):
         return {**valido, **await _simular(dispatcher, tracker, plazo)}
     return valido
 
@@ -279,22 +348,31 @@ class ActionSimularPrestamo(AccionSegura):
         if not isinstance(sim, dict) or not sim:
             return limpieza
         renovacion = sim.get("renovacion", tracker.get_slot("renovacion"))
+        sueldo = sim.get("sueldo_base_mensual", tracker.get_slot("sueldo"))
+        plazo = sim.get("plazo_quincenas", tracker.get_slot("plazo"))
+        tipo = sim.get("tipo") or tracker.get_slot("tipo_derechohabiente")
+        # What the result depends on, read back in one line before it, so that a
+        # misunderstanding is seen at once.
         dispatcher.utter_message(
-            response="utter_simulacion_de_renovacion" if renovacion else "utter_simulacion_de_primer_prestamo",
+            response="utter_simulacion_entendido",
             producto=sim.get("nombre_producto") or "",
+            resumen=resumen(renovacion=bool(renovacion), tipo=tipo, plazo=plazo, sueldo=sueldo,
+                            sexo=tracker.get_slot("sexo")),
         )
         dispatcher.utter_message(
             response="utter_simulacion_resultado",
             monto=dinero(sim.get("monto_maximo")),
             descuento=dinero(sim.get("descuento_quincenal")),
-            plazo=cantidad(sim.get("plazo_quincenas", ""), "quincena", "quincenas"),
+            plazo=cantidad(plazo or "", "quincena", "quincenas"),
             tasa=porcentaje(sim.get("tasa_anual")),
-            sueldo=dinero(sim.get("sueldo_base_mensual", tracker.get_slot("sueldo"))),
-            plazo_maximo=sim.get("plazo_maximo_permitido", sim.get("plazo_quincenas", "")),
+            sueldo=dinero(sueldo),
+            plazo_maximo=sim.get("plazo_maximo_permitido", plazo or ""),
         )
         # The backend's caveats (e.g. the cotización + plazo limit when años are unknown),
         # in one message: brief on a chat, one breath on the phone.
         avisos = [a.strip() for a in sim.get("avisos") or [] if isinstance(a, str) and a.strip()]
         if avisos:
             dispatcher.utter_message(response="utter_simulacion_aviso", aviso=" ".join(avisos))
-        return limpieza
+        previa = {"sueldo": str(sueldo) if sueldo is not None else None, "renovacion": bool(renovacion),
+                  "tipo_derechohabiente": tipo, "plazo": plazo, "producto": tracker.get_slot("producto")}
+        return limpieza + [SlotSet("ultima_simulacion", previa)]

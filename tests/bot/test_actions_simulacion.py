@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from actions import simulacion
+from actions.datos_simulacion import leer_renovacion
 from actions.simulacion import (
     ActionPrepararSimulacion,
     ActionSimularPrestamo,
     ValidateSimulacionForm,
-    leer_renovacion,
     producto_nombrado,
 )
 from rasa_sdk.executor import CollectingDispatcher
@@ -41,25 +41,26 @@ async def test_plazo_permitido_guarda_el_resultado_y_se_presenta():
                  "nombre_producto": "Crédito complementario"}
     backend = BackendFalso({SIM: resultado}).instalar()
     d = CollectingDispatcher()
-    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"sueldo": "12690.80", "renovacion": False}), {})
+    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"tipo_derechohabiente": "asegurado", "sueldo": "12690.80", "renovacion": False}), {})
     assert slots == {"plazo": 36, "simulacion": resultado}
     # Without a product named, the seed product is simulated.
     assert backend.cuerpo()["producto"] == "credito_complementario"
     d2 = CollectingDispatcher()
     eventos = await ActionSimularPrestamo().run(d2, tracker({"simulacion": resultado, "sueldo": "12690.80"}), {})
     # Which product and which modality come first, then the figures.
-    assert respuestas(d2) == ["utter_simulacion_de_primer_prestamo", "utter_simulacion_resultado"]
-    assert mensaje(d2, "utter_simulacion_de_primer_prestamo")["producto"] == "Crédito complementario"
+    assert respuestas(d2) == ["utter_simulacion_entendido", "utter_simulacion_resultado"]
+    assert mensaje(d2, "utter_simulacion_entendido")["producto"] == "Crédito complementario"
     m = mensaje(d2, "utter_simulacion_resultado")
     assert (m["monto"], m["descuento"], m["plazo"], m["tasa"]) == ("$39,745.43", "$1,269.08", "36 quincenas", "16 %")
-    assert slots_de(eventos) == {"plazo": None, "simulacion": None}
+    assert slots_de(eventos) == {"plazo": None, "simulacion": None, "ultima_simulacion": {
+        "sueldo": "12690.8", "renovacion": False, "tipo_derechohabiente": None, "plazo": 36, "producto": None}}
 
 
 @pytest.mark.asyncio
 async def test_backend_caido_termina_la_forma_con_disculpa():
     BackendFalso({SIM: caido}).instalar()
     d = CollectingDispatcher()
-    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"sueldo": "9000", "renovacion": True}), {})
+    slots = await ValidateSimulacionForm().validate_plazo("36", d, tracker({"tipo_derechohabiente": "asegurado", "sueldo": "9000", "renovacion": True}), {})
     assert slots == {"plazo": None, "simulacion": None, "requested_slot": None}
     assert respuestas(d) == ["utter_servicio_no_disponible"]
     d2 = CollectingDispatcher()
@@ -118,7 +119,7 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     BackendFalso({SIM: error(422, regla, codigo="faltan_anios_cotizacion")}).instalar()
     d = CollectingDispatcher()
     formulario = ValidateSimulacionForm()
-    assert await formulario.validate_plazo("48", d, tracker({"sueldo": "9000", "renovacion": False}), {}) == {
+    assert await formulario.validate_plazo("48", d, tracker({"tipo_derechohabiente": "asegurado", "sueldo": "9000", "renovacion": False}), {}) == {
         "plazo": None, "pedir_anios": True}
     assert mensaje(d, "utter_simulacion_regla")["detalle"] == regla
 
@@ -142,7 +143,8 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     resultado = {"descuento_quincenal": 900.0, "monto_maximo": 31000.0, "tasa_anual": 0.16, "plazo_quincenas": 48}
     backend = BackendFalso({SIM: resultado}).instalar()
     slots = await formulario.validate_plazo("48", CollectingDispatcher(), tracker(
-        {"sueldo": "9000", "anios_cotizacion": 20, "producto": "credito_complementario", "renovacion": False}), {})
+        {"sueldo": "9000", "anios_cotizacion": 20, "producto": "credito_complementario", "renovacion": False,
+         "tipo_derechohabiente": "asegurado"}), {})
     assert slots == {"plazo": 48, "simulacion": resultado}
     assert backend.cuerpo()["anios_cotizacion"] == 20
 
@@ -201,11 +203,11 @@ async def test_la_renovacion_va_al_backend_y_se_dice_en_el_resultado():
                  "renovacion": True, "nombre_producto": "Crédito complementario"}
     backend = BackendFalso({SIM: resultado}).instalar()
     slots = await ValidateSimulacionForm().validate_plazo(
-        "36", CollectingDispatcher(), tracker({"sueldo": "12690.80", "renovacion": True}), {})
+        "36", CollectingDispatcher(), tracker({"tipo_derechohabiente": "asegurado", "sueldo": "12690.80", "renovacion": True}), {})
     assert backend.cuerpo()["renovacion"] is True
     d = CollectingDispatcher()
     await ActionSimularPrestamo().run(d, tracker({"simulacion": slots["simulacion"]}), {})
-    assert respuestas(d) == ["utter_simulacion_de_renovacion", "utter_simulacion_resultado"]
+    assert respuestas(d) == ["utter_simulacion_entendido", "utter_simulacion_resultado"]
     assert mensaje(d, "utter_simulacion_resultado")["tasa"] == "17 %"
 
 
@@ -218,7 +220,7 @@ async def test_los_avisos_del_backend_se_dicen_despues_del_resultado():
            "avisos": [minimo, aviso, "  "]}
     d = CollectingDispatcher()
     await ActionSimularPrestamo().run(d, tracker({"simulacion": sim}), {})
-    assert respuestas(d) == ["utter_simulacion_de_primer_prestamo", "utter_simulacion_resultado",
+    assert respuestas(d) == ["utter_simulacion_entendido", "utter_simulacion_resultado",
                              "utter_simulacion_aviso"]  # one message, however many caveats
     assert mensaje(d, "utter_simulacion_aviso")["aviso"] == f"{minimo} {aviso}"
 
@@ -244,7 +246,7 @@ async def test_sueldo_y_plazo_dichos_al_pedir_la_simulacion_llenan_la_forma():
     assert eventos == {"sueldo": "20000.00", "plazo": 48, "requested_slot": "renovacion"}
     assert respuestas(d) == [] and backend.peticiones == []  # nothing to simulate yet
 
-    responde = tracker({"sueldo": "20000.00", "plazo": 48, "renovacion": "primer préstamo",
+    responde = tracker({"tipo_derechohabiente": "asegurado", "sueldo": "20000.00", "plazo": 48, "renovacion": "primer préstamo",
                         "requested_slot": "renovacion"}, texto="primer préstamo", active_loop="simulacion_form",
                        eventos_extra=[{"event": "slot", "name": "renovacion", "value": "primer préstamo"}])
     eventos = slots_de(await formulario.run(CollectingDispatcher(), responde, DOMINIO_SIM))
@@ -252,14 +254,14 @@ async def test_sueldo_y_plazo_dichos_al_pedir_la_simulacion_llenan_la_forma():
     assert eventos["simulacion"]["monto_maximo"] == 60000.0
     assert eventos["requested_slot"] is None  # complete: the rule presents the result
     assert backend.cuerpo() == {"producto": "credito_complementario", "sueldo_base_mensual": 20000.0,
-                                "plazo_quincenas": 48, "renovacion": False}
+                                "plazo_quincenas": 48, "renovacion": False, "tipo": "asegurado"}
 
 
 @pytest.mark.asyncio
 async def test_plazo_dicho_antes_que_no_se_permite_se_vuelve_a_preguntar():
     regla = "Con menos de 10 años de cotización el plazo máximo es de 36 quincenas."
     BackendFalso({SIM: error(422, regla, campos=["plazo_quincenas"])}).instalar()
-    responde = tracker({"sueldo": "9000.00", "plazo": 72, "renovacion": "2", "requested_slot": "renovacion"},
+    responde = tracker({"tipo_derechohabiente": "asegurado", "sueldo": "9000.00", "plazo": 72, "renovacion": "2", "requested_slot": "renovacion"},
                        texto="2", active_loop="simulacion_form",
                        eventos_extra=[{"event": "slot", "name": "renovacion", "value": "2"}])
     d = CollectingDispatcher()
@@ -273,7 +275,7 @@ async def test_backend_caido_a_media_forma_la_termina_de_verdad():
     """With required_slots overridden rasa_sdk appends the next slot to ask; the
     form must end anyway (ActiveLoop(None)) instead of asking after the apology."""
     BackendFalso({SIM: caido}).instalar()
-    t = tracker({"sueldo": "9000.00", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
+    t = tracker({"tipo_derechohabiente": "asegurado", "sueldo": "9000.00", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
                 texto="36", active_loop="simulacion_form",
                 eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}])
     d = CollectingDispatcher()
@@ -285,11 +287,11 @@ async def test_backend_caido_a_media_forma_la_termina_de_verdad():
 
 @pytest.mark.asyncio
 async def test_preparar_conserva_lo_dicho_en_la_peticion_y_limpia_lo_demas():
-    t = tracker({"sueldo": "5000", "plazo": "48 quincenas", "renovacion": True, "simulacion": {"x": 1}},
+    t = tracker({"tipo_derechohabiente": "asegurado", "sueldo": "5000", "plazo": "48 quincenas", "renovacion": True, "simulacion": {"x": 1}},
                 intent="simular_prestamo", texto="simular a 48 quincenas",
                 eventos_extra=[{"event": "slot", "name": "plazo", "value": "48 quincenas"}])
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
-    assert "plazo" not in slots  # said now: kept for the form
+    assert slots["plazo"] == 48  # said now: read from the message, kept for the form
     assert slots["sueldo"] is None and slots["renovacion"] is None and slots["simulacion"] is None
 
 
@@ -358,7 +360,7 @@ async def test_el_producto_nombrado_va_al_backend():
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
     assert slots["producto"] == "ordinario" and "renovacion" in slots and slots["renovacion"] is False
     d = CollectingDispatcher()
-    t2 = tracker({"sueldo": "12000.00", "producto": slots["producto"], "renovacion": False})
+    t2 = tracker({"tipo_derechohabiente": "asegurado", "sueldo": "12000.00", "producto": slots["producto"], "renovacion": False})
     assert await ValidateSimulacionForm().validate_plazo("12", d, t2, {}) == {"plazo": None}
     assert backend.cuerpo()["producto"] == "ordinario"
     assert mensaje(d, "utter_simulacion_regla")["detalle"].startswith("El plazo del Préstamo personal ordinario")

@@ -32,7 +32,7 @@ HELDOUT_INDEP = ROOT / "bench" / "data" / "nlu_heldout_indep.yml"
 # DESIGN.md, "Contracts": none of these may be renamed.
 INTENTS = ["saludar", "despedir", "afirmar", "negar", "agradecer", "preguntar_si_es_bot", "hablar_con_asesor", "pedir_ayuda", "fuera_de_alcance", "informar", "detener", "consultar_saldo", "consultar_condiciones_prestamo", "consultar_historial_prestamos", "simular_prestamo", "consultar_requisitos", "agendar_cita", "consultar_citas", "cancelar_cita", "reimprimir_cita", "generar_fopi", "regularizar_pagos", "registro_oficina_virtual"]
 FAQ_KEYS = ["faq/tiempo_deposito", "faq/buro_credito", "faq/forma_pago", "faq/prestamos_simultaneos", "faq/lugar_y_horario", "faq/duracion_tramite", "faq/contacto", "faq/tasa_interes"]
-ENTITIES = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
+ENTITIES = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina", "tipo_derechohabiente", "tipo_prestamo", "anios"}
 DEMO_CURPS = ["HEGG560427MVZRRL04", "BEML920313HMCLNS09", "PEGL890909MJCRMS08"]
 MIN_EXAMPLES = 40
 

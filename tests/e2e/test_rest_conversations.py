@@ -68,13 +68,18 @@ def _boton(mensajes: list[dict[str, Any]], titulo: str) -> dict[str, Any] | None
 
 
 def _primer_prestamo_si_pregunta(c: Conversacion, respuesta: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
-    """If the bot asks "¿primer préstamo o renovación?", press "Primer préstamo"
-    (its button's payload, as a REST client would). Returns the next answer and
-    whether it was asked."""
-    boton = _boton(respuesta, "Primer préstamo")
-    if boton is None:
-        return respuesta, False
-    return c.di(boton["payload"]), True
+    """Answers what an unidentified simulation asks besides the sueldo and the
+    plazo, pressing the buttons a REST client would: "En activo" if the bot asks
+    "¿en activo o pensionado?", "Primer préstamo" if it asks "¿primer préstamo o
+    renovación?". Returns the next answer and whether renovación was asked."""
+    preguntada = False
+    for _ in range(2):
+        boton = _boton(respuesta, "En activo") or _boton(respuesta, "Primer préstamo")
+        if boton is None:
+            break
+        preguntada = preguntada or boton["title"] == "Primer préstamo"
+        respuesta = c.di(boton["payload"])
+    return respuesta, preguntada
 
 
 def _token(backend_url: str, persona: dict[str, str]) -> str:
@@ -336,6 +341,8 @@ def test_el_credito_complementario_se_dice_del_isseg(stack):
     c = Conversacion(stack)
     c.di("/simular_prestamo")
     pregunta = c.di("12690.80")
+    if _boton(pregunta, "En activo") is not None:
+        pregunta = c.di(_boton(pregunta, "En activo")["payload"])
     if _boton(pregunta, "Primer préstamo") is not None:
         assert "ISSEG" in c.texto(pregunta) and "ISSSTE," not in c.texto(pregunta)
     pide_plazo, _ = _primer_prestamo_si_pregunta(c, pregunta)

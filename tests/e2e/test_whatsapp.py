@@ -123,6 +123,9 @@ def test_p3_simulates_a_loan(stack: Any) -> None:
     assert "sueldo" in texto(respuesta).lower()
     respuesta = tel.decir(f"{sueldo}")
     extra = {}
+    if "En activo" in texto(respuesta):  # "¿en activo o pensionado?": P3 is asegurada
+        respuesta = tel.decir(opcion(respuesta, "En activo"))
+        extra["tipo"] = "asegurado"
     if "Primer préstamo" in texto(respuesta):  # "¿primer préstamo o renovación?", if the bot asks
         respuesta = tel.decir(opcion(respuesta, "Primer préstamo"))
         extra["renovacion"] = False

@@ -154,8 +154,8 @@ def _pulsar_boton_de_rasa(stack: Any, page: Page, titulo: str) -> dict[str, str]
 
 def _simular_hasta_el_resultado(stack: Any, page: Page, turno: list[str], titulo_plazo: str) -> str:
     """Answers what the simulation form asks, as a user would, until the
-    result: types P3's sueldo, presses Rasa's own buttons («Primer préstamo»
-    if it asks, then the plazo), and checks the figures against the backend's
+    result: types P3's sueldo, presses Rasa's own buttons («En activo» and
+    «Primer préstamo» if it asks, then the plazo), and checks the figures against the backend's
     own POST /api/v1/simulaciones for what was answered. Returns the result."""
     sueldo = _sueldo_p3(stack)
     plazo = int(re.search(r"\d+", titulo_plazo).group(0))
@@ -164,7 +164,10 @@ def _simular_hasta_el_resultado(stack: Any, page: Page, turno: list[str], titulo
         texto = " ".join(turno)
         if "descuento quincenal" in texto.lower():
             break
-        if "Primer préstamo" in _botones_activos(page):
+        if "En activo" in _botones_activos(page):  # P3 is asegurada
+            _pulsar_boton_de_rasa(stack, page, "En activo")
+            dicho["tipo"] = "asegurado"
+        elif "Primer préstamo" in _botones_activos(page):
             _pulsar_boton_de_rasa(stack, page, "Primer préstamo")
             dicho["renovacion"] = False
         elif "quincenas" in texto and titulo_plazo in _botones_activos(page):

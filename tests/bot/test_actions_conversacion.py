@@ -1,0 +1,203 @@
+"""Conversations as people talk: every simulation value read wherever it is
+said (with its negation), a loose "sí" or value understood from what came
+before it, a correction after a result, a form resumed with a value."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Dict
+
+import pytest
+from actions.contexto import ActionInterpretarDato, ActionRetomarTramite, ultima_respuesta
+from actions.datos_simulacion import leer_datos, leer_renovacion_dicha, leer_tipo, resumen
+from actions.simulacion import ActionPrepararSimulacion, ValidateSimulacionForm
+from rasa_sdk.executor import CollectingDispatcher
+from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
+
+DOMINIO_SIM = {"forms": {"simulacion_form": {"required_slots": [
+    "sueldo", "tipo_derechohabiente", "renovacion", "anios_cotizacion", "plazo"]}}}
+SIM = ("POST", "/api/v1/simulaciones")
+
+
+@pytest.mark.parametrize("texto,esperado", [
+    ("si cobro 14 mil al mes, ¿cuánto me dan a 48 quincenas? ya estoy jubilado",
+     {"sueldo": Decimal("14000.00"), "plazo": 48, "tipo": "pensionado"}),
+    ("mi sueldo es de 12690.80 al mes", {"sueldo": Decimal("12690.80")}),
+    ("doce mil seiscientos noventa pesos con ochenta centavos", {"sueldo": Decimal("12690.80")}),
+    ("gano siete mil a la quincena", {"sueldo": Decimal("14000.00")}),
+    ("gano veinte mil quinientos a 48 quincenas", {"sueldo": Decimal("20500.00"), "plazo": 48}),
+    ("gano $15,500.00 mensuales, quiero a dieciocho meses", {"sueldo": Decimal("15500.00"), "plazo": 36}),
+    ("bueno, continuamos: gano 11 mil", {"sueldo": Decimal("11000.00")}),
+    ("36 quincenas", {"plazo": 36}),
+    ("mejor a 72", {"plazo": 72}),
+    ("a 3 años", {"plazo": 72}),
+    ("tengo 12 años cotizando", {"anios": 12}),
+    ("llevo quince años trabajando en el issste", {"anios": 15}),
+    ("es el primero, no es renovación", {"renovacion": False}),
+    ("no es el primero", {"renovacion": True}),
+    ("ya tuve uno antes, es renovación", {"renovacion": True}),
+    ("no, la primera", {"renovacion": False}),
+    ("soy pensionada", {"tipo": "pensionado"}),
+    ("no soy pensionado", {"tipo": "asegurado"}),
+    ("sigo trabajando", {"tipo": "asegurado"}),
+    ("36 quincenas, soy pensionado", {"plazo": 36, "tipo": "pensionado"}),
+    # Nothing a simulation needs: a CURP's digits, an age, a bare option, a product.
+    ("HEGG560427MVZRRL04", {}),
+    ("tengo 45 años", {}),
+    ("2", {}),
+    ("crédito complementario", {}),
+    ("/simular_prestamo", {}),
+])
+def test_lee_cada_dato_donde_se_diga(texto: str, esperado: Dict[str, Any]):
+    assert leer_datos(texto) == esperado
+
+
+def test_las_entidades_del_nlu_completan_lo_que_el_texto_no_dice_claro():
+    entidades = [{"entity": "tipo_derechohabiente", "value": "pensionado"},
+                 {"entity": "tipo_prestamo", "value": "renovacion"}, {"entity": "anios", "value": "doce"}]
+    assert leer_datos("pues eso", entidades) == {"tipo": "pensionado", "renovacion": True, "anios": 12}
+    # What the text says beats the entity (the NLU tags "renovación" also when negated).
+    assert leer_datos("no es renovación", [{"entity": "tipo_prestamo", "value": "renovacion"}]) == {
+        "renovacion": False}
+
+
+def test_negaciones_sueltas():
+    assert leer_tipo("no, no estoy jubilada") == "asegurado"
+    assert leer_renovacion_dicha("nunca he pedido uno") is False
+    assert leer_renovacion_dicha("hola") is None
+
+
+def test_resumen_en_una_linea():
+    assert resumen(renovacion=False, tipo="pensionado", plazo=36, sueldo="12690.80") == (
+        "primer préstamo, pensionado, 36 quincenas, sueldo mensual de $12,690.80")
+    assert resumen(renovacion=True, tipo="pensionado", plazo=72, sueldo="9000", sexo="M") == (
+        "renovación, pensionada, 72 quincenas, sueldo mensual de $9,000.00")
+
+
+def _bot(utter_action: str) -> Dict[str, Any]:
+    return {"event": "bot", "text": "…", "metadata": {"utter_action": utter_action}}
+
+
+def _usuario(texto: str, intent: str = "informar") -> Dict[str, Any]:
+    return {"event": "user", "text": texto, "parse_data": {"intent": {"name": intent}, "entities": [], "text": texto}}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("intent,texto,antes", [
+    ("afirmar", "sí, por favor", "utter_faq/tasa_interes"),
+    ("informar", "gano doce mil", "utter_faq/prestamos_simultaneos"),
+    ("informar", "soy pensionada", "utter_simulacion_resultado"),
+    ("informar", "si cobro 14 mil, a 48 quincenas", "utter_saludo"),
+])
+async def test_un_si_o_un_dato_que_responde_algo_se_entiende_como_la_peticion(intent, texto, antes):
+    t = tracker(intent=intent, texto=texto, anteriores=[_usuario("hola", "saludar"), _bot(antes)])
+    d = CollectingDispatcher()
+    eventos = await ActionInterpretarDato().run(d, t, {})
+    assert respuestas(d) == []
+    assert [e["event"] for e in eventos] == ["action", "user"]
+    assert eventos[1]["parse_data"]["intent"]["name"] == "simular_prestamo"
+    assert eventos[1]["text"] == texto
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("intent,texto,antes", [
+    ("afirmar", "sí", "utter_saludo"),
+    ("informar", "36 quincenas", "utter_saludo"),
+    ("informar", "CC3QZ8", "utter_faq/tasa_interes"),
+])
+async def test_sin_nada_que_responda_pregunta_que_tramite(intent, texto, antes):
+    t = tracker(intent=intent, texto=texto, anteriores=[_usuario("hola", "saludar"), _bot(antes)])
+    d = CollectingDispatcher()
+    assert await ActionInterpretarDato().run(d, t, {}) == []
+    assert respuestas(d) == ["utter_que_tramite"]
+
+
+def test_la_ultima_respuesta_cuenta_el_mensaje_reinterpretado_una_vez():
+    t = tracker(intent="simular_prestamo", texto="soy pensionada", anteriores=[
+        _usuario("36"), _bot("utter_simulacion_resultado"), _usuario("soy pensionada"),
+        {"event": "action", "name": "action_interpretar_dato"}, {"event": "action", "name": "action_listen"}])
+    assert ultima_respuesta(t) == "utter_simulacion_resultado"
+    dos_seguidos = tracker(texto="otra cosa", anteriores=[_bot("utter_simulacion_resultado"), _usuario("algo")])
+    assert ultima_respuesta(dos_seguidos) is None
+
+
+@pytest.mark.asyncio
+async def test_una_correccion_tras_el_resultado_conserva_lo_demas():
+    previa = {"sueldo": "12690.80", "renovacion": False, "tipo_derechohabiente": "asegurado", "plazo": 36,
+              "producto": "credito_complementario"}
+    t = tracker({"ultima_simulacion": previa, "producto": "credito_complementario"}, intent="simular_prestamo",
+                texto="soy pensionada", anteriores=[_usuario("36"), _bot("utter_simulacion_resultado")])
+    BackendFalso({}).instalar()
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["tipo_derechohabiente"] == "pensionado"
+    assert (slots["sueldo"], slots["renovacion"], slots["plazo"]) == ("12690.80", False, 36)
+
+
+@pytest.mark.asyncio
+async def test_una_peticion_nueva_sin_datos_tras_el_resultado_empieza_de_cero():
+    previa = {"sueldo": "12690.80", "renovacion": False, "tipo_derechohabiente": "asegurado", "plazo": 36}
+    t = tracker({"ultima_simulacion": previa, "sueldo": "12690.80"}, intent="simular_prestamo",
+                texto="quiero otra simulación", anteriores=[_usuario("36"), _bot("utter_simulacion_resultado")])
+    BackendFalso({}).instalar()
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["sueldo"] is None and slots["plazo"] is None
+
+
+@pytest.mark.asyncio
+async def test_retomar_la_simulacion_conserva_lo_dado_y_toma_el_valor_nuevo():
+    """"bueno, continuamos: gano 11 mil" after the requisitos, taken as a new request."""
+    t = tracker({"renovacion": False, "tipo_derechohabiente": "pensionado", "requested_slot": "sueldo"},
+                intent="simular_prestamo", texto="bueno, continuamos: gano 11 mil", active_loop="simulacion_form")
+    BackendFalso({}).instalar()
+    slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
+    assert slots["sueldo"] == "11000.00"
+    assert "renovacion" not in slots and "tipo_derechohabiente" not in slots
+
+
+@pytest.mark.asyncio
+async def test_respuestas_fuera_de_orden_llenan_la_forma_sin_regaño():
+    """Asked primer préstamo o renovación, the person gives the plazo and the tipo."""
+    for texto in ("36 quincenas", "soy pensionado"):
+        t = tracker({"sueldo": "12690.80", "requested_slot": "renovacion", "renovacion": texto},
+                    texto=texto, active_loop="simulacion_form",
+                    eventos_extra=[{"event": "slot", "name": "renovacion", "value": texto}])
+        d = CollectingDispatcher()
+        eventos = slots_de(await ValidateSimulacionForm().run(d, t, DOMINIO_SIM))
+        assert respuestas(d) == []  # no "no me quedó claro"
+        assert eventos["renovacion"] is None
+        assert eventos.get("plazo") == 36 or eventos.get("tipo_derechohabiente") == "pensionado"
+
+
+@pytest.mark.asyncio
+async def test_varios_valores_en_una_respuesta_simulan_una_sola_vez():
+    resultado = {"descuento_quincenal": 1015.26, "monto_maximo": 39745.43, "tasa_anual": 0.16,
+                 "plazo_quincenas": 36, "renovacion": False, "tipo": "pensionado"}
+    backend = BackendFalso({SIM: resultado}).instalar()
+    texto = "es el primero, no es renovación, soy pensionado, a 36 quincenas"
+    t = tracker({"sueldo": "12690.80", "requested_slot": "renovacion", "renovacion": texto},
+                texto=texto, active_loop="simulacion_form",
+                eventos_extra=[{"event": "slot", "name": "renovacion", "value": texto}])
+    eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
+    assert eventos["simulacion"] == resultado and eventos["requested_slot"] is None
+    assert len(backend.peticiones) == 1
+    assert backend.cuerpo()["tipo"] == "pensionado" and backend.cuerpo()["renovacion"] is False
+
+
+@pytest.mark.asyncio
+async def test_sin_tipo_la_forma_lo_pregunta_antes_de_simular():
+    backend = BackendFalso({}).instalar()
+    t = tracker({"sueldo": "12690.80", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
+                texto="36", active_loop="simulacion_form",
+                eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}])
+    eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
+    assert eventos["requested_slot"] == "tipo_derechohabiente" and backend.peticiones == []
+
+
+@pytest.mark.asyncio
+async def test_retomar_dice_donde_iba():
+    d = CollectingDispatcher()
+    await ActionRetomarTramite().run(d, tracker(active_loop="simulacion_form"), {})
+    assert respuestas(d) == ["utter_retomar_simulacion"]
+    d2 = CollectingDispatcher()
+    await ActionRetomarTramite().run(d2, tracker(), {})
+    assert respuestas(d2) == []
