@@ -28,6 +28,8 @@ HELDOUT = ROOT / "bench" / "data" / "nlu_heldout.yml"
 # A second held-out set, written from the intent descriptions by an author who
 # never saw the training data (bench/nlu.py reports both).
 HELDOUT_INDEP = ROOT / "bench" / "data" / "nlu_heldout_indep.yml"
+# A third one, from the seeds and how callers talk, rich in CURPs and claves.
+HELDOUT_HABLA = ROOT / "bench" / "data" / "nlu_heldout_habla.yml"
 
 # DESIGN.md, "Contracts": none of these may be renamed.
 INTENTS = ["saludar", "despedir", "afirmar", "negar", "agradecer", "preguntar_si_es_bot", "hablar_con_asesor", "pedir_ayuda", "fuera_de_alcance", "informar", "detener", "consultar_saldo", "consultar_condiciones_prestamo", "consultar_historial_prestamos", "simular_prestamo", "consultar_requisitos", "agendar_cita", "consultar_citas", "cancelar_cita", "reimprimir_cita", "generar_fopi", "regularizar_pagos", "registro_oficina_virtual"]
@@ -60,7 +62,8 @@ def training() -> TrainingData:
     return TrainingData().merge(*[load_data(f) for f in files])
 
 
-@pytest.fixture(scope="module", params=[HELDOUT, HELDOUT_INDEP], ids=["heldout", "heldout_indep"])
+@pytest.fixture(scope="module", params=[HELDOUT, HELDOUT_INDEP, HELDOUT_HABLA],
+                ids=["heldout", "heldout_indep", "heldout_habla"])
 def heldout(request) -> TrainingData:
     return load_data(str(request.param))
 
@@ -224,6 +227,92 @@ def test_annotated_curps_and_claves_match_their_regex(training):
         for e in m.get("entities") or []:
             if e["entity"] in found:
                 assert matches(found[e["entity"]], e["value"]) == [e["value"]], e
+
+
+CURP_DIGITS = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
+
+
+def curp_check_digit(curp: str) -> str:
+    """RENAPO's check digit over the first 17 characters."""
+    total = sum(CURP_DIGITS.index(ch) * (18 - i) for i, ch in enumerate(curp[:17]))
+    return str((10 - total % 10) % 10)
+
+
+def test_curp_check_digit_helper_on_the_demo_curps():
+    for c in DEMO_CURPS:
+        assert curp_check_digit(c) == c[-1]
+    assert curp_check_digit("HEGG560427MVZRRL05") != "5"
+
+
+def test_heldout_habla_has_many_valid_curps_and_claves(training):
+    found = patterns(training)
+    data = load_data(str(HELDOUT_HABLA))
+    values: dict[str, list[str]] = {}
+    for m in data.intent_examples:
+        for e in m.get("entities") or []:
+            values.setdefault(e["entity"], []).append(e["value"])
+            if e["entity"] in found:
+                assert matches(found[e["entity"]], e["value"]) == [e["value"]], e
+    assert len(values["curp"]) >= 25 and len(values["clave_cita"]) >= 20
+    assert [c for c in values["curp"] if curp_check_digit(c.upper()) != c[-1]] == []
+    # Typed in either case, alone or inside a longer sentence.
+    assert any(c.islower() for c in values["curp"]) and any(k.islower() for k in values["clave_cita"])
+    assert set(values["tipo_derechohabiente"]) == {"asegurado", "pensionado"}
+    assert set(values["tipo_prestamo"]) == {"primero", "renovacion"}
+
+
+def write_json(path: Path, data) -> None:
+    import json
+
+    path.write_text(json.dumps(data))
+
+
+def test_bench_entity_scores_mark_untrained_entities(tmp_path):
+    row = {"precision": 1.0, "recall": 0.5, "f1-score": 0.667, "support": 4}
+    write_json(tmp_path / "DIETClassifier_report.json",
+               {"curp": row, "anios": {**row, "recall": 0.0}, "micro avg": row})
+    write_json(tmp_path / "RegexEntityExtractor_report.json", {"curp": row, "fecha": row})
+    write_json(tmp_path / "intent_report.json", {"saludar": row})
+    scores = bench_nlu.entity_scores(tmp_path, {"curp", "fecha"}, {"curp"})
+    assert scores["DIETClassifier"]["anios"] == "no entrenada"
+    assert scores["DIETClassifier"]["curp"]["recall"] == 0.5
+    assert "micro avg" not in scores["DIETClassifier"]
+    assert set(scores["RegexEntityExtractor"]) == {"curp"}  # no pattern for fecha
+    assert "intent" not in scores
+    assert bench_nlu.entity_f1(tmp_path, {"curp"}, {"curp"})["DIETClassifier"] == {"curp": 0.667}
+
+
+def test_bench_entity_combined_counts_a_span_any_extractor_found(tmp_path):
+    curp = {"entity": "curp", "start": 8, "end": 26, "value": "x"}
+    anios = {"entity": "anios", "start": 0, "end": 2, "value": "12"}
+    diet_miss = {"text": "mi curp HEGG560427MVZRRL04", "entities": [curp],
+                 "predicted_entities": [{**curp, "extractor": "RegexEntityExtractor"},
+                                        {**curp, "end": 20, "extractor": "DIETClassifier"}]}
+    false_hit = {"text": "clave", "entities": [],
+                 "predicted_entities": [{"entity": "curp", "start": 0, "end": 5,
+                                         "extractor": "DIETClassifier"}]}
+    missed = {"text": "otra", "entities": [curp, anios], "predicted_entities": []}
+    write_json(tmp_path / "DIETClassifier_errors.json", [diet_miss, false_hit, missed])
+    write_json(tmp_path / "RegexEntityExtractor_successes.json", [diet_miss])
+    write_json(tmp_path / "intent_errors.json", [{"text": "x", "intent": "saludar"}])
+    combined = bench_nlu.entity_combined(tmp_path, {"curp"})
+    # 1 of 2 CURPs found; 1 of 3 distinct predicted spans is right.
+    assert combined["curp"] == {"recall": 0.5, "precision": 0.333, "support": 2, "predicted": 3}
+    assert combined["anios"] == "no entrenada"
+    result = {"macro_f1": 0.96, "entity_combined": combined, "entity_scores": {}}
+    goals = bench_nlu.targets_met(result)
+    assert goals["macro_f1"]["cumple"] is True
+    assert goals["recall_curp"] == {"valor": 0.5, "objetivo": 0.98, "cumple": False}
+    assert goals["recall_clave_cita"]["cumple"] is None  # no figure at all
+
+
+def test_bench_target_falls_back_to_the_best_extractor_report():
+    result = {"macro_f1": 0.9, "entity_combined": {},
+              "entity_scores": {"DIETClassifier": {"clave_cita": {"recall": 0.4}},
+                                "RegexEntityExtractor": {"clave_cita": {"recall": 0.99}}}}
+    goals = bench_nlu.targets_met(result)
+    assert goals["recall_clave_cita"]["cumple"] is True
+    assert goals["macro_f1"]["cumple"] is False
 
 
 def test_offices_lookup_and_synonyms(training):
