@@ -47,7 +47,7 @@ from backend.services.disponibilidad import (
 )
 from backend.services.oficinas import sembrar_catalogo
 
-log = logging.getLogger("backend.seed_citas")
+log = logging.getLogger("backend.seed.citas")
 
 P1_CURP = "HEGG560427MVZRRL04"
 P3_CURP = "PEGL890909MJCRMS08"
