@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, Request
 
 from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep
 from backend.errors import ERROR_RESPONSES
-from backend.routers.respuestas import fopi_respuesta
-from backend.schemas.pagos import FopiRespuesta, QuincenaRegularizada
+from backend.routers.respuestas import fopi_respuesta, quincenas_regularizadas
+from backend.schemas.pagos import FopiRespuesta
 from backend.schemas.regularizacion import RegularizacionRespuesta
 from backend.services import fopi as servicio_fopi
 from backend.services import regularizacion as servicio
@@ -31,15 +31,7 @@ def consultar(
     return RegularizacionRespuesta(
         pendiente=calculo.pendiente,
         folio_prestamo=prestamo.folio,
-        quincenas=[
-            QuincenaRegularizada(
-                numero=q.numero,
-                fecha=q.fecha,
-                descuento=q.descuento,
-                dias_atraso=q.dias_atraso,
-            )
-            for q in calculo.quincenas
-        ],
+        quincenas=quincenas_regularizadas(calculo.quincenas),
         adeudo=calculo.adeudo,
         total=calculo.total,
         calculado_al=calculo.calculado_al,

@@ -3,6 +3,7 @@ routers import this module, never each other."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from fastapi import Request
@@ -17,20 +18,17 @@ from backend.services.regularizacion import QuincenaPorRegularizar
 PREFIJO_PAGOS = "/api/v1/pagos"
 
 
+def quincenas_regularizadas(quincenas: Iterable[QuincenaPorRegularizar]) -> list[QuincenaRegularizada]:
+    return [QuincenaRegularizada(numero=q.numero, fecha=q.fecha, descuento=q.descuento,
+                                 dias_atraso=q.dias_atraso) for q in quincenas]
+
+
 def fopi_respuesta(fopi: Fopi, request: Request, ahora: datetime) -> FopiRespuesta:
     quincenas = None
     adeudo = None
     if fopi.concepto == "REGULARIZACION":
         detalle = [QuincenaPorRegularizar.de_json(q) for q in fopi.quincenas or []]
-        quincenas = [
-            QuincenaRegularizada(
-                numero=q.numero,
-                fecha=q.fecha,
-                descuento=q.descuento,
-                dias_atraso=q.dias_atraso,
-            )
-            for q in detalle
-        ]
+        quincenas = quincenas_regularizadas(detalle)
         adeudo = sum((q.descuento for q in detalle), start=fopi.monto * 0)
     enlace, _expira = enlaces.url_firmada(settings_of(request), kind="fopi", id_=fopi.referencia, ahora=ahora)
     return FopiRespuesta(
