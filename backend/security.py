@@ -62,6 +62,3 @@ def derechohabiente_actual(
         raise _no_autenticado("No pudimos validar su identidad; identifíquese de nuevo.")
     return dh
 
-
-DerechohabienteActual = Annotated[Derechohabiente, Depends(derechohabiente_actual)]
-SessionDep = Annotated[Session, Depends(get_session)]

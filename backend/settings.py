@@ -58,6 +58,9 @@ class BackendSettings(BaseSettings):
     # this many failures lock that clave for that many minutes.
     cancelacion_max_intentos: int = 3
     cancelacion_bloqueo_minutos: int = 15
+    # A cita can be cancelled up to this many hours before it starts (every message
+    # that states the rule is worded from this value).
+    cancelacion_anticipacion_horas: int = Field(default=36, ge=1)
 
     # Twilio REST credentials for SMS/WhatsApp notifications (backend/notificaciones).
     # Empty SID/token: the sender worker still schedules reminders and keeps every

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
+from backend.deps import Ahora, SessionDep, settings_of
 from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
-from backend.security import SessionDep, settings_of
 from backend.services import citas as _citas  # noqa: F401  (registers the hoja_cita kind)
 from backend.services import enlaces
-from backend.services.disponibilidad import reloj
 
 router = APIRouter(
     prefix="/api/v1/archivos",
@@ -29,12 +25,12 @@ router = APIRouter(
     summary="Documento por enlace firmado",
 )
 def archivo(firma: str, request: Request, session: SessionDep,
-            ahora: Annotated[datetime, Depends(reloj)]) -> Response:
+            ahora: Ahora) -> Response:
     enlace = enlaces.verify(settings_of(request), firma, ahora=ahora)
     generar = enlaces.generador(enlace.kind)
     if generar is None:
         raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
-    doc = generar(session, enlace.id)
+    doc = generar(session, enlace.id, ahora)
     return Response(doc.contenido, media_type=doc.media_type,
                     headers={"Content-Disposition": f'inline; filename="{doc.nombre}"',
                              "Cache-Control": "private, max-age=300"})

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from backend.security import settings_of
+from backend.deps import settings_of
 
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static" / "chat"
 PLANTILLA = STATIC_DIR / "index.html"

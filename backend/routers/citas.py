@@ -1,14 +1,20 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from backend.deps import (
+    Ahora,
+    DerechohabienteActual,
+    DerechohabienteOpcional,
+    SessionDep,
+    settings_of,
+)
 from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
-from backend.models import Cita, Derechohabiente
+from backend.models import Cita
 from backend.models.cita import AGENDADA
 from backend.schemas.citas import (
     AtencionOut,
@@ -22,7 +28,6 @@ from backend.schemas.citas import (
     ReenvioIn,
     ReenvioOut,
 )
-from backend.security import DerechohabienteActual, SessionDep, derechohabiente_actual, settings_of
 from backend.services import citas as svc
 from backend.services import disponibilidad as disp
 from backend.services import idempotencia as idem
@@ -30,19 +35,6 @@ from backend.services import limites
 from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
-Ahora = Annotated[datetime, Depends(disp.reloj)]
-_bearer_opcional = HTTPBearer(auto_error=False)
-
-
-def derechohabiente_opcional(
-    request: Request,
-    session: SessionDep,
-    credenciales: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_opcional)],
-) -> Derechohabiente | None:
-    """The token's derechohabiente when a token is sent (an invalid one is still a 401)."""
-    if credenciales is None:
-        return None
-    return derechohabiente_actual(request, credenciales, session)
 
 
 def _cita_out(cita: Cita, *, ahora: datetime) -> CitaOut:
@@ -133,7 +125,7 @@ def cancelar(
     request: Request,
     session: SessionDep,
     ahora: Ahora,
-    dh: Annotated[Derechohabiente | None, Depends(derechohabiente_opcional)],
+    dh: DerechohabienteOpcional,
     turno: TurnoDep,
     datos: Annotated[CancelarCita | None, Body()] = None,
 ) -> JSONResponse:
@@ -151,8 +143,7 @@ def cancelar(
         try:
             resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
                                      fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
-                                     origen=origen, max_intentos=settings.cancelacion_max_intentos,
-                                     bloqueo=timedelta(minutes=settings.cancelacion_bloqueo_minutos))
+                                     origen=origen, settings=settings)
         except ErrorNegocio as error:
             if por_fecha and error.codigo in ("cita_no_encontrada", "bloqueado"):
                 limites.registrar_fallo(session, ambito=limites.CANCELACION, origen=red, ahora=ahora,

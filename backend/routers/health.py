@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from backend.deps import SessionDep
 from backend.errors import ERRORES_COMUNES, REINTENTAR_EN_SEGUNDOS, ErrorResponse, respuestas_error
-from backend.security import SessionDep
 
 log = logging.getLogger("backend.health")
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter, Depends, Request
-
+from backend.deps import Ahora, DerechohabienteActual, SessionDep, settings_of
 from backend.errors import ERRORES_BD, ERRORES_COMUNES, ERRORES_CUERPO, respuestas_error
 from backend.schemas.identidad import Perfil, VerificarRespuesta, VerificarSolicitud
-from backend.security import DerechohabienteActual, SessionDep, emitir_token, settings_of
+from backend.security import emitir_token
 from backend.services import identidad as servicio
 from backend.services import limites
 
@@ -18,15 +16,6 @@ router = APIRouter(
     tags=["identidad"],
     responses=respuestas_error(401, *ERRORES_COMUNES, *ERRORES_BD),
 )
-
-
-async def reloj() -> datetime:
-    """Dependency: the current instant (UTC). Tests override it to move time.
-    Async so FastAPI does not spend a threadpool hop on it."""
-    return datetime.now(UTC)
-
-
-Ahora = Annotated[datetime, Depends(reloj)]
 
 
 @router.post(

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
+from backend.deps import Ahora, SessionDep
 from backend.errors import ERROR_RESPONSES
 from backend.schemas.oficinas import DisponibilidadOut, HorarioOut, OficinaOut
-from backend.security import SessionDep
 from backend.services import disponibilidad as disp
 from backend.services import oficinas as svc
 
 router = APIRouter(prefix="/api/v1/oficinas", tags=["oficinas"], responses=ERROR_RESPONSES)
-Ahora = Annotated[datetime, Depends(disp.reloj)]
 OficinaId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identificador de la oficina.")]
 
 
@@ -51,7 +50,7 @@ def disponibilidad(
     return DisponibilidadOut(
         oficina_id=oficina.id,
         oficina=oficina.nombre,
-        zona_horaria=str(disp.ZONA),
+        zona_horaria=str(disp.zona()),
         desde=desde,
         hasta=hasta,
         horarios=[

@@ -3,73 +3,25 @@ payment notifications (authenticated with a shared secret, not a token)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
+from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep, settings_of
 from backend.errors import ERROR_RESPONSES, ErrorResponse
-from backend.models import Fopi
-from backend.routers.identidad import Ahora
+from backend.routers.respuestas import PREFIJO_PAGOS, fopi_respuesta
 from backend.schemas.pagos import (
     FopiRespuesta,
     FopiSolicitud,
     NotificacionBancaria,
     NotificacionRespuesta,
-    QuincenaRegularizada,
 )
-from backend.security import DerechohabienteActual, SessionDep, settings_of
-from backend.services import enlaces, referencias
 from backend.services import fopi as servicio
 from backend.services.pdf_fopi import generar_pdf
-from backend.services.regularizacion import QuincenaPorRegularizar
 from backend.services.secretos import exigir_secreto
 
-router = APIRouter(prefix="/api/v1/pagos", tags=["pagos"], responses=ERROR_RESPONSES)
-
-
-def fecha_hoy(request: Request, ahora: Ahora) -> date:
-    """Today in the derechohabientes' time zone (follows the `reloj` dependency)."""
-    return ahora.astimezone(ZoneInfo(settings_of(request).timezone)).date()
-
-
-Hoy = Annotated[date, Depends(fecha_hoy)]
-
-
-def fopi_respuesta(fopi: Fopi, request: Request, ahora: datetime) -> FopiRespuesta:
-    quincenas = None
-    adeudo = None
-    if fopi.concepto == "REGULARIZACION":
-        detalle = [QuincenaPorRegularizar.de_json(q) for q in fopi.quincenas or []]
-        quincenas = [
-            QuincenaRegularizada(
-                numero=q.numero,
-                fecha=q.fecha,
-                descuento=q.descuento,
-                dias_atraso=q.dias_atraso,
-            )
-            for q in detalle
-        ]
-        adeudo = sum((q.descuento for q in detalle), start=fopi.monto * 0)
-    enlace, _expira = enlaces.url_firmada(settings_of(request), kind="fopi", id_=fopi.referencia, ahora=ahora)
-    return FopiRespuesta(
-        referencia=fopi.referencia,
-        referencia_formateada=referencias.formatear(fopi.referencia),
-        concepto=fopi.concepto,  # type: ignore[arg-type]
-        descripcion=servicio.DESCRIPCION_CONCEPTO[fopi.concepto],
-        monto=fopi.monto,
-        fecha_emision=fopi.fecha_emision,
-        vigencia=fopi.vigencia,
-        estatus=fopi.estatus,  # type: ignore[arg-type]
-        bancos=list(servicio.BANCOS_AUTORIZADOS),
-        folio_prestamo=fopi.prestamo.folio,
-        pdf_url=f"{router.prefix}/fopi/{fopi.referencia}.pdf",
-        pdf_enlace=enlace,
-        adeudo=adeudo,
-        quincenas=quincenas,
-        fecha_pago=fopi.fecha_pago,
-    )
+router = APIRouter(prefix=PREFIJO_PAGOS, tags=["pagos"], responses=ERROR_RESPONSES)
 
 
 @router.post(

@@ -6,33 +6,26 @@ Every route needs the identity token and answers only about the token's owner.
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Query, Request, Response
 
+from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep, settings_of
 from backend.errors import ERROR_RESPONSES
-from backend.routers.identidad import Ahora
 from backend.schemas.prestamos import (
     CondicionesPrestamo,
     EnlaceEstadoCuenta,
     PrestamoHistorico,
     Saldo,
 )
-from backend.security import DerechohabienteActual, SessionDep, settings_of
 from backend.services import estado_cuenta  # also registers the "estado_cuenta" file kind
 from backend.services import prestamos as servicio
-from backend.services.identidad import hora_local
+from backend.services.disponibilidad import local
 
 router = APIRouter(prefix="/api/v1/prestamos", tags=["préstamos"], responses=ERROR_RESPONSES)
 
 
-def _hoy(request: Request, ahora) -> date:  # type: ignore[no-untyped-def]
-    return hora_local(ahora, settings_of(request)).date()
-
-
 @router.get("/saldo", response_model=Saldo, summary="Saldo deudor total del préstamo vigente (y saldo a favor)")
-def saldo(dh: DerechohabienteActual, session: SessionDep, request: Request, ahora: Ahora) -> Saldo:
-    estado = servicio.saldo_para_consulta(session, derechohabiente_id=dh.id, al=_hoy(request, ahora))
+def saldo(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Saldo:
+    estado = servicio.saldo_para_consulta(session, derechohabiente_id=dh.id, al=hoy)
     p = estado.prestamo
     return Saldo(
         saldo_deudor_total=estado.saldo_deudor_total,
@@ -52,8 +45,8 @@ def saldo(dh: DerechohabienteActual, session: SessionDep, request: Request, ahor
 
 
 @router.get("/vigente", response_model=CondicionesPrestamo, summary="Condiciones del préstamo vigente")
-def vigente(dh: DerechohabienteActual, session: SessionDep, request: Request, ahora: Ahora) -> CondicionesPrestamo:
-    estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=_hoy(request, ahora))
+def vigente(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> CondicionesPrestamo:
+    estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=hoy)
     p = estado.prestamo
     return CondicionesPrestamo(
         folio=p.folio,
@@ -102,12 +95,11 @@ def historico(dh: DerechohabienteActual, session: SessionDep) -> list[PrestamoHi
 def estado_de_cuenta(
     dh: DerechohabienteActual,
     session: SessionDep,
-    request: Request,
     ahora: Ahora,
     folio: str | None = Query(default=None, max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
 ) -> Response:
     prestamo = estado_cuenta.prestamo_solicitado(session, derechohabiente_id=dh.id, folio=folio)
-    doc = estado_cuenta.documento(session, prestamo=prestamo, emitido=hora_local(ahora, settings_of(request)))
+    doc = estado_cuenta.documento(session, prestamo=prestamo, emitido=local(ahora))
     return Response(
         content=doc.contenido,
         media_type=doc.media_type,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
+from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep
 from backend.errors import ERROR_RESPONSES
-from backend.routers.identidad import Ahora
-from backend.routers.pagos import Hoy, fopi_respuesta
-from backend.schemas.pagos import FopiRespuesta, QuincenaRegularizada
+from backend.routers.respuestas import fopi_respuesta, quincenas_regularizadas
+from backend.schemas.pagos import FopiRespuesta
 from backend.schemas.regularizacion import RegularizacionRespuesta
-from backend.security import DerechohabienteActual, SessionDep
 from backend.services import fopi as servicio_fopi
 from backend.services import regularizacion as servicio
 
@@ -20,7 +19,7 @@ FolioQuery = Query(default=None, description="Folio del préstamo; si se omite, 
 
 @router.get("", response_model=RegularizacionRespuesta, summary="Quincenas no descontadas y su adeudo")
 def consultar(
-    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, folio: str | None = FolioQuery
+    dh: DerechohabienteActual, session: SessionDep, hoy: Hoy, folio: str | None = FolioQuery
 ) -> RegularizacionRespuesta:
     prestamo = servicio_fopi.prestamo_vigente(session=session, derechohabiente_id=dh.id, folio=folio)
     calculo = servicio.consultar(
@@ -32,15 +31,7 @@ def consultar(
     return RegularizacionRespuesta(
         pendiente=calculo.pendiente,
         folio_prestamo=prestamo.folio,
-        quincenas=[
-            QuincenaRegularizada(
-                numero=q.numero,
-                fecha=q.fecha,
-                descuento=q.descuento,
-                dias_atraso=q.dias_atraso,
-            )
-            for q in calculo.quincenas
-        ],
+        quincenas=quincenas_regularizadas(calculo.quincenas),
         adeudo=calculo.adeudo,
         total=calculo.total,
         calculado_al=calculo.calculado_al,

@@ -4,7 +4,7 @@ Capacity and "one AGENDADA cita per person" are enforced by the database
 (see backend/models/cita.py), so they hold under concurrent requests; this
 module turns the constraint violations into clear Spanish 409s.
 
-Statuses: AGENDADA -> CANCELADA (by the person, up to 36 h before) or ATENDIDA
+Statuses: AGENDADA -> CANCELADA (by the person, up to `cancelacion_anticipacion_horas` before) or ATENDIDA
 (marked by CAPP staff on the day of the cita or later). VENCIDA is internal (see
 backend/models/cita.py): it never appears as a bitácora row.
 
@@ -39,21 +39,20 @@ from backend.services.disponibilidad import (
     DURACION,
     fecha_larga,
     hora_texto,
+    horas_cancelacion,
     local,
+    plazo_cancelacion,
     registro_texto,
     utc,
     validar_inicio,
 )
 from backend.services.oficinas import obtener_oficina
 from backend.services.pdf_hoja_cita import DatosHoja, generar_hoja
-from backend.settings import BackendSettings
+from backend.settings import BackendSettings, get_settings
 
 ALFABETO_CLAVE = string.ascii_uppercase + string.digits
 LONGITUD_CLAVE = 6
-PLAZO_CANCELACION = timedelta(hours=36)
 INTENTOS_CLAVE = 10  # fresh claves tried on collision before giving up with a 503
-MAX_INTENTOS_CANCELACION = 3
-BLOQUEO_CANCELACION = timedelta(minutes=15)
 TTL_ENLACE_HOJA = timedelta(hours=24)
 KIND_HOJA = "hoja_cita"
 _CLAVE_RE = re.compile(r"^[A-Z0-9]{6}$")
@@ -286,8 +285,7 @@ def buscar_para_cancelar(
     derechohabiente: Derechohabiente | None,
     fecha_nacimiento: date | None,
     ahora: datetime | None = None,
-    max_intentos: int = MAX_INTENTOS_CANCELACION,
-    bloqueo: timedelta = BLOQUEO_CANCELACION,
+    settings: BackendSettings | None = None,
 ) -> Cita:
     if derechohabiente is None and fecha_nacimiento is None:
         raise ErrorNegocio(401, "Para cancelar necesita identificarse con su CURP y su NIP, "
@@ -313,7 +311,10 @@ def buscar_para_cancelar(
     cita = session.scalar(select(Cita).where(Cita.clave == clave))
     if cita is None or cita.derechohabiente.fecha_nacimiento != fecha_nacimiento:
         session.rollback()
-        hasta = _fallo_cancelacion(session, clave=clave, ahora=ahora, max_intentos=max_intentos, bloqueo=bloqueo)
+        settings = settings or get_settings()
+        hasta = _fallo_cancelacion(
+            session, clave=clave, ahora=ahora, max_intentos=settings.cancelacion_max_intentos,
+            bloqueo=timedelta(minutes=settings.cancelacion_bloqueo_minutos))
         if hasta is not None:
             log.warning("cancelación por teléfono: clave bloqueada por intentos fallidos")
             raise _bloqueo(hasta)
@@ -325,7 +326,7 @@ def buscar_para_cancelar(
 
 
 def limite_cancelacion(cita: Cita) -> datetime:
-    return utc(cita.inicio) - PLAZO_CANCELACION
+    return utc(cita.inicio) - plazo_cancelacion()
 
 
 def cancelar(
@@ -336,13 +337,12 @@ def cancelar(
     derechohabiente: Derechohabiente | None = None,
     fecha_nacimiento: date | None = None,
     origen: str = "web",
-    max_intentos: int = MAX_INTENTOS_CANCELACION,
-    bloqueo: timedelta = BLOQUEO_CANCELACION,
+    settings: BackendSettings | None = None,
 ) -> ResultadoCancelacion:
-    """Cancel up to 36 h before the start; cancelling twice answers the same."""
+    """Cancel up to `horas_cancelacion()` before the start; cancelling twice answers the same."""
     cita = buscar_para_cancelar(session, clave=clave, derechohabiente=derechohabiente,
                                 fecha_nacimiento=fecha_nacimiento, ahora=ahora,
-                                max_intentos=max_intentos, bloqueo=bloqueo)
+                                settings=settings)
     if cita.estatus == CANCELADA:
         return ResultadoCancelacion(cita, True)
     if cita.estatus == ATENDIDA:
@@ -355,7 +355,7 @@ def cancelar(
         raise ErrorNegocio(
             409,
             f"Ya no es posible cancelar la cita {cita.clave}: las cancelaciones se aceptan hasta "
-            f"36 horas antes de la cita y el plazo venció el {fecha_larga(limite)} a las "
+            f"{horas_cancelacion()} horas antes de la cita y el plazo venció el {fecha_larga(limite)} a las "
             f"{local(limite):%H:%M} horas. El plazo es el mismo en la Línea ASISSSTE "
             "(55 4000 1000, opción 5, submenú 1) y en el Sistema de Citas Administrativas.",
             "plazo_cancelacion_vencido",
@@ -489,11 +489,11 @@ def hoja_pdf(cita: Cita, *, ahora: datetime | None = None) -> bytes:
 
 
 @enlaces.registrar_archivo(KIND_HOJA)
-def _hoja_por_enlace(session: Session, clave: str) -> enlaces.Archivo:
+def _hoja_por_enlace(session: Session, clave: str, ahora: datetime) -> enlaces.Archivo:
     cita = session.scalar(select(Cita).where(Cita.clave == clave))
     if cita is None:
         raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
-    return enlaces.Archivo(hoja_pdf(cita), f"hoja_cita_{cita.clave}.pdf")
+    return enlaces.Archivo(hoja_pdf(cita, ahora=ahora), f"hoja_cita_{cita.clave}.pdf")
 
 
 def crear_enlace_hoja(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -20,8 +21,8 @@ from backend.services.dias_habiles import (  # noqa: F401  (re-exported for the 
     motivo_inhabil,
     sumar_dias_habiles,
 )
+from backend.settings import get_settings
 
-ZONA = ZoneInfo("America/Mexico_City")  # every office in the catalogue uses central time
 APERTURA = time(8, 30)
 CIERRE = time(15, 30)
 DURACION = timedelta(minutes=15)
@@ -33,9 +34,30 @@ _MESES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agost
           "septiembre", "octubre", "noviembre", "diciembre")
 
 
-def reloj() -> datetime:
-    """FastAPI dependency for "now" (UTC); tests override it to freeze time."""
-    return datetime.now(UTC)
+def zona() -> ZoneInfo:
+    """The offices' time zone (setting TIMEZONE; every office in the catalogue
+    uses central time). ZoneInfo caches its instances."""
+    return ZoneInfo(get_settings().timezone)
+
+
+def horas_cancelacion() -> int:
+    """Hours before its start up to which a cita can be cancelled (setting
+    CANCELACION_ANTICIPACION_HORAS)."""
+    return get_settings().cancelacion_anticipacion_horas
+
+
+def plazo_cancelacion() -> timedelta:
+    return timedelta(hours=horas_cancelacion())
+
+
+def __getattr__(nombre: str) -> Any:
+    # The clock dependency lives in backend.deps; tests/e2e still override it
+    # through this old name.
+    if nombre == "reloj":
+        from backend.deps import reloj
+
+        return reloj
+    raise AttributeError(nombre)
 
 
 def utc(dt: datetime) -> datetime:
@@ -46,7 +68,7 @@ def utc(dt: datetime) -> datetime:
 
 
 def local(dt: datetime) -> datetime:
-    return utc(dt).astimezone(ZONA)
+    return utc(dt).astimezone(zona())
 
 
 def inicios_del_dia(dia: date) -> list[datetime]:
@@ -56,8 +78,8 @@ def inicios_del_dia(dia: date) -> list[datetime]:
 
 def cuartos_del_dia(dia: date) -> list[datetime]:
     """8:30, 8:45 ... 15:15 of `dia` in local time, business day or not."""
-    actual = datetime.combine(dia, APERTURA, tzinfo=ZONA)
-    cierre = datetime.combine(dia, CIERRE, tzinfo=ZONA)
+    actual = datetime.combine(dia, APERTURA, tzinfo=zona())
+    cierre = datetime.combine(dia, CIERRE, tzinfo=zona())
     inicios = []
     while actual + DURACION <= cierre:
         inicios.append(actual)
@@ -92,9 +114,9 @@ def validar_inicio(inicio: datetime, *, ahora: datetime) -> datetime:
 
     A naive `inicio` is read as Mexico City time (what a caller means by "13:30")."""
     if inicio.tzinfo is None:
-        inicio = inicio.replace(tzinfo=ZONA)
+        inicio = inicio.replace(tzinfo=zona())
     try:
-        ini_local = inicio.astimezone(ZONA)
+        ini_local = inicio.astimezone(zona())
         fuera = ini_local - utc(ahora) > HORIZONTE
     except (OverflowError, ValueError):
         fuera = True
@@ -170,13 +192,13 @@ def horarios_libres(
         raise ErrorNegocio(
             422,
             "Las citas se agendan con un máximo de 90 días de anticipación; consulte fechas hasta el "
-            f"{fecha_larga(datetime.combine(ultimo, time(12), tzinfo=ZONA))}.",
+            f"{fecha_larga(datetime.combine(ultimo, time(12), tzinfo=zona()))}.",
             "fuera_de_horizonte",
         )
     hasta = min(hasta, ultimo)
     desde = max(desde, hoy)
-    inicio_rango = datetime.combine(desde, time(0), tzinfo=ZONA)
-    fin_rango = datetime.combine(hasta + timedelta(days=1), time(0), tzinfo=ZONA)
+    inicio_rango = datetime.combine(desde, time(0), tzinfo=zona())
+    fin_rango = datetime.combine(hasta + timedelta(days=1), time(0), tzinfo=zona())
     tomados = ocupacion(session, oficina_id=oficina.id, desde=inicio_rango, hasta=fin_rango)
     libres: list[Horario] = []
     dia = desde

@@ -37,7 +37,8 @@ class Archivo:
     media_type: str = "application/pdf"
 
 
-Generador = Callable[[Session, str], Archivo]
+# (session, id, now): the file as of `now` (the request's clock).
+Generador = Callable[[Session, str, datetime], Archivo]
 _GENERADORES: dict[str, Generador] = {}
 
 

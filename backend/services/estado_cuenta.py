@@ -16,7 +16,7 @@ from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, Prestamo
 from backend.services import enlaces
 from backend.services import prestamos as servicio
-from backend.services.disponibilidad import local, reloj
+from backend.services.disponibilidad import local
 from backend.services.pdf_estado_cuenta import generar_estado_cuenta
 from backend.settings import BackendSettings
 
@@ -53,8 +53,8 @@ def crear_enlace(
 
 
 @enlaces.registrar_archivo(KIND_ESTADO_CUENTA)
-def _estado_cuenta_por_enlace(session: Session, folio: str) -> enlaces.Archivo:
+def _estado_cuenta_por_enlace(session: Session, folio: str, ahora: datetime) -> enlaces.Archivo:
     prestamo = session.scalars(select(Prestamo).where(Prestamo.folio == folio)).first()
     if prestamo is None:
         raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
-    return documento(session, prestamo=prestamo, emitido=local(reloj()))
+    return documento(session, prestamo=prestamo, emitido=local(ahora))

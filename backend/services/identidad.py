@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, delete, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,6 +31,8 @@ from backend.models import Derechohabiente, IntentoIdentidad
 from backend.privacy import mascara_curp
 from backend.services import limites
 from backend.services import nip_hash as claves_nip
+from backend.services.disponibilidad import local as disp_local
+from backend.services.disponibilidad import utc
 from backend.settings import BackendSettings
 
 log = logging.getLogger("backend.identidad")
@@ -78,17 +79,11 @@ def nip_correcto(nip_hash: str | None, nip: str, curp: str, claves: claves_nip.P
 
 def como_utc(momento: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
-    if momento is None:
-        return None
-    return momento.replace(tzinfo=UTC) if momento.tzinfo is None else momento.astimezone(UTC)
-
-
-def hora_local(momento: datetime, settings: BackendSettings) -> datetime:
-    return momento.astimezone(ZoneInfo(settings.timezone))
+    return None if momento is None else utc(momento)
 
 
 def _error_bloqueo(hasta: datetime, settings: BackendSettings) -> ErrorNegocio:
-    local = hora_local(hasta, settings)
+    local = disp_local(hasta)
     return ErrorNegocio(
         423,
         "Por su seguridad, el acceso con esta CURP quedó bloqueado tras varios intentos fallidos. "

@@ -47,7 +47,13 @@ from backend.models import Cita, Derechohabiente, Notificacion
 from backend.models.cita import AGENDADA, ATENDIDA
 from backend.models.notificacion import DESCARTADA, ENVIADA, ENVIANDO, FALLIDA, INCIERTA, PENDIENTE
 from backend.services import enlaces
-from backend.services.disponibilidad import fecha_larga, local, utc
+from backend.services.disponibilidad import (
+    fecha_larga,
+    horas_cancelacion,
+    local,
+    plazo_cancelacion,
+    utc,
+)
 from backend.settings import BackendSettings
 
 log = logging.getLogger("backend.notificaciones")
@@ -81,7 +87,7 @@ def _cuerpo(tipo: str, cita: Cita) -> str:
             f"ISSSTE CAPP: su cita quedó agendada. Clave de cita: {cita.clave}. "
             f"Le esperamos {cuando} en {cita.oficina.nombre}, {cita.oficina.direccion}. "
             "Lleve original y copia de sus requisitos. Si no puede asistir, cancele con al "
-            f"menos 36 horas de anticipación en la {LINEA}."
+            f"menos {horas_cancelacion()} horas de anticipación en la {LINEA}."
         )
     if tipo == CITA_CANCELADA:
         return (
@@ -89,7 +95,7 @@ def _cuerpo(tipo: str, cita: Cita) -> str:
             "Cuando lo desee puede agendar una nueva."
         )
     if tipo == RECORDATORIO_CITA:
-        limite = cita.inicio - timedelta(hours=36)
+        limite = cita.inicio - plazo_cancelacion()
         return (
             f"ISSSTE CAPP: le recordamos su cita {cita.clave} {cuando} en {cita.oficina.nombre}. "
             "Lleve original y copia de sus requisitos. Si no puede asistir, cancélela antes del "

@@ -4,6 +4,7 @@ Interleaved 2 of 5 barcode (what bank tellers scan) and as a QR code (segno)."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from decimal import Decimal
 
 import segno
@@ -135,7 +136,7 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
 
 
 @registrar_archivo("fopi")
-def _archivo_fopi(session: Session, id_: str) -> Archivo:
+def _archivo_fopi(session: Session, id_: str, ahora: datetime) -> Archivo:
     """A FOPI PDF behind a signed link (WhatsApp media is fetched without a token)."""
     fopi = session.scalars(select(Fopi).where(Fopi.referencia == id_)).first()
     if fopi is None:

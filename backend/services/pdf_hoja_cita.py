@@ -10,6 +10,8 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from backend.services.disponibilidad import horas_cancelacion
+
 # Seed 004 (ISSEG's crédito complementario), "REQUISITOS": original and a plain copy of each, for cotejo.
 # ISSSTE publishes no list in the seeds; the PDF says whose list it is.
 REQUISITOS_AMBOS = (
@@ -30,13 +32,14 @@ REQUISITOS_FUENTE = (
 DIRECCION_FUENTE = (
     "Dirección y teléfono de referencia (estimación); confírmelos en el directorio del ISSSTE, gob.mx/issste."
 )
-AVISO_CANCELACION = (
-    "Importante: en caso de que por alguna razón no pueda asistir a su cita, cancélela con al "
-    "menos 36 horas de anticipación desde el Sistema de Citas Administrativas (Portal ASISSSTE, "
-    "asisste.issste.gob.mx: Préstamos Personales, Agendar cita, menú Citas, Bitácora; se recomienda "
-    "Google Chrome) o en la Línea ASISSSTE 55 4000 1000, opción 5, submenú 1. En la Bitácora también "
-    "puede descargar de nuevo esta hoja."
-)
+def aviso_cancelacion() -> str:
+    return (
+        "Importante: en caso de que por alguna razón no pueda asistir a su cita, cancélela con al "
+        f"menos {horas_cancelacion()} horas de anticipación desde el Sistema de Citas Administrativas "
+        "(Portal ASISSSTE, asisste.issste.gob.mx: Préstamos Personales, Agendar cita, menú Citas, "
+        "Bitácora; se recomienda Google Chrome) o en la Línea ASISSSTE 55 4000 1000, opción 5, "
+        "submenú 1. En la Bitácora también puede descargar de nuevo esta hoja."
+    )
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def generar_hoja(datos: DatosHoja) -> bytes:
         numero += 1
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
-    pdf.multi_cell(0, 6, AVISO_CANCELACION, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 6, aviso_cancelacion(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 9)
     pdf.multi_cell(0, 5, "Su cita ocupa un horario de 15 minutos. Preséntese puntualmente con su "
                    "clave de cita. El ISSSTE nunca le pedirá contraseñas ni pagos por agendar una cita.",

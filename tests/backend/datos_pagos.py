@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.models import Derechohabiente, Movimiento, Prestamo
-from backend.routers.identidad import reloj
 from backend.security import emitir_token
 from backend.services import finanzas
 from backend.settings import BackendSettings

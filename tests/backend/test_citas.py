@@ -14,9 +14,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.models import Cita, EventoCita, IntentoCancelacion, Notificacion
-from backend.services.disponibilidad import reloj
-from backend.settings import BackendSettings
+from backend.settings import BackendSettings, get_settings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
 from tests.backend.conftest import SECRETO_CAPP
 
@@ -184,6 +184,33 @@ def test_cancelar_dentro_de_36_horas_se_rechaza(
     assert "lunes 29 de enero de 2024 a las 01:30" in body["detail"]
     assert datetime.fromisoformat(body["limite_cancelacion"]) == mx(2024, 1, 29, 1, 30)
     assert session.scalars(select(Cita.estatus)).one() == "AGENDADA"
+
+
+@pytest.fixture
+def plazo_48_horas(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """CANCELACION_ANTICIPACION_HORAS=48 for this test (the rule is read from the settings)."""
+    monkeypatch.setenv("CANCELACION_ANTICIPACION_HORAS", "48")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("CANCELACION_ANTICIPACION_HORAS")
+    get_settings.cache_clear()
+
+
+def test_el_plazo_de_cancelacion_y_sus_mensajes_salen_del_ajuste(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, plazo_48_horas: None
+) -> None:
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
+    assert datetime.fromisoformat(r.json()["limite_cancelacion"]) == mx(2024, 1, 28, 13, 30)
+    aviso = session.scalars(select(Notificacion.cuerpo).where(Notificacion.tipo == "CITA_AGENDADA")).one()
+    assert "menos 48 horas de anticipación" in aviso
+    reloj_fijo.ahora = mx(2024, 1, 28, 13, 30, 1)
+    r = client.post(f"/api/v1/citas/{r.json()['clave']}/cancelar", headers=auth(settings, dh))
+    assert r.status_code == 409
+    assert r.json()["codigo"] == "plazo_cancelacion_vencido"
+    assert "hasta 48 horas antes de la cita" in r.json()["detail"]
+    assert datetime.fromisoformat(r.json()["limite_cancelacion"]) == mx(2024, 1, 28, 13, 30)
 
 
 def test_cancelar_exactamente_a_36_horas_se_permite(

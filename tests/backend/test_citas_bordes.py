@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from backend.services.disponibilidad import reloj
+from backend.deps import reloj
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina
 

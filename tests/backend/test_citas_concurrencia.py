@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.deps import reloj
 from backend.errors import ErrorNegocio
 from backend.models import Cita, Derechohabiente
 from backend.services import citas as svc
-from backend.services.disponibilidad import reloj, utc
+from backend.services.disponibilidad import utc
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, curp_prueba, mx
 

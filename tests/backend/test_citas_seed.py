@@ -10,10 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.models import Cita, Derechohabiente, EventoCita, Notificacion, Oficina
-from backend.seed_citas import sembrar_citas_demo, sembrar_oficinas
+from backend.seed.citas import sembrar_citas_demo, sembrar_oficinas
 from backend.services import citas as svc
-from backend.services.disponibilidad import local, reloj
+from backend.services.disponibilidad import local
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import MX, auth, crear_dh, curp_prueba, mx
 

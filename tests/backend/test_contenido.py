@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from backend.seed_citas import sembrar_citas_demo
-from backend.services.disponibilidad import reloj
+from backend.deps import reloj
+from backend.seed.citas import sembrar_citas_demo
 from backend.services.pdf_hoja_cita import DatosHoja, generar_hoja
 from tests.backend._citas_apoyo import crear_dh, mx
 

@@ -20,12 +20,11 @@ from stdnum.mx import curp as stdnum_curp
 
 from backend import seed
 from backend.db import make_engine, make_sessionmaker
+from backend.deps import reloj
 from backend.main import create_app
 from backend.models import Cita, ClaveIdempotencia, Derechohabiente, IntentoFallido
 from backend.privacy import enmascarar_texto
-from backend.routers.identidad import reloj
 from backend.seed import PERSONA, sembrar_personas
-from backend.services import disponibilidad
 from backend.services import nip_hash as claves_nip
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA as AHORA_CITAS
@@ -223,7 +222,7 @@ def test_429_se_cuenta_entre_dos_instancias(dos_instancias: tuple[TestClient, Te
 
 def test_cancelar_por_fecha_tiene_limite_por_origen(client: TestClient, session: Session,
                                                     settings: BackendSettings) -> None:
-    client.app.dependency_overrides[disponibilidad.reloj] = lambda: AHORA_CITAS  # type: ignore[attr-defined]
+    client.app.dependency_overrides[reloj] = lambda: AHORA_CITAS  # type: ignore[attr-defined]
     settings.cancelacion_max_intentos = 100  # only the per-source limit in play here
     for i in range(20):
         r = client.post(f"/api/v1/citas/ZZ{i:04d}/cancelar", json={"fecha_nacimiento": "1989-09-09"})
@@ -237,7 +236,7 @@ def test_cancelar_por_fecha_tiene_limite_por_origen(client: TestClient, session:
 
 @pytest.fixture
 def reloj_citas(client: TestClient) -> None:
-    client.app.dependency_overrides[disponibilidad.reloj] = lambda: AHORA_CITAS  # type: ignore[attr-defined]
+    client.app.dependency_overrides[reloj] = lambda: AHORA_CITAS  # type: ignore[attr-defined]
 
 
 @pytest.mark.usefixtures("reloj_citas")

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.errors import ErrorNegocio
 from backend.services import enlaces
-from backend.services.disponibilidad import reloj
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
 

@@ -16,11 +16,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.models import Derechohabiente, Movimiento, Prestamo
-from backend.routers.identidad import reloj
 from backend.seed import PERSONA, sembrar_personas
-from backend.services import disponibilidad, enlaces
-from backend.services import estado_cuenta as servicio_estado_cuenta
+from backend.services import enlaces
 from backend.settings import BackendSettings
 
 AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
@@ -30,7 +29,7 @@ P1, P2, P3 = PERSONA["P1"], PERSONA["P2"], PERSONA["P3"]
 
 
 class Reloj:
-    """One clock for the API (the `reloj` dependency) and for the PDF generated at fetch time."""
+    """A settable clock for the `reloj` dependency (the API's and the file links')."""
 
     def __init__(self, ahora: datetime) -> None:
         self.ahora = ahora
@@ -40,18 +39,14 @@ class Reloj:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Reloj:
-    r = Reloj(AHORA)
-    monkeypatch.setattr(servicio_estado_cuenta, "reloj", r)
-    return r
+def clock() -> Reloj:
+    return Reloj(AHORA)
 
 
 @pytest.fixture
 def api(client: TestClient, session: Session, clock: Reloj) -> Iterator[TestClient]:
     sembrar_personas(session, hoy=HOY, ahora=AHORA)
-    # The API's clock and the file links' clock (GET /api/v1/archivos) are two dependencies.
     client.app.dependency_overrides[reloj] = clock  # type: ignore[attr-defined]
-    client.app.dependency_overrides[disponibilidad.reloj] = clock  # type: ignore[attr-defined]
     yield client
     client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
 

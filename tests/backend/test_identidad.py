@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.mx import curp as stdnum_curp
 
+from backend.deps import reloj
 from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, IntentoIdentidad
-from backend.routers.identidad import reloj
 from backend.security import ALGORITHM, emitir_token
 from backend.seed import PERSONA, sembrar_personas
 from backend.services import identidad as servicio

@@ -8,11 +8,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.errors import ErrorNegocio
 from backend.models import Oficina
-from backend.seed_citas import sembrar_oficinas
+from backend.seed.citas import sembrar_oficinas
 from backend.services import citas as svc
-from backend.services.disponibilidad import inicios_del_dia, reloj, validar_inicio
+from backend.services.disponibilidad import inicios_del_dia, validar_inicio
 from backend.services.oficinas import cargar_catalogo
 from tests.backend._citas_apoyo import AHORA, crear_dh, crear_oficina, curp_prueba, mx
 

@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.deps import reloj
 from backend.models import Derechohabiente, Movimiento, Prestamo
-from backend.routers.identidad import reloj
 from backend.security import ALGORITHM, emitir_token
 from backend.seed import PERSONA, sembrar_personas
 from backend.settings import BackendSettings

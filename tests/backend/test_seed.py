@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import sys
-import types
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +13,8 @@ from stdnum.mx import curp as stdnum_curp
 
 from backend import seed
 from backend.models import Derechohabiente, IntentoIdentidad, Movimiento, Prestamo
+from backend.seed import citas as seed_citas
+from backend.seed import sinteticos
 from backend.services import prestamos as servicio_prestamos
 from backend.services.finanzas import fechas_quincena
 from backend.services.identidad import nip_correcto
@@ -110,12 +110,12 @@ def test_personas_idempotentes_y_al_dia_en_una_nueva_corrida(session: Session) -
 
 
 def _curps_esperadas(count: int) -> set[str]:
-    cal = seed._Calendario.de(HOY)
+    cal = sinteticos._Calendario.de(HOY)
     curps = set()
-    for bloque in range((count + seed.BLOQUE - 1) // seed.BLOQUE):
-        rng = random.Random(f"{seed.SEMILLA}-{bloque}")
-        for indice in range(bloque * seed.BLOQUE, min((bloque + 1) * seed.BLOQUE, count)):
-            persona, _, _ = seed._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
+    for bloque in range((count + sinteticos.BLOQUE - 1) // sinteticos.BLOQUE):
+        rng = random.Random(f"{sinteticos.SEMILLA}-{bloque}")
+        for indice in range(bloque * sinteticos.BLOQUE, min((bloque + 1) * sinteticos.BLOQUE, count)):
+            persona, _, _ = sinteticos._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
             curps.add(str(persona["curp"]))
     return curps
 
@@ -155,11 +155,11 @@ def test_prestamos_sinteticos_que_la_simulacion_permitiria() -> None:
     tipo and sexo and the cotización they had at its first discount (36 quincenas
     under 10 years, cotización + plazo under 29 a 6 m 1 d / 27 a 6 m 1 d), and has the
     simulation's descuento and monto."""
-    cal = seed._Calendario.de(HOY)
-    rng = random.Random(f"{seed.SEMILLA}-0")
+    cal = sinteticos._Calendario.de(HOY)
+    rng = random.Random(f"{sinteticos.SEMILLA}-0")
     revisados = cerca_del_limite = 0
     for indice in range(3000):
-        persona, prestamos, _ = seed._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
+        persona, prestamos, _ = sinteticos._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
         for p in prestamos:
             anios = Decimal(int(persona["anios_cotizacion"]) * 24  # type: ignore[call-overload]
                             - _quincenas_antes_de_hoy(p["fecha_primer_descuento"])) / 24  # type: ignore[arg-type]
@@ -176,23 +176,13 @@ def test_prestamos_sinteticos_que_la_simulacion_permitiria() -> None:
     assert revisados > 1500 and cerca_del_limite > 20, (revisados, cerca_del_limite)
 
 
-def test_sembrar_llama_a_seed_citas(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sembrar_siembra_oficinas_y_citas(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     llamadas: list[tuple[str, object]] = []
-    falso = types.ModuleType("backend.seed_citas")
-    falso.sembrar_oficinas = lambda s: llamadas.append(("oficinas", s))  # type: ignore[attr-defined]
-    falso.sembrar_citas_demo = lambda s, *, ahora: llamadas.append(("citas", ahora))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "backend.seed_citas", falso)
+    monkeypatch.setattr(seed_citas, "sembrar_oficinas", lambda s: llamadas.append(("oficinas", s)))
+    monkeypatch.setattr(seed_citas, "sembrar_citas_demo", lambda s, *, ahora: llamadas.append(("citas", ahora)))
     seed.sembrar(session, count=3, ahora=AHORA)
     assert llamadas == [("oficinas", session), ("citas", AHORA)]
     assert _conteos(session)[0] == 3 + 3
-
-
-def test_sin_seed_citas_avisa_y_sigue(session: Session, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setitem(sys.modules, "backend.seed_citas", None)  # makes the import fail
-    seed.sembrar(session, count=2, ahora=AHORA)
-    assert "seed_citas" in capsys.readouterr().out
-    assert _conteos(session)[0] == 3 + 2
 
 
 def test_cli_idempotente(db_url: str, session_factory: sessionmaker[Session],

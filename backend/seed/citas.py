@@ -39,14 +39,15 @@ from backend.services.dias_habiles import dias_habiles_entre, sumar_dias_habiles
 from backend.services.disponibilidad import (
     APERTURA,
     DURACION,
-    ZONA,
     inicios_del_dia,
     local,
+    plazo_cancelacion,
     utc,
+    zona,
 )
 from backend.services.oficinas import sembrar_catalogo
 
-log = logging.getLogger("backend.seed_citas")
+log = logging.getLogger("backend.seed.citas")
 
 P1_CURP = "HEGG560427MVZRRL04"
 P3_CURP = "PEGL890909MJCRMS08"
@@ -55,7 +56,7 @@ CLAVE_CANCELADA = "Z8YP3Q"
 CLAVE_VIGENTE = "CC3QZ8"
 CLAVE_36H = "K7M2Q9"
 ANTELACION_36H = timedelta(hours=2)  # K7M2Q9 starts at least this far ahead when built ...
-VENTANA_36H = timedelta(hours=35)  # ... and at most this far (inside the 36 h of the rule)
+MARGEN_36H = timedelta(hours=1)  # ... and at least this much inside the cancellation deadline
 
 
 def sembrar_oficinas(session: Session) -> None:
@@ -148,13 +149,13 @@ def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
             _borrar(session, cita)
     hoy = local(ahora)
     dia_cita = sumar_dias_habiles(hoy.date(), 5)
-    inicio, lugar = _primer_lugar_desde(session, oficina, datetime.combine(dia_cita, time(13, 30), tzinfo=ZONA))
+    inicio, lugar = _primer_lugar_desde(session, oficina, datetime.combine(dia_cita, time(13, 30), tzinfo=zona()))
     antes = inicio - DURACION
     inicio_cancelada = antes if antes.time() >= APERTURA else inicio
     dia_registro = hoy.date() if hoy.time() >= time(15, 54) else hoy.date() - timedelta(days=1)
 
     def registro(h: int, m: int, s: int) -> datetime:
-        return datetime.combine(dia_registro, time(h, m, s), tzinfo=ZONA)
+        return datetime.combine(dia_registro, time(h, m, s), tzinfo=zona())
 
     _crear(session, clave=CLAVE_CANCELADA, dh=dh, oficina=oficina, inicio=inicio_cancelada, lugar=None,
            eventos=[(AGENDADA, registro(12, 56, 2)), (CANCELADA, registro(15, 49, 45))])
@@ -163,8 +164,9 @@ def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
 
 
 def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[datetime, int] | None:
-    """The latest business slot with a free place 2-35 h ahead, or None (weekend, holiday)."""
-    desde, hasta = utc(ahora) + ANTELACION_36H, utc(ahora) + VENTANA_36H
+    """The latest business slot with a free place from 2 h ahead to 1 h inside the
+    cancellation deadline (35 h with the default 36), or None (weekend, holiday)."""
+    desde, hasta = utc(ahora) + ANTELACION_36H, utc(ahora) + plazo_cancelacion() - MARGEN_36H
     dias = [local(desde).date() + timedelta(days=k) for k in range(3)]
     reales = [(ini, lugar) for dia in dias for ini in inicios_del_dia(dia)
               if desde <= utc(ini) <= hasta and (lugar := _lugar_libre(session, oficina, ini)) is not None]
@@ -177,7 +179,7 @@ def _demo_p3(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
         cita is not None
         and cita.derechohabiente_id == dh.id
         and cita.estatus == AGENDADA and cita.lugar is not None
-        and utc(ahora) < utc(cita.inicio) < utc(ahora) + timedelta(hours=36)
+        and utc(ahora) < utc(cita.inicio) < utc(ahora) + plazo_cancelacion()
     ):
         return
     if _ajena(cita, dh) or _otra_agendada(session, dh, CLAVE_36H):

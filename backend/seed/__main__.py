@@ -1,0 +1,3 @@
+from backend.seed.comando import main
+
+raise SystemExit(main())
