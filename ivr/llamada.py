@@ -17,7 +17,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import locucion, normalizacion
+from ivr import claves, locucion, normalizacion
 from ivr.motor import (
     AVISO_INVALIDO,
     AVISO_SILENCIO,
@@ -205,7 +205,7 @@ class Llamada:
                 return await self._resolver(siguiente, {"CallSid": call_sid})
             # ours (validated clave / CURP) win over the NLU's for the same entity
             entidades = {k: v for k, v in leido.entidades.items() if k in ENTIDADES_DEL_BOT}
-            entidades |= normalizacion.entidades(decision.texto)
+            entidades |= claves.entidades(decision.texto)
             decision = replace(siguiente, entidades=tuple(sorted(entidades.items())))
         return await self._iniciar(decision, call_sid)
 

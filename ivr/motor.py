@@ -16,7 +16,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, model_validator
 
-from ivr.normalizacion import numeros_a_digitos, sin_acentos
+from ivr.numeros import numeros_a_digitos
+from ivr.palabras import sin_acentos
 
 MENU_PATH = Path(__file__).with_name("menu.yml")
 TECLAS_RESERVADAS = {"0", "*", "9"}
