@@ -19,8 +19,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr import claves, locucion, normalizacion
 from ivr.motor import (
-    AVISO_INVALIDO,
-    AVISO_SILENCIO,
     Asesor,
     Decision,
     Despedir,
@@ -39,16 +37,6 @@ from ivr.twiml import Voz
 
 logger = logging.getLogger(__name__)
 
-ADIOS = "Gracias por llamar a ISSSTETEL. Hasta luego."
-ADIOS_SILENCIO = "No recibimos respuesta. Puede volver a llamar cuando guste. Gracias por llamar a ISSSTETEL. Hasta luego."
-DISCULPA = "Una disculpa, en este momento no podemos atender su solicitud."
-REINTENTAR = "Para intentarlo de nuevo, dígalo otra vez, o marque asterisco para volver al menú anterior."
-OFERTA_ASESOR = "Si desea hablar con un asesor, marque 0."
-AYUDA_CONVERSACION = (
-    "Si necesita algo más, dígalo ahora. Para volver al menú anterior, marque asterisco; "
-    "para hablar con un asesor, marque 0."
-)
-AVISO_SOLO_VOZ = "Por favor, dígala en voz alta."
 # Entities of the bot's domain (DESIGN.md) the ivr may forward with an intent.
 ENTIDADES_DEL_BOT = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
 # The bot did not understand: like the same question asked again, a failed attempt.
@@ -82,7 +70,8 @@ class Llamada:
         self.motor = motor
         self.rasa = rasa
         self.registro = registro
-        self.voz = Voz(settings)
+        self.textos = motor.menu.textos
+        self.voz = Voz(settings, self.textos)
 
     # ================================================================ entry points
     def entrada(self, form: dict[str, str]) -> VoiceResponse:
@@ -123,15 +112,15 @@ class Llamada:
             # after the Gather's pause, and is then the asesor (no NIP is "0").
             return self._asesor(call_sid, "solicitado")
         if comando == "adios":
-            return self._despedir(call_sid, "caller_se_despidio", ADIOS)
+            return self._despedir(call_sid, "caller_se_despidio", self.textos.adios)
         if digitos == "9" or comando == "repetir":
             return await self._repetir(call_sid, estado, aviso="")
         if not digitos and not voz:
-            return await self._fallo_conversacion(call_sid, estado, AVISO_SILENCIO)
+            return await self._fallo_conversacion(call_sid, estado, self.textos.aviso_silencio)
         entrada = self.motor.menu.entrada(estado.slot)
         if digitos and not estado.botones and (not estado.slot or (entrada is not None and entrada.solo_voz)):
             # free conversation or a spoken answer: keys other than 0 * 9 mean nothing here
-            aviso = AVISO_SOLO_VOZ if estado.slot else AVISO_INVALIDO
+            aviso = self.textos.aviso_solo_voz if estado.slot else self.textos.aviso_invalido
             return await self._fallo_conversacion(call_sid, estado, aviso)
         if digitos:
             mensaje = normalizacion.para_slot(estado.slot, digitos, teclado=True) if estado.slot and not estado.botones else digitos
@@ -153,13 +142,10 @@ class Llamada:
         resultado = form.get("DialCallStatus") or form.get("QueueResult") or ""
         if resultado in {"completed", "answered", "bridged"}:
             self.registro.escribir(call_sid, "fin_ivr", motivo="atendida_por_asesor")
-            return self.voz.colgar(locucion.para_voz(ADIOS))
+            return self.voz.colgar(locucion.para_voz(self.textos.adios))
         self.registro.escribir(call_sid, "fin_ivr", motivo="asesor_no_disponible", resultado=resultado)
         return self.voz.colgar(
-            locucion.para_voz(
-                "Por el momento no fue posible comunicarle con un asesor. Puede volver a llamar "
-                "más tarde, o escribir al correo capp arroba issste punto gob punto mx. " + ADIOS
-            )
+            locucion.para_voz(self.textos.asesor_no_disponible + " " + self.textos.adios)
         )
 
     def espera(self, form: dict[str, str]) -> VoiceResponse:
@@ -183,7 +169,7 @@ class Llamada:
         if isinstance(decision, Asesor):
             return self._asesor(call_sid, decision.motivo)
         if isinstance(decision, Despedir):
-            texto = ADIOS_SILENCIO if decision.motivo == "sin_respuesta" else ADIOS
+            texto = self.textos.adios_silencio if decision.motivo == "sin_respuesta" else self.textos.adios
             return self._despedir(call_sid, decision.motivo, texto)
         try:
             return await asyncio.wait_for(
@@ -234,7 +220,7 @@ class Llamada:
         segmentos = locucion.para_voz(decision.aviso) if decision.aviso else []
         if decision.ofrecer_asesor:
             segmentos += locucion.para_voz(
-                OFERTA_ASESOR + " Para escuchar de nuevo las opciones, marque 9."
+                self.textos.oferta_asesor + " " + self.textos.repetir_opciones
             )
         else:
             segmentos += locucion.para_voz(self.motor.menu.texto_menu(nodo))
@@ -249,9 +235,9 @@ class Llamada:
         for mensaje in r.mensajes:
             segmentos += locucion.para_voz(mensaje)
         if r.accion == "transferir":
-            return self._asesor(call_sid, "solicitado_al_bot", segmentos + locucion.para_voz("Le comunico con un asesor. Por favor, espere en la línea."))
+            return self._asesor(call_sid, "solicitado_al_bot", segmentos + locucion.para_voz(self.textos.traslado))
         if r.accion == "colgar":
-            return self._despedir(call_sid, "bot_se_despidio", "" if segmentos else ADIOS, previos=segmentos)
+            return self._despedir(call_sid, "bot_se_despidio", "" if segmentos else self.textos.adios, previos=segmentos)
         if not segmentos and not r.botones:
             return self._disculpa(call_sid, antes, ErrorRasa("Rasa no dijo nada"))
         slot = r.requested_slot if r.active_loop or r.requested_slot else None
@@ -265,9 +251,9 @@ class Llamada:
             intento = antes.intento + 1
         estado = EstadoConversacion(antes.desde, slot, intento, antes.turno, len(r.botones[:8]))
         if intento > self.settings.ivr_reintentos + 1:
-            return self._despedir(call_sid, "sin_respuesta_valida", ADIOS, previos=segmentos + locucion.para_voz("No fue posible continuar por este medio."))
+            return self._despedir(call_sid, "sin_respuesta_valida", self.textos.adios, previos=segmentos + locucion.para_voz(self.textos.sin_continuar))
         if intento == self.settings.ivr_reintentos + 1:
-            segmentos += locucion.para_voz(OFERTA_ASESOR)
+            segmentos += locucion.para_voz(self.textos.oferta_asesor)
         return self._preguntar_conversacion(segmentos, estado, r)
 
     def _preguntar_conversacion(
@@ -282,7 +268,7 @@ class Llamada:
         if r.botones:
             botones = r.botones[:8]
             segmentos += [
-                f"Para {locucion.limpiar(b['title'])}, marque {locucion.numero(n)}."
+                self.textos.opcion.format(titulo=locucion.limpiar(b["title"]), tecla=locucion.numero(n))
                 for n, b in enumerate(botones, start=1)
             ]
             pistas = [locucion.limpiar(b["title"]) for b in botones]
@@ -303,7 +289,7 @@ class Llamada:
         elif estado.slot:
             num_digits, gato = None, "#"
         else:
-            segmentos += locucion.para_voz(AYUDA_CONVERSACION)
+            segmentos += locucion.para_voz(self.textos.ayuda_conversacion)
         accion = self.voz.url("/ivr/conversacion", **estado.query())
         return self.voz.preguntar(
             segmentos, accion, pistas=pistas + ["asesor", "regresar", "repetir"], num_digits=num_digits,
@@ -320,15 +306,15 @@ class Llamada:
         for mensaje in anterior.mensajes:
             segmentos += locucion.para_voz(mensaje)
         if estado.intento == self.settings.ivr_reintentos + 1:
-            segmentos += locucion.para_voz(OFERTA_ASESOR)
+            segmentos += locucion.para_voz(self.textos.oferta_asesor)
         if not anterior.mensajes and not anterior.botones:
-            segmentos += locucion.para_voz("¿En qué más puedo ayudarle?")
+            segmentos += locucion.para_voz(self.textos.algo_mas)
         return self._preguntar_conversacion(segmentos, estado, anterior)
 
     async def _fallo_conversacion(self, call_sid: str, estado: EstadoConversacion, aviso: str) -> VoiceResponse:
         intento = estado.intento + 1
         if intento > self.settings.ivr_reintentos + 1:
-            return self._despedir(call_sid, "sin_respuesta", ADIOS_SILENCIO)
+            return self._despedir(call_sid, "sin_respuesta", self.textos.adios_silencio)
         siguiente = EstadoConversacion(estado.desde, estado.slot, intento, estado.turno, estado.botones)
         return await self._repetir(call_sid, siguiente, aviso=aviso)
 
@@ -350,13 +336,13 @@ class Llamada:
         self.registro.escribir(call_sid, "falla", motivo="error_rasa", detalle=type(exc).__name__)
         if estado.intento > self.settings.ivr_reintentos:
             return self._asesor(call_sid, "falla_repetida", locucion.para_voz(
-                DISCULPA + " Le comunico con un asesor. Por favor, espere en la línea."))
+                self.textos.disculpa + " " + self.textos.traslado))
         # The slot stays: if the bot, back again, asks the same thing, that is one
         # more failed attempt, not a fresh start.
         siguiente = EstadoConversacion(
             estado.desde, estado.slot, self.settings.ivr_reintentos + 1, estado.turno, 0
         )
-        segmentos = locucion.para_voz(DISCULPA + " " + REINTENTAR + " " + OFERTA_ASESOR)
+        segmentos = locucion.para_voz(" ".join([self.textos.disculpa, self.textos.reintentar, self.textos.oferta_asesor]))
         return self.voz.preguntar(
             segmentos, self.voz.url("/ivr/conversacion", **siguiente.query()), pistas=["asesor", "regresar"], num_digits=1
         )

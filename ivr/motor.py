@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from ivr.numeros import numeros_a_digitos
 from ivr.palabras import sin_acentos
+from ivr.textos import Textos
 
 MENU_PATH = Path(__file__).with_name("menu.yml")
 TECLAS_RESERVADAS = {"0", "*", "9"}
@@ -57,6 +58,7 @@ class Menu(BaseModel):
     raiz: str
     nodos: dict[str, Nodo]
     entradas: dict[str, Entrada] = Field(default_factory=dict)
+    textos: Textos
 
     @model_validator(mode="after")
     def _coherente(self) -> Menu:
@@ -96,12 +98,11 @@ class Menu(BaseModel):
         """The spoken menu: intro, then 'Para X, marque N.' per option, then the help."""
         partes = [nodo.intro] if nodo.intro else []
         for tecla, hijo in sorted(nodo.opciones.items()):
-            partes.append(f"Para {self.nodos[hijo].titulo}, marque {tecla}.")
-        ayuda = "Para hablar con un asesor, marque 0."
+            partes.append(self.textos.opcion.format(titulo=self.nodos[hijo].titulo, tecla=tecla))
+        partes.append(self.textos.menu_asesor)
         if nodo.padre is not None:
-            ayuda += " Para regresar al menú anterior, marque asterisco."
-        ayuda += " Para repetir, marque 9. También puede decir lo que necesita."
-        partes.append(ayuda)
+            partes.append(self.textos.menu_regresar)
+        partes.append(self.textos.menu_repetir)
         return " ".join(partes)
 
     def pistas(self, nodo: Nodo) -> list[str]:
@@ -177,9 +178,6 @@ class Despedir:
 
 Decision = Mostrar | Iniciar | Interpretar | Asesor | Despedir
 
-AVISO_SILENCIO = "No escuché su respuesta."
-AVISO_INVALIDO = "Esa opción no es válida."
-
 _PALABRAS_ASESOR = re.compile(r"\b(asesor|asesora|operador|operadora|agente|ejecutivo|una persona)\b")
 _PALABRAS_ATRAS = re.compile(r"\b(regresar|atras|anterior|volver|menu anterior)\b")
 _PALABRAS_REPETIR = re.compile(r"\b(repetir|repita|repite|otra vez|no entendi)\b")
@@ -241,7 +239,7 @@ class Motor:
                 return Mostrar(Estado(nodo.id, 0, estado.turno))
             if tecla in nodo.opciones:
                 return self._elegir(nodo, tecla, estado.turno)
-            return self._fallo(estado, AVISO_INVALIDO)
+            return self._fallo(estado, self.menu.textos.aviso_invalido)
         if voz:
             comando = comando_hablado(voz)
             if comando == "asesor":
@@ -256,7 +254,7 @@ class Motor:
             if dicha:
                 return self._elegir(nodo, dicha, estado.turno)
             return Interpretar(estado, voz)
-        return self._fallo(estado, AVISO_SILENCIO)
+        return self._fallo(estado, self.menu.textos.aviso_silencio)
 
     def tras_interpretar(
         self, estado: Estado, texto: str, intent: str | None, confianza: float, umbral: float = 0.5
@@ -274,7 +272,7 @@ class Motor:
             return Iniciar(
                 Nodo(id=f"rasa:{intent}", padre=estado.nodo, intent=intent), estado.turno, texto=texto
             )
-        return self._fallo(estado, "Disculpe, no le entendí.")
+        return self._fallo(estado, self.menu.textos.no_entendi)
 
     def _tecla_dicha(self, nodo: Nodo, voz: str) -> str | None:
         """'cinco', 'opción uno', 'citas' -> the option's digit."""
