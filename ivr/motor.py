@@ -121,6 +121,14 @@ def cargar_menu(path: str | None = None) -> Menu:
 
 # ------------------------------------------------------------------ state
 
+def entero(valor: str | None, defecto: int = 0) -> int:
+    """A counter from the query string or Twilio's form; junk reads as `defecto`."""
+    try:
+        return max(int(valor or defecto), 0)
+    except ValueError:
+        return defecto
+
+
 @dataclass(frozen=True)
 class Estado:
     """Menu state carried in the action URL's query string."""
@@ -165,15 +173,20 @@ class Interpretar:
 
 @dataclass(frozen=True)
 class Asesor:
+    """Transfer to a human; `mensajes` are said first (none: the usual notice)."""
+
     motivo: str = "solicitado"
     turno: int = 0
+    mensajes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Despedir:
+    """Say `mensajes` and hang up."""
+
     motivo: str
     turno: int = 0
-    mensaje: str = ""
+    mensajes: tuple[str, ...] = ()
 
 
 Decision = Mostrar | Iniciar | Interpretar | Asesor | Despedir
@@ -213,7 +226,7 @@ class Motor:
             return Mostrar(Estado(estado.nodo, intento, estado.turno), aviso)
         if intento == self.reintentos + 1:
             return Mostrar(Estado(estado.nodo, intento, estado.turno), aviso, ofrecer_asesor=True)
-        return Despedir("sin_respuesta", estado.turno)
+        return Despedir("sin_respuesta", estado.turno, (self.menu.textos.adios_silencio,))
 
     def _elegir(self, nodo: Nodo, tecla: str, turno: int) -> Decision:
         hijo = self.menu.nodos[nodo.opciones[tecla]]
@@ -249,7 +262,7 @@ class Motor:
             if comando == "atras":
                 return Mostrar(Estado(nodo.padre or nodo.id, 0, estado.turno))
             if comando == "adios":
-                return Despedir("caller_se_despidio", estado.turno)
+                return Despedir("caller_se_despidio", estado.turno, (self.menu.textos.adios,))
             dicha = self._tecla_dicha(nodo, voz)
             if dicha:
                 return self._elegir(nodo, dicha, estado.turno)
@@ -263,7 +276,7 @@ class Motor:
         if intent == "hablar_con_asesor" and confianza >= umbral:
             return Asesor("solicitado", estado.turno)
         if intent == "despedir" and confianza >= umbral:
-            return Despedir("caller_se_despidio", estado.turno)
+            return Despedir("caller_se_despidio", estado.turno, (self.menu.textos.adios,))
         hoja = self.menu.hoja_por_intent(intent)
         if hoja is not None and confianza >= umbral:
             return Iniciar(hoja, estado.turno, texto=texto)
