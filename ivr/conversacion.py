@@ -168,7 +168,9 @@ class Conversacion:
             # the caller's words; only a plausible value (or a bare number) is rewritten
             return Enviar(estado, normalizacion.para_slot(estado.slot, voz), "voz")
         if estado.slot and not estado.botones:
-            return Enviar(estado, normalizacion.para_slot(estado.slot, digitos, teclado=True), "dtmf")
+            return Enviar(
+                estado, normalizacion.para_slot(estado.slot, digitos, teclado=True), "dtmf"
+            )
         return Enviar(estado, digitos, "dtmf")
 
     def _fallo(self, estado: EstadoConversacion, aviso: str) -> Despedir | Repetir:

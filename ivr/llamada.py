@@ -84,7 +84,9 @@ class Llamada:
 
     async def menu(self, query: dict[str, str], form: dict[str, str]) -> VoiceResponse:
         estado = Estado(
-            query.get("nodo") or self.motor.menu.raiz, entero(query.get("i")), entero(query.get("n"))
+            query.get("nodo") or self.motor.menu.raiz,
+            entero(query.get("i")),
+            entero(query.get("n")),
         )
         decision = self.motor.paso(estado, form.get("Digits", ""), form.get("SpeechResult", ""))
         return await self._resolver(decision, form.get("CallSid", ""))

@@ -191,7 +191,9 @@ class Despedir:
 
 Decision = Mostrar | Iniciar | Interpretar | Asesor | Despedir
 
-_PALABRAS_ASESOR = re.compile(r"\b(asesor|asesora|operador|operadora|agente|ejecutivo|una persona)\b")
+_PALABRAS_ASESOR = re.compile(
+    r"\b(asesor|asesora|operador|operadora|agente|ejecutivo|una persona)\b"
+)
 _PALABRAS_ATRAS = re.compile(r"\b(regresar|atras|anterior|volver|menu anterior)\b")
 _PALABRAS_REPETIR = re.compile(r"\b(repetir|repita|repite|otra vez|no entendi)\b")
 _PALABRAS_ADIOS = re.compile(r"^(adios|hasta luego|es todo|colgar|nada mas|gracias,? es todo)$")
@@ -280,10 +282,16 @@ class Motor:
         hoja = self.menu.hoja_por_intent(intent)
         if hoja is not None and confianza >= umbral:
             return Iniciar(hoja, estado.turno, texto=texto)
-        if intent and intent not in {"nlu_fallback", "fuera_de_alcance", "saludar", "afirmar", "negar"} and confianza >= umbral:
+        if (
+            intent
+            and intent not in {"nlu_fallback", "fuera_de_alcance", "saludar", "afirmar", "negar"}
+            and confianza >= umbral
+        ):
             # something the bot answers by itself (a FAQ, "¿eres un robot?")
             return Iniciar(
-                Nodo(id=f"rasa:{intent}", padre=estado.nodo, intent=intent), estado.turno, texto=texto
+                Nodo(id=f"rasa:{intent}", padre=estado.nodo, intent=intent),
+                estado.turno,
+                texto=texto,
             )
         return self._fallo(estado, self.menu.textos.no_entendi)
 
