@@ -76,7 +76,8 @@ def fecha(valor: date) -> str:
 
 def hora(h: int, m: int) -> str:
     """13:30 -> 'trece horas con treinta minutos' (24-hour clock, as on the hoja de cita)."""
-    texto = "una hora" if h == 1 else f"{numero(h)} horas"
+    # "hora" is feminine: "una hora", "veintiuna horas"
+    texto = "una hora" if h == 1 else re.sub(r"uno$", "una", numero(h)) + " horas"
     if m:
         texto += f" con {_apocope(numero(m))} minuto" + ("" if m == 1 else "s")
     return texto
