@@ -35,7 +35,9 @@ async def formulario_firmado(
     except Exception as exc:  # malformed body: treat as unsigned
         raise HTTPException(403, "Solicitud no válida.") from exc
     parametros = {k: str(v) for k, v in formulario.multi_items()}
-    if not firma or not RequestValidator(token).validate(url_publica(request, settings), parametros, firma):
+    if not firma or not RequestValidator(token).validate(
+        url_publica(request, settings), parametros, firma
+    ):
         logger.warning("Firma de Twilio inválida para %s", request.url.path)
         raise HTTPException(403, "Firma de Twilio inválida.")
     return parametros

@@ -1,10 +1,14 @@
-"""A call, turn by turn: engine decisions and Rasa replies -> TwiML.
+"""A call, turn by turn: decisions of the engines and Rasa replies -> TwiML.
 
 Two kinds of action URL keep all state in the query string (no server session):
   /ivr/menu?nodo=capp&i=0&n=3            a menu of menu.yml
   /ivr/conversacion?desde=citas&slot=nip&i=0&n=7&b=0
                                          a leaf handed to Rasa (slot it asks for,
                                          attempt, turn, number of buttons offered)
+
+What to do is decided by pure functions: `ivr/motor.py` on menus,
+`ivr/conversacion.py` while the bot has the call. This module talks to Rasa
+and renders their decisions (`ivr/twiml.py`); it decides nothing itself.
 """
 
 from __future__ import annotations
@@ -12,15 +16,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import locucion, normalizacion
+from ivr import claves, locucion, normalizacion
+from ivr.conversacion import (
+    MAX_BOTONES,
+    Conversacion,
+    DecisionTurno,
+    Disculpa,
+    Enviar,
+    EstadoConversacion,
+    Regresar,
+    Repetir,
+    SinRespuesta,
+    Turno,
+)
 from ivr.motor import (
-    AVISO_INVALIDO,
-    AVISO_SILENCIO,
     Asesor,
     Decision,
     Despedir,
@@ -30,7 +43,7 @@ from ivr.motor import (
     Mostrar,
     Motor,
     Nodo,
-    comando_hablado,
+    entero,
 )
 from ivr.rasa import ClienteRasa, ErrorRasa, RespuestaRasa
 from ivr.registro import Registro, mascara_telefono
@@ -39,39 +52,13 @@ from ivr.twiml import Voz
 
 logger = logging.getLogger(__name__)
 
-ADIOS = "Gracias por llamar a ISSSTETEL. Hasta luego."
-ADIOS_SILENCIO = "No recibimos respuesta. Puede volver a llamar cuando guste. Gracias por llamar a ISSSTETEL. Hasta luego."
-DISCULPA = "Una disculpa, en este momento no podemos atender su solicitud."
-REINTENTAR = "Para intentarlo de nuevo, dígalo otra vez, o marque asterisco para volver al menú anterior."
-OFERTA_ASESOR = "Si desea hablar con un asesor, marque 0."
-AYUDA_CONVERSACION = (
-    "Si necesita algo más, dígalo ahora. Para volver al menú anterior, marque asterisco; "
-    "para hablar con un asesor, marque 0."
-)
-AVISO_SOLO_VOZ = "Por favor, dígala en voz alta."
 # Entities of the bot's domain (DESIGN.md) the ivr may forward with an intent.
 ENTIDADES_DEL_BOT = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
-# The bot did not understand: like the same question asked again, a failed attempt.
-INTENTS_SIN_AVANCE = {"nlu_fallback", "fuera_de_alcance"}
 
 
-@dataclass(frozen=True)
-class EstadoConversacion:
-    desde: str
-    slot: str | None = None
-    intento: int = 0
-    turno: int = 0
-    botones: int = 0
-
-    def query(self) -> dict[str, Any]:
-        return {"desde": self.desde, "slot": self.slot, "i": self.intento, "n": self.turno, "b": self.botones}
-
-
-def _entero(valor: str | None, defecto: int = 0) -> int:
-    try:
-        return max(int(valor or defecto), 0)
-    except ValueError:
-        return defecto
+def _voz(*textos: str) -> list[str]:
+    """Texts -> speakable segments, each text on its own."""
+    return [segmento for texto in textos for segmento in locucion.para_voz(texto)]
 
 
 class Llamada:
@@ -80,9 +67,13 @@ class Llamada:
     ) -> None:
         self.settings = settings
         self.motor = motor
+        self.conversacion_pura = Conversacion(
+            motor.menu, reintentos=settings.ivr_reintentos, max_turnos=settings.ivr_max_turnos
+        )
         self.rasa = rasa
         self.registro = registro
-        self.voz = Voz(settings)
+        self.textos = motor.menu.textos
+        self.voz = Voz(settings, self.textos)
 
     # ================================================================ entry points
     def entrada(self, form: dict[str, str]) -> VoiceResponse:
@@ -93,59 +84,17 @@ class Llamada:
 
     async def menu(self, query: dict[str, str], form: dict[str, str]) -> VoiceResponse:
         estado = Estado(
-            query.get("nodo") or self.motor.menu.raiz, _entero(query.get("i")), _entero(query.get("n"))
+            query.get("nodo") or self.motor.menu.raiz,
+            entero(query.get("i")),
+            entero(query.get("n")),
         )
         decision = self.motor.paso(estado, form.get("Digits", ""), form.get("SpeechResult", ""))
-        return await self._resolver(decision, form)
+        return await self._resolver(decision, form.get("CallSid", ""))
 
     async def conversacion(self, query: dict[str, str], form: dict[str, str]) -> VoiceResponse:
-        estado = EstadoConversacion(
-            desde=query.get("desde") or self.motor.menu.raiz,
-            slot=query.get("slot") or None,
-            intento=_entero(query.get("i")),
-            turno=_entero(query.get("n")) + 1,
-            botones=_entero(query.get("b")),
-        )
-        call_sid = form.get("CallSid", "")
-        digitos = form.get("Digits", "").strip()
-        voz = form.get("SpeechResult", "").strip()
-        if estado.turno > self.settings.ivr_max_turnos:
-            return self._asesor(call_sid, "demasiados_turnos")
-        comando = comando_hablado(voz) if voz and not digitos else None
-        # On 4/8-digit Gathers `*` is the finishOnKey: Twilio posts at once with
-        # FinishedOnKey=* (and whatever digits came before it): back, always.
-        atras = form.get("FinishedOnKey") == "*" or digitos.startswith("*")
-        if atras or comando == "atras":
-            await self._detener(call_sid)
-            return self._mostrar(Mostrar(Estado(estado.desde, 0, estado.turno)))
-        if digitos == "0" or comando == "asesor":
-            # On a NIP / date Gather 0 is also a digit: a lone 0 reaches us only
-            # after the Gather's pause, and is then the asesor (no NIP is "0").
-            return self._asesor(call_sid, "solicitado")
-        if comando == "adios":
-            return self._despedir(call_sid, "caller_se_despidio", ADIOS)
-        if digitos == "9" or comando == "repetir":
-            return await self._repetir(call_sid, estado, aviso="")
-        if not digitos and not voz:
-            return await self._fallo_conversacion(call_sid, estado, AVISO_SILENCIO)
-        entrada = self.motor.menu.entrada(estado.slot)
-        if digitos and not estado.botones and (not estado.slot or (entrada is not None and entrada.solo_voz)):
-            # free conversation or a spoken answer: keys other than 0 * 9 mean nothing here
-            aviso = AVISO_SOLO_VOZ if estado.slot else AVISO_INVALIDO
-            return await self._fallo_conversacion(call_sid, estado, aviso)
-        if digitos:
-            mensaje = normalizacion.para_slot(estado.slot, digitos, teclado=True) if estado.slot and not estado.botones else digitos
-        else:
-            # the caller's words; only a plausible value (or a bare number) is rewritten
-            mensaje = normalizacion.para_slot(estado.slot, voz)
-        metadata = {"canal": "telefono", "entrada": "dtmf" if digitos else "voz"}
-        try:
-            respuesta = await asyncio.wait_for(
-                self.rasa.enviar(call_sid, mensaje, metadata), self.settings.ivr_rasa_timeout
-            )
-        except (ErrorRasa, TimeoutError) as exc:
-            return self._disculpa(call_sid, estado, exc)
-        return self._responder(call_sid, respuesta, estado, contestó=True)
+        estado = EstadoConversacion.de_query(query, self.motor.menu.raiz)
+        decision = self.conversacion_pura.paso(estado, Turno.de_formulario(form))
+        return await self._conversar(decision, form.get("CallSid", ""))
 
     def fin_asesor(self, form: dict[str, str]) -> VoiceResponse:
         """After <Dial>/<Enqueue>: goodbye if the asesor took the call, apology otherwise."""
@@ -153,45 +102,40 @@ class Llamada:
         resultado = form.get("DialCallStatus") or form.get("QueueResult") or ""
         if resultado in {"completed", "answered", "bridged"}:
             self.registro.escribir(call_sid, "fin_ivr", motivo="atendida_por_asesor")
-            return self.voz.colgar(locucion.para_voz(ADIOS))
-        self.registro.escribir(call_sid, "fin_ivr", motivo="asesor_no_disponible", resultado=resultado)
-        return self.voz.colgar(
-            locucion.para_voz(
-                "Por el momento no fue posible comunicarle con un asesor. Puede volver a llamar "
-                "más tarde, o escribir al correo capp arroba issste punto gob punto mx. " + ADIOS
-            )
+            return self.voz.colgar(_voz(self.textos.adios))
+        self.registro.escribir(
+            call_sid, "fin_ivr", motivo="asesor_no_disponible", resultado=resultado
         )
+        return self.voz.colgar(_voz(f"{self.textos.asesor_no_disponible} {self.textos.adios}"))
 
     def espera(self, form: dict[str, str]) -> VoiceResponse:
         """The queue's waitUrl: Spanish wait message, <Leave> past IVR_ASESOR_ESPERA_MAX."""
-        return self.voz.espera(_entero(form.get("QueueTime")))
+        return self.voz.espera(entero(form.get("QueueTime")))
 
     def estado_twilio(self, form: dict[str, str]) -> None:
         self.registro.escribir(
             form.get("CallSid", ""),
             "estado",
             estado=form.get("CallStatus"),
-            duracion=_entero(form.get("CallDuration")) if form.get("CallDuration") else None,
+            duracion=entero(form.get("CallDuration")) if form.get("CallDuration") else None,
             desde=mascara_telefono(form.get("From")) or None,
         )
 
     # ================================================================ menu decisions
-    async def _resolver(self, decision: Decision, form: dict[str, str]) -> VoiceResponse:
-        call_sid = form.get("CallSid", "")
+    async def _resolver(self, decision: Decision, call_sid: str) -> VoiceResponse:
         if isinstance(decision, Mostrar):
             return self._mostrar(decision)
-        if isinstance(decision, Asesor):
-            return self._asesor(call_sid, decision.motivo)
-        if isinstance(decision, Despedir):
-            texto = ADIOS_SILENCIO if decision.motivo == "sin_respuesta" else ADIOS
-            return self._despedir(call_sid, decision.motivo, texto)
+        if isinstance(decision, Asesor | Despedir):
+            return self._terminar(call_sid, decision)
         try:
             return await asyncio.wait_for(
                 self._con_rasa(decision, call_sid), self.settings.ivr_rasa_timeout
             )
         except (ErrorRasa, TimeoutError) as exc:
-            desde = decision.estado.nodo if isinstance(decision, Interpretar) else (decision.hoja.padre or self.motor.menu.raiz)
-            turno = decision.estado.turno if isinstance(decision, Interpretar) else decision.turno
+            if isinstance(decision, Interpretar):
+                desde, turno = decision.estado.nodo, decision.estado.turno
+            else:
+                desde, turno = decision.hoja.padre or self.motor.menu.raiz, decision.turno
             return self._disculpa(call_sid, EstadoConversacion(desde=desde, turno=turno), exc)
 
     async def _con_rasa(self, decision: Iniciar | Interpretar, call_sid: str) -> VoiceResponse:
@@ -200,22 +144,25 @@ class Llamada:
             # ("cancelar la cita CC3QZ8"), so its NLU can see the entities too.
             texto = normalizacion.texto_libre(decision.texto)
             leido = await self.rasa.interpretar(texto)
-            siguiente = self.motor.tras_interpretar(decision.estado, texto, leido.intent, leido.confianza)
+            siguiente = self.motor.tras_interpretar(
+                decision.estado, texto, leido.intent, leido.confianza
+            )
             if not isinstance(siguiente, Iniciar):
-                return await self._resolver(siguiente, {"CallSid": call_sid})
+                return await self._resolver(siguiente, call_sid)
             # ours (validated clave / CURP) win over the NLU's for the same entity
             entidades = {k: v for k, v in leido.entidades.items() if k in ENTIDADES_DEL_BOT}
-            entidades |= normalizacion.entidades(decision.texto)
+            entidades |= claves.entidades(decision.texto)
             decision = replace(siguiente, entidades=tuple(sorted(entidades.items())))
         return await self._iniciar(decision, call_sid)
 
     async def _iniciar(self, decision: Iniciar, call_sid: str) -> VoiceResponse:
         hoja: Nodo = decision.hoja
-        desde = hoja.padre or self.motor.menu.raiz
+        estado = EstadoConversacion(desde=hoja.padre or self.motor.menu.raiz, turno=decision.turno)
         if hoja.pregunta and not decision.texto:
-            estado = EstadoConversacion(desde=desde, turno=decision.turno)
-            return self._preguntar_conversacion(locucion.para_voz(hoja.pregunta), estado, RespuestaRasa())
-        metadata = {"canal": "telefono", "nodo": hoja.id, "entrada": "voz" if decision.texto else "dtmf"}
+            return self._preguntar(_voz(hoja.pregunta), estado, RespuestaRasa())
+        metadata = {
+            "canal": "telefono", "nodo": hoja.id, "entrada": "voz" if decision.texto else "dtmf"
+        }
         if hoja.id in self.motor.menu.nodos and hoja.intent:
             # A leaf of the tree, pressed or named: start exactly its intent. When
             # it was named in a sentence, what the caller already said goes along
@@ -227,69 +174,92 @@ class Llamada:
             # something only the bot knows (a FAQ): it needs the caller's words
             mensaje = normalizacion.texto_libre(decision.texto or "")
         respuesta = await self.rasa.enviar(call_sid, mensaje, metadata)
-        return self._responder(call_sid, respuesta, EstadoConversacion(desde=desde, turno=decision.turno), contestó=False)
+        return self._responder(call_sid, respuesta, estado, contesto=False)
 
     def _mostrar(self, decision: Mostrar) -> VoiceResponse:
         nodo = self.motor.menu.nodo(decision.estado.nodo)
-        segmentos = locucion.para_voz(decision.aviso) if decision.aviso else []
         if decision.ofrecer_asesor:
-            segmentos += locucion.para_voz(
-                OFERTA_ASESOR + " Para escuchar de nuevo las opciones, marque 9."
-            )
+            texto = f"{self.textos.oferta_asesor} {self.textos.repetir_opciones}"
         else:
-            segmentos += locucion.para_voz(self.motor.menu.texto_menu(nodo))
+            texto = self.motor.menu.texto_menu(nodo)
+        segmentos = _voz(decision.aviso, texto)
         accion = self.voz.url("/ivr/menu", **decision.estado.query())
-        return self.voz.preguntar(segmentos, accion, pistas=self.motor.menu.pistas(nodo), num_digits=1)
+        return self.voz.preguntar(
+            segmentos, accion, pistas=self.motor.menu.pistas(nodo), num_digits=1
+        )
 
     # ================================================================ conversation
-    def _responder(
-        self, call_sid: str, r: RespuestaRasa, antes: EstadoConversacion, *, contestó: bool
-    ) -> VoiceResponse:
-        segmentos: list[str] = []
-        for mensaje in r.mensajes:
-            segmentos += locucion.para_voz(mensaje)
-        if r.accion == "transferir":
-            return self._asesor(call_sid, "solicitado_al_bot", segmentos + locucion.para_voz("Le comunico con un asesor. Por favor, espere en la línea."))
-        if r.accion == "colgar":
-            return self._despedir(call_sid, "bot_se_despidio", "" if segmentos else ADIOS, previos=segmentos)
-        if not segmentos and not r.botones:
-            return self._disculpa(call_sid, antes, ErrorRasa("Rasa no dijo nada"))
-        slot = r.requested_slot if r.active_loop or r.requested_slot else None
-        intento = 0
-        sin_entender = not slot and not antes.slot and r.intent in INTENTS_SIN_AVANCE
-        if contestó and ((slot and slot == antes.slot) or sin_entender):
-            # The bot asks the same thing again, or (outside a form, where a
-            # "not understood" answer can still fill a slot) did not understand:
-            # a failed attempt. So a caller who only says what nobody understands
-            # reaches the asesor offer and the goodbye, however the bot words it.
-            intento = antes.intento + 1
-        estado = EstadoConversacion(antes.desde, slot, intento, antes.turno, len(r.botones[:8]))
-        if intento > self.settings.ivr_reintentos + 1:
-            return self._despedir(call_sid, "sin_respuesta_valida", ADIOS, previos=segmentos + locucion.para_voz("No fue posible continuar por este medio."))
-        if intento == self.settings.ivr_reintentos + 1:
-            segmentos += locucion.para_voz(OFERTA_ASESOR)
-        return self._preguntar_conversacion(segmentos, estado, r)
+    async def _conversar(self, decision: DecisionTurno, call_sid: str) -> VoiceResponse:
+        if isinstance(decision, Regresar):
+            await self._detener(call_sid)
+            return self._mostrar(Mostrar(decision.estado))
+        if isinstance(decision, Asesor | Despedir):
+            return self._terminar(call_sid, decision)
+        if isinstance(decision, Repetir):
+            return await self._repetir(call_sid, decision)
+        return await self._enviar(call_sid, decision)
 
-    def _preguntar_conversacion(
+    async def _enviar(self, call_sid: str, decision: Enviar) -> VoiceResponse:
+        metadata = {"canal": "telefono", "entrada": decision.entrada}
+        try:
+            respuesta = await asyncio.wait_for(
+                self.rasa.enviar(call_sid, decision.mensaje, metadata),
+                self.settings.ivr_rasa_timeout,
+            )
+        except (ErrorRasa, TimeoutError) as exc:
+            return self._disculpa(call_sid, decision.estado, exc)
+        return self._responder(call_sid, respuesta, decision.estado, contesto=True)
+
+    def _responder(
+        self, call_sid: str, r: RespuestaRasa, antes: EstadoConversacion, *, contesto: bool
+    ) -> VoiceResponse:
+        decision = self.conversacion_pura.tras_respuesta(antes, r, contesto=contesto)
+        dicho = _voz(*r.mensajes)
+        if isinstance(decision, Asesor | Despedir):
+            return self._terminar(call_sid, decision, previos=dicho)
+        if isinstance(decision, SinRespuesta):
+            return self._disculpa(call_sid, decision.estado, ErrorRasa("Rasa no dijo nada"))
+        if decision.ofrecer_asesor:
+            dicho += _voz(self.textos.oferta_asesor)
+        return self._preguntar(dicho, decision.estado, r)
+
+    async def _repetir(self, call_sid: str, decision: Repetir) -> VoiceResponse:
+        try:
+            anterior = await asyncio.wait_for(
+                self.rasa.repetir(call_sid), self.settings.ivr_rasa_timeout
+            )
+        except (ErrorRasa, TimeoutError) as exc:
+            return self._disculpa(call_sid, decision.estado, exc)
+        anterior = anterior or RespuestaRasa()
+        segmentos = _voz(decision.aviso, *anterior.mensajes)
+        if decision.ofrecer_asesor:
+            segmentos += _voz(self.textos.oferta_asesor)
+        if not anterior.mensajes and not anterior.botones:
+            segmentos += _voz(self.textos.algo_mas)
+        return self._preguntar(segmentos, decision.estado, anterior)
+
+    def _preguntar(
         self, segmentos: list[str], estado: EstadoConversacion, r: RespuestaRasa
     ) -> VoiceResponse:
+        """The bot's words, then how to answer: its buttons as keys, or the slot's entry."""
+        segmentos = list(segmentos)
         entrada = self.motor.menu.entrada(estado.slot)
         pistas: list[str] = []
         num_digits: int | None = 1
         gato = None
         al_vacio = False
-        segmentos = list(segmentos)
         if r.botones:
-            botones = r.botones[:8]
+            botones = r.botones[:MAX_BOTONES]
             segmentos += [
-                f"Para {locucion.limpiar(b['title'])}, marque {locucion.numero(n)}."
+                self.textos.opcion.format(
+                    titulo=locucion.limpiar(b["title"]), tecla=locucion.numero(n)
+                )
                 for n, b in enumerate(botones, start=1)
             ]
             pistas = [locucion.limpiar(b["title"]) for b in botones]
         elif entrada is not None and entrada.solo_voz:
             pistas = list(entrada.pistas)  # one key: 0, * or 9, acted on at once
-            if entrada.indicacion:
-                segmentos += locucion.para_voz(entrada.indicacion)
+            segmentos += _voz(entrada.indicacion)
         elif entrada is not None:
             num_digits = entrada.digitos
             gato = "#" if entrada.gato or not entrada.digitos else None
@@ -298,73 +268,47 @@ class Llamada:
                 # even with no digits, with FinishedOnKey=*. 0 stays a digit.
                 gato, al_vacio = "*", True
             pistas = list(entrada.pistas)
-            if entrada.indicacion:
-                segmentos += locucion.para_voz(entrada.indicacion)
+            segmentos += _voz(entrada.indicacion)
         elif estado.slot:
             num_digits, gato = None, "#"
         else:
-            segmentos += locucion.para_voz(AYUDA_CONVERSACION)
+            segmentos += _voz(self.textos.ayuda_conversacion)
         accion = self.voz.url("/ivr/conversacion", **estado.query())
         return self.voz.preguntar(
-            segmentos, accion, pistas=pistas + ["asesor", "regresar", "repetir"], num_digits=num_digits,
-            finish_on_key=gato, accion_si_vacio=al_vacio,
+            segmentos, accion, pistas=pistas + ["asesor", "regresar", "repetir"],
+            num_digits=num_digits, finish_on_key=gato, accion_si_vacio=al_vacio,
         )
-
-    async def _repetir(self, call_sid: str, estado: EstadoConversacion, *, aviso: str) -> VoiceResponse:
-        try:
-            anterior = await asyncio.wait_for(self.rasa.repetir(call_sid), self.settings.ivr_rasa_timeout)
-        except (ErrorRasa, TimeoutError) as exc:
-            return self._disculpa(call_sid, estado, exc)
-        anterior = anterior or RespuestaRasa()
-        segmentos = locucion.para_voz(aviso) if aviso else []
-        for mensaje in anterior.mensajes:
-            segmentos += locucion.para_voz(mensaje)
-        if estado.intento == self.settings.ivr_reintentos + 1:
-            segmentos += locucion.para_voz(OFERTA_ASESOR)
-        if not anterior.mensajes and not anterior.botones:
-            segmentos += locucion.para_voz("¿En qué más puedo ayudarle?")
-        return self._preguntar_conversacion(segmentos, estado, anterior)
-
-    async def _fallo_conversacion(self, call_sid: str, estado: EstadoConversacion, aviso: str) -> VoiceResponse:
-        intento = estado.intento + 1
-        if intento > self.settings.ivr_reintentos + 1:
-            return self._despedir(call_sid, "sin_respuesta", ADIOS_SILENCIO)
-        siguiente = EstadoConversacion(estado.desde, estado.slot, intento, estado.turno, estado.botones)
-        return await self._repetir(call_sid, siguiente, aviso=aviso)
 
     async def _detener(self, call_sid: str) -> None:
         """Leaving a leaf with *: stop any open form (best effort, short wait)."""
         try:
-            await asyncio.wait_for(self.rasa.enviar(call_sid, "/detener", {"canal": "telefono"}), 2.0)
+            await asyncio.wait_for(
+                self.rasa.enviar(call_sid, "/detener", {"canal": "telefono"}), 2.0
+            )
         except (ErrorRasa, TimeoutError):
             logger.info("No se pudo detener el formulario de %s", call_sid)
 
     # ================================================================ endings
-    def _disculpa(self, call_sid: str, estado: EstadoConversacion, exc: BaseException) -> VoiceResponse:
-        """Rasa (or whatever is behind it) failed: apologise and offer the asesor, never silence.
-
-        The apology is the last chance (attempt = reintentos + 1): silence then
-        ends the call, and a second failure in a row goes to the asesor, so a
-        caller is never kept apologised-to while the assistant is down."""
+    def _disculpa(
+        self, call_sid: str, estado: EstadoConversacion, exc: BaseException
+    ) -> VoiceResponse:
+        """Rasa (or whatever is behind it) failed: apologise and offer the asesor, never silence."""
         logger.warning("Falla al hablar con Rasa en %s: %s", call_sid, type(exc).__name__)
         self.registro.escribir(call_sid, "falla", motivo="error_rasa", detalle=type(exc).__name__)
-        if estado.intento > self.settings.ivr_reintentos:
-            return self._asesor(call_sid, "falla_repetida", locucion.para_voz(
-                DISCULPA + " Le comunico con un asesor. Por favor, espere en la línea."))
-        # The slot stays: if the bot, back again, asks the same thing, that is one
-        # more failed attempt, not a fresh start.
-        siguiente = EstadoConversacion(
-            estado.desde, estado.slot, self.settings.ivr_reintentos + 1, estado.turno, 0
-        )
-        segmentos = locucion.para_voz(DISCULPA + " " + REINTENTAR + " " + OFERTA_ASESOR)
-        return self.voz.preguntar(
-            segmentos, self.voz.url("/ivr/conversacion", **siguiente.query()), pistas=["asesor", "regresar"], num_digits=1
-        )
+        decision = self.conversacion_pura.tras_falla(estado)
+        if not isinstance(decision, Disculpa):
+            return self._terminar(call_sid, decision)
+        textos = self.textos
+        segmentos = _voz(f"{textos.disculpa} {textos.reintentar} {textos.oferta_asesor}")
+        accion = self.voz.url("/ivr/conversacion", **decision.estado.query())
+        return self.voz.preguntar(segmentos, accion, pistas=["asesor", "regresar"], num_digits=1)
 
-    def _asesor(self, call_sid: str, motivo: str, segmentos: list[str] | None = None) -> VoiceResponse:
-        self.registro.escribir(call_sid, "fin_ivr", motivo="asesor", detalle=motivo)
-        return self.voz.transferir(segmentos or [])
-
-    def _despedir(self, call_sid: str, motivo: str, texto: str, *, previos: list[str] | None = None) -> VoiceResponse:
-        self.registro.escribir(call_sid, "fin_ivr", motivo=motivo)
-        return self.voz.colgar((previos or []) + locucion.para_voz(texto))
+    def _terminar(
+        self, call_sid: str, decision: Asesor | Despedir, *, previos: list[str] | None = None
+    ) -> VoiceResponse:
+        segmentos = (previos or []) + _voz(*decision.mensajes)
+        if isinstance(decision, Asesor):
+            self.registro.escribir(call_sid, "fin_ivr", motivo="asesor", detalle=decision.motivo)
+            return self.voz.transferir(segmentos)
+        self.registro.escribir(call_sid, "fin_ivr", motivo=decision.motivo)
+        return self.voz.colgar(segmentos)

@@ -38,7 +38,9 @@ LETRAS_HABLADAS = {
 def numero(n: int) -> str:
     n = int(n)
     if abs(n) >= 10**15:  # no amount or date is this long: an identifier, read digit by digit
-        return ("menos " if n < 0 else "") + " ".join(num2words(int(d), lang="es") for d in str(abs(n)))
+        return ("menos " if n < 0 else "") + " ".join(
+            num2words(int(d), lang="es") for d in str(abs(n))
+        )
     return num2words(n, lang="es")
 
 
@@ -60,7 +62,9 @@ def dinero(valor: Decimal | float | int | str) -> str:
         texto += " de"  # "un millón de pesos"
     texto += " peso" if pesos == 1 else " pesos"
     if centavos:
-        texto += " con " + _apocope(numero(centavos)) + (" centavo" if centavos == 1 else " centavos")
+        texto += (
+            " con " + _apocope(numero(centavos)) + (" centavo" if centavos == 1 else " centavos")
+        )
     return ("menos " if negativo else "") + texto
 
 
@@ -72,7 +76,8 @@ def fecha(valor: date) -> str:
 
 def hora(h: int, m: int) -> str:
     """13:30 -> 'trece horas con treinta minutos' (24-hour clock, as on the hoja de cita)."""
-    texto = "una hora" if h == 1 else f"{numero(h)} horas"
+    # "hora" is feminine: "una hora", "veintiuna horas"
+    texto = "una hora" if h == 1 else re.sub(r"uno$", "una", numero(h)) + " horas"
     if m:
         texto += f" con {_apocope(numero(m))} minuto" + ("" if m == 1 else "s")
     return texto
@@ -95,7 +100,9 @@ def _digitos_sueltos(grupo: str) -> str:
 
 # --- cleaning ---------------------------------------------------------------
 
-_URL = re.compile(r"(https?://\S+|www\.\S+|\b(?:[\w-]+\.)+(?:gob\.mx|com|mx|org|net)(?:/\S*)?)", re.I)
+_URL = re.compile(
+    r"(https?://\S+|www\.\S+|\b(?:[\w-]+\.)+(?:gob\.mx|com|mx|org|net)(?:/\S*)?)", re.I
+)
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)\b")
@@ -113,7 +120,12 @@ def limpiar(texto: str) -> str:
     """Drop markdown, URLs, tokens and emoji; keep the words."""
     texto = _MD_LINK.sub(r"\1", texto)
     texto = _JWT.sub("", texto)
-    texto = _EMAIL.sub(lambda m: m.group(1).replace(".", " punto ") + " arroba " + m.group(2).replace(".", " punto "), texto)
+    texto = _EMAIL.sub(
+        lambda m: (
+            m.group(1).replace(".", " punto ") + " arroba " + m.group(2).replace(".", " punto ")
+        ),
+        texto,
+    )
     texto = _URL.sub("", texto)
     texto = re.sub(r"```.*?```", "", texto, flags=re.S)
     texto = re.sub(r"[`*_#>|~]+", " ", texto)
@@ -136,7 +148,9 @@ _FECHA_ISO = re.compile(
     r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)?)?"
 )
 # "1 de diciembre de 2026" as the backend writes dates: the day in words, "primero" for 1.
-_FECHA_LARGA = re.compile(r"\b([0-3]?\d)\s+de\s+(" + "|".join(MESES) + r")(?:\s+de(?:l)?\s+(\d{4}))?\b", re.I)
+_FECHA_LARGA = re.compile(
+    r"\b([0-3]?\d)\s+de\s+(" + "|".join(MESES) + r")(?:\s+de(?:l)?\s+(\d{4}))?\b", re.I
+)
 _HORA = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::\d{2})?\s*(?:hrs\.?|horas|h\b)?", re.I)
 _PORCIENTO = re.compile(r"(\d+(?:\.\d+)?)\s?%")
 _TELEFONO = re.compile(r"\b\d{2,4}(?:[ -]\d{2,4}){2,}\b")
@@ -187,7 +201,9 @@ _MASCULINOS = r"(?:préstamos?|movimientos?|días?|años?|mes|meses|minutos?|int
 
 
 def _concordar_uno(texto: str) -> str:
-    texto = re.sub(r"\b(veinti)?uno(?=\s+" + _FEMENINOS + r"\b)", lambda m: (m.group(1) or "") + "una", texto)
+    texto = re.sub(
+        r"\b(veinti)?uno(?=\s+" + _FEMENINOS + r"\b)", lambda m: (m.group(1) or "") + "una", texto
+    )
     texto = re.sub(r"\bveintiuno(?=\s+" + _MASCULINOS + r"\b)", "veintiún", texto)
     return re.sub(r"\buno(?=\s+" + _MASCULINOS + r"\b)", "un", texto)
 
@@ -198,13 +214,21 @@ def para_voz(texto: str) -> list[str]:
         return []
     texto = limpiar(texto)
     texto = _deletrear_claves_presentadas(texto)
-    texto = _DINERO.sub(lambda m: dinero(m.group(1).replace(",", "") + "." + (m.group(2) or "0").ljust(2, "0")), texto)
-    texto = _FECHA_DMY.sub(lambda m: _fecha_o_texto(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(0)), texto)
+    texto = _DINERO.sub(
+        lambda m: dinero(m.group(1).replace(",", "") + "." + (m.group(2) or "0").ljust(2, "0")),
+        texto,
+    )
+    texto = _FECHA_DMY.sub(
+        lambda m: _fecha_o_texto(int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(0)),
+        texto,
+    )
     texto = _FECHA_ISO.sub(_fecha_iso, texto)
     texto = _FECHA_LARGA.sub(_fecha_larga, texto)
     texto = re.sub(
         r"\b([01]?\d|2[0-3]):([0-5]\d)\s*(?:hrs\.?|horas)?\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*(?:hrs\.?|horas)?",
-        lambda m: f"{hora(int(m.group(1)), int(m.group(2)))} a {hora(int(m.group(3)), int(m.group(4)))}",
+        lambda m: (
+            f"{hora(int(m.group(1)), int(m.group(2)))} a {hora(int(m.group(3)), int(m.group(4)))}"
+        ),
         texto,
     )
     texto = _HORA.sub(lambda m: hora(int(m.group(1)), int(m.group(2))), texto)
@@ -244,7 +268,11 @@ def _deletrear_claves_presentadas(texto: str) -> str:
         contexto = m.group(0)[: m.start("clave") - m.start()]
         return "clave" in contexto.lower() or m.group("clave") not in SIGLAS
 
-    claves = {re.sub(r"[ -]", "", m.group("clave")) for m in _CLAVE_PRESENTADA.finditer(texto) if es_clave(m)}
+    claves = {
+        re.sub(r"[ -]", "", m.group("clave"))
+        for m in _CLAVE_PRESENTADA.finditer(texto)
+        if es_clave(m)
+    }
     if not claves:
         return texto
 
@@ -254,7 +282,9 @@ def _deletrear_claves_presentadas(texto: str) -> str:
         return m.group(0)[: m.start("clave") - m.start()] + _con_pausas(m.group("clave"))
 
     texto = _CLAVE_PRESENTADA.sub(presentada, texto)
-    otras = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, claves), key=len, reverse=True)) + r")\b")
+    otras = re.compile(
+        r"\b(?:" + "|".join(sorted(map(re.escape, claves), key=len, reverse=True)) + r")\b"
+    )
     return otras.sub(lambda m: _con_pausas(m.group(0)), texto)
 
 
@@ -266,7 +296,8 @@ def _decimal(valor: str) -> str:
     if d == d.to_integral_value():
         return numero(int(d))
     entero, _, frac = valor.partition(".")
-    return f"{numero(int(entero))} punto {numero(int(frac)) if not frac.startswith('0') else _digitos_sueltos(frac)}"
+    decimales = _digitos_sueltos(frac) if frac.startswith("0") else numero(int(frac))
+    return f"{numero(int(entero))} punto {decimales}"
 
 
 def texto_plano(segmentos: list[str]) -> str:

@@ -54,7 +54,9 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
         if not s.twilio_auth_token:
             logger.error("TWILIO_AUTH_TOKEN vacío: el IVR rechazará todas las llamadas (403).")
         if not s.rasa_token:
-            logger.error("RASA_TOKEN vacío: Rasa rechazará al IVR y las personas oirán una disculpa.")
+            logger.error(
+                "RASA_TOKEN vacío: Rasa rechazará al IVR y las personas oirán una disculpa."
+            )
         try:
             yield
         finally:
@@ -69,13 +71,17 @@ def crear_app(settings: IVRSettings | None = None, *, rasa: ClienteRasa | None =
         app.dependency_overrides[get_settings] = lambda: settings
     # Outermost: a body over IVR_MAX_CUERPO_BYTES gets 413 before the Twilio
     # signature check reads the form (memory stays bounded whatever is sent).
-    app.add_middleware(LimiteCuerpo, limite=lambda: (settings or get_settings()).ivr_max_cuerpo_bytes)
+    app.add_middleware(
+        LimiteCuerpo, limite=lambda: (settings or get_settings()).ivr_max_cuerpo_bytes
+    )
 
     def twiml(respuesta: object) -> Response:
         return Response(content=str(respuesta), media_type=XML)
 
     def documento_de_respaldo(request: Request) -> Response:
-        return Response(content=getattr(request.app.state, "respaldo", respaldo.MINIMO), media_type=XML)
+        return Response(
+            content=getattr(request.app.state, "respaldo", respaldo.MINIMO), media_type=XML
+        )
 
     @app.get("/health", tags=["salud"])
     async def health() -> dict[str, str]:

@@ -16,7 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, model_validator
 
-from ivr.normalizacion import numeros_a_digitos, sin_acentos
+from ivr.numeros import numeros_a_digitos
+from ivr.palabras import sin_acentos
+from ivr.textos import Textos
 
 MENU_PATH = Path(__file__).with_name("menu.yml")
 TECLAS_RESERVADAS = {"0", "*", "9"}
@@ -56,6 +58,7 @@ class Menu(BaseModel):
     raiz: str
     nodos: dict[str, Nodo]
     entradas: dict[str, Entrada] = Field(default_factory=dict)
+    textos: Textos
 
     @model_validator(mode="after")
     def _coherente(self) -> Menu:
@@ -95,12 +98,11 @@ class Menu(BaseModel):
         """The spoken menu: intro, then 'Para X, marque N.' per option, then the help."""
         partes = [nodo.intro] if nodo.intro else []
         for tecla, hijo in sorted(nodo.opciones.items()):
-            partes.append(f"Para {self.nodos[hijo].titulo}, marque {tecla}.")
-        ayuda = "Para hablar con un asesor, marque 0."
+            partes.append(self.textos.opcion.format(titulo=self.nodos[hijo].titulo, tecla=tecla))
+        partes.append(self.textos.menu_asesor)
         if nodo.padre is not None:
-            ayuda += " Para regresar al menú anterior, marque asterisco."
-        ayuda += " Para repetir, marque 9. También puede decir lo que necesita."
-        partes.append(ayuda)
+            partes.append(self.textos.menu_regresar)
+        partes.append(self.textos.menu_repetir)
         return " ".join(partes)
 
     def pistas(self, nodo: Nodo) -> list[str]:
@@ -118,6 +120,14 @@ def cargar_menu(path: str | None = None) -> Menu:
 
 
 # ------------------------------------------------------------------ state
+
+def entero(valor: str | None, defecto: int = 0) -> int:
+    """A counter from the query string or Twilio's form; junk reads as `defecto`."""
+    try:
+        return max(int(valor or defecto), 0)
+    except ValueError:
+        return defecto
+
 
 @dataclass(frozen=True)
 class Estado:
@@ -163,23 +173,27 @@ class Interpretar:
 
 @dataclass(frozen=True)
 class Asesor:
+    """Transfer to a human; `mensajes` are said first (none: the usual notice)."""
+
     motivo: str = "solicitado"
     turno: int = 0
+    mensajes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Despedir:
+    """Say `mensajes` and hang up."""
+
     motivo: str
     turno: int = 0
-    mensaje: str = ""
+    mensajes: tuple[str, ...] = ()
 
 
 Decision = Mostrar | Iniciar | Interpretar | Asesor | Despedir
 
-AVISO_SILENCIO = "No escuché su respuesta."
-AVISO_INVALIDO = "Esa opción no es válida."
-
-_PALABRAS_ASESOR = re.compile(r"\b(asesor|asesora|operador|operadora|agente|ejecutivo|una persona)\b")
+_PALABRAS_ASESOR = re.compile(
+    r"\b(asesor|asesora|operador|operadora|agente|ejecutivo|una persona)\b"
+)
 _PALABRAS_ATRAS = re.compile(r"\b(regresar|atras|anterior|volver|menu anterior)\b")
 _PALABRAS_REPETIR = re.compile(r"\b(repetir|repita|repite|otra vez|no entendi)\b")
 _PALABRAS_ADIOS = re.compile(r"^(adios|hasta luego|es todo|colgar|nada mas|gracias,? es todo)$")
@@ -214,7 +228,7 @@ class Motor:
             return Mostrar(Estado(estado.nodo, intento, estado.turno), aviso)
         if intento == self.reintentos + 1:
             return Mostrar(Estado(estado.nodo, intento, estado.turno), aviso, ofrecer_asesor=True)
-        return Despedir("sin_respuesta", estado.turno)
+        return Despedir("sin_respuesta", estado.turno, (self.menu.textos.adios_silencio,))
 
     def _elegir(self, nodo: Nodo, tecla: str, turno: int) -> Decision:
         hijo = self.menu.nodos[nodo.opciones[tecla]]
@@ -240,7 +254,7 @@ class Motor:
                 return Mostrar(Estado(nodo.id, 0, estado.turno))
             if tecla in nodo.opciones:
                 return self._elegir(nodo, tecla, estado.turno)
-            return self._fallo(estado, AVISO_INVALIDO)
+            return self._fallo(estado, self.menu.textos.aviso_invalido)
         if voz:
             comando = comando_hablado(voz)
             if comando == "asesor":
@@ -250,12 +264,12 @@ class Motor:
             if comando == "atras":
                 return Mostrar(Estado(nodo.padre or nodo.id, 0, estado.turno))
             if comando == "adios":
-                return Despedir("caller_se_despidio", estado.turno)
+                return Despedir("caller_se_despidio", estado.turno, (self.menu.textos.adios,))
             dicha = self._tecla_dicha(nodo, voz)
             if dicha:
                 return self._elegir(nodo, dicha, estado.turno)
             return Interpretar(estado, voz)
-        return self._fallo(estado, AVISO_SILENCIO)
+        return self._fallo(estado, self.menu.textos.aviso_silencio)
 
     def tras_interpretar(
         self, estado: Estado, texto: str, intent: str | None, confianza: float, umbral: float = 0.5
@@ -264,16 +278,22 @@ class Motor:
         if intent == "hablar_con_asesor" and confianza >= umbral:
             return Asesor("solicitado", estado.turno)
         if intent == "despedir" and confianza >= umbral:
-            return Despedir("caller_se_despidio", estado.turno)
+            return Despedir("caller_se_despidio", estado.turno, (self.menu.textos.adios,))
         hoja = self.menu.hoja_por_intent(intent)
         if hoja is not None and confianza >= umbral:
             return Iniciar(hoja, estado.turno, texto=texto)
-        if intent and intent not in {"nlu_fallback", "fuera_de_alcance", "saludar", "afirmar", "negar"} and confianza >= umbral:
+        if (
+            intent
+            and intent not in {"nlu_fallback", "fuera_de_alcance", "saludar", "afirmar", "negar"}
+            and confianza >= umbral
+        ):
             # something the bot answers by itself (a FAQ, "¿eres un robot?")
             return Iniciar(
-                Nodo(id=f"rasa:{intent}", padre=estado.nodo, intent=intent), estado.turno, texto=texto
+                Nodo(id=f"rasa:{intent}", padre=estado.nodo, intent=intent),
+                estado.turno,
+                texto=texto,
             )
-        return self._fallo(estado, "Disculpe, no le entendí.")
+        return self._fallo(estado, self.menu.textos.no_entendi)
 
     def _tecla_dicha(self, nodo: Nodo, voz: str) -> str | None:
         """'cinco', 'opción uno', 'citas' -> the option's digit."""

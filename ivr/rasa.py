@@ -98,7 +98,10 @@ class ClienteRasa:
             raise ErrorRasa(f"Rasa no respondió: {type(exc).__name__}") from exc
         if r.status_code in {401, 403}:
             # A configuration error, not a caller's: RASA_TOKEN differs between ivr and Rasa.
-            logger.error("El canal ivr de Rasa rechazó el token del IVR (%s): revise RASA_TOKEN", r.status_code)
+            logger.error(
+                "El canal ivr de Rasa rechazó el token del IVR (%s): revise RASA_TOKEN",
+                r.status_code,
+            )
             raise ErrorRasa(f"Rasa rechazó la autorización ({r.status_code})")
         if r.status_code == 404 and path == "/repetir":
             return None
@@ -115,9 +118,13 @@ class ClienteRasa:
         # Every turn carries a key and the moment the IVR stops waiting for
         # it: the backend refuses to book or cancel for a turn past that
         # moment (the caller already heard an apology) or twice for one key.
-        turno = {"idempotencia": f"ivr-{uuid.uuid4().hex}", "vence": round(time.time() + self.timeout, 3)}
+        turno = {
+            "idempotencia": f"ivr-{uuid.uuid4().hex}",
+            "vence": round(time.time() + self.timeout, 3),
+        }
         datos = await self._post(
-            "/webhook", {"sender": sender, "message": mensaje, "metadata": {**(metadata or {}), **turno}}
+            "/webhook",
+            {"sender": sender, "message": mensaje, "metadata": {**(metadata or {}), **turno}},
         )
         return RespuestaRasa.desde_json(datos)
 

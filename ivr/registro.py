@@ -36,7 +36,11 @@ class Registro:
 
     def escribir(self, call_sid: str, evento: str, **datos: Any) -> None:
         """Append one row. Never raises: a full disk must not cut a call short."""
-        fila = {"ts": datetime.now(UTC).isoformat(timespec="seconds"), "call_sid": call_sid, "evento": evento}
+        fila = {
+            "ts": datetime.now(UTC).isoformat(timespec="seconds"),
+            "call_sid": call_sid,
+            "evento": evento,
+        }
         fila.update({k: v for k, v in datos.items() if v is not None})
         try:
             linea = json.dumps(fila, ensure_ascii=False, default=str)
@@ -45,7 +49,9 @@ class Registro:
                 with self.path.open("a", encoding="utf-8") as f:
                     f.write(linea + "\n")
         except (OSError, ValueError, TypeError) as exc:
-            logger.warning("No se pudo registrar el evento %s de %s: %s", evento, call_sid, type(exc).__name__)
+            logger.warning(
+                "No se pudo registrar el evento %s de %s: %s", evento, call_sid, type(exc).__name__
+            )
 
     def leer(self, call_sid: str | None = None) -> list[dict[str, Any]]:
         if not self.path.exists():

@@ -19,20 +19,23 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from ivr.motor import cargar_menu
 from ivr.settings import IVRSettings
 from ivr.twiml import Voz
 
-DISCULPA = "Una disculpa, tenemos una falla técnica en este momento."
-VOLVER_A_LLAMAR = (
-    "Por favor, vuelva a llamar en unos minutos, o escriba al correo capp arroba issste punto gob "
-    "punto mx. Gracias por llamar a ISSSTETEL."
+# The one prompt kept in code (textos.falla_tecnica + textos.volver_a_llamar):
+# it is what is said when not even the settings or menu.yml could be read.
+_SIN_NADA = (
+    "Una disculpa, tenemos una falla técnica en este momento. Por favor, vuelva a llamar en "
+    "unos minutos, o escriba al correo capp arroba issste punto gob punto mx. Gracias por "
+    "llamar a ISSSTETEL."
 )
 
 
 def _minimo() -> bytes:
     """What is said when not even the settings could be read: no voice setting, no URL."""
     respuesta = VoiceResponse()
-    respuesta.say(f"{DISCULPA} {VOLVER_A_LLAMAR}", language="es-MX")
+    respuesta.say(_SIN_NADA, language="es-MX")
     respuesta.hangup()
     return str(respuesta).encode("utf-8")
 
@@ -44,10 +47,13 @@ def documento(settings: IVRSettings, *, externo: bool = False) -> bytes:
     """Apology, then the asesor: <Dial> the configured number, or (served by
     this process) <Enqueue> with our wait message; `externo` without a number
     apologises and hangs up, since nothing of ours may be reachable."""
-    voz = Voz(settings)
+    textos = cargar_menu().textos
+    voz = Voz(settings, textos)
     if externo and not settings.ivr_asesor_numero:
-        return str(voz.colgar([DISCULPA, VOLVER_A_LLAMAR])).encode("utf-8")
-    return str(voz.transferir([DISCULPA, "Le comunico con un asesor. Por favor, espere en la línea."])).encode("utf-8")
+        respuesta = voz.colgar([textos.falla_tecnica, textos.volver_a_llamar])
+    else:
+        respuesta = voz.transferir([textos.falla_tecnica, textos.traslado])
+    return str(respuesta).encode("utf-8")
 
 
 def main() -> int:

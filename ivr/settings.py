@@ -65,10 +65,13 @@ class IVRSettings(BaseSettings):
         numero = re.sub(r"[\s().-]", "", str(valor))
         # E.164 shape only; Twilio validates the rest when it dials.
         if not re.fullmatch(r"\+[1-9]\d{7,14}", numero):
-            raise ValueError("IVR_ASESOR_NUMERO debe estar en formato E.164, por ejemplo +525512345678")
+            raise ValueError(
+                "IVR_ASESOR_NUMERO debe estar en formato E.164, por ejemplo +525512345678"
+            )
         if numero.endswith(_ISSSTETEL):
             raise ValueError(
-                "IVR_ASESOR_NUMERO no puede ser ISSSTETEL (55 4000 1000): la llamada volvería a este menú"
+                "IVR_ASESOR_NUMERO no puede ser ISSSTETEL (55 4000 1000): "
+                "la llamada volvería a este menú"
             )
         return numero
 

@@ -39,7 +39,8 @@ class Evento:
 class Llamada:
     call_sid: str
     eventos: list[Evento] = field(default_factory=list)
-    final: str = ""  # "hangup", "dial", "enqueue", "caller_colgó", "sin_fin", "http_<code>", "max_pasos"
+    # "hangup", "dial", "enqueue", "caller_colgó", "sin_fin", "http_<code>", "max_pasos"
+    final: str = ""
     respuestas: list[str] = field(default_factory=list)  # raw TwiML, for debugging
 
     def dicho(self) -> str:
@@ -91,7 +92,9 @@ class Telefono:
         self.imprimir = imprimir
 
     # --------------------------------------------------------------- http
-    def _post(self, url_publica: str, params: dict[str, str], llamada: Llamada) -> ET.Element | None:
+    def _post(
+        self, url_publica: str, params: dict[str, str], llamada: Llamada
+    ) -> ET.Element | None:
         partes = urlsplit(url_publica)
         if not partes.scheme:  # relative action URL: resolve against the public base
             url_publica = self.public + url_publica
@@ -147,14 +150,20 @@ class Telefono:
             llamada.final = "sin_fin"
         if status_callback:
             params = self._base(llamada) | {
-                "CallStatus": "completed" if llamada.final in {"hangup", "dial", "enqueue", "caller_colgó"} else "failed",
+                "CallStatus": "completed"
+                if llamada.final in {"hangup", "dial", "enqueue", "caller_colgó"}
+                else "failed",
                 "CallDuration": str(10 * pasos),
             }
             self._post(self.public + "/ivr/estado", params, Llamada(llamada.call_sid))
         return llamada
 
     def _ejecutar(
-        self, documento: ET.Element, llamada: Llamada, cola: deque[str], leer: Callable[[str], str] | None
+        self,
+        documento: ET.Element,
+        llamada: Llamada,
+        cola: deque[str],
+        leer: Callable[[str], str] | None,
     ) -> ET.Element | None:
         """Run one TwiML document; return the next document, or None when the call ends."""
         for verbo in documento:
@@ -256,7 +265,9 @@ class Telefono:
             llamada.eventos.append(Evento("dice", texto))
             self._log(f"IVR: {texto}")
 
-    def _siguiente(self, cola: deque[str], leer: Callable[[str], str] | None, gather: ET.Element) -> str | None:
+    def _siguiente(
+        self, cola: deque[str], leer: Callable[[str], str] | None, gather: ET.Element
+    ) -> str | None:
         if cola:
             valor = cola.popleft().strip()
         elif leer is not None:
@@ -281,11 +292,19 @@ def main(argv: list[str] | None = None) -> int:
     from ivr.settings import get_settings
 
     s = get_settings()
-    p = argparse.ArgumentParser(description="Teléfono de terminal para probar el IVR como lo haría Twilio.")
+    p = argparse.ArgumentParser(
+        description="Teléfono de terminal para probar el IVR como lo haría Twilio."
+    )
     p.add_argument("--url", default="http://localhost:8001", help="dónde escucha el IVR")
-    p.add_argument("--public-base-url", default=s.public_base_url, help="URL pública con la que se firma")
+    p.add_argument(
+        "--public-base-url", default=s.public_base_url, help="URL pública con la que se firma"
+    )
     p.add_argument("--token", default=s.twilio_auth_token, help="TWILIO_AUTH_TOKEN")
-    p.add_argument("--script", default="", help='entradas separadas por comas: "5,1,1,say:ce ce tres cu zeta ocho,27041956"')
+    p.add_argument(
+        "--script",
+        default="",
+        help='entradas separadas por comas: "5,1,1,say:ce ce tres cu zeta ocho,27041956"',
+    )
     p.add_argument("--desde", default="+525512345678", help="número que llama")
     p.add_argument("--asesor-no-contesta", action="store_true")
     args = p.parse_args(argv)

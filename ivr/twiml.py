@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 from ivr.settings import IVRSettings
+from ivr.textos import Textos
 
 PAUSA_SEGMENTOS = "300ms"
 
@@ -20,8 +21,9 @@ PAUSA_SEGMENTOS = "300ms"
 class Voz:
     """Renders what the caller hears with the configured es-MX voice."""
 
-    def __init__(self, settings: IVRSettings) -> None:
+    def __init__(self, settings: IVRSettings, textos: Textos) -> None:
         self.settings = settings
+        self.textos = textos
 
     # ----------------------------------------------------------------- urls
     def url(self, path: str, **query: object) -> str:
@@ -91,7 +93,7 @@ class Voz:
         apologises if nobody answered) and hangs up. `espera=False` leaves
         Twilio's own hold music (the fallback must not depend on this service)."""
         respuesta = VoiceResponse()
-        respuesta.append(self.say(segmentos or ["Le comunico con un asesor. Por favor, espere en la línea."]))
+        respuesta.append(self.say(segmentos or [self.textos.traslado]))
         fin = self.url("/ivr/asesor/fin")
         if self.settings.ivr_asesor_numero:
             respuesta.dial(self.settings.ivr_asesor_numero, action=fin, method="POST", timeout=30)
@@ -110,13 +112,10 @@ class Voz:
         action (/ivr/asesor/fin) then apologises and hangs up."""
         respuesta = VoiceResponse()
         if segundos_en_cola >= self.settings.ivr_asesor_espera_max:
-            respuesta.append(self.say(["En este momento todos nuestros asesores están ocupados."]))
+            respuesta.append(self.say([self.textos.espera_agotada]))
             respuesta.leave()
             return respuesta
-        if segundos_en_cola < 5:
-            texto = "Gracias por esperar. En un momento le atiende un asesor del CAPP."
-        else:
-            texto = "Todos nuestros asesores están ocupados. Su llamada es muy importante; por favor, no cuelgue."
+        texto = self.textos.espera_inicio if segundos_en_cola < 5 else self.textos.espera
         respuesta.append(self.say([texto]))
         respuesta.pause(length=20)
         return respuesta

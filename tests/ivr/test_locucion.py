@@ -169,3 +169,11 @@ def test_numero_enorme_se_lee_digito_por_digito():
 )
 def test_fechas_escritas_con_el_mes_en_letra(texto, dicho):
     assert " ".join(locucion.para_voz(texto)) == dicho
+
+
+def test_la_hora_concuerda_en_femenino():
+    assert locucion.hora(21, 15) == "veintiuna horas con quince minutos"
+    assert locucion.hora(1, 0) == "una hora"
+    assert locucion.hora(13, 1) == "trece horas con un minuto"
+    # what the caller hears and what hora() says agree (e2e compares them)
+    assert locucion.para_voz("a las 21:15 horas.") == [f"a las {locucion.hora(21, 15)}."]

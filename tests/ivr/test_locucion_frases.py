@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr import locucion
+from ivr.motor import cargar_menu
 from ivr.settings import IVRSettings
 from ivr.twiml import Voz
 
@@ -31,7 +32,9 @@ def test_clave_deletreada_no_deja_un_punto_suelto():
 
 
 def test_la_pregunta_en_twiml_lleva_el_punto():
-    voz = Voz(IVRSettings(twilio_auth_token="x", public_base_url="https://ejemplo.mx"))
+    voz = Voz(
+        IVRSettings(twilio_auth_token="x", public_base_url="https://ejemplo.mx"), cargar_menu().textos
+    )
     xml = str(voz.preguntar(
         locucion.para_voz("No reconocí la clave.") + locucion.para_voz("Dígala de nuevo."),
         "/ivr/conversacion",

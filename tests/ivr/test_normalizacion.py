@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from num2words import num2words
 from stdnum.mx import curp as std_curp
 
-from ivr import locucion, normalizacion
-from ivr.normalizacion import NOMBRES_COMPUESTOS, NOMBRES_LETRAS
+from ivr import claves, fechas, locucion, normalizacion, numeros
+from ivr.claves import NOMBRES_COMPUESTOS, NOMBRES_LETRAS
+from ivr.palabras import sin_acentos
 
 # Every way a caller may name a character, built from the tables *inverted*
 # plus independent "X de <palabra>" examples the tables do not contain.
@@ -45,13 +46,13 @@ def dicho(draw, texto: str) -> str:
 @given(st.text(ALFANUM, min_size=6, max_size=6).flatmap(lambda c: st.tuples(st.just(c), dicho(c))))
 def test_clave_deletreada_vuelve_a_la_clave(par):
     clave, hablado = par
-    assert normalizacion.clave_cita(hablado) == clave
+    assert claves.clave_cita(hablado) == clave
 
 
 @settings(deadline=None)  # shared 2-core CI box: no per-example deadline
 @given(st.text(ALFANUM, min_size=6, max_size=6))
 def test_clave_como_la_lee_el_ivr_se_entiende_igual(clave):
-    assert normalizacion.clave_cita(" ".join(locucion.deletrear(clave))) == clave
+    assert claves.clave_cita(" ".join(locucion.deletrear(clave))) == clave
 
 
 @st.composite
@@ -89,7 +90,7 @@ def curp_en_voz(draw) -> tuple[str, str]:
 @given(curp_en_voz())
 def test_curp_dicha_vuelve_con_digito_verificador(par):
     curp, hablado = par
-    assert normalizacion.curp(hablado) == curp
+    assert claves.curp(hablado) == curp
 
 
 @settings(deadline=None)  # shared 2-core CI box: no per-example deadline
@@ -97,61 +98,61 @@ def test_curp_dicha_vuelve_con_digito_verificador(par):
 def test_curp_con_digito_verificador_equivocado_se_rechaza(curp, delta):
     mala = curp[:-1] + str((int(curp[-1]) + delta) % 10)
     hablado = " ".join(DIGITOS[int(c)] if c.isdigit() else FORMAS[c][0] for c in mala)
-    assert normalizacion.curp(hablado) is None
+    assert claves.curp(hablado) is None
 
 
 @settings(deadline=None)  # shared 2-core CI box: no per-example deadline
 @given(st.integers(0, 9999))
 def test_nip_digito_por_digito_o_en_pares(nip):
     texto = f"{nip:04d}"
-    assert normalizacion.nip(" ".join(DIGITOS[int(c)] for c in texto)) == texto
+    assert claves.nip(" ".join(DIGITOS[int(c)] for c in texto)) == texto
     if texto[0] != "0" and texto[2] != "0":
         pares = f"{num2words(int(texto[:2]), lang='es')} {num2words(int(texto[2:]), lang='es')}"
-        assert normalizacion.nip(pares) == texto
+        assert claves.nip(pares) == texto
 
 
 @settings(deadline=None)  # shared 2-core CI box: no per-example deadline
 @given(st.integers(1, 9_999_999))
 def test_montos_en_palabras(n):
-    assert normalizacion.monto(num2words(n, lang="es")) == Decimal(n)
-    assert normalizacion.monto(f"{num2words(n, lang='es')} pesos") == Decimal(n)
+    assert numeros.monto(num2words(n, lang="es")) == Decimal(n)
+    assert numeros.monto(f"{num2words(n, lang='es')} pesos") == Decimal(n)
 
 
 @settings(deadline=None)  # shared 2-core CI box: no per-example deadline
 @given(st.decimals(min_value=Decimal("1.00"), max_value=Decimal("999999.99"), places=2))
 def test_montos_como_los_dice_el_ivr_vuelven_igual(valor):
-    assert normalizacion.monto(locucion.dinero(valor)) == valor
+    assert numeros.monto(locucion.dinero(valor)) == valor
 
 
 @settings(deadline=None)  # shared 2-core CI box: no per-example deadline
 @given(st.dates(date(1920, 1, 1), date(2030, 12, 31)))
 def test_fechas_dichas_como_las_dice_el_ivr(d):
-    assert normalizacion.fecha(locucion.fecha(d)) == d
-    assert normalizacion.fecha(d.strftime("%d%m%Y")) == d
+    assert fechas.fecha(locucion.fecha(d)) == d
+    assert fechas.fecha(d.strftime("%d%m%Y")) == d
     assert normalizacion.para_slot("fecha_nacimiento", locucion.fecha(d)) == d.strftime("%d/%m/%Y")
 
 
 def test_ejemplos_del_issue():
-    assert normalizacion.clave_cita("ce ce tres cu zeta ocho") == "CC3QZ8"
-    assert normalizacion.caracteres("be de burro, ve de vaca") == "BV"
-    assert normalizacion.fecha("veintisiete de abril de mil novecientos cincuenta y seis") == date(1956, 4, 27)
-    assert normalizacion.monto("quince mil quinientos") == Decimal("15500")
-    assert normalizacion.monto("once mil trescientos veinte pesos con siete centavos") == Decimal("11320.07")
-    assert normalizacion.curp("hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro") == "HEGG560427MVZRRL04"
+    assert claves.clave_cita("ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert claves.caracteres("be de burro, ve de vaca") == "BV"
+    assert fechas.fecha("veintisiete de abril de mil novecientos cincuenta y seis") == date(1956, 4, 27)
+    assert numeros.monto("quince mil quinientos") == Decimal("15500")
+    assert numeros.monto("once mil trescientos veinte pesos con siete centavos") == Decimal("11320.07")
+    assert claves.curp("hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro") == "HEGG560427MVZRRL04"
 
 
 def test_lo_que_el_reconocedor_ya_escribio_en_caracteres():
-    assert normalizacion.clave_cita("Mi clave es CC3QZ8.") == "CC3QZ8"
-    assert normalizacion.clave_cita("Se se 3 Q Z 8") == "CC3QZ8"
-    assert normalizacion.curp("HEGG 560427 MVZRRL04") == "HEGG560427MVZRRL04"
+    assert claves.clave_cita("Mi clave es CC3QZ8.") == "CC3QZ8"
+    assert claves.clave_cita("Se se 3 Q Z 8") == "CC3QZ8"
+    assert claves.curp("HEGG 560427 MVZRRL04") == "HEGG560427MVZRRL04"
 
 
 def test_lo_invalido_no_se_inventa():
-    assert normalizacion.clave_cita("ce ce tres") is None
-    assert normalizacion.fecha("treinta y uno de febrero de dos mil") is None
-    assert normalizacion.fecha("no me acuerdo") is None
-    assert normalizacion.nip("cuatro ocho") is None
-    assert normalizacion.monto("no sé") is None
+    assert claves.clave_cita("ce ce tres") is None
+    assert fechas.fecha("treinta y uno de febrero de dos mil") is None
+    assert fechas.fecha("no me acuerdo") is None
+    assert claves.nip("cuatro ocho") is None
+    assert numeros.monto("no sé") is None
 
 
 def test_para_slot_elige_el_normalizador():
@@ -184,12 +185,12 @@ SLOTS = [None, "clave_cita", "curp", "nip", "fecha_nacimiento", "monto", "sueldo
 
 
 def test_las_palabras_libres_no_estan_en_las_tablas():
-    from ivr.normalizacion import _NUMEROS_PALABRA, RELLENO
-    from ivr.normalizacion import DIGITOS as DIGITOS_TABLA
-
-    tablas = set(NOMBRES_LETRAS) | set(DIGITOS_TABLA) | RELLENO | _NUMEROS_PALABRA | {a for a, _ in NOMBRES_COMPUESTOS}
-    assert not {normalizacion.sin_acentos(p) for p in PALABRAS_LIBRES} & tablas
-    assert {normalizacion.sin_acentos(p) for p in PALABRAS_AMBIGUAS} <= tablas
+    tablas = (
+        set(NOMBRES_LETRAS) | set(numeros.DIGITOS) | claves.RELLENO | numeros.NUMEROS_PALABRA
+        | {a for a, _ in NOMBRES_COMPUESTOS}
+    )
+    assert not {sin_acentos(p) for p in PALABRAS_LIBRES} & tablas
+    assert {sin_acentos(p) for p in PALABRAS_AMBIGUAS} <= tablas
 
 
 frases_libres = st.lists(st.sampled_from(PALABRAS_LIBRES), min_size=1, max_size=8).map(" ".join)
@@ -228,13 +229,13 @@ def test_una_clave_dicha_dentro_de_una_frase_se_reconoce(par, antes, despues):
     assert normalizacion.para_slot("clave_cita", frase) == clave
     # in free speech the words stay, the clave is written compactly and found as an entity
     assert normalizacion.texto_libre(frase) == f"{antes} la cita {clave} {despues}"
-    assert normalizacion.entidades(frase) == {"clave_cita": clave}
+    assert claves.entidades(frase) == {"clave_cita": clave}
 
 
 @settings(deadline=None)
 @given(frases_libres, st.text(ALFANUM, min_size=6, max_size=6).flatmap(dicho))
 def test_sin_cita_ni_clave_delante_una_clave_no_se_adivina_en_habla_libre(antes, hablado):
-    assert "clave_cita" not in normalizacion.entidades(f"{antes} {hablado}")
+    assert "clave_cita" not in claves.entidades(f"{antes} {hablado}")
 
 
 @settings(deadline=None)
@@ -252,7 +253,7 @@ def test_nip_solo_con_cuatro_digitos(n, prefijo):
     texto = f"{n:0{len(str(n))}d}"
     dicho_nip = prefijo + " ".join(DIGITOS[int(c)] for c in texto)
     esperado = texto if len(texto) == 4 else None
-    assert normalizacion.nip(dicho_nip) == esperado
+    assert claves.nip(dicho_nip) == esperado
     # a wrong number of digits still reaches the bot as digits, so it can say "cuatro dígitos"
     assert normalizacion.para_slot("nip", dicho_nip) == texto
 
@@ -270,21 +271,21 @@ def test_ejemplos_de_habla_libre_en_cada_pregunta():
 
 
 def test_la_clave_tras_clave_de_mi_cita_no_empieza_con_de():
-    assert normalizacion.clave_cita("la clave de mi cita es ce ce tres cu zeta ocho") == "CC3QZ8"
-    assert normalizacion.clave_cita("cita de ce ce tres cu zeta ocho") == "CC3QZ8"
-    assert normalizacion.clave_cita("no es CC3QZ8, es K7M2Q9") == "K7M2Q9"  # the correction wins
+    assert claves.clave_cita("la clave de mi cita es ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert claves.clave_cita("cita de ce ce tres cu zeta ocho") == "CC3QZ8"
+    assert claves.clave_cita("no es CC3QZ8, es K7M2Q9") == "K7M2Q9"  # the correction wins
 
 
 def test_entidades_de_una_frase():
-    assert normalizacion.entidades("quiero cancelar la cita ce ce tres cu zeta ocho") == {"clave_cita": "CC3QZ8"}
+    assert claves.entidades("quiero cancelar la cita ce ce tres cu zeta ocho") == {"clave_cita": "CC3QZ8"}
     curp_dicha = "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
-    assert normalizacion.entidades(f"quiero mi saldo mi curp es {curp_dicha}") == {"curp": "HEGG560427MVZRRL04"}
+    assert claves.entidades(f"quiero mi saldo mi curp es {curp_dicha}") == {"curp": "HEGG560427MVZRRL04"}
     assert normalizacion.texto_libre(f"quiero mi saldo mi curp es {curp_dicha}") == "quiero mi saldo mi curp es HEGG560427MVZRRL04"
-    assert normalizacion.entidades("quiero cancelar mi cita") == {}
+    assert claves.entidades("quiero cancelar mi cita") == {}
 
 
 def test_montos_que_no_son_montos():
-    assert normalizacion.monto("quiero hablar con una persona") is None
-    assert normalizacion.monto("espere un momento") is None
-    assert normalizacion.monto("un peso") == Decimal("1")
-    assert normalizacion.monto("gano como quince mil al mes") == Decimal("15000")
+    assert numeros.monto("quiero hablar con una persona") is None
+    assert numeros.monto("espere un momento") is None
+    assert numeros.monto("un peso") == Decimal("1")
+    assert numeros.monto("gano como quince mil al mes") == Decimal("15000")
