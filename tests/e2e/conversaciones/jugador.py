@@ -595,8 +595,10 @@ class Jugada:
             for _ in range(maximo):
                 pregunta = pregunta_de(ultima.texto if ultima else "")
                 if pregunta is None or pregunta not in respuestas:
-                    raise Fallo(f"turno {n}: se esperaba una pregunta entre {sorted(respuestas)} o «{hasta}»; "
-                                f"el bot preguntó: {pregunta or 'nada reconocible'}")
+                    ultimo = " ".join((ultima.texto if ultima else "").split())[-160:]
+                    raise Fallo(f"turno {n}: no se oyó {hasta or hasta_pregunta} y el bot, en vez de preguntar "
+                                f"algo de {sorted(respuestas)}, preguntó: {pregunta or 'nada reconocible'} "
+                                f"(«…{ultimo}»)")
                 if pregunta in preguntado:
                     raise Fallo(f"turno {n}: volvió a preguntar «{pregunta}» tras la respuesta")
                 preguntado.append(pregunta)
