@@ -23,12 +23,14 @@ A conversation file holds a list of conversations:
       saldo: {saldo: P1}
       sim: {simular: {sueldo_base_mensual: 12690.80, plazo_quincenas: 36}}
     telefono: {menu: ["5", "2"]}   # on the phone these keys replace line 1
+                                   # (dice_primera: true -> line 1 is said after them)
     restablecer: true              # the conversation changes data: reseed after
     nunca: ["no me quedó claro"]   # never heard in the whole conversation
     turnos:
       - di: "buenos días, quisiera saber lo que aún debo"
         telefono: "buenos dias este quisiera saber cuanto debo"   # phone variant
         espera: [CURP]             # every item heard (an item that is a list: any of them)
+        espera_telefono: [...]     # replaces `espera` on that channel (its own wording)
         no_espera: ["¿Qué trámite desea realizar?"]
         ya_dicho: [sueldo]         # from here on the bot must not ask this again
         no_pregunta: [plazo]       # this reply must not ask this
@@ -479,7 +481,8 @@ class Jugada:
         return self._esperado(str(esperado)) in oido
 
     def _revisar(self, turno: dict[str, Any], texto: str, donde: str) -> None:
-        for e in turno.get("espera", []):
+        # A channel may word a fact its own way (the phone reads no folios): espera_<canal>.
+        for e in turno.get(f"espera_{self.nombre_canal}", turno.get("espera", [])):
             if not self._oido(e, texto):
                 raise Fallo(f"{donde}: no se oyó «{e}»")
         for e in turno.get("no_espera", []):
@@ -538,7 +541,7 @@ class Jugada:
             turnos = list(self.conv.turnos)
             if ultima is not None:
                 self.transcripcion.append(("bot", ultima.texto))
-                if self.conv.telefono.get("menu"):
+                if self.conv.telefono.get("menu") and not self.conv.telefono.get("dice_primera"):
                     # the menu keys took the place of the first line (the request)
                     primera = turnos.pop(0)
                     self._revisar({k: v for k, v in primera.items() if k != "espera_patron"}, ultima.texto,
