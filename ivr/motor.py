@@ -194,6 +194,12 @@ Decision = Mostrar | Iniciar | Interpretar | Asesor | Despedir
 _PALABRAS_ASESOR = re.compile(
     r"\b(asesor|asesora|operador|operadora|agente|ejecutivo|una persona)\b"
 )
+# "¿estoy hablando con una persona o es una grabación?" asks whether this is a
+# bot (Rasa answers it); only an explicit request transfers.
+_PREGUNTA_SI_ES_BOT = re.compile(r"\b(estoy hablando|hablo con|eres|es usted|grabacion|robot|maquina|contestadora)\b")
+_PIDE_ASESOR = re.compile(
+    r"\b(quiero|quisiera|necesito|ocupo|paseme|pasame|comuniqueme|comunicame|me pasa|me comunica|hablar con)\b"
+)
 _PALABRAS_ATRAS = re.compile(r"\b(regresar|atras|anterior|volver|menu anterior)\b")
 _PALABRAS_REPETIR = re.compile(r"\b(repetir|repita|repite|otra vez|no entendi)\b")
 _PALABRAS_ADIOS = re.compile(r"^(adios|hasta luego|es todo|colgar|nada mas|gracias,? es todo)$")
@@ -201,7 +207,7 @@ _PALABRAS_ADIOS = re.compile(r"^(adios|hasta luego|es todo|colgar|nada mas|graci
 
 def comando_hablado(texto: str) -> Literal["asesor", "atras", "repetir", "adios"] | None:
     limpio = sin_acentos(texto).strip(" .,¡!¿?")
-    if _PALABRAS_ASESOR.search(limpio):
+    if _PALABRAS_ASESOR.search(limpio) and (not _PREGUNTA_SI_ES_BOT.search(limpio) or _PIDE_ASESOR.search(limpio)):
         return "asesor"
     if _PALABRAS_REPETIR.search(limpio):
         return "repetir"

@@ -26,10 +26,13 @@ from actions.comun import (
     origen,
     responder_error,
     respuestas_posibles,
+    sin_acentos,
+    texto_de,
     turno_de,
 )
 
 _CLAVE = re.compile(r"[A-Z0-9]{6}")
+_PREGUNTA_POR_LA_CLAVE = re.compile(r"\?|\b(donde|cual|como|no se|no la (?:tengo|encuentro)|no tengo)\b")
 
 
 class ValidateCancelacionForm(ValidacionFormulario):
@@ -49,7 +52,9 @@ class ValidateCancelacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         clave = normalizar_codigo(value)
         if not _CLAVE.fullmatch(clave):
-            dispatcher.utter_message(response="utter_clave_no_valida")
+            # "¿Dónde viene la clave?" is a question, not a mistyped clave.
+            pregunta = _PREGUNTA_POR_LA_CLAVE.search(sin_acentos(texto_de(value).lower()))
+            dispatcher.utter_message(response="utter_donde_esta_la_clave" if pregunta else "utter_clave_no_valida")
             return {"clave_cita": None, "clave_deletreada": None}
         # The phone line reads the clave back character by character.
         return {"clave_cita": clave, "clave_deletreada": deletrear(clave)}

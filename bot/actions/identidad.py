@@ -15,6 +15,8 @@ from typing import Any, Dict, List
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.mx import curp as stdnum_curp
 
 from actions import backend_client as bc
 from actions.boveda import abrir, sellar, token_de
@@ -22,7 +24,6 @@ from actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo,
 
 logger = logging.getLogger(__name__)
 
-_FORMA_CURP = re.compile(r"[A-Z0-9]{18}")
 _FORMA_NIP = re.compile(r"\d{4}")
 
 # Ends the form without identity: the rules then wait for the user.
@@ -44,8 +45,14 @@ class ValidateIdentificacionForm(ValidacionFormulario):
     def validate_curp(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        curp = normalizar_codigo(value)
-        if not _FORMA_CURP.fullmatch(curp):
+        # RENAPO's structure and check digit (python-stdnum, as the backend checks it):
+        # a typo is caught here, before a NIP attempt is spent on it.
+        try:
+            curp = str(stdnum_curp.validate(normalizar_codigo(value)))
+        except InvalidChecksum:
+            dispatcher.utter_message(response="utter_curp_verificador")
+            return {"curp": None}
+        except ValidationError:
             dispatcher.utter_message(response="utter_curp_no_valida")
             return {"curp": None}
         return {"curp": sellar(curp)}

@@ -357,3 +357,17 @@ async def test_un_turno_vencido_no_cancela_y_se_dice_por_que():
     await ActionCancelarCita().run(d, t, {})
     # Said as the backend says it, without the 36 h explanation that does not apply.
     assert respuestas(d) == ["utter_aviso_backend"] and mensaje(d, "utter_aviso_backend")["detalle"] == detalle
+
+
+@pytest.mark.parametrize("dicho,respuesta", [
+    ("¿Dónde viene la clave?", "utter_donde_esta_la_clave"),
+    ("no la encuentro", "utter_donde_esta_la_clave"),
+    ("ABC", "utter_clave_no_valida"),
+])
+def test_preguntar_por_la_clave_no_es_una_clave_mal_escrita(dicho, respuesta):
+    from actions.cancelacion import ValidateCancelacionForm
+
+    d = CollectingDispatcher()
+    assert ValidateCancelacionForm().validate_clave_cita(dicho, d, tracker(), {}) == {
+        "clave_cita": None, "clave_deletreada": None}
+    assert respuestas(d) == [respuesta]

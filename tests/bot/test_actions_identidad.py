@@ -136,6 +136,17 @@ def test_curp_se_normaliza_y_se_valida_su_forma():
     assert respuestas(d) == ["utter_curp_no_valida"]
 
 
+@pytest.mark.parametrize("dicho,respuesta", [
+    ("HEGG560427MVZRRL05", "utter_curp_verificador"),  # one typo: the check digit says so
+    ("no mejor ya no gracias", "utter_curp_no_valida"),  # 18 letters, but no CURP
+    ("HEGG561327MVZRRL04", "utter_curp_no_valida"),  # month 13
+])
+def test_una_curp_mal_escrita_se_rechaza_antes_de_gastar_un_nip(dicho, respuesta):
+    d = CollectingDispatcher()
+    assert ValidateIdentificacionForm().validate_curp(dicho, d, tracker(), {}) == {"curp": None}
+    assert respuestas(d) == [respuesta]
+
+
 @pytest.mark.asyncio
 async def test_con_token_la_forma_no_pide_nada():
     d = CollectingDispatcher()

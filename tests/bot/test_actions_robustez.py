@@ -99,9 +99,11 @@ async def test_ninguna_accion_se_queda_callada_ni_truena(nombre, caso):
     eventos = await ACCIONES[nombre](d, t, DOMINIO)  # never raises
     assert isinstance(eventos, list)
     dijo = [m for m in d.messages if m.get("response") or m.get("json_message")]
-    # Silent by design: preparing (the form asks next), forgetting slots, and
-    # presenting a simulation the form did not get (the form said why).
-    silenciosas = {"action_preparar_simulacion", "action_validate_slot_mappings", "action_simular_prestamo"}
+    # Silent by design: preparing (the form asks next), forgetting slots,
+    # presenting a simulation the form did not get (the form said why), and the
+    # reminder before a form resumes (no form here: the form asks next).
+    silenciosas = {"action_preparar_simulacion", "action_validate_slot_mappings", "action_simular_prestamo",
+                   "action_retomar_tramite"}
     if not validador and nombre not in silenciosas:
         # Backend-less actions answer anyway; the others apologise at least.
         assert dijo, f"{nombre} se quedó callada con '{caso}'"

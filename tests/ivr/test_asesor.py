@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from ivr import respaldo
 from ivr.main import crear_app
+from ivr.motor import comando_hablado
 from ivr.rasa import ClienteRasa
 from ivr.settings import IVRSettings
 from ivr.simulator import Telefono
@@ -142,3 +143,16 @@ def test_documento_para_alojar_fuera_del_proceso(ivr_settings, capsys, monkeypat
     monkeypatch.setattr("ivr.settings.get_settings", lambda: ivr_settings)
     assert respaldo.main() == 0
     assert ET.fromstring(capsys.readouterr().out)[-1].tag == "Dial"
+
+
+@pytest.mark.parametrize("dicho,comando", [
+    ("quiero hablar con una persona", "asesor"),
+    ("paseme con un asesor", "asesor"),
+    ("asesor", "asesor"),
+    # Asking whether this is a person is a question for the bot, not a transfer.
+    ("estoy hablando con una persona o es una grabación", None),
+    ("¿eres una persona?", None),
+    ("es una grabación o una persona, quiero hablar con una persona", "asesor"),
+])
+def test_preguntar_si_es_una_persona_no_transfiere(dicho, comando):
+    assert comando_hablado(dicho) == comando
