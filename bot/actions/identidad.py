@@ -16,9 +16,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import backend_client as bc
-from actions.boveda import abrir, sellar, token_de
-from actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
+from bot.actions import backend_client as bc
+from bot.actions.boveda import abrir, sellar, token_de
+from bot.actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
 
 logger = logging.getLogger(__name__)
 
