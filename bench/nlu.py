@@ -167,11 +167,11 @@ def leaked_examples() -> list[dict[str, str]]:
 
 
 def run(cmd: list[str], log: Path) -> float:
-    """Run a rasa command from bot/, log its output, return seconds taken."""
+    """Run a rasa command from the repository root, log its output, return seconds taken."""
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
     started = time.monotonic()
     with log.open("w") as fh:
-        proc = subprocess.run(cmd, cwd=BOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env)
     if proc.returncode != 0:
         sys.exit(f"falló {' '.join(cmd)} (ver {log})")
     return time.monotonic() - started
@@ -366,7 +366,7 @@ def score_entities(result: dict[str, Any], results_dir: Path,
 
 def config_with_epochs(epochs: int, tmp: Path) -> Path:
     """A copy of config.yml with fewer epochs for every ML component."""
-    text = (BOT / "config.yml").read_text()
+    text = (ROOT / "config.yml").read_text()
     text = re.sub(r"(\n\s+epochs:)\s*\d+", rf"\1 {epochs}", text)
     path = tmp / "config_cv.yml"
     path.write_text(text)
@@ -432,14 +432,14 @@ def main() -> int:
         return 0
 
     OUT.mkdir(parents=True, exist_ok=True)
-    summary: dict[str, Any] = {"config": str(BOT / "config.yml")}
+    summary: dict[str, Any] = {"config": str(ROOT / "config.yml")}
     trained, regex = trained_entities()
 
     if not args.skip_heldout:
         model = OUT / "model" / "nlu_bench.tar.gz"
         seconds = 0.0
         if not (args.reuse_model and model.exists()):
-            seconds = run([str(RASA), "train", "nlu", "--config", "config.yml", "--nlu", "data",
+            seconds = run([str(RASA), "train", "nlu", "--config", "config.yml", "--nlu", "bot/data",
                            "--out", str(model.parent), "--fixed-model-name", "nlu_bench"],
                           OUT / "train_nlu.log")
         for key, path in HELDOUTS:
@@ -464,7 +464,7 @@ def main() -> int:
                 config = str(config_with_epochs(args.cv_epochs, Path(tmp)))
             results = OUT / "cv"
             shutil.rmtree(results, ignore_errors=True)
-            seconds = run([str(RASA), "test", "nlu", "--nlu", "data", "--config", config,
+            seconds = run([str(RASA), "test", "nlu", "--nlu", "bot/data", "--config", config,
                            "--cross-validation", "--folds", str(args.folds),
                            "--out", str(results), "--successes", "--no-plot"],
                           OUT / "test_cv.log")

@@ -10,8 +10,8 @@ endpoints.yml names two classes of this module:
     running, late replies not yet delivered) in tables of the same database,
     see ``BandejaWhatsApp``;
   - deletes conversations older than ``TRACKER_RETENCION_DIAS`` days (they hold
-    personal data) at start-up and every few hours; ``python -m almacenes
-    retencion`` (from ``bot/``) does the same as a job;
+    personal data) at start-up and every few hours; ``python -m
+    bot.almacenes retencion`` (from the repository root) does the same as a job;
   - registers the replica and refuses to start a second one while the lock
     store is in memory (two replicas with private locks would interleave turns
     of one conversation and lose events).
@@ -46,14 +46,15 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional
 from urllib.parse import unquote, urlsplit
 
-import registro_privado
 import sqlalchemy as sa
-from channels.privacidad import enmascarar, nips_en
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot import registro_privado
+from bot.channels.privacidad import enmascarar, nips_en
 
 logger = logging.getLogger(__name__)
 # No CURP, NIP or token in any log line of Rasa (this module loads with it).
@@ -549,10 +550,10 @@ class CerrojoConversaciones:
 
 
 def _principal(argv: Optional[List[str]] = None) -> int:
-    """`python -m almacenes retencion [--dias N]` (run from bot/)."""
+    """`python -m bot.almacenes retencion [--dias N]` (run from the repository root)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m almacenes")
+    parser = argparse.ArgumentParser(prog="python -m bot.almacenes")
     sub = parser.add_subparsers(dest="orden", required=True)
     ret = sub.add_parser("retencion", help="borra conversaciones más viejas que TRACKER_RETENCION_DIAS")
     ret.add_argument("--dias", type=float, default=None)

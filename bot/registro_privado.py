@@ -15,7 +15,7 @@ import logging
 import re
 from typing import Any
 
-from channels.privacidad import CURP_RE, mascara_curp
+from bot.channels.privacidad import CURP_RE, mascara_curp
 
 _CUATRO_DIGITOS = re.compile(r"(?<![0-9A-Za-z$])(?<!\d[/.,:-])\d{4}(?![0-9A-Za-z])(?![/.,:-]\d)")
 _JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")

@@ -7,7 +7,9 @@
 #   RASA_HOST/RASA_PORT, RASA_MODEL, RASA_CORS, ACTION_ENDPOINT_URL
 set -euo pipefail
 raiz="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$raiz/bot"
+# From the repository root: channels and stores are imported as bot.channels.*,
+# bot.almacenes.* (credentials.yml, endpoints.yml).
+cd "$raiz"
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 export TRACKER_STORE_URL="${TRACKER_STORE_URL:-sqlite:///$raiz/var/conversaciones.db}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}"
@@ -21,8 +23,8 @@ for secreto in RASA_ADMIN_TOKEN ACTIONS_TOKEN; do
   fi
 done
 rasa="$raiz/.venv-rasa/bin/rasa"; [ -x "$rasa" ] || rasa=rasa  # the container has it on PATH
-exec "$rasa" run -m "${RASA_MODEL:-models/capp.tar.gz}" \
+exec "$rasa" run -m "${RASA_MODEL:-bot/models/capp.tar.gz}" \
   --enable-api --auth-token="$RASA_ADMIN_TOKEN" \
   --cors "${RASA_CORS:-http://localhost:8000}" \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
-  --credentials credentials.yml --endpoints endpoints.yml
+  --credentials bot/credentials.yml --endpoints bot/endpoints.yml

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Train the Rasa model if it is missing or older than its sources.
 set -euo pipefail
-cd "$(dirname "$0")/../bot"
+cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
 [ -f config.yml ] || { echo "(sin bot todavía: no hay modelo que entrenar)"; exit 0; }
-newest_src=$(find config.yml domain.yml data -type f -newer models/.trained 2>/dev/null | head -1 || true)
-if [ -f models/.trained ] && [ -z "$newest_src" ] && ls models/*.tar.gz >/dev/null 2>&1; then
+newest_src=$(find config.yml domain.yml bot/data -type f -newer bot/models/.trained 2>/dev/null | head -1 || true)
+if [ -f bot/models/.trained ] && [ -z "$newest_src" ] && ls bot/models/*.tar.gz >/dev/null 2>&1; then
   exit 0
 fi
 echo "==> entrenando el modelo de Rasa"
-../.venv-rasa/bin/rasa train --fixed-model-name capp --out models --quiet
-touch models/.trained
+.venv-rasa/bin/rasa train --config config.yml --domain domain.yml --data bot/data \
+  --fixed-model-name capp --out bot/models --quiet
+touch bot/models/.trained

@@ -1,6 +1,6 @@
 """Custom actions of the CAPP assistant (rasa_sdk): one module per feature."""
 
-import registro_privado
+from bot import registro_privado
 
 # No CURP, NIP or token in any log line of the action server.
 registro_privado.instalar()

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.comun import salir_de_forma
+from bot.actions.comun import salir_de_forma
 
 ACCION_TRANSFERIR = {"accion": "transferir"}
 

@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import httpx
 
-from actions.medicion import registrar_llamada
+from bot.actions.medicion import registrar_llamada
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.comun import SLOTS_DE_FORMA, slots_de_este_turno
-from actions.medicion import medir_accion
+from bot.actions.comun import SLOTS_DE_FORMA, slots_de_este_turno
+from bot.actions.medicion import medir_accion
 
 # Each request intent and the form it fills, if any.
 PETICIONES: Dict[str, str] = {

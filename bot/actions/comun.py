@@ -27,9 +27,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from text_to_num import alpha2digit
 
-from actions.backend_client import BackendError, BackendNoDisponible
-from actions.boveda import token_de
-from actions.medicion import medir_accion
+from bot.actions.backend_client import BackendError, BackendNoDisponible
+from bot.actions.boveda import token_de
+from bot.actions.medicion import medir_accion
 
 logger = logging.getLogger(__name__)
 
@@ -435,7 +435,7 @@ class AccionSegura(Action, ABC):
                 return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
 
 
-DOMINIO = Path(__file__).resolve().parent.parent / "domain.yml"
+DOMINIO = Path(__file__).resolve().parents[2] / "domain.yml"
 
 
 @functools.lru_cache(maxsize=1)

@@ -21,8 +21,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.comun import AccionSegura
-from actions.datos_simulacion import datos_del_mensaje
+from bot.actions.comun import AccionSegura
+from bot.actions.datos_simulacion import datos_del_mensaje
 
 # The bot's messages that end with an offer, and the request a "sí" accepts.
 OFERTAS: Dict[str, str] = {

@@ -20,7 +20,7 @@ import re
 from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from actions.comun import dinero, leer_monto, numeros_en_cifras, sin_acentos, texto_de
+from bot.actions.comun import dinero, leer_monto, numeros_en_cifras, sin_acentos, texto_de
 
 SUELDO_MINIMO = Decimal(1000)  # a monthly sueldo under this is a plazo or a digit, not pesos
 

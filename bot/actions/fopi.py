@@ -10,8 +10,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import backend_client as bc
-from actions.comun import (
+from bot.actions import backend_client as bc
+from bot.actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
     ValidacionFormulario,

@@ -18,9 +18,9 @@ from rasa_sdk.types import DomainDict
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.mx import curp as stdnum_curp
 
-from actions import backend_client as bc
-from actions.boveda import abrir, sellar, token_de
-from actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
+from bot.actions import backend_client as bc
+from bot.actions.boveda import abrir, sellar, token_de
+from bot.actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.comun import AccionSegura
+from bot.actions.comun import AccionSegura
 
 
 class ActionRegistroOficinaVirtual(AccionSegura):

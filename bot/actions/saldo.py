@@ -11,8 +11,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import backend_client as bc
-from actions.comun import (
+from bot.actions import backend_client as bc
+from bot.actions.comun import (
     AccionSegura,
     cantidad,
     dinero,

@@ -27,9 +27,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import backend_client as bc
-from actions.boveda import token_de
-from actions.comun import (
+from bot.actions import backend_client as bc
+from bot.actions.boveda import token_de
+from bot.actions.comun import (
     AccionSegura,
     ValidacionFormulario,
     cantidad,
@@ -44,8 +44,8 @@ from actions.comun import (
     slots_de_este_turno,
     texto_de,
 )
-from actions.contexto import RESULTADOS_DE_SIMULACION, ultima_respuesta
-from actions.datos_simulacion import leer_renovacion, leer_tipo_respuesta, resumen, slots_dichos
+from bot.actions.contexto import RESULTADOS_DE_SIMULACION, ultima_respuesta
+from bot.actions.datos_simulacion import leer_renovacion, leer_tipo_respuesta, resumen, slots_dichos
 
 ANIOS_MAXIMOS = 50
 PRODUCTO_POR_DEFECTO = "credito_complementario"

@@ -39,8 +39,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.autorizacion import VARIABLE_TOKEN, rechazo_de_autorizacion
-from channels.ultimo_turno import mensajes_del_ultimo_turno
+from bot.channels.autorizacion import VARIABLE_TOKEN, rechazo_de_autorizacion
+from bot.channels.ultimo_turno import mensajes_del_ultimo_turno
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.autorizacion import VARIABLE_TOKEN, json_es, rechazo_de_autorizacion
+from bot.channels.autorizacion import VARIABLE_TOKEN, json_es, rechazo_de_autorizacion
 
 logger = logging.getLogger(__name__)
 

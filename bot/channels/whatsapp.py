@@ -39,7 +39,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Dict, List, Optional, Set
 
-import almacenes
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
@@ -47,12 +46,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels.opciones import resolver_opcion
-from channels.privacidad import nips_en
-from channels.ultimo_turno import botones_del_ultimo_turno, como_mensaje
-from channels.whatsapp_envio import Enviador, EnviadorTwilio
-from channels.whatsapp_firma import firma_valida, formulario
-from channels.whatsapp_twiml import Pieza, construir_piezas, twiml_de
+from bot import almacenes
+from bot.channels.opciones import resolver_opcion
+from bot.channels.privacidad import nips_en
+from bot.channels.ultimo_turno import botones_del_ultimo_turno, como_mensaje
+from bot.channels.whatsapp_envio import Enviador, EnviadorTwilio
+from bot.channels.whatsapp_firma import firma_valida, formulario
+from bot.channels.whatsapp_twiml import Pieza, construir_piezas, twiml_de
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Protocol
 
 from twilio.rest import Client as ClienteTwilio
 
-from channels.whatsapp_twiml import Pieza
+from bot.channels.whatsapp_twiml import Pieza
 
 
 class Enviador(Protocol):

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from twilio.twiml.messaging_response import MessagingResponse
 
-from channels.privacidad import enmascarar
+from bot.channels.privacidad import enmascarar
 
 # Twilio rejects message bodies longer than 1600 characters.
 LIMITE_CUERPO = 1600

@@ -26,8 +26,8 @@ COPY bot/models/capp.tar.gz bot/models/capp.tar.gz
 RUN useradd --uid 10001 --no-create-home --home-dir /tmp capp
 USER 10001
 
-# Rasa and the action server run from bot/ (channels and actions are imported from there).
-WORKDIR /app/bot
+# Rasa and the action server run from /app, the repository root (config.yml,
+# domain.yml; bot.channels.*, bot.actions, rasa_sdk_plugins are imported from there).
 EXPOSE 5005 5055
 # The Procfile's launcher: the HTTP API only with RASA_ADMIN_TOKEN (it refuses to start without).
 CMD ["/app/scripts/rasa.sh"]

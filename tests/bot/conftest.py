@@ -1,7 +1,8 @@
 """Shared setup for the Rasa-side suites (run with .venv-rasa).
 
-Rasa runs with bot/ as its working directory, so tests import the bot's
-packages the same way Rasa does: `import actions`, `import channels`.
+Rasa and the action server run from the repository root, so tests import the
+bot's packages the same way they do: `bot.actions`, `bot.channels`,
+`bot.almacenes`, and rasa_sdk's top-level `rasa_sdk_plugins`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
+ROOT = Path(__file__).resolve().parents[2]
+BOT_DIR = ROOT / "bot"
 
-if str(BOT_DIR) not in sys.path:
-    sys.path.insert(0, str(BOT_DIR))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-# The action server's sealing key (actions/boveda.py), as the real one has it.
+# The action server's sealing key (bot/actions/boveda.py), as the real one has it.
 os.environ.setdefault("ACCIONES_CLAVE", "clave-de-pruebas-de-la-boveda")
 
 
@@ -26,7 +28,7 @@ os.environ.setdefault("ACCIONES_CLAVE", "clave-de-pruebas-de-la-boveda")
 def _sin_red():
     """After each test: the backend client back on real HTTP, no catalogue kept."""
     yield
-    from actions import backend_client, simulacion
+    from bot.actions import backend_client, simulacion
 
     backend_client.usar_transporte(None)
     simulacion._catalogo.update(productos=None, hasta=0.0)

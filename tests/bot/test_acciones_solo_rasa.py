@@ -1,5 +1,6 @@
-"""The action server answers only Rasa (bot/rasa_sdk_plugins): rasa_sdk's own
-app, with the plugin rasa_sdk discovers at start-up."""
+"""The action server answers only Rasa (rasa_sdk_plugins/ at the repository root:
+rasa_sdk imports it by that top-level name): rasa_sdk's own app, with the
+plugin rasa_sdk discovers at start-up."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import uuid
 
 import httpx
 import pytest
-import rasa_sdk_plugins
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic
+
+import rasa_sdk_plugins
 
 TOKEN = "acciones-" + uuid.uuid4().hex
 LLAMADA = {"next_action": "action_inexistente", "sender_id": "x", "tracker": {"sender_id": "x", "slots": {},
@@ -26,7 +28,7 @@ async def _cliente(monkeypatch, token: str | None) -> httpx.AsyncClient:
         monkeypatch.delenv("ACTIONS_TOKEN", raising=False)
     else:
         monkeypatch.setenv("ACTIONS_TOKEN", token)
-    app = create_app("actions")
+    app = create_app("bot.actions")
     rasa_sdk_plugins.SoloRasa().attach_sanic_app_extensions(app=app)
     await app._startup()
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://acciones.interno")
@@ -81,5 +83,5 @@ def test_rasa_sends_the_token_from_its_environment(monkeypatch) -> None:
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
     endpoints = read_endpoints_from_path(Path(__file__).resolve().parents[2] / "bot" / "endpoints.yml")
     assert endpoints.action.headers == {"Authorization": f"Bearer {TOKEN}"}
-    assert endpoints.tracker_store.type == "almacenes.AlmacenConversaciones"
-    assert endpoints.lock_store.type == "almacenes.CerrojoConversaciones"
+    assert endpoints.tracker_store.type == "bot.almacenes.AlmacenConversaciones"
+    assert endpoints.lock_store.type == "bot.almacenes.CerrojoConversaciones"

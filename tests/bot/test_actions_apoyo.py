@@ -7,10 +7,11 @@ import json
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import httpx
-from actions import backend_client as bc
-from actions import boveda
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import backend_client as bc
+from bot.actions import boveda
 
 Ruta = Tuple[str, str]
 

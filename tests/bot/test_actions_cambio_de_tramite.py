@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import pytest
-from actions.cambio_de_tramite import ActionValidateSlotMappings
-from actions.saldo import ActionConsultarSaldo
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
+
+from bot.actions.cambio_de_tramite import ActionValidateSlotMappings
+from bot.actions.saldo import ActionConsultarSaldo
 
 A_MEDIA_CITA = {"token": "tok", "oficina": "3", "oficina_nombre": "Delegación Jalisco", "fecha": "2027-03-10",
                 "curp": "HEGG560427MVZRRL04", "requested_slot": "inicio_cita"}

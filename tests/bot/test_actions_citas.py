@@ -6,14 +6,6 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from actions import backend_client as bc
-from actions.cancelacion import ActionCancelarCita, ValidateCancelacionForm
-from actions.citas import (
-    ActionAgendarCita,
-    ActionConsultarCitas,
-    ActionReimprimirCita,
-    ValidateCitaForm,
-)
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
     DOMINIO,
@@ -24,6 +16,15 @@ from test_actions_apoyo import (
     respuestas,
     slots_de,
     tracker,
+)
+
+from bot.actions import backend_client as bc
+from bot.actions.cancelacion import ActionCancelarCita, ValidateCancelacionForm
+from bot.actions.citas import (
+    ActionAgendarCita,
+    ActionConsultarCitas,
+    ActionReimprimirCita,
+    ValidateCitaForm,
 )
 
 CANCELAR = ("POST", "/api/v1/citas/CC3QZ8/cancelar")
@@ -237,7 +238,7 @@ async def test_bitacora_con_backend_caido():
 
 
 def test_fechas_de_cita_sin_anio_y_relativas():
-    from actions.comun import hoy_mx, leer_fecha
+    from bot.actions.comun import hoy_mx, leer_fecha
 
     hoy = hoy_mx()  # citas are on Mexico City's calendar, not the machine's (UTC)
     assert leer_fecha("mañana") == hoy + timedelta(days=1)
@@ -256,7 +257,7 @@ DOMINIO_CITA = {"forms": {"cita_form": {"required_slots": ["oficina", "fecha", "
 async def test_cita_en_puebla_el_jueves_llena_oficina_y_fecha_y_ofrece_horarios():
     """At activation Rasa hands over what "cita en Puebla el jueves" said; the
     form validates both (office first: the day's slots depend on it)."""
-    from actions.comun import hoy_mx, leer_fecha
+    from bot.actions.comun import hoy_mx, leer_fecha
 
     jueves = leer_fecha("jueves", hoy=hoy_mx())
     backend = BackendFalso({
@@ -292,7 +293,7 @@ async def test_fecha_dicha_con_una_oficina_que_no_existe_se_pide_despues():
 @pytest.mark.asyncio
 @pytest.mark.parametrize("texto", ["jueves", "el próximo martes", "primero de junio", "martes 18"])
 async def test_fechas_dichas_como_se_dicen(texto):
-    from actions.comun import hoy_mx, leer_fecha
+    from bot.actions.comun import hoy_mx, leer_fecha
 
     dia = leer_fecha(texto, hoy=hoy_mx())
     assert dia is not None and dia >= hoy_mx()
@@ -334,7 +335,7 @@ async def test_cancelar_lleva_la_clave_y_el_plazo_del_turno_y_el_origen_de_la_co
     """The IVR gives each turn a key and the moment it stops waiting; the backend
     cancels at most once per key and never after that moment. Failed attempts
     are counted per conversation, not for the whole action server."""
-    from actions.backend_client import origen_de_conversacion
+    from bot.actions.backend_client import origen_de_conversacion
 
     backend = BackendFalso({CANCELAR: {"clave": "CC3QZ8", "estatus": "CANCELADA"}}).instalar()
     t = tracker(_confirmada(), canal="ivr")

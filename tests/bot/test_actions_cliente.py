@@ -11,10 +11,11 @@ import time
 
 import httpx
 import pytest
-from actions import backend_client as bc
-from actions.saldo import ActionConsultarSaldo
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, caido, respuestas, tracker
+
+from bot.actions import backend_client as bc
+from bot.actions.saldo import ActionConsultarSaldo
 
 SALDO = ("GET", "/api/v1/prestamos/saldo")
 ENLACE = ("POST", "/api/v1/prestamos/estado-de-cuenta/enlace")
@@ -313,10 +314,10 @@ async def test_sin_llave_ni_vencimiento_no_hay_encabezados():
 
 # ------------------------------------------------------------- timings
 def _tiempos(caplog) -> list[dict]:
-    from actions.medicion import PREFIJO
+    from bot.actions.medicion import PREFIJO
 
     return [json.loads(r.getMessage()[len(PREFIJO):]) for r in caplog.records
-            if r.name == "actions.medicion" and r.getMessage().startswith(PREFIJO)]
+            if r.name == "bot.actions.medicion" and r.getMessage().startswith(PREFIJO)]
 
 
 @pytest.mark.asyncio
@@ -325,7 +326,7 @@ async def test_cada_accion_registra_su_tiempo_y_el_de_cada_llamada_al_backend(ca
                                         json={"saldo_deudor_total": 15500.5, "al": "2026-03-01",
                                               "prestamo_folio": "PP-1", "quincenas_restantes": 30}),
                   ENLACE: httpx.Response(503)}).instalar()
-    caplog.set_level(logging.INFO, logger="actions.medicion")
+    caplog.set_level(logging.INFO, logger="bot.actions.medicion")
     await ActionConsultarSaldo().run(CollectingDispatcher(), tracker({"token": "tok"}, canal="whatsapp"), {})
     (registro,) = _tiempos(caplog)
     assert registro["accion"] == "action_consultar_saldo" and registro["ms"] >= 0
@@ -339,10 +340,10 @@ async def test_cada_accion_registra_su_tiempo_y_el_de_cada_llamada_al_backend(ca
 
 @pytest.mark.asyncio
 async def test_la_llamada_sin_respuesta_queda_registrada_sin_status_y_sin_clave(caplog):
-    from actions.medicion import medir_accion
+    from bot.actions.medicion import medir_accion
 
     BackendFalso({CANCELAR: caido}).instalar()
-    caplog.set_level(logging.INFO, logger="actions.medicion")
+    caplog.set_level(logging.INFO, logger="bot.actions.medicion")
     async with medir_accion("action_prueba"):
         with pytest.raises(bc.BackendNoDisponible):
             async with bc.cliente() as api:

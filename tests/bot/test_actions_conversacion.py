@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any, Dict
 
 import pytest
-from actions.contexto import ActionInterpretarDato, ActionRetomarTramite, ultima_respuesta
-from actions.datos_simulacion import leer_datos, leer_renovacion_dicha, leer_tipo, resumen
-from actions.simulacion import ActionPrepararSimulacion, ValidateSimulacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
+
+from bot.actions.contexto import ActionInterpretarDato, ActionRetomarTramite, ultima_respuesta
+from bot.actions.datos_simulacion import leer_datos, leer_renovacion_dicha, leer_tipo, resumen
+from bot.actions.simulacion import ActionPrepararSimulacion, ValidateSimulacionForm
 
 DOMINIO_SIM = {"forms": {"simulacion_form": {"required_slots": [
     "sueldo", "tipo_derechohabiente", "renovacion", "anios_cotizacion", "plazo"]}}}

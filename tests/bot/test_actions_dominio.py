@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
-DOMINIO = yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+DOMINIO = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 RESPUESTAS = DOMINIO["responses"]
 FUENTES = "\n".join(p.read_text(encoding="utf-8") for p in (BOT / "actions").glob("*.py"))
 USADAS = sorted(set(re.findall(r'response="(utter_[a-z_]+)"', FUENTES)))

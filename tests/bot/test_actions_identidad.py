@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from actions import boveda
-from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
     DOMINIO,
@@ -21,6 +19,9 @@ from test_actions_apoyo import (
     slots_de,
     tracker,
 )
+
+from bot.actions import boveda
+from bot.actions.identidad import ValidateIdentificacionForm
 
 CURP = "HEGG560427MVZRRL04"
 VERIFICAR = ("POST", "/api/v1/identidad/verificar")
@@ -78,7 +79,7 @@ async def test_demasiados_intentos_se_dice_con_amabilidad_y_termina_la_forma():
     slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
     assert slots["requested_slot"] is None and slots["identificado"] is False and "token" not in slots
     assert [m.get("response") for m in d.messages] == ["utter_demasiados_intentos"]
-    dominio = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    dominio = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
     textos = [v["text"] for v in dominio["responses"]["utter_demasiados_intentos"]]
     assert textos and all("minutos" in t and "Traceback" not in t for t in textos)
 

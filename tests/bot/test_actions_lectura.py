@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from actions.comun import hoy_mx, leer_entero, leer_fecha, leer_monto, leer_plazo
+
+from bot.actions.comun import hoy_mx, leer_entero, leer_fecha, leer_monto, leer_plazo
 
 HOY = date(2026, 12, 1)  # a Tuesday
 

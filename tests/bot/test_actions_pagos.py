@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from actions.asesor import ActionTransferirAsesor
-from actions.ayuda import ActionDespedir, ActionDetener
-from actions.fallback import ActionFallback
-from actions.fopi import ActionGenerarFopi, ValidateFopiForm
-from actions.oficina_virtual import ActionRegistroOficinaVirtual
-from actions.regularizacion import ActionConsultarRegularizacion, ActionGenerarFopiRegularizacion
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
     DOMINIO,
@@ -19,6 +13,16 @@ from test_actions_apoyo import (
     respuestas,
     slots_de,
     tracker,
+)
+
+from bot.actions.asesor import ActionTransferirAsesor
+from bot.actions.ayuda import ActionDespedir, ActionDetener
+from bot.actions.fallback import ActionFallback
+from bot.actions.fopi import ActionGenerarFopi, ValidateFopiForm
+from bot.actions.oficina_virtual import ActionRegistroOficinaVirtual
+from bot.actions.regularizacion import (
+    ActionConsultarRegularizacion,
+    ActionGenerarFopiRegularizacion,
 )
 
 FOPI = {"referencia": "20000000126112700145", "referencia_formateada": "2000 0000 1261 1270 0145", "monto": 1500,

@@ -1,15 +1,16 @@
 """The form validators work without Rasa's domain in the request (what
-`enable_selective_domain` would send), reading bot/domain.yml once."""
+`enable_selective_domain` would send), reading domain.yml once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from actions import boveda, comun
-from actions.identidad import ValidateIdentificacionForm
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, slots_de, tracker
+
+from bot.actions import boveda, comun
+from bot.actions.identidad import ValidateIdentificacionForm
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 CURP = "HEGG560427MVZRRL04"

@@ -9,14 +9,18 @@ from typing import Any, Dict
 
 import httpx
 import pytest
-from actions import backend_client as bc
-from actions.citas import ActionAgendarCita, ValidateCitaForm
-from actions.comun import SLOTS_DE_FORMA
-from actions.regularizacion import ActionConsultarRegularizacion, ActionGenerarFopiRegularizacion
-from actions.saldo import ActionConsultarSaldo
 from rasa_sdk import utils
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from test_actions_apoyo import BackendFalso, caido, respuestas, slots_de, tracker
+
+from bot.actions import backend_client as bc
+from bot.actions.citas import ActionAgendarCita, ValidateCitaForm
+from bot.actions.comun import SLOTS_DE_FORMA
+from bot.actions.regularizacion import (
+    ActionConsultarRegularizacion,
+    ActionGenerarFopiRegularizacion,
+)
+from bot.actions.saldo import ActionConsultarSaldo
 
 HORARIOS = [{"inicio": "2027-03-10T09:00:00-06:00", "hora": "09:00", "rango": "09:00 hrs-09:15 hrs"}]
 # A conversation where every action has what it needs to call the backend.
@@ -38,7 +42,7 @@ DOMINIO = {"forms": {f: {"required_slots": s} for f, s in {
 
 def _acciones():
     executor = ActionExecutor()
-    executor.register_package("actions")
+    executor.register_package("bot.actions")
     return executor.actions
 
 
@@ -193,9 +197,9 @@ async def test_saldo_sin_cifra_no_dice_none():
 ])
 @pytest.mark.asyncio
 async def test_la_respuesta_completa_gana_a_una_entidad_parcial(mensaje, entidad, validador, slot, esperado):
-    from actions.cancelacion import ValidateCancelacionForm
-    from actions.fopi import ValidateFopiForm
-    from actions.simulacion import ValidateSimulacionForm
+    from bot.actions.cancelacion import ValidateCancelacionForm
+    from bot.actions.fopi import ValidateFopiForm
+    from bot.actions.simulacion import ValidateSimulacionForm
 
     formulario = {"fopi": ValidateFopiForm, "sim": ValidateSimulacionForm, "cancel": ValidateCancelacionForm}[validador]()
     t = tracker({"requested_slot": slot}, texto=mensaje)
@@ -208,7 +212,7 @@ async def test_la_respuesta_completa_gana_a_una_entidad_parcial(mensaje, entidad
 async def test_fecha_de_cita_prefiere_la_entidad_y_si_no_la_frase():
     from datetime import timedelta
 
-    from actions.comun import hoy_mx
+    from bot.actions.comun import hoy_mx
 
     dia = hoy_mx() + timedelta(days=1)
     backend = BackendFalso({("GET", "/api/v1/oficinas/3/disponibilidad"): {"horarios": [

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from actions import backend_client as bc
-from actions.saldo import ActionConsultarCondiciones, ActionConsultarHistorial, ActionConsultarSaldo
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import (
     BackendFalso,
@@ -16,6 +14,13 @@ from test_actions_apoyo import (
     respuestas,
     slots_de,
     tracker,
+)
+
+from bot.actions import backend_client as bc
+from bot.actions.saldo import (
+    ActionConsultarCondiciones,
+    ActionConsultarHistorial,
+    ActionConsultarSaldo,
 )
 
 SALDO = ("GET", "/api/v1/prestamos/saldo")

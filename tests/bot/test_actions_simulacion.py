@@ -6,16 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from actions import simulacion
-from actions.datos_simulacion import leer_renovacion
-from actions.simulacion import (
+from rasa_sdk.executor import CollectingDispatcher
+from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
+
+from bot.actions import simulacion
+from bot.actions.datos_simulacion import leer_renovacion
+from bot.actions.simulacion import (
     ActionPrepararSimulacion,
     ActionSimularPrestamo,
     ValidateSimulacionForm,
     producto_nombrado,
 )
-from rasa_sdk.executor import CollectingDispatcher
-from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
 
 SIM = ("POST", "/api/v1/simulaciones")
 

@@ -9,13 +9,14 @@ import os
 import time
 from pathlib import Path
 
-import almacenes
 import pytest
 import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import almacenes
 
 DOMINIO = Domain.from_yaml(
     """

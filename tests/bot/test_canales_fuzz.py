@@ -16,11 +16,12 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import httpx
-from channels.ivr import IVRInput
-from channels.rest import RestProtegidoInput
-from channels.whatsapp import WhatsAppInput
 from sanic import Sanic
 from test_channel_whatsapp import AgenteDeMentira, BotDeMentira, firmar
+
+from bot.channels.ivr import IVRInput
+from bot.channels.rest import RestProtegidoInput
+from bot.channels.whatsapp import WhatsAppInput
 
 TOKEN = "canal-" + uuid.uuid4().hex
 PUBLICO = "https://capp.example.mx"

@@ -23,12 +23,13 @@ from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
-if str(BOT) not in sys.path:  # Rasa imports custom channels with bot/ as working directory
-    sys.path.insert(0, str(BOT))
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+    sys.path.insert(0, str(ROOT))
 
-from channels import ivr as canal_ivr  # noqa: E402
-from channels.ivr import IVRInput, IVROutput  # noqa: E402
+from bot.channels import ivr as canal_ivr  # noqa: E402
+from bot.channels.ivr import IVRInput, IVROutput  # noqa: E402
 
 TOKEN = "rasa-" + uuid.uuid4().hex
 AUTORIZADO = {"Authorization": f"Bearer {TOKEN}"}

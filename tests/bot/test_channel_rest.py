@@ -21,12 +21,13 @@ import yaml
 from rasa.shared.utils.common import class_from_module_path
 from sanic import Sanic
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
-if str(BOT) not in sys.path:
-    sys.path.insert(0, str(BOT))
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+    sys.path.insert(0, str(ROOT))
 
-from channels import autorizacion  # noqa: E402
-from channels.rest import RestProtegidoInput  # noqa: E402
+from bot.channels import autorizacion  # noqa: E402
+from bot.channels.rest import RestProtegidoInput  # noqa: E402
 
 TOKEN = "rasa-" + uuid.uuid4().hex
 RUTA = "/webhooks/rest/webhook"
@@ -197,7 +198,7 @@ def test_credentials_replace_the_open_rest_channel() -> None:
     credenciales = yaml.safe_load((BOT / "credentials.yml").read_text(encoding="utf-8"))
     assert "rest" not in credenciales  # Rasa's unprotected channel
     rest = [clave for clave in credenciales if clave.endswith("RestProtegidoInput")]
-    assert rest == ["channels.rest.RestProtegidoInput"]
+    assert rest == ["bot.channels.rest.RestProtegidoInput"]
     # Rasa resolves the key the same way, with bot/ on the path.
     clase = class_from_module_path(rest[0])
     assert clase is RestProtegidoInput and clase.name() == "rest"

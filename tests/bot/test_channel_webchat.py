@@ -16,11 +16,12 @@ import pytest
 import socketio
 from sanic import Sanic
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
-if str(BOT) not in sys.path:
-    sys.path.insert(0, str(BOT))
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+    sys.path.insert(0, str(ROOT))
 
-from channels.webchat import SESION_RE, WebChatInput  # noqa: E402
+from bot.channels.webchat import SESION_RE, WebChatInput  # noqa: E402
 
 
 def _puerto_libre() -> int:

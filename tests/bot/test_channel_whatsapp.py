@@ -28,16 +28,17 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as RespuestaTwilio
 from twilio.request_validator import RequestValidator
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
-if str(BOT) not in sys.path:  # Rasa imports custom channels with bot/ as working directory
-    sys.path.insert(0, str(BOT))
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+    sys.path.insert(0, str(ROOT))
 
-import almacenes  # noqa: E402
-from channels.opciones import resolver_opcion  # noqa: E402
-from channels.privacidad import enmascarar, nips_en  # noqa: E402
-from channels.whatsapp import MENSAJES, WhatsAppInput, respuesta_guardada  # noqa: E402
-from channels.whatsapp_envio import EnviadorTwilio  # noqa: E402
-from channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir  # noqa: E402
+from bot import almacenes  # noqa: E402
+from bot.channels.opciones import resolver_opcion  # noqa: E402
+from bot.channels.privacidad import enmascarar, nips_en  # noqa: E402
+from bot.channels.whatsapp import MENSAJES, WhatsAppInput, respuesta_guardada  # noqa: E402
+from bot.channels.whatsapp_envio import EnviadorTwilio  # noqa: E402
+from bot.channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir  # noqa: E402
 
 TOKEN = "token-de-prueba-" + uuid.uuid4().hex
 PUBLIC = "https://capp.example.mx"

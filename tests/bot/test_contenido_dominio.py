@@ -1,5 +1,5 @@
 """Faithful content (issue 16): what the assistant says, checked against the
-seeds over every variant (web, ivr, whatsapp) of domain.yml and data/faq.yml.
+seeds over every variant (web, ivr, whatsapp) of domain.yml and bot/data/faq.yml.
 
 Seeds 000-003 are ISSSTE's; seed 004 is a brochure of ISSEG (Guanajuato). A fact
 in no seed is told as an estimate to confirm. See README, "Fuentes".
@@ -14,17 +14,19 @@ from typing import Dict, List
 
 import pytest
 import yaml
-from actions.ayuda import ActionDespedir
-from actions.comun import cantidad
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import respuestas, tracker
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
+from bot.actions.ayuda import ActionDespedir
+from bot.actions.comun import cantidad
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
 
 
 def _respuestas() -> Dict[str, List[dict]]:
     todas: Dict[str, List[dict]] = {}
-    for ruta in (BOT / "domain.yml", BOT / "data" / "faq.yml"):
+    for ruta in (ROOT / "domain.yml", BOT / "data" / "faq.yml"):
         todas.update(yaml.safe_load(ruta.read_text(encoding="utf-8"))["responses"])
     return todas
 

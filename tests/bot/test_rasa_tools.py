@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
-BOT = Path(__file__).resolve().parents[2] / "bot"
-RASA = str(Path(__file__).resolve().parents[2] / ".venv-rasa" / "bin" / "rasa")
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot"
+RASA = str(ROOT / ".venv-rasa" / "bin" / "rasa")
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -19,13 +20,14 @@ def _usadas_fuera_de_historias() -> set:
     """Responses Rasa 3.6 cannot see being used: said by a custom action, asked
     by a form (utter_ask_<slot>), or Rasa's own fallback (utter_default)."""
     acciones = "\n".join(p.read_text(encoding="utf-8") for p in (BOT / "actions").glob("*.py"))
-    dominio = yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))
+    dominio = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     preguntas = {f"utter_ask_{s}" for f in dominio["forms"].values() for s in f["required_slots"]}
     return set(re.findall(r'"(utter_[a-z_]+)"', acciones)) | preguntas | {"utter_default"}
 
 
 def test_rasa_data_validate_is_clean() -> None:
-    r = subprocess.run([RASA, "data", "validate", "--max-history", "5", "--fail-on-warnings"], cwd=BOT, env=ENV,
+    r = subprocess.run([RASA, "data", "validate", "--data", "bot/data", "--max-history", "5", "--fail-on-warnings"],
+                       cwd=ROOT, env=ENV,
                        capture_output=True, text=True, timeout=600)
     salida = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)
     assert r.returncode == 0, salida[-6000:]
@@ -56,9 +58,9 @@ def test_test_stories_pass_without_prediction_errors(tmp_path: Path) -> None:
     # Its own conversation store: never the one of a `make run` on this machine.
     env = {**ENV, "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'conversaciones.db'}", "LOCK_STORE_URL": ""}
     r = subprocess.run(
-        [RASA, "test", "core", "--stories", "tests", "--model", str(model),
+        [RASA, "test", "core", "--stories", "tests/bot/stories", "--model", str(model),
          "--fail-on-prediction-errors", "--out", str(tmp_path)],
-        cwd=BOT, env=env, capture_output=True, text=True, timeout=1200,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
     )
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
     report = json.loads((tmp_path / "story_report.json").read_text())

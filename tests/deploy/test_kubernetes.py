@@ -76,7 +76,7 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
     "rasa": {
         "image": RASA_IMG,
         "command": ["/app/scripts/rasa.sh"],
-        "workdir": "/app/bot",
+        "workdir": "/app",
         "port": 5005,
         "readiness": ("httpGet", "/webhooks/ivr/", 5005),
         "liveness": ("httpGet", "/", 5005),
@@ -89,7 +89,7 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
     "actions": {
         "image": RASA_IMG,
         "command": ["/app/scripts/acciones.sh"],
-        "workdir": "/app/bot",
+        "workdir": "/app",
         "port": 5055,
         "readiness": ("httpGet", "/health", 5055),
         "liveness": ("httpGet", "/health", 5055),
@@ -494,8 +494,8 @@ def test_tracker_retention_cronjob(objetos: list[dict[str, Any]], configmap: dic
     c = _contenedor(cron["spec"]["jobTemplate"]["spec"]["template"])
     assert c["image"].rpartition(":")[0].endswith("/" + RASA_IMG)
     # Module name agreed with the Rasa tier work (issue 12); see README.
-    assert c["command"] == ["python", "-m", "almacenes", "retencion"]
-    assert c["workingDir"] == "/app/bot"
+    assert c["command"] == ["python", "-m", "bot.almacenes", "retencion"]
+    assert c["workingDir"] == "/app"
     assert [v["name"] for v in c["env"]] == ["TRACKER_STORE_URL"]
     assert int(configmap["data"]["TRACKER_RETENCION_DIAS"]) > 0
 
@@ -546,11 +546,15 @@ def test_the_rasa_image_bakes_the_model_where_the_deployment_loads_it(deployment
     modelo = re.search(r'RASA_MODEL:-([^}"]+)', lanzador).group(1)
     destino = Path(c["workingDir"]) / modelo
     assert ("COPY", f"bot/models/capp.tar.gz {destino.relative_to('/app')}") in pasos
+    # The image's own working directory is the Deployment's: the repository root,
+    # where config.yml, domain.yml and rasa_sdk_plugins/ are.
+    assert [r for i, r in pasos if i == "WORKDIR"][-1] == c["workingDir"] == "/app"
+    assert (ROOT / "rasa_sdk_plugins" / "__init__.py").is_file()
     ignorados = (DEPLOY / "docker" / "rasa.Dockerfile.dockerignore").read_text(encoding="utf-8").split()
     assert "!bot/models/capp.tar.gz" in ignorados
     for opcion in ("--credentials", "--endpoints"):
         archivo = re.search(rf"{opcion} (\S+)", lanzador).group(1)
-        assert (ROOT / "bot" / archivo).is_file()
+        assert (ROOT / archivo).is_file()
     assert '--enable-api --auth-token="$RASA_ADMIN_TOKEN"' in lanzador  # a token may start with -
     assert "for secreto in RASA_ADMIN_TOKEN ACTIONS_TOKEN" in lanzador  # refuses to start without
     (cmd,) = [r for i, r in pasos if i == "CMD"]

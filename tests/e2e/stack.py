@@ -192,13 +192,13 @@ class Stack:
                 "actions",
                 # The same launchers as the Procfile's lines.
                 [str(ROOT / "scripts" / "acciones.sh")],
-                BOT, logs / "actions.log", f"{self.actions_url}/health",
+                ROOT, logs / "actions.log", f"{self.actions_url}/health",
             ),
             "rasa": _Proc(
                 "rasa",
                 [str(ROOT / "scripts" / "rasa.sh")],
                 # /status is behind --auth-token like the rest of Rasa's HTTP API.
-                BOT, logs / "rasa.log", self.rasa_api("/status"),
+                ROOT, logs / "rasa.log", self.rasa_api("/status"),
             ),
             "ivr": _Proc(
                 "ivr",

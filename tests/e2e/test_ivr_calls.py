@@ -32,12 +32,12 @@ P1_CURP_DICHA = (
     "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
 )
 TERMINA_BIEN = {"hangup", "dial", "enqueue", "caller_colgó"}
-DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
+DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
 ZONA = ZoneInfo("America/Mexico_City")
 
 
 def _voz_del_bot(respuesta: str) -> str:
-    """What the caller hears for a response of bot/domain.yml (its `channel: ivr` variant)."""
+    """What the caller hears for a response of domain.yml (its `channel: ivr` variant)."""
     variantes = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"][respuesta]
     texto = next(v["text"] for v in variantes if v.get("channel") == "ivr")
     return locucion.texto_plano(locucion.para_voz(texto))

@@ -22,10 +22,10 @@ from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-# The same channel class credentials.yml uses (Rasa runs with bot/ as cwd).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bot"))
-from channels.webchat import WebChatInput  # noqa: E402
-from channels.whatsapp import WhatsAppInput  # noqa: E402
+# The same channel class credentials.yml uses (Rasa runs from the repository root).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from bot.channels.webchat import WebChatInput  # noqa: E402
+from bot.channels.whatsapp import WhatsAppInput  # noqa: E402
 
 BOTONES = [
     {"title": "24 quincenas", "payload": '/informar{"plazo": 24}'},

@@ -1,8 +1,12 @@
 """rasa_sdk's plugin package (it imports `rasa_sdk_plugins` at start-up):
 the action server answers only Rasa.
 
+rasa_sdk (rasa_sdk/plugin.py) does a bare `import rasa_sdk_plugins`, a
+top-level name, so this package sits at the repository root, the action
+server's working directory (Rasa puts its cwd on sys.path), not under bot/.
+
 Rasa sends `Authorization: Bearer $ACTIONS_TOKEN` with every action call
-(endpoints.yml `action_endpoint.headers`); anything else gets 401/403 before
+(bot/endpoints.yml `action_endpoint.headers`); anything else gets 401/403 before
 an action runs. Without ACTIONS_TOKEN every call is refused (fail closed).
 `GET /health` stays open for probes; it says nothing about anyone.
 The server also binds to loopback unless ACTIONS_HOST says otherwise
