@@ -440,7 +440,7 @@ DOMINIO = Path(__file__).resolve().parents[2] / "domain.yml"
 
 @functools.lru_cache(maxsize=1)
 def dominio_local() -> Dict[str, Any]:
-    """bot/domain.yml, read once per process. With `enable_selective_domain`
+    """domain.yml (repository root), read once per process. With `enable_selective_domain`
     (endpoints.yml; off for now) Rasa stops sending its ~65 KB domain with every
     action call; the form validators, the only actions that read it, then use
     this copy (the action server and the model come from the same checkout)."""
@@ -459,7 +459,7 @@ class ValidacionFormulario(FormValidationAction):
       `required_slots` is overridden, and the form would go on after saying
       the service is down;
     * an unexpected failure apologises and leaves the form with clean slots;
-    * without a domain in the request (selective domain) bot/domain.yml is used.
+    * without a domain in the request (selective domain) domain.yml is used.
 
     Abstract (no `name`), so the action server does not register it.
     """

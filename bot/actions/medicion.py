@@ -12,7 +12,7 @@ one INFO line is logged:
 
 Only names, paths with claves masked, statuses and milliseconds: no slot values, no
 sender ids. `bench/turnos.py` reads these lines for its breakdown of a turn; they
-cost a few microseconds, so they stay on in production (logger `actions.medicion`,
+cost a few microseconds, so they stay on in production (logger `bot.actions.medicion`,
 set it to WARNING to silence them).
 """
 

@@ -1,1 +1,1 @@
-"""Custom Rasa input channels (loaded from credentials.yml as `channels.<module>.<Class>`)."""
+"""Custom Rasa input channels (loaded from credentials.yml as `bot.channels.<module>.<Class>`)."""

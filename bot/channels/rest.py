@@ -14,7 +14,7 @@ is refused (fail closed). A missing token answers 401, a wrong one 403, a body
 that is not `{"sender": "...", "message": "..."}` 400; always JSON, in Spanish.
 
 credentials.yml:
-    channels.rest.RestProtegidoInput:
+    bot.channels.rest.RestProtegidoInput:
       {}
 """
 

@@ -19,7 +19,7 @@ Everything else (name "socketio", /socket.io path, events, output channel) is
 Rasa's own.
 
 credentials.yml:
-    channels.webchat.WebChatInput:
+    bot.channels.webchat.WebChatInput:
       user_message_evt: user_uttered
       bot_message_evt: bot_uttered
       session_persistence: true

@@ -366,7 +366,7 @@ async def test_un_turno_vencido_no_cancela_y_se_dice_por_que():
     ("ABC", "utter_clave_no_valida"),
 ])
 def test_preguntar_por_la_clave_no_es_una_clave_mal_escrita(dicho, respuesta):
-    from actions.cancelacion import ValidateCancelacionForm
+    from bot.actions.cancelacion import ValidateCancelacionForm
 
     d = CollectingDispatcher()
     assert ValidateCancelacionForm().validate_clave_cita(dicho, d, tracker(), {}) == {
