@@ -13,7 +13,7 @@ from backend.deps import (
     SessionDep,
     settings_of,
 )
-from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
+from backend.errors import ERROR_RESPONSES, ErrorResponse
 from backend.models import Cita
 from backend.models.cita import AGENDADA
 from backend.schemas.citas import (
@@ -32,6 +32,7 @@ from backend.services import citas as svc
 from backend.services import disponibilidad as disp
 from backend.services import idempotencia as idem
 from backend.services import limites
+from backend.services.errores import ErrorDominio
 from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
@@ -144,7 +145,7 @@ def cancelar(
             resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
                                      fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
                                      origen=origen, settings=settings)
-        except ErrorNegocio as error:
+        except ErrorDominio as error:
             if por_fecha and error.codigo in ("cita_no_encontrada", "bloqueado"):
                 limites.registrar_fallo(session, ambito=limites.CANCELACION, origen=red, ahora=ahora,
                                         settings=settings)

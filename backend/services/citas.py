@@ -30,7 +30,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
 
-from backend.errors import ErrorNegocio
 from backend.models import Cita, Derechohabiente, EventoCita, IntentoCancelacion
 from backend.models.cita import AGENDADA, ATENDIDA, CANCELADA, VENCIDA
 from backend.privacy import mascara_curp
@@ -45,6 +44,14 @@ from backend.services.disponibilidad import (
     registro_texto,
     utc,
     validar_inicio,
+)
+from backend.services.errores import (
+    Bloqueado,
+    Conflicto,
+    ErrorDominio,
+    NoAutenticado,
+    NoDisponible,
+    NoEncontrado,
 )
 from backend.services.oficinas import obtener_oficina
 from backend.services.pdf_hoja_cita import DatosHoja, generar_hoja
@@ -74,8 +81,7 @@ def normalizar_clave(clave: str) -> str:
     """`cc3-qz8 ` -> `CC3QZ8`; 404 for anything that cannot be a clave."""
     limpia = re.sub(r"[\s\-_.]", "", clave or "").upper()
     if not _CLAVE_RE.match(limpia):
-        raise ErrorNegocio(
-            404,
+        raise NoEncontrado(
             "La clave de cita tiene 6 letras o números, por ejemplo AB12CD. Revísela por favor.",
             "clave_invalida",
         )
@@ -96,9 +102,8 @@ def _texto_cita(cita: Cita) -> str:
     return f"el {fecha_larga(cita.inicio)} a las {local(cita.inicio):%H:%M} horas"
 
 
-def _ya_tiene_cita(cita: Cita) -> ErrorNegocio:
-    return ErrorNegocio(
-        409,
+def _ya_tiene_cita(cita: Cita) -> ErrorDominio:
+    return Conflicto(
         f"Usted ya tiene una cita agendada con la clave {cita.clave} {_texto_cita(cita)}. "
         "Solo puede tener una cita a la vez: si desea cambiarla, primero cancele la actual.",
         "cita_vigente_existente",
@@ -106,9 +111,8 @@ def _ya_tiene_cita(cita: Cita) -> ErrorNegocio:
     )
 
 
-def _horario_lleno() -> ErrorNegocio:
-    return ErrorNegocio(
-        409,
+def _horario_lleno() -> ErrorDominio:
+    return Conflicto(
         "Lo sentimos, ese horario ya no tiene lugares disponibles. Elija otro horario, por favor.",
         "horario_lleno",
     )
@@ -189,8 +193,8 @@ def agendar(
                     session.rollback()
                     if otra is not None:
                         raise _ya_tiene_cita(otra) from exc
-                    raise ErrorNegocio(409, "Usted ya tiene una cita en proceso de registro; "
-                                       "consulte su bitácora.", "cita_vigente_existente") from exc
+                    raise Conflicto("Usted ya tiene una cita en proceso de registro; "
+                                    "consulte su bitácora.", "cita_vigente_existente") from exc
                 if violada is _R_LUGAR:
                     break  # someone took this place a moment ago: try the next one
                 raise
@@ -202,7 +206,7 @@ def agendar(
         else:
             session.rollback()
             log.error("agendar: %d claves seguidas ya existían; se responde 503", INTENTOS_CLAVE)
-            raise ErrorNegocio(503, "No pudimos generar la clave de su cita en este momento. Su cita no quedó "
+            raise NoDisponible("No pudimos generar la clave de su cita en este momento. Su cita no quedó "
                                "registrada; intente de nuevo en unos minutos.", "clave_no_disponible")
     session.rollback()
     raise _horario_lleno()
@@ -214,21 +218,20 @@ class ResultadoCancelacion:
     ya_estaba_cancelada: bool
 
 
-def _no_encontrada_token(clave: str) -> ErrorNegocio:
-    return ErrorNegocio(404, f"No encontramos una cita con la clave {clave} a su nombre. "
+def _no_encontrada_token(clave: str) -> ErrorDominio:
+    return NoEncontrado(f"No encontramos una cita con la clave {clave} a su nombre. "
                         "Revise la clave en su bitácora de citas.", "cita_no_encontrada")
 
 
-def _no_encontrada_publica() -> ErrorNegocio:
+def _no_encontrada_publica() -> ErrorDominio:
     # Same answer whether the clave does not exist or the birth date is wrong.
-    return ErrorNegocio(404, "No encontramos una cita con esa clave y esa fecha de nacimiento. "
+    return NoEncontrado("No encontramos una cita con esa clave y esa fecha de nacimiento. "
                         "Revise ambos datos e intente de nuevo.", "cita_no_encontrada")
 
 
-def _bloqueo(hasta: datetime) -> ErrorNegocio:
+def _bloqueo(hasta: datetime) -> ErrorDominio:
     fin = local(hasta)
-    return ErrorNegocio(
-        423,
+    return Bloqueado(
         "Por su seguridad, la cancelación con esa clave de cita quedó bloqueada tras varios intentos con "
         f"datos que no coinciden. Podrá intentarlo de nuevo a partir de las {fin:%H:%M} horas del "
         f"{fin:%d/%m/%Y} (hora del centro de México), o cancelar identificándose con su CURP y su NIP.",
@@ -288,12 +291,12 @@ def buscar_para_cancelar(
     settings: BackendSettings | None = None,
 ) -> Cita:
     if derechohabiente is None and fecha_nacimiento is None:
-        raise ErrorNegocio(401, "Para cancelar necesita identificarse con su CURP y su NIP, "
-                           "o indicar su fecha de nacimiento junto con la clave de cita.",
-                           "no_autenticado")
+        raise NoAutenticado("Para cancelar necesita identificarse con su CURP y su NIP, "
+                            "o indicar su fecha de nacimiento junto con la clave de cita.",
+                            "no_autenticado")
     try:
         clave = normalizar_clave(clave)
-    except ErrorNegocio:
+    except ErrorDominio:
         if derechohabiente is None:
             raise _no_encontrada_publica() from None
         raise
@@ -346,14 +349,13 @@ def cancelar(
     if cita.estatus == CANCELADA:
         return ResultadoCancelacion(cita, True)
     if cita.estatus == ATENDIDA:
-        raise ErrorNegocio(409, f"La cita {cita.clave} ya fue atendida; no es posible cancelarla.",
-                           "cita_atendida")
+        raise Conflicto(f"La cita {cita.clave} ya fue atendida; no es posible cancelarla.",
+                        "cita_atendida")
     if cita.estatus == VENCIDA or utc(cita.inicio) <= utc(ahora):
-        raise ErrorNegocio(409, f"La cita {cita.clave} ya pasó; no es posible cancelarla.", "cita_pasada")
+        raise Conflicto(f"La cita {cita.clave} ya pasó; no es posible cancelarla.", "cita_pasada")
     limite = limite_cancelacion(cita)
     if utc(ahora) > limite:
-        raise ErrorNegocio(
-            409,
+        raise Conflicto(
             f"Ya no es posible cancelar la cita {cita.clave}: las cancelaciones se aceptan hasta "
             f"{horas_cancelacion()} horas antes de la cita y el plazo venció el {fecha_larga(limite)} a las "
             f"{local(limite):%H:%M} horas. El plazo es el mismo en la Línea ASISSSTE "
@@ -397,7 +399,7 @@ def _cambiar_estatus(session: Session, cita: Cita, *, desde: tuple[str, ...], a:
     session.refresh(cita)
     if cita.estatus == a:
         return True
-    raise ErrorNegocio(409, conflicto, "conflicto")
+    raise Conflicto(conflicto, "conflicto")
 
 
 @dataclass(frozen=True)
@@ -414,15 +416,15 @@ def marcar_atendida(session: Session, *, clave: str, ahora: datetime, origen: st
     clave = normalizar_clave(clave)
     cita = session.scalar(select(Cita).where(Cita.clave == clave))
     if cita is None:
-        raise ErrorNegocio(404, f"No existe una cita con la clave {clave}.", "cita_no_encontrada")
+        raise NoEncontrado(f"No existe una cita con la clave {clave}.", "cita_no_encontrada")
     if cita.estatus == ATENDIDA:
         return ResultadoAtencion(cita, True)
     if cita.estatus == CANCELADA:
-        raise ErrorNegocio(409, f"La cita {clave} fue cancelada; no puede marcarse como atendida.",
-                           "cita_cancelada")
+        raise Conflicto(f"La cita {clave} fue cancelada; no puede marcarse como atendida.",
+                        "cita_cancelada")
     if local(ahora).date() < local(cita.inicio).date():
-        raise ErrorNegocio(409, f"La cita {clave} es para el {fecha_larga(cita.inicio)}; solo puede marcarse "
-                           "como atendida ese día o después.", "cita_futura")
+        raise Conflicto(f"La cita {clave} es para el {fecha_larga(cita.inicio)}; solo puede marcarse "
+                        "como atendida ese día o después.", "cita_futura")
     if _cambiar_estatus(session, cita, desde=(AGENDADA, VENCIDA), a=ATENDIDA,
                         conflicto="La cita cambió mientras la registrábamos; consulte la bitácora."):
         return ResultadoAtencion(cita, True)
@@ -466,8 +468,7 @@ def registrado_en(cita: Cita) -> datetime:
 def hoja_pdf(cita: Cita, *, ahora: datetime | None = None) -> bytes:
     """The hoja de asignación of a current or attended cita."""
     if cita.estatus not in (AGENDADA, ATENDIDA):
-        raise ErrorNegocio(
-            409,
+        raise Conflicto(
             f"La cita {cita.clave} está {cita.estatus.lower()}; ya no tiene hoja de asignación vigente. "
             "Si lo desea, agende una nueva cita.",
             "cita_sin_hoja",
@@ -492,7 +493,7 @@ def hoja_pdf(cita: Cita, *, ahora: datetime | None = None) -> bytes:
 def _hoja_por_enlace(session: Session, clave: str, ahora: datetime) -> enlaces.Archivo:
     cita = session.scalar(select(Cita).where(Cita.clave == clave))
     if cita is None:
-        raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
+        raise NoEncontrado("El documento ya no está disponible.", "archivo_no_encontrado")
     return enlaces.Archivo(hoja_pdf(cita, ahora=ahora), f"hoja_cita_{cita.clave}.pdf")
 
 
@@ -526,8 +527,8 @@ def reenviar_hoja(
     if cita.estatus not in (AGENDADA, ATENDIDA):
         hoja_pdf(cita)  # raises the Spanish 409
     if not derechohabiente.telefono:
-        raise ErrorNegocio(409, "No tenemos un teléfono registrado a su nombre para enviarle la hoja. "
-                           "Puede descargarla desde el sistema de citas.", "sin_telefono")
+        raise Conflicto("No tenemos un teléfono registrado a su nombre para enviarle la hoja. "
+                        "Puede descargarla desde el sistema de citas.", "sin_telefono")
     canal = canal or cita.canal_notificacion
     clave_unica = f"{notificaciones.HOJA_CITA}:{cita.id}:{canal}:{utc(ahora):%Y%m%d%H%M}"
     notificaciones.encolar_cita(session, cita=cita, tipo=notificaciones.HOJA_CITA, ahora=ahora,

@@ -38,11 +38,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, Fopi, Movimiento, Prestamo
 from backend.models.base import utcnow
 from backend.services import finanzas, prestamos, referencias, regularizacion
 from backend.services.dias_habiles import es_dia_habil, sumar_dias_habiles  # noqa: F401  (es_dia_habil re-exported)
+from backend.services.errores import Conflicto, NoEncontrado, ReglaIncumplida
 
 log = logging.getLogger("backend.fopi")
 
@@ -81,8 +81,8 @@ def prestamo_vigente(*, session: Session, derechohabiente_id: int, folio: str | 
     ).first()
     if prestamo is None:
         if folio:
-            raise ErrorNegocio(404, "No encontramos un préstamo vigente con ese folio a su nombre.", "sin_prestamo_vigente")
-        raise ErrorNegocio(404, "No tiene un préstamo personal vigente.", "sin_prestamo_vigente")
+            raise NoEncontrado("No encontramos un préstamo vigente con ese folio a su nombre.", "sin_prestamo_vigente")
+        raise NoEncontrado("No tiene un préstamo personal vigente.", "sin_prestamo_vigente")
     return prestamo
 
 
@@ -115,8 +115,8 @@ def _crear_fopi(
         consecutivo = emitidos + 1
         while True:
             if consecutivo > referencias.MAX_CONSECUTIVO:
-                raise ErrorNegocio(
-                    409, "Ya generó demasiados formatos de pago hoy; use uno de los que tiene.", "demasiados_fopi"
+                raise Conflicto(
+                    "Ya generó demasiados formatos de pago hoy; use uno de los que tiene.", "demasiados_fopi"
                 )
             referencia = referencias.generar_referencia(
                 concepto=concepto, prestamo_id=prestamo.id, vigencia=vigencia, consecutivo=consecutivo
@@ -141,7 +141,7 @@ def _crear_fopi(
             session.rollback()
             continue
         return fopi
-    raise ErrorNegocio(409, "No pudimos generar el formato en este momento; intente de nuevo.", "fopi_conflicto")
+    raise Conflicto("No pudimos generar el formato en este momento; intente de nuevo.", "fopi_conflicto")
 
 
 def emitir_fopi(
@@ -159,15 +159,14 @@ def emitir_fopi(
     vigencia = calcular_vigencia(hoy)
     saldo_hoy = saldo_prestamo(session=session, prestamo=prestamo, al=hoy)
     if saldo_hoy <= 0:
-        raise ErrorNegocio(409, "Su préstamo no tiene saldo pendiente por pagar.", "sin_saldo")
+        raise Conflicto("Su préstamo no tiene saldo pendiente por pagar.", "sin_saldo")
     if concepto == "PARCIAL":
         if monto is None:
-            raise ErrorNegocio(422, "Indique el monto que desea pagar.", "monto_requerido", campos=["monto"])
+            raise ReglaIncumplida("Indique el monto que desea pagar.", "monto_requerido", campos=["monto"])
         if monto <= 0:
-            raise ErrorNegocio(422, "El monto a pagar debe ser mayor que cero.", "monto_invalido", campos=["monto"])
+            raise ReglaIncumplida("El monto a pagar debe ser mayor que cero.", "monto_invalido", campos=["monto"])
         if monto > saldo_hoy:
-            raise ErrorNegocio(
-                422,
+            raise ReglaIncumplida(
                 f"El monto no puede ser mayor que su saldo deudor de {_dinero(saldo_hoy)}. "
                 "Si desea pagar todo, solicite un formato de liquidación.",
                 "monto_mayor_saldo",
@@ -191,7 +190,7 @@ def emitir_fopi_regularizacion(
     vigencia = calcular_vigencia(hoy)
     calculo = regularizacion.consultar(session=session, prestamo=prestamo, hoy=hoy, al=vigencia)
     if not calculo.pendiente:
-        raise ErrorNegocio(409, "Su préstamo está al corriente: no tiene quincenas por regularizar.", "sin_adeudo")
+        raise Conflicto("Su préstamo está al corriente: no tiene quincenas por regularizar.", "sin_adeudo")
     fopi = _crear_fopi(
         session=session,
         prestamo=prestamo,
@@ -222,7 +221,7 @@ def obtener_fopi(*, session: Session, derechohabiente: Derechohabiente, referenc
         .where(Fopi.referencia == ref, Prestamo.derechohabiente_id == derechohabiente.id)
     ).first()
     if fopi is None:
-        raise ErrorNegocio(404, "No encontramos un formato de pago con esa referencia a su nombre.", "fopi_no_encontrado")
+        raise NoEncontrado("No encontramos un formato de pago con esa referencia a su nombre.", "fopi_no_encontrado")
     if _marcar_vencido(fopi, hoy):
         session.commit()
     return fopi
@@ -271,8 +270,7 @@ def banco_autorizado(banco: str) -> str:
         clave = _sin_acentos(nombre)
         if buscado == clave or buscado.startswith(clave):  # "BBVA México" -> BBVA
             return nombre
-    raise ErrorNegocio(
-        422,
+    raise ReglaIncumplida(
         "El banco no está autorizado para recibir pagos de préstamos personales del ISSSTE.",
         "banco_no_autorizado",
         campos=["banco"],
@@ -305,8 +303,7 @@ def _resultado(session: Session, fopi: Fopi, *, aplicado: bool) -> ResultadoNoti
 def _ya_pagada(session: Session, fopi: Fopi, folio_banco: str) -> ResultadoNotificacion:
     if fopi.folio_banco == folio_banco:
         return _resultado(session, fopi, aplicado=False)
-    raise ErrorNegocio(
-        409,
+    raise Conflicto(
         f"La referencia ya fue pagada el {fopi.fecha_pago:%d/%m/%Y}; no se puede aplicar otro pago con ella.",
         "referencia_pagada",
     )
@@ -322,8 +319,7 @@ def _aplicar_regularizacion(session: Session, *, fopi: Fopi, prestamo: Prestamo,
         )
     }
     if not cubiertas or any(q.numero not in pendientes for q in cubiertas):
-        raise ErrorNegocio(
-            409,
+        raise Conflicto(
             "Alguna quincena de este formato ya fue cubierta; genere un formato de regularización nuevo.",
             "quincenas_ya_cubiertas",
         )
@@ -365,31 +361,29 @@ def aplicar_notificacion(
     try:
         ref = referencias.validar(referencia)
     except referencias.ReferenciaInvalida as exc:
-        raise ErrorNegocio(422, str(exc), "referencia_invalida", campos=["referencia"]) from exc
+        raise ReglaIncumplida(str(exc), "referencia_invalida", campos=["referencia"]) from exc
     nombre_banco = banco_autorizado(banco)
     folio_banco = folio_banco.strip()
     fopi = session.scalars(select(Fopi).where(Fopi.referencia == ref).with_for_update()).first()
     if fopi is None:
-        raise ErrorNegocio(404, "No existe un formato de pago con esa referencia.", "referencia_desconocida")
+        raise NoEncontrado("No existe un formato de pago con esa referencia.", "referencia_desconocida")
     if fopi.estatus == "PAGADO":
         return _ya_pagada(session, fopi, folio_banco)
     if fecha_pago > hoy:
-        raise ErrorNegocio(422, "La fecha de pago no puede ser posterior a hoy.", "fecha_pago_futura", campos=["fecha_pago"])
+        raise ReglaIncumplida("La fecha de pago no puede ser posterior a hoy.", "fecha_pago_futura", campos=["fecha_pago"])
     if fecha_pago < fopi.fecha_emision:
-        raise ErrorNegocio(
-            422, "La fecha de pago es anterior a la emisión del formato.", "fecha_pago_invalida", campos=["fecha_pago"]
+        raise ReglaIncumplida(
+            "La fecha de pago es anterior a la emisión del formato.", "fecha_pago_invalida", campos=["fecha_pago"]
         )
     if fecha_pago > fopi.vigencia:
         if _marcar_vencido(fopi, hoy):
             session.commit()
-        raise ErrorNegocio(
-            409,
+        raise Conflicto(
             f"La referencia venció el {fopi.vigencia:%d/%m/%Y}; el pago no se puede aplicar.",
             "referencia_vencida",
         )
     if monto != fopi.monto:
-        raise ErrorNegocio(
-            422,
+        raise ReglaIncumplida(
             f"El monto pagado ({_dinero(monto)}) no coincide con el importe del formato ({_dinero(fopi.monto)}).",
             "monto_no_coincide",
             campos=["monto"],
@@ -397,7 +391,7 @@ def aplicar_notificacion(
     prestamo = session.scalars(select(Prestamo).where(Prestamo.id == fopi.prestamo_id).with_for_update()).one()
     if fopi.concepto == "REGULARIZACION":
         if prestamo.estatus != prestamos.VIGENTE:
-            raise ErrorNegocio(409, "El préstamo de esta referencia ya está liquidado.", "prestamo_liquidado")
+            raise Conflicto("El préstamo de esta referencia ya está liquidado.", "prestamo_liquidado")
         _aplicar_regularizacion(session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago, hoy=hoy)
         session.flush()
         restante = prestamos.saldo_deudor(session, prestamo=prestamo, al=fecha_pago)
@@ -421,6 +415,6 @@ def aplicar_notificacion(
         fopi = session.scalars(select(Fopi).where(Fopi.referencia == ref)).one()
         if fopi.estatus == "PAGADO":
             return _ya_pagada(session, fopi, folio_banco)
-        raise ErrorNegocio(409, "El pago ya se está aplicando; intente de nuevo en un momento.", "pago_en_proceso") from None
+        raise Conflicto("El pago ya se está aplicando; intente de nuevo en un momento.", "pago_en_proceso") from None
     log.info("pago aplicado: referencia=%s concepto=%s banco=%s", ref, fopi.concepto, nombre_banco)
     return _resultado(session, fopi, aplicado=True)

@@ -1,6 +1,6 @@
 """Loan simulation: the product rules from the catalogue plus the finance maths.
 
-Every broken rule raises `ErrorNegocio(422, ...)` with a Spanish sentence a
+Every broken rule raises `ReglaIncumplida(...)` with a Spanish sentence a
 caller can hear. No database: the catalogue is data loaded once.
 """
 
@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from backend.errors import ErrorNegocio
 from backend.schemas.productos import Antiguedad, Nivel, Producto, Sexo
 from backend.schemas.simulacion import RenglonTabla, SimulacionRespuesta
 from backend.services import finanzas
+from backend.services.errores import ErrorDominio, ReglaIncumplida
 from backend.services.productos import RUTA_CATALOGO, cargar_catalogo, obtener_producto
 
 DIAS_ANIO = 360  # commercial calendar: 12 months of 30 days
@@ -26,10 +26,6 @@ _UNO_IVA = 1 + finanzas.IVA
 _TASA_DEC = Decimal("0.00000001")
 
 SEXO_TEXTO = {"H": "hombres", "M": "mujeres"}
-
-
-def _regla(status: int, detail: str, codigo: str) -> ErrorNegocio:
-    return ErrorNegocio(status, detail, codigo)
 
 
 def texto_anios(anios: Decimal) -> str:
@@ -95,7 +91,7 @@ def _plazo_maximo(
     if tipo == "pensionado":
         maximo = p.plazo.maximo_pensionado
         if plazo > maximo:
-            raise _regla(422, f"Para pensionados el plazo máximo del {nombre} es de {maximo} quincenas.", "plazo_excedido")
+            raise ReglaIncumplida(f"Para pensionados el plazo máximo del {nombre} es de {maximo} quincenas.", "plazo_excedido")
         return maximo
 
     if p.plazo.maximo is not None:
@@ -106,7 +102,7 @@ def _plazo_maximo(
                 if p.plazo.minimo == maximo
                 else f"va de {p.plazo.minimo} a {maximo} quincenas"
             )
-            raise _regla(422, f"El plazo del {nombre} {rango}.", "plazo_excedido")
+            raise ReglaIncumplida(f"El plazo del {nombre} {rango}.", "plazo_excedido")
     else:
         niveles = p.plazo.maximo_por_antiguedad or []
         if anios is None:
@@ -114,8 +110,7 @@ def _plazo_maximo(
             if plazo > maximo:
                 siguiente = next((n for n in niveles if (n.maximo or 0) >= plazo), niveles[-1])
                 umbral = siguiente.desde_anios if siguiente.desde_anios is not None else siguiente.mas_de_anios
-                raise _regla(
-                    422,
+                raise ReglaIncumplida(
                     f"Sin sus años de cotización podemos simular hasta {maximo} quincenas. "
                     f"Con {texto_anios(umbral or Decimal(0))} o más de cotización el plazo máximo es de "
                     f"{siguiente.maximo} quincenas; díganos cuántos años ha cotizado.",
@@ -125,8 +120,7 @@ def _plazo_maximo(
         else:
             maximo = _nivel(niveles, anios).maximo or 0
             if plazo > maximo:
-                raise _regla(
-                    422,
+                raise ReglaIncumplida(
                     f"Con {texto_anios(anios)} de cotización el plazo máximo es de {maximo} quincenas.",
                     "plazo_excedido",
                 )
@@ -150,14 +144,12 @@ def _plazo_maximo(
                 cierre = "el plazo máximo sería de " + " o ".join(
                     f"{max(m, 0)} quincenas para {SEXO_TEXTO[s]}" for s, m in candidatos.items()
                 ) + "."
-            raise _regla(
-                422,
+            raise ReglaIncumplida(
                 f"Con {texto_anios(anios)} de cotización, su cotización más el plazo debe ser menor a {partes}; {cierre}",
                 "cotizacion_mas_plazo",
             )
         if any(plazo > m for m in candidatos.values()):
-            raise _regla(
-                422,
+            raise ReglaIncumplida(
                 f"Con {texto_anios(anios)} de cotización ese plazo depende de si usted es hombre o mujer; "
                 "indíquenos su sexo como aparece en su CURP, H o M.",
                 "falta_sexo",
@@ -182,8 +174,7 @@ def _avisar_limite_sin_anios(
     minimo = p.antiguedad_minima_anios * DIAS_ANIO
     if all(t < minimo for t in tope.values()):
         partes = " o ".join(f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos)
-        raise _regla(
-            422,
+        raise ReglaIncumplida(
             f"Con {quincenas}, la cotización más el plazo pasaría de {partes} "
             f"aun con la cotización mínima de {texto_anios(p.antiguedad_minima_anios)}; elija un plazo menor.",
             "cotizacion_mas_plazo",
@@ -217,7 +208,7 @@ def plazo_maximo_permitido(
         return 0
     try:
         maximo = _plazo_maximo(p, tipo=tipo, anios=anios, sexo=sexo, plazo=p.plazo.minimo, avisos=[])
-    except ErrorNegocio:
+    except ErrorDominio:
         return 0
     return maximo if maximo >= p.plazo.minimo else 0
 
@@ -347,16 +338,15 @@ def simular(
     avisos: list[str] = [p.aviso_fuente]
 
     if sueldo <= 0:
-        raise _regla(422, "El sueldo base mensual debe ser mayor que cero.", "sueldo_invalido")
+        raise ReglaIncumplida("El sueldo base mensual debe ser mayor que cero.", "sueldo_invalido")
     if plazo < 1:
-        raise _regla(422, "El plazo debe ser de al menos una quincena.", "plazo_invalido")
+        raise ReglaIncumplida("El plazo debe ser de al menos una quincena.", "plazo_invalido")
     if tipo not in p.tipos:
-        raise _regla(422, f"El {nombre} no está disponible para {tipo}s.", "tipo_no_permitido")
+        raise ReglaIncumplida(f"El {nombre} no está disponible para {tipo}s.", "tipo_no_permitido")
     if renovacion and not p.renovable:
-        raise _regla(422, f"El {nombre} no tiene modalidad de renovación.", "sin_renovacion")
+        raise ReglaIncumplida(f"El {nombre} no tiene modalidad de renovación.", "sin_renovacion")
     if tipo == "asegurado" and anios is not None and anios < p.antiguedad_minima_anios:
-        raise _regla(
-            422,
+        raise ReglaIncumplida(
             f"Para el {nombre} se necesita al menos {texto_anios(p.antiguedad_minima_anios)} de cotización; "
             f"usted tiene {texto_anios(anios)}.",
             "antiguedad_insuficiente",
@@ -365,7 +355,7 @@ def simular(
         avisos.append(f"Para el {nombre} se necesita al menos {texto_anios(p.antiguedad_minima_anios)} de cotización.")
     plazo_maximo = _plazo_maximo(p, tipo=tipo, anios=anios, sexo=sexo, plazo=plazo, avisos=avisos)
     if plazo < p.plazo.minimo:
-        raise _regla(422, f"El plazo mínimo del {nombre} es de {p.plazo.minimo} quincenas.", "plazo_insuficiente")
+        raise ReglaIncumplida(f"El plazo mínimo del {nombre} es de {p.plazo.minimo} quincenas.", "plazo_insuficiente")
 
     tasa = p.tasa_anual_renovacion if (renovacion and p.tasa_anual_renovacion is not None) else p.tasa_anual
     tasa_q = finanzas.tasa_quincenal(tasa, con_iva=p.iva_sobre_intereses)
