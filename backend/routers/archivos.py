@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from backend.deps import Ahora, SessionDep, settings_of
 from backend.errors import ERROR_RESPONSES, ErrorResponse
-from backend.services import citas as _citas  # noqa: F401  (registers the hoja_cita kind)
 from backend.services import enlaces
+from backend.services import hoja_cita as _hoja_cita  # noqa: F401  (registers the hoja_cita kind)
 from backend.services.errores import NoEncontrado
 
 router = APIRouter(

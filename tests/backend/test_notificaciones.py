@@ -29,8 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.models import Cita, Notificacion
 from backend.notificaciones.__main__ import main as worker_main
+from backend.services import cancelacion_citas as cancelacion
 from backend.services import citas as svc
 from backend.services import enlaces
+from backend.services import hoja_cita as hoja
 from backend.services import notificaciones as notif_svc
 from backend.services.disponibilidad import utc
 from backend.settings import BackendSettings
@@ -174,7 +176,7 @@ def test_sms_sin_adjunto_lleva_el_enlace_en_el_texto(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     cita = _agendar(session, canal="SMS")
-    svc.reenviar_hoja(session, derechohabiente=cita.derechohabiente, clave=cita.clave, ahora=AHORA)
+    hoja.reenviar_hoja(session, derechohabiente=cita.derechohabiente, clave=cita.clave, ahora=AHORA)
     notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     forms = [p["form"] for p in twilio.peticiones]
     assert [f["To"] for f in forms] == [["+5213312345678"], ["+5213312345678"]]  # type: ignore[index]
@@ -361,7 +363,7 @@ def test_cancelar_antes_de_enviar_descarta_el_aviso_de_agendada(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     cita = _agendar(session)
-    svc.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
+    cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
                  derechohabiente=cita.derechohabiente)
     assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
         ("CITA_AGENDADA", "DESCARTADA"), ("CITA_CANCELADA", "PENDIENTE")]
@@ -375,7 +377,7 @@ def test_aviso_ya_enviado_no_se_toca_al_cancelar(
 ) -> None:
     cita = _agendar(session)
     notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
-    svc.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(hours=1), derechohabiente=cita.derechohabiente)
+    cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(hours=1), derechohabiente=cita.derechohabiente)
     assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
         ("CITA_AGENDADA", "ENVIADA"), ("CITA_CANCELADA", "PENDIENTE")]
 
@@ -429,7 +431,7 @@ def test_recordatorio_48_horas_antes_y_se_descarta_al_cancelar(
     otra = _agendar(session, i=1, inicio=mx(2024, 1, 31, 9, 0))
     with session_factory() as s:
         assert notif_svc.programar_recordatorios(s, ahora=mx(2024, 1, 29, 10, 0)) == 1
-    svc.cancelar(session, clave=otra.clave, ahora=mx(2024, 1, 29, 10, 0), derechohabiente=otra.derechohabiente)
+    cancelacion.cancelar(session, clave=otra.clave, ahora=mx(2024, 1, 29, 10, 0), derechohabiente=otra.derechohabiente)
     with session_factory() as s:
         recordatorio_otra = s.scalars(select(Notificacion).where(
             Notificacion.cita_id == otra.id, Notificacion.tipo == "RECORDATORIO_CITA")).one()
