@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from backend.models import Derechohabiente, Fopi, Movimiento, Prestamo
-from backend.services import enlaces, referencias
+from backend.services import enlaces, pagos_banco, referencias
 from backend.services import fopi as servicio
 from backend.services.errores import ReglaIncumplida
 from backend.settings import BackendSettings
@@ -466,8 +466,8 @@ def test_pdf_del_fopi(client: TestClient, fopi_parcial: dict, auth: dict[str, st
 
 
 def test_nombres_de_banco_habituales() -> None:
-    assert servicio.banco_autorizado("BBVA México") == "BBVA"
-    assert servicio.banco_autorizado("Citibanamex") == "Banamex"
-    assert servicio.banco_autorizado("banorte") == "Banorte"
+    assert pagos_banco.banco_autorizado("BBVA México") == "BBVA"
+    assert pagos_banco.banco_autorizado("Citibanamex") == "Banamex"
+    assert pagos_banco.banco_autorizado("banorte") == "Banorte"
     with pytest.raises(ReglaIncumplida):
-        servicio.banco_autorizado("Banco Patito")
+        pagos_banco.banco_autorizado("Banco Patito")
