@@ -18,6 +18,19 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.services.errores import (
+    Bloqueado,
+    Caducado,
+    Conflicto,
+    DemasiadosIntentos,
+    ErrorDominio,
+    NoAutenticado,
+    NoDisponible,
+    NoEncontrado,
+    Prohibido,
+    ReglaIncumplida,
+)
+
 log = logging.getLogger("backend.errors")
 
 
@@ -28,19 +41,6 @@ class ErrorResponse(BaseModel):
     codigo: str
     campos: list[str] | None = None
     bloqueado_hasta: str | None = None
-
-
-class ErrorNegocio(Exception):
-    """A business-rule failure that the caller should hear about."""
-
-    def __init__(self, status_code: int, detail: str, codigo: str, *,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
-        self.codigo = codigo
-        self.headers = headers
-        self.extra = extra
 
 
 _DEFAULT_DETAIL = {
@@ -112,9 +112,37 @@ def _body(status: int, detail: str | None, codigo: str | None, **extra: Any) -> 
     return body
 
 
-def cuerpo_error(status: int, detail: str | None, codigo: str | None, **extra: Any) -> dict[str, Any]:
-    """The JSON body an ErrorNegocio or HTTP error is answered with."""
-    return _body(status, detail, codigo, **extra)
+# The one place where a domain error becomes an HTTP status.
+ESTADO_HTTP: dict[type[ErrorDominio], int] = {
+    NoAutenticado: 401,
+    Prohibido: 403,
+    NoEncontrado: 404,
+    Conflicto: 409,
+    Caducado: 410,
+    ReglaIncumplida: 422,
+    Bloqueado: 423,
+    DemasiadosIntentos: 429,
+    NoDisponible: 503,
+}
+
+
+def estado_http(error: ErrorDominio) -> int:
+    """The HTTP status of a domain error (its nearest mapped class; 500 if none)."""
+    for clase in type(error).__mro__:
+        if clase in ESTADO_HTTP:
+            return ESTADO_HTTP[clase]
+    return 500
+
+
+def cuerpo_error(error: ErrorDominio) -> dict[str, Any]:
+    """The JSON body a domain error is answered with."""
+    return _body(estado_http(error), error.detail, error.codigo, **error.datos)
+
+
+def respuesta_error(error: ErrorDominio) -> JSONResponse:
+    """The whole HTTP answer to a domain error (Retry-After when it says when to retry)."""
+    headers = None if error.reintentar_en is None else {"Retry-After": str(error.reintentar_en)}
+    return JSONResponse(cuerpo_error(error), status_code=estado_http(error), headers=headers)
 
 
 def _campo(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -123,17 +151,13 @@ def _campo(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ErrorNegocio)
-    async def _negocio(_: Request, exc: ErrorNegocio) -> JSONResponse:
-        return JSONResponse(
-            _body(exc.status_code, exc.detail, exc.codigo, **exc.extra),
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
+    @app.exception_handler(ErrorDominio)
+    async def _dominio(_: Request, exc: ErrorDominio) -> JSONResponse:
+        return respuesta_error(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # Only the framework raises HTTPException here (our code raises ErrorNegocio),
+        # Only the framework raises HTTPException here (our code raises ErrorDominio),
         # and its texts are English ("Not Found", "There was an error parsing the
         # body"), so the Spanish text of the status is used instead.
         return JSONResponse(

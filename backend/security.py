@@ -13,8 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from backend.db import get_session
-from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente
+from backend.services.errores import ErrorDominio, NoAutenticado
 from backend.settings import BackendSettings
 
 ALGORITHM = "HS256"
@@ -32,8 +32,8 @@ def emitir_token(dh: Derechohabiente, settings: BackendSettings, *, ahora: datet
     return jwt.encode(payload, settings.token_secret, algorithm=ALGORITHM), expira
 
 
-def _no_autenticado(detail: str) -> ErrorNegocio:
-    return ErrorNegocio(401, detail, "no_autenticado")
+def _no_autenticado(detail: str) -> ErrorDominio:
+    return NoAutenticado(detail, "no_autenticado")
 
 
 def derechohabiente_actual(

@@ -21,13 +21,12 @@ from datetime import UTC, datetime
 
 from backend.db import make_engine, make_sessionmaker
 from backend.privacy import instalar_privacidad
-from backend.services.notificaciones import (
+from backend.services.envio_notificaciones import (
     enviar_pendientes,
     faltante_para_entregar,
-    inciertas,
-    reencolar,
     sin_telefonos,
 )
+from backend.services.notificaciones import inciertas, reencolar
 from backend.settings import get_settings
 
 log = logging.getLogger("backend.notificaciones")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from backend.deps import Ahora, SessionDep, settings_of
-from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
-from backend.services import citas as _citas  # noqa: F401  (registers the hoja_cita kind)
+from backend.errors import ERROR_RESPONSES, ErrorResponse
 from backend.services import enlaces
+from backend.services import hoja_cita as _hoja_cita  # noqa: F401  (registers the hoja_cita kind)
+from backend.services.errores import NoEncontrado
 
 router = APIRouter(
     prefix="/api/v1/archivos",
@@ -29,7 +30,7 @@ def archivo(firma: str, request: Request, session: SessionDep,
     enlace = enlaces.verify(settings_of(request), firma, ahora=ahora)
     generar = enlaces.generador(enlace.kind)
     if generar is None:
-        raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
+        raise NoEncontrado("El documento ya no está disponible.", "archivo_no_encontrado")
     doc = generar(session, enlace.id, ahora)
     return Response(doc.contenido, media_type=doc.media_type,
                     headers={"Content-Disposition": f'inline; filename="{doc.nombre}"',

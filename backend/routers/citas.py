@@ -13,7 +13,7 @@ from backend.deps import (
     SessionDep,
     settings_of,
 )
-from backend.errors import ERROR_RESPONSES, ErrorNegocio, ErrorResponse
+from backend.errors import ERROR_RESPONSES, ErrorResponse
 from backend.models import Cita
 from backend.models.cita import AGENDADA
 from backend.schemas.citas import (
@@ -28,17 +28,19 @@ from backend.schemas.citas import (
     ReenvioIn,
     ReenvioOut,
 )
+from backend.services import cancelacion_citas as cancelacion
 from backend.services import citas as svc
 from backend.services import disponibilidad as disp
+from backend.services import hoja_cita, limites
 from backend.services import idempotencia as idem
-from backend.services import limites
+from backend.services.errores import ErrorDominio
 from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
 
 
 def _cita_out(cita: Cita, *, ahora: datetime) -> CitaOut:
-    limite = svc.limite_cancelacion(cita)
+    limite = cancelacion.limite_cancelacion(cita)
     return CitaOut(
         clave=cita.clave,
         estatus=cita.estatus,
@@ -141,10 +143,10 @@ def cancelar(
 
     def hacer() -> dict[str, Any]:
         try:
-            resultado = svc.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
+            resultado = cancelacion.cancelar(session, clave=clave, ahora=ahora, derechohabiente=dh,
                                      fecha_nacimiento=None if dh is not None else datos.fecha_nacimiento,
                                      origen=origen, settings=settings)
-        except ErrorNegocio as error:
+        except ErrorDominio as error:
             if por_fecha and error.codigo in ("cita_no_encontrada", "bloqueado"):
                 limites.registrar_fallo(session, ambito=limites.CANCELACION, origen=red, ahora=ahora,
                                         settings=settings)
@@ -169,7 +171,7 @@ def cancelar(
 )
 def hoja(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora) -> Response:
     cita = svc.obtener_cita(session, derechohabiente=dh, clave=clave)
-    pdf = svc.hoja_pdf(cita, ahora=ahora)
+    pdf = hoja_cita.hoja_pdf(cita, ahora=ahora)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="hoja_cita_{cita.clave}.pdf"'})
 
@@ -177,7 +179,7 @@ def hoja(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: Ahor
 @router.post("/{clave}/enlace", response_model=EnlaceOut, summary="Enlace firmado y temporal a la hoja")
 def enlace(clave: str, request: Request, dh: DerechohabienteActual, session: SessionDep,
            ahora: Ahora) -> EnlaceOut:
-    url, expira = svc.crear_enlace_hoja(session, settings_of(request), derechohabiente=dh,
+    url, expira = hoja_cita.crear_enlace_hoja(session, settings_of(request), derechohabiente=dh,
                                         clave=clave, ahora=ahora)
     return EnlaceOut(url=url, expira_en=expira)
 
@@ -186,7 +188,7 @@ def enlace(clave: str, request: Request, dh: DerechohabienteActual, session: Ses
              summary="Reenviar la hoja de asignación por SMS o WhatsApp")
 def reenviar(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: Ahora,
              datos: Annotated[ReenvioIn | None, Body()] = None) -> ReenvioOut:
-    cita, canal = svc.reenviar_hoja(session, derechohabiente=dh, clave=clave, ahora=ahora,
+    cita, canal = hoja_cita.reenviar_hoja(session, derechohabiente=dh, clave=clave, ahora=ahora,
                                     canal=(datos.canal if datos else None))
     medio = "WhatsApp" if canal == "WHATSAPP" else "mensaje de texto"
     return ReenvioOut(clave=cita.clave, canal=canal or "",

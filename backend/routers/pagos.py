@@ -18,6 +18,7 @@ from backend.schemas.pagos import (
     NotificacionRespuesta,
 )
 from backend.services import fopi as servicio
+from backend.services import pagos_banco
 from backend.services.pdf_fopi import generar_pdf
 from backend.services.secretos import exigir_secreto
 
@@ -103,7 +104,7 @@ def verificar_banco(
     responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida"}},
 )
 def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDep, hoy: Hoy) -> NotificacionRespuesta:
-    resultado = servicio.aplicar_notificacion(
+    resultado = pagos_banco.aplicar_notificacion(
         session=session,
         referencia=notificacion.referencia,
         monto=notificacion.monto,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path
 from backend.errors import ERRORES_COMUNES, respuestas_error
 from backend.schemas.productos import Catalogo, Producto
 from backend.services import productos as servicio
+from backend.services.errores import NoEncontrado
 
 # The catalogue is a data file: no database, no token, so no 401/503.
 router = APIRouter(prefix="/api/v1/productos", tags=["productos"], responses=respuestas_error(*ERRORES_COMUNES))
@@ -21,4 +22,4 @@ async def listar_productos() -> Catalogo:
 async def obtener_producto(
     clave: Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_ -]+$", examples=["credito_complementario"])],
 ) -> Producto:
-    return servicio.obtener_producto(clave=clave, estatus_si_no_existe=404)
+    return servicio.obtener_producto(clave=clave, si_no_existe=NoEncontrado)

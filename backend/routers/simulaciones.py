@@ -17,7 +17,7 @@ router = APIRouter(
 @router.post("", response_model=SimulacionRespuesta, summary="Simular un préstamo (descuento, monto y plazo)")
 async def crear_simulacion(solicitud: SimulacionSolicitud) -> SimulacionRespuesta:
     # async: pure arithmetic on cached data, no I/O, so no thread-pool hop per request.
-    return simular(
+    resultado = simular(
         producto=solicitud.producto,
         sueldo_base_mensual=solicitud.sueldo_base_mensual,
         plazo_quincenas=solicitud.plazo_quincenas,
@@ -27,3 +27,4 @@ async def crear_simulacion(solicitud: SimulacionSolicitud) -> SimulacionRespuest
         sexo=solicitud.sexo,
         incluir_tabla=solicitud.incluir_tabla,
     )
+    return SimulacionRespuesta.model_validate(resultado, from_attributes=True)

@@ -27,7 +27,7 @@ from backend.services.finanzas import (
 )
 from backend.services.nip_hash import Pimientas, pimientas
 from backend.services.nip_hash import hash_nip as claves_hash
-from backend.services.simulacion import plazo_maximo_permitido
+from backend.services.reglas_producto import plazo_maximo_permitido
 
 DOMINIO_SINTETICO = "sintetico.example"
 SEMILLA = "capp-sintetico-v1"

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Cita, Oficina
 from backend.services.dias_habiles import (  # noqa: F401  (re-exported for the citas modules)
     es_dia_habil,
@@ -21,6 +20,7 @@ from backend.services.dias_habiles import (  # noqa: F401  (re-exported for the 
     motivo_inhabil,
     sumar_dias_habiles,
 )
+from backend.services.errores import ReglaIncumplida
 from backend.settings import get_settings
 
 APERTURA = time(8, 30)
@@ -121,25 +121,23 @@ def validar_inicio(inicio: datetime, *, ahora: datetime) -> datetime:
     except (OverflowError, ValueError):
         fuera = True
     if fuera:
-        raise ErrorNegocio(422, "Las citas se agendan con un máximo de 90 días de anticipación; "
-                           "elija una fecha más próxima.", "fuera_de_horizonte")
+        raise ReglaIncumplida("Las citas se agendan con un máximo de 90 días de anticipación; "
+                              "elija una fecha más próxima.", "fuera_de_horizonte")
     motivo = motivo_inhabil(ini_local.date())
     if motivo:
-        raise ErrorNegocio(
-            422,
+        raise ReglaIncumplida(
             f"No hay citas el {fecha_larga(ini_local)} porque {motivo}. "
             "Elija un día hábil, de lunes a viernes.",
             "dia_inhabil",
         )
     if ini_local not in inicios_del_dia(ini_local.date()):
-        raise ErrorNegocio(
-            422,
+        raise ReglaIncumplida(
             "Las citas son cada 15 minutos, de 8:30 a 15:30 horas (por ejemplo 13:30 o 13:45). "
             "Elija uno de los horarios disponibles.",
             "horario_invalido",
         )
     if utc(inicio) <= utc(ahora):
-        raise ErrorNegocio(422, "Ese horario ya pasó; elija uno posterior.", "horario_pasado")
+        raise ReglaIncumplida("Ese horario ya pasó; elija uno posterior.", "horario_pasado")
     return utc(inicio)
 
 
@@ -175,10 +173,9 @@ def horarios_libres(
 ) -> list[Horario]:
     """The next free slots of an office between two dates (inclusive), earliest first."""
     if hasta < desde:
-        raise ErrorNegocio(422, "La fecha final debe ser igual o posterior a la inicial.", "rango_invalido")
+        raise ReglaIncumplida("La fecha final debe ser igual o posterior a la inicial.", "rango_invalido")
     if (hasta - desde).days > MAX_DIAS_CONSULTA:
-        raise ErrorNegocio(
-            422,
+        raise ReglaIncumplida(
             f"Consulte como máximo {MAX_DIAS_CONSULTA} días a la vez.",
             "rango_demasiado_amplio",
         )
@@ -187,10 +184,9 @@ def horarios_libres(
     # A range wholly outside [today, horizon] is a question with no possible answer:
     # say why instead of an empty list. A range that overlaps it is clipped to it.
     if hasta < hoy:
-        raise ErrorNegocio(422, "Esas fechas ya pasaron; consulte horarios de hoy en adelante.", "rango_pasado")
+        raise ReglaIncumplida("Esas fechas ya pasaron; consulte horarios de hoy en adelante.", "rango_pasado")
     if desde > ultimo:
-        raise ErrorNegocio(
-            422,
+        raise ReglaIncumplida(
             "Las citas se agendan con un máximo de 90 días de anticipación; consulte fechas hasta el "
             f"{fecha_larga(datetime.combine(ultimo, time(12), tzinfo=zona()))}.",
             "fuera_de_horizonte",

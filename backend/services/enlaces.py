@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
+from backend.services.errores import Caducado, Prohibido
 from backend.settings import BackendSettings
 
 ALGORITMO = "HS256"
@@ -87,13 +87,12 @@ def verify(settings: BackendSettings, token: str, *, ahora: datetime | None = No
                              options={"verify_exp": False, "require": ["exp"]})
         kind, id_, exp = payload["k"], payload["id"], int(payload["exp"])
     except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
-        raise ErrorNegocio(403, "El enlace no es válido. Solicite uno nuevo.", "enlace_invalido") from exc
+        raise Prohibido("El enlace no es válido. Solicite uno nuevo.", "enlace_invalido") from exc
     if payload.get("typ") != TIPO:
-        raise ErrorNegocio(403, "El enlace no es válido. Solicite uno nuevo.", "enlace_invalido")
+        raise Prohibido("El enlace no es válido. Solicite uno nuevo.", "enlace_invalido")
     expira = datetime.fromtimestamp(exp, UTC)
     if ahora >= expira:
-        raise ErrorNegocio(
-            410,
+        raise Caducado(
             "El enlace ya expiró. Solicite de nuevo su documento y se le enviará un enlace nuevo.",
             "enlace_expirado",
         )

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, Prestamo
 from backend.services import enlaces
 from backend.services import prestamos as servicio
 from backend.services.disponibilidad import local
+from backend.services.errores import NoEncontrado
 from backend.services.pdf_estado_cuenta import generar_estado_cuenta
 from backend.settings import BackendSettings
 
@@ -56,5 +56,5 @@ def crear_enlace(
 def _estado_cuenta_por_enlace(session: Session, folio: str, ahora: datetime) -> enlaces.Archivo:
     prestamo = session.scalars(select(Prestamo).where(Prestamo.folio == folio)).first()
     if prestamo is None:
-        raise ErrorNegocio(404, "El documento ya no está disponible.", "archivo_no_encontrado")
+        raise NoEncontrado("El documento ya no está disponible.", "archivo_no_encontrado")
     return documento(session, prestamo=prestamo, emitido=local(ahora))

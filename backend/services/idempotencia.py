@@ -32,8 +32,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio, cuerpo_error
+from backend.errors import cuerpo_error, estado_http
 from backend.models import ClaveIdempotencia
+from backend.services.errores import Conflicto, ErrorDominio, ReglaIncumplida
 
 log = logging.getLogger("backend.idempotencia")
 _CLAVE_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -43,8 +44,8 @@ def validar_clave(clave: str | None) -> str | None:
     if clave is None:
         return None
     if not _CLAVE_RE.fullmatch(clave):
-        raise ErrorNegocio(422, "El encabezado Idempotency-Key debe tener de 1 a 128 caracteres visibles, "
-                           "sin espacios.", "datos_invalidos", campos=["Idempotency-Key"])
+        raise ReglaIncumplida("El encabezado Idempotency-Key debe tener de 1 a 128 caracteres visibles, "
+                              "sin espacios.", "datos_invalidos", campos=["Idempotency-Key"])
     return clave
 
 
@@ -56,8 +57,8 @@ def validar_vence(vence: str | None) -> float | None:
     except ValueError:
         valor = float("nan")
     if not (0 < valor < 1e11):  # NaN, inf and nonsense all fail here
-        raise ErrorNegocio(422, "El encabezado X-Turno-Vence debe ser un instante en segundos Unix.",
-                           "datos_invalidos", campos=["X-Turno-Vence"])
+        raise ReglaIncumplida("El encabezado X-Turno-Vence debe ser un instante en segundos Unix.",
+                              "datos_invalidos", campos=["X-Turno-Vence"])
     return valor
 
 
@@ -70,8 +71,8 @@ class Turno:
     def exigir_a_tiempo(self) -> None:
         if self.vence is not None and self.reloj() > self.vence:
             log.info("solicitud tardía rechazada (%.1f s después del límite)", self.reloj() - self.vence)
-            raise ErrorNegocio(409, "La solicitud llegó después de que la llamada dejó de esperarla; no se hizo "
-                               "ningún cambio. Si todavía lo necesita, pídalo de nuevo.", "turno_vencido")
+            raise Conflicto("La solicitud llegó después de que la llamada dejó de esperarla; no se hizo "
+                            "ningún cambio. Si todavía lo necesita, pídalo de nuevo.", "turno_vencido")
 
 
 def _huella(operacion: str, sujeto: str, cuerpo: Any) -> str:
@@ -104,15 +105,15 @@ def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cue
             session.rollback()
             previa = session.get(ClaveIdempotencia, turno.clave)
             if previa is None:  # pragma: no cover - it expired in between
-                raise ErrorNegocio(409, "La misma solicitud se está procesando; espere un momento.",
-                                   "idempotencia_en_curso") from None
+                raise Conflicto("La misma solicitud se está procesando; espere un momento.",
+                                "idempotencia_en_curso") from None
     if previa is not None:
         if previa.huella != huella:
-            raise ErrorNegocio(409, "Esa clave de idempotencia ya se usó para otra solicitud.",
-                               "idempotencia_conflicto")
+            raise Conflicto("Esa clave de idempotencia ya se usó para otra solicitud.",
+                            "idempotencia_conflicto")
         if previa.status is None or previa.cuerpo is None:
-            raise ErrorNegocio(409, "La misma solicitud se está procesando; espere un momento.",
-                               "idempotencia_en_curso")
+            raise Conflicto("La misma solicitud se está procesando; espere un momento.",
+                            "idempotencia_en_curso")
         log.info("%s repetida con la misma clave: se repite la respuesta", operacion)
         return _respuesta(previa.status, previa.cuerpo)
 
@@ -129,11 +130,12 @@ def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cue
 
     try:
         resultado = funcion()
-    except ErrorNegocio as error:
-        if error.status_code >= 500:
+    except ErrorDominio as error:
+        status = estado_http(error)
+        if status >= 500:
             olvidar()
         else:
-            guardar(error.status_code, cuerpo_error(error.status_code, error.detail, error.codigo, **error.extra))
+            guardar(status, cuerpo_error(error))
         raise
     except BaseException:
         with contextlib.suppress(Exception):

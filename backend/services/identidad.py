@@ -26,13 +26,13 @@ from sqlalchemy.types import DateTime
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.mx import curp as stdnum_curp
 
-from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, IntentoIdentidad
 from backend.privacy import mascara_curp
 from backend.services import limites
 from backend.services import nip_hash as claves_nip
 from backend.services.disponibilidad import local as disp_local
 from backend.services.disponibilidad import utc
+from backend.services.errores import Bloqueado, ErrorDominio, NoAutenticado
 from backend.settings import BackendSettings
 
 log = logging.getLogger("backend.identidad")
@@ -82,10 +82,9 @@ def como_utc(momento: datetime | None) -> datetime | None:
     return None if momento is None else utc(momento)
 
 
-def _error_bloqueo(hasta: datetime, settings: BackendSettings) -> ErrorNegocio:
+def _error_bloqueo(hasta: datetime) -> ErrorDominio:
     local = disp_local(hasta)
-    return ErrorNegocio(
-        423,
+    return Bloqueado(
         "Por su seguridad, el acceso con esta CURP quedó bloqueado tras varios intentos fallidos. "
         f"Podrá intentarlo de nuevo a partir de las {local:%H:%M} horas del {local:%d/%m/%Y} "
         "(hora del centro de México).",
@@ -94,11 +93,10 @@ def _error_bloqueo(hasta: datetime, settings: BackendSettings) -> ErrorNegocio:
     )
 
 
-def _error_credenciales(settings: BackendSettings) -> ErrorNegocio:
+def _error_credenciales(settings: BackendSettings) -> ErrorDominio:
     # Never the attempts left: that count exists only for registered CURPs and
     # would tell who has an account. The rule itself is the same for everybody.
-    return ErrorNegocio(
-        401,
+    return NoAutenticado(
         f"{MENSAJE_CREDENCIALES} Verifique sus datos e intente de nuevo; por su seguridad, tras "
         f"{settings.nip_max_intentos} intentos fallidos el acceso se bloquea temporalmente.",
         "credenciales_invalidas",
@@ -173,7 +171,7 @@ def verificar(
     ahora: datetime,
     origen: str = "desconocido",
 ) -> Derechohabiente:
-    """Check CURP + NIP. Returns the derechohabiente or raises ErrorNegocio
+    """Check CURP + NIP. Returns the derechohabiente or raises ErrorDominio
     (401 wrong data or unknown CURP, 423 locked, 429 too many failures from this
     source or overall). Commits the counter changes itself."""
     ahora = como_utc(ahora) or datetime.now(UTC)
@@ -188,7 +186,7 @@ def verificar(
         session.rollback()
         fallo()
         log.info("verificación: CURP bloqueada %s", mascara_curp(curp))
-        raise _error_bloqueo(hasta, settings)
+        raise _error_bloqueo(hasta)
 
     D = Derechohabiente
     dh = session.scalars(select(D).where(D.curp == curp)).one_or_none()
@@ -204,7 +202,7 @@ def verificar(
         fallo()
         if bloqueo is not None:
             log.warning("verificación: CURP bloqueada por intentos %s", mascara_curp(curp))
-            raise _error_bloqueo(bloqueo, settings)
+            raise _error_bloqueo(bloqueo)
         log.info("verificación fallida %s", mascara_curp(curp))
         raise _error_credenciales(settings)
 
@@ -219,7 +217,7 @@ def verificar(
     hasta = _bloqueado_hasta(session, curp, ahora)
     if hasta is not None:
         session.rollback()
-        raise _error_bloqueo(hasta, settings)
+        raise _error_bloqueo(hasta)
     session.commit()
     session.refresh(dh)
     log.info("verificación correcta %s", mascara_curp(curp))

@@ -26,9 +26,9 @@ from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from backend.errors import ErrorNegocio
 from backend.models import IntentoFallido
 from backend.services.disponibilidad import utc
+from backend.services.errores import DemasiadosIntentos, ErrorDominio
 from backend.settings import BackendSettings, lista_proxies
 
 log = logging.getLogger("backend.limites")
@@ -75,16 +75,15 @@ def _ventana(settings: BackendSettings) -> timedelta:
     return timedelta(minutes=settings.intentos_ventana_minutos)
 
 
-def _demasiados(segundos: float, *, por_origen: bool) -> ErrorNegocio:
+def _demasiados(segundos: float, *, por_origen: bool) -> ErrorDominio:
     espera = max(1, math.ceil(segundos))
     minutos = max(1, math.ceil(espera / 60))
     quien = "desde su conexión" if por_origen else "en el servicio"
-    return ErrorNegocio(
-        429,
+    return DemasiadosIntentos(
         f"Por su seguridad hicimos una pausa: hubo demasiados intentos fallidos {quien}. "
         f"Podrá intentarlo de nuevo en {minutos} {'minuto' if minutos == 1 else 'minutos'}.",
         "demasiados_intentos",
-        headers={"Retry-After": str(espera)},
+        reintentar_en=espera,
     )
 
 

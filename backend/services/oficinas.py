@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Oficina
 from backend.services.disponibilidad import HORARIO_TEXTO
+from backend.services.errores import NoEncontrado
 
 DATOS = Path(__file__).resolve().parent.parent / "data" / "oficinas.json"
 
@@ -37,8 +37,7 @@ def listar_oficinas(session: Session, *, q: str | None = None) -> list[Oficina]:
 def obtener_oficina(session: Session, *, oficina_id: int) -> Oficina:
     oficina = session.get(Oficina, oficina_id)
     if oficina is None or not oficina.activa:
-        raise ErrorNegocio(
-            404,
+        raise NoEncontrado(
             "No encontramos esa oficina de representación. Consulte la lista de oficinas disponibles.",
             "oficina_no_encontrada",
         )

@@ -15,11 +15,11 @@ from num2words import num2words
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, Fopi, Prestamo
 from backend.privacy import mascara_curp
 from backend.services import referencias
 from backend.services.enlaces import Archivo, registrar_archivo
+from backend.services.errores import NoEncontrado
 from backend.services.fopi import BANCOS_AUTORIZADOS, DESCRIPCION_CONCEPTO
 from backend.services.regularizacion import QuincenaPorRegularizar
 
@@ -140,7 +140,7 @@ def _archivo_fopi(session: Session, id_: str, ahora: datetime) -> Archivo:
     """A FOPI PDF behind a signed link (WhatsApp media is fetched without a token)."""
     fopi = session.scalars(select(Fopi).where(Fopi.referencia == id_)).first()
     if fopi is None:
-        raise ErrorNegocio(404, "El formato de pago ya no existe.", "fopi_no_encontrado")
+        raise NoEncontrado("El formato de pago ya no existe.", "fopi_no_encontrado")
     prestamo = fopi.prestamo
     contenido = generar_pdf(fopi=fopi, prestamo=prestamo, derechohabiente=prestamo.derechohabiente)
     return Archivo(contenido=contenido, nombre=f"fopi-{fopi.referencia}.pdf")

@@ -29,9 +29,9 @@ from typing import Protocol
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Movimiento, Prestamo
 from backend.services import finanzas
+from backend.services.errores import NoEncontrado
 from backend.services.finanzas import Pago, fechas_quincena, tasa_quincenal
 
 VIGENTE = "VIGENTE"
@@ -117,7 +117,7 @@ def prestamo_vigente(session: Session, *, derechohabiente_id: int) -> Prestamo |
 def exigir_vigente(session: Session, *, derechohabiente_id: int) -> Prestamo:
     prestamo = prestamo_vigente(session, derechohabiente_id=derechohabiente_id)
     if prestamo is None:
-        raise ErrorNegocio(404, "No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente")
+        raise NoEncontrado("No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente")
     return prestamo
 
 
@@ -127,7 +127,7 @@ def prestamo_por_folio(session: Session, *, derechohabiente_id: int, folio: str)
         select(Prestamo).where(Prestamo.folio == folio, Prestamo.derechohabiente_id == derechohabiente_id)
     ).first()
     if prestamo is None:
-        raise ErrorNegocio(404, "No encontramos un préstamo suyo con ese folio.", "prestamo_no_encontrado")
+        raise NoEncontrado("No encontramos un préstamo suyo con ese folio.", "prestamo_no_encontrado")
     return prestamo
 
 
@@ -262,7 +262,7 @@ def saldo_para_consulta(session: Session, *, derechohabiente_id: int, al: date) 
             .limit(1)
         ).first()
     if prestamo is None:
-        raise ErrorNegocio(404, "No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente")
+        raise NoEncontrado("No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente")
     return estado_prestamo(session, prestamo=prestamo, al=al)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from backend.errors import ErrorNegocio
 from backend.schemas.productos import Catalogo, Producto
+from backend.services.errores import ErrorDominio, ReglaIncumplida
 
 RUTA_CATALOGO = Path(__file__).resolve().parents[1] / "data" / "productos.json"
 
@@ -26,15 +26,14 @@ def listar_productos(*, ruta: Path = RUTA_CATALOGO) -> Catalogo:
     return cargar_catalogo(ruta)
 
 
-def obtener_producto(*, clave: str, ruta: Path = RUTA_CATALOGO, estatus_si_no_existe: int = 422) -> Producto:
+def obtener_producto(*, clave: str, ruta: Path = RUTA_CATALOGO, si_no_existe: type[ErrorDominio] = ReglaIncumplida) -> Producto:
     """The product with this clave, or an error naming the ones that exist."""
     productos = _por_clave(ruta)
     normalizada = clave.strip().lower().replace(" ", "_").replace("-", "_")
     producto = productos.get(normalizada)
     if producto is None:
         nombres = ", ".join(p.nombre.lower() for p in productos.values())
-        raise ErrorNegocio(
-            estatus_si_no_existe,
+        raise si_no_existe(
             f"No conocemos ese tipo de préstamo. Podemos simular: {nombres}.",
             "producto_desconocido",
         )

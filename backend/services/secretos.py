@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 
-from backend.errors import ErrorNegocio
+from backend.services.errores import NoAutenticado, Prohibido
 
 
 def exigir_secreto(*, recibido: str | None, esperado: str | None, encabezado: str, quien: str,
@@ -14,8 +14,8 @@ def exigir_secreto(*, recibido: str | None, esperado: str | None, encabezado: st
     """Raise 403 when the server has no secret, 401 when the header is missing,
     403 when it does not match (constant-time comparison)."""
     if not esperado:
-        raise ErrorNegocio(403, f"{servicio} no están habilitadas en este servidor.", "webhook_no_configurado")
+        raise Prohibido(f"{servicio} no están habilitadas en este servidor.", "webhook_no_configurado")
     if not recibido:
-        raise ErrorNegocio(401, f"Falta la clave compartida {quien} (encabezado {encabezado}).", "no_autenticado")
+        raise NoAutenticado(f"Falta la clave compartida {quien} (encabezado {encabezado}).", "no_autenticado")
     if not hmac.compare_digest(recibido.encode(), esperado.encode()):
-        raise ErrorNegocio(403, f"La clave compartida {quien} no es válida.", "prohibido")
+        raise Prohibido(f"La clave compartida {quien} no es válida.", "prohibido")

@@ -349,12 +349,13 @@ def test_cita_pasada_vence_y_permite_agendar_otra(
     (mx(2024, 1, 29, 8, 30), mx(2024, 1, 27, 20, 30)),  # Monday 8:30 -> Saturday 20:30
 ])
 def test_limite_de_cancelacion_36_horas_en_servicio(session: Session, inicio: datetime, limite: datetime) -> None:
+    from backend.services import cancelacion_citas as cancelacion
     from backend.services import citas as svc
 
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     cita = svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id, inicio=inicio, ahora=AHORA)
-    assert svc.limite_cancelacion(cita) == limite
+    assert cancelacion.limite_cancelacion(cita) == limite
 
 
 # --- phone cancellation: attempt limit -------------------------------------------

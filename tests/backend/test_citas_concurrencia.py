@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.deps import reloj
-from backend.errors import ErrorNegocio
 from backend.models import Cita, Derechohabiente
 from backend.services import citas as svc
 from backend.services.disponibilidad import utc
+from backend.services.errores import ErrorDominio
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, curp_prueba, mx
 
@@ -34,7 +34,7 @@ def _intentar(factory: sessionmaker[Session], barrera: threading.Barrier, dh_id:
         barrera.wait(timeout=30)
         try:
             svc.agendar(s, derechohabiente=dh, oficina_id=oficina_id, inicio=inicio, ahora=AHORA)
-        except ErrorNegocio as exc:
+        except ErrorDominio as exc:
             return exc.codigo
         return "agendada"
 

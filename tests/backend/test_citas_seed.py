@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from backend.deps import reloj
 from backend.models import Cita, Derechohabiente, EventoCita, Notificacion, Oficina
 from backend.seed.citas import sembrar_citas_demo, sembrar_oficinas
+from backend.services import cancelacion_citas as cancelacion
 from backend.services import citas as svc
+from backend.services import hoja_cita as hoja
 from backend.services.disponibilidad import local
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import MX, auth, crear_dh, curp_prueba, mx
@@ -189,7 +191,7 @@ def test_demo_vigente_se_conserva_con_su_actividad(session: Session) -> None:
     viernes, domingo = mx(2024, 1, 26, 10, 0), mx(2024, 1, 28, 20, 0)
     sembrar_citas_demo(session, ahora=viernes)
     cc = _cita(session, "CC3QZ8")
-    svc.reenviar_hoja(session, derechohabiente=p1, clave="CC3QZ8", ahora=viernes)  # demo activity
+    hoja.reenviar_hoja(session, derechohabiente=p1, clave="CC3QZ8", ahora=viernes)  # demo activity
     ids = {c: _cita(session, c).id for c in ("CC3QZ8", "Z8YP3Q")}
     # Sunday: next Friday's CC3QZ8 is still 5 business days ahead, so nothing is rebuilt.
     sembrar_citas_demo(session, ahora=domingo)
@@ -207,7 +209,7 @@ def test_no_borra_lo_que_la_persona_hizo_en_la_demo(session: Session) -> None:
     p1, _ = _personas(session)
     sembrar_citas_demo(session, ahora=AHORA)
     oficina = session.scalars(select(Oficina).where(Oficina.clave == "CDMX-ZC")).one()
-    svc.cancelar(session, clave="CC3QZ8", ahora=AHORA, derechohabiente=p1)
+    cancelacion.cancelar(session, clave="CC3QZ8", ahora=AHORA, derechohabiente=p1)
     propia = svc.agendar(session, derechohabiente=p1, oficina_id=oficina.id, inicio=mx(2024, 2, 1, 9, 0),
                          ahora=AHORA)
     sembrar_citas_demo(session, ahora=AHORA + timedelta(days=1))

@@ -10,8 +10,8 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from backend.deps import reloj
-from backend.errors import ErrorNegocio
 from backend.services import enlaces
+from backend.services.errores import Caducado, Prohibido
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
 
@@ -27,9 +27,8 @@ def test_firmar_y_verificar(settings: BackendSettings) -> None:
 
 def test_enlace_expirado_es_410(settings: BackendSettings) -> None:
     token, _ = enlaces.sign(settings, kind="fopi", id_="F123", ttl=timedelta(minutes=10), ahora=T0)
-    with pytest.raises(ErrorNegocio) as exc:
+    with pytest.raises(Caducado) as exc:
         enlaces.verify(settings, token, ahora=T0 + timedelta(minutes=10))
-    assert exc.value.status_code == 410
     assert "expiró" in exc.value.detail
 
 
@@ -40,17 +39,15 @@ def test_enlace_expirado_es_410(settings: BackendSettings) -> None:
 ])
 def test_enlace_alterado_es_403(settings: BackendSettings, alterar) -> None:  # type: ignore[no-untyped-def]
     token, _ = enlaces.sign(settings, kind="hoja_cita", id_="CC3QZ8", ahora=T0)
-    with pytest.raises(ErrorNegocio) as exc:
+    with pytest.raises(Prohibido):
         enlaces.verify(settings, alterar(token), ahora=T0)
-    assert exc.value.status_code == 403
 
 
 def test_otro_secreto_no_sirve(settings: BackendSettings) -> None:
     token, _ = enlaces.sign(settings, kind="hoja_cita", id_="CC3QZ8", ahora=T0)
     otro = settings.model_copy(update={"token_secret": "otro-secreto-" + "y" * 24})
-    with pytest.raises(ErrorNegocio) as exc:
+    with pytest.raises(Prohibido):
         enlaces.verify(otro, token, ahora=T0)
-    assert exc.value.status_code == 403
 
 
 def test_token_de_identidad_no_es_enlace(client: TestClient, session: Session,

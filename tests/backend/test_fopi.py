@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
-from backend.errors import ErrorNegocio
 from backend.models import Derechohabiente, Fopi, Movimiento, Prestamo
-from backend.services import enlaces, referencias
+from backend.services import enlaces, pagos_banco, referencias
 from backend.services import fopi as servicio
+from backend.services.errores import ReglaIncumplida
 from backend.settings import BackendSettings
 from tests.backend.datos_pagos import (
     SECRETO_BANCO,
@@ -466,9 +466,8 @@ def test_pdf_del_fopi(client: TestClient, fopi_parcial: dict, auth: dict[str, st
 
 
 def test_nombres_de_banco_habituales() -> None:
-    assert servicio.banco_autorizado("BBVA México") == "BBVA"
-    assert servicio.banco_autorizado("Citibanamex") == "Banamex"
-    assert servicio.banco_autorizado("banorte") == "Banorte"
-    with pytest.raises(ErrorNegocio) as exc:
-        servicio.banco_autorizado("Banco Patito")
-    assert exc.value.status_code == 422
+    assert pagos_banco.banco_autorizado("BBVA México") == "BBVA"
+    assert pagos_banco.banco_autorizado("Citibanamex") == "Banamex"
+    assert pagos_banco.banco_autorizado("banorte") == "Banorte"
+    with pytest.raises(ReglaIncumplida):
+        pagos_banco.banco_autorizado("Banco Patito")

@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import make_engine, make_sessionmaker
-from backend.errors import ErrorResponse
+from backend.errors import ESTADO_HTTP, ErrorResponse, install_error_handlers
 from backend.main import create_app
 from backend.routers.health import HealthNoDisponible
+from backend.services.errores import Conflicto, DemasiadosIntentos, ErrorDominio
 from backend.settings import BackendSettings
 
 CURP = "HEGG560427MVZRRL04"
@@ -165,6 +166,42 @@ def test_error_inesperado_500_generico_sin_traceback(
     salida = registro.getvalue()
     assert "Traceback" in salida and "RuntimeError" in salida
     assert "HEGG************04" in salida and CURP not in salida
+
+
+# --- domain errors -> HTTP, in one place ---------------------------------------------------
+
+def test_cada_error_de_dominio_tiene_su_estado_http() -> None:
+    import backend.services.errores as errores
+
+    clases = {c for c in vars(errores).values()
+              if isinstance(c, type) and issubclass(c, ErrorDominio) and c is not ErrorDominio}
+    assert clases == set(ESTADO_HTTP)
+    assert len(set(ESTADO_HTTP.values())) == len(ESTADO_HTTP)
+
+
+def test_error_de_dominio_da_su_estado_cuerpo_y_retry_after() -> None:
+    class Especial(Conflicto):
+        """A subclass answers as its nearest mapped class."""
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/espera")
+    async def espera() -> None:
+        raise DemasiadosIntentos("Espere un momento.", "demasiados_intentos", reintentar_en=42)
+
+    @app.get("/especial")
+    async def especial() -> None:
+        raise Especial("Ya cambió.", "cambio", campos=["x"], bloqueado_hasta=None)
+
+    with TestClient(app) as c:
+        r = c.get("/espera")
+        assert r.headers["Retry-After"] == "42"
+        assert _error(r, 429, "demasiados_intentos").detail == "Espere un momento."
+        r = c.get("/especial")
+        assert "Retry-After" not in r.headers
+        assert r.json() == {"detail": "Ya cambió.", "codigo": "cambio", "campos": ["x"]}
+        _error(r, 409, "cambio")
 
 
 # --- what the OpenAPI declares -------------------------------------------------------------

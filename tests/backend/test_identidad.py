@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from stdnum.mx import curp as stdnum_curp
 
 from backend.deps import reloj
-from backend.errors import ErrorNegocio
+from backend.errors import estado_http
 from backend.models import Derechohabiente, IntentoIdentidad
 from backend.security import ALGORITHM, emitir_token
 from backend.seed import PERSONA, sembrar_personas
 from backend.services import identidad as servicio
 from backend.services import nip_hash
+from backend.services.errores import ErrorDominio
 from backend.settings import BackendSettings
 
 AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
@@ -188,8 +189,8 @@ def test_intentos_en_paralelo_no_pasan_de_tres(session_factory: sessionmaker[Ses
             try:
                 servicio.verificar(s, curp=P1.curp, nip=f"{n:04d}", settings=settings, ahora=AHORA)
                 resultado = 200
-            except ErrorNegocio as exc:
-                resultado = exc.status_code
+            except ErrorDominio as exc:
+                resultado = estado_http(exc)
         with candado:
             resultados.append(resultado)
 

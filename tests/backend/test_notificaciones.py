@@ -29,8 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.models import Cita, Notificacion
 from backend.notificaciones.__main__ import main as worker_main
+from backend.services import cancelacion_citas as cancelacion
 from backend.services import citas as svc
 from backend.services import enlaces
+from backend.services import envio_notificaciones as envio
+from backend.services import hoja_cita as hoja
 from backend.services import notificaciones as notif_svc
 from backend.services.disponibilidad import utc
 from backend.settings import BackendSettings
@@ -146,7 +149,7 @@ def _estado(factory: sessionmaker[Session]) -> list[tuple[str, str, int, str | N
 def test_envia_whatsapp_con_la_hoja_y_no_repite(session: Session, session_factory: sessionmaker[Session],
                                                ajustes: BackendSettings, twilio: FakeTwilio) -> None:
     cita = _agendar(session)
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     assert (r.enviadas, r.reintentos, r.fallidas) == (1, 0, 0)
     assert len(twilio.peticiones) == 1
     peticion = twilio.peticiones[0]
@@ -165,7 +168,7 @@ def test_envia_whatsapp_con_la_hoja_y_no_repite(session: Session, session_factor
     assert (enlace.kind, enlace.id) == ("hoja_cita", cita.clave)
 
     assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 1, "SM" + "1".zfill(32))]
-    otra = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=1))
+    otra = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=1))
     assert otra.enviadas == 0
     assert len(twilio.peticiones) == 1
 
@@ -174,8 +177,8 @@ def test_sms_sin_adjunto_lleva_el_enlace_en_el_texto(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     cita = _agendar(session, canal="SMS")
-    svc.reenviar_hoja(session, derechohabiente=cita.derechohabiente, clave=cita.clave, ahora=AHORA)
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    hoja.reenviar_hoja(session, derechohabiente=cita.derechohabiente, clave=cita.clave, ahora=AHORA)
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     forms = [p["form"] for p in twilio.peticiones]
     assert [f["To"] for f in forms] == [["+5213312345678"], ["+5213312345678"]]  # type: ignore[index]
     assert all(f["From"] == ["+15005550006"] for f in forms)  # type: ignore[index]
@@ -189,23 +192,23 @@ def test_falla_dos_veces_y_luego_envia_con_backoff(
     _agendar(session)
     twilio.fallar = [500, 503]
     t = AHORA
-    r1 = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=t)
+    r1 = envio.enviar_pendientes(session_factory, ajustes, ahora=t)
     assert (r1.enviadas, r1.reintentos) == (0, 1)
     assert _estado(session_factory) == [("CITA_AGENDADA", "PENDIENTE", 1, None)]
 
     # Not due yet: the first backoff is 30 s.
-    assert notif_svc.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=29)).reintentos == 0
+    assert envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=29)).reintentos == 0
     assert len(twilio.peticiones) == 1
 
-    r2 = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=30))
+    r2 = envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=30))
     assert r2.reintentos == 1
     with session_factory() as s:
         n = s.scalars(select(Notificacion)).one()
         assert utc(n.proximo_intento) == t + timedelta(seconds=90)  # 30 s, then 60 s
         assert "503" in (n.ultimo_error or "")
-    assert notif_svc.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=89)).enviadas == 0
+    assert envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=89)).enviadas == 0
 
-    r3 = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=90))
+    r3 = envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=90))
     assert r3.enviadas == 1
     assert len(twilio.peticiones) == 3
     assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "3".zfill(32))]
@@ -216,9 +219,9 @@ def test_error_permanente_no_se_reintenta(
 ) -> None:
     _agendar(session)
     twilio.fallar = [400]
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     assert r.fallidas == 1
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
     assert len(twilio.peticiones) == 1
     assert _estado(session_factory) == [("CITA_AGENDADA", "FALLIDA", 1, None)]
 
@@ -228,19 +231,19 @@ def test_envio_interrumpido_queda_incierto_y_solo_el_operador_lo_reencola(
 ) -> None:
     _agendar(session)
     with session_factory() as s:  # a sender claimed the row and died before recording the SID
-        assert notif_svc.reclamar_una(s, ahora=AHORA) is not None
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=5))
+        assert envio.reclamar_una(s, ahora=AHORA) is not None
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=5))
     assert (r.inciertas, r.enviadas) == (1, 0)
     assert twilio.peticiones == []
     assert _estado(session_factory)[0][1] == "INCIERTA"
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
     assert twilio.peticiones == []  # never resent on its own
 
     with session_factory() as s:
         (incierta,) = notif_svc.inciertas(s)
         assert notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
         assert not notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
     assert len(twilio.peticiones) == 1
     assert _estado(session_factory)[0][1] == "ENVIADA"
 
@@ -253,7 +256,7 @@ def test_timeout_de_lectura_queda_incierto_y_no_se_reenvia(
     twilio.demoras = [1.5]  # Twilio takes the message but answers after our 0.5 s read timeout
     rapido = ajustes.model_copy(update={"twilio_timeout_segundos": 0.5})
     with caplog.at_level(logging.WARNING, logger="backend.notificaciones"):
-        r = notif_svc.enviar_pendientes(session_factory, rapido, ahora=AHORA)
+        r = envio.enviar_pendientes(session_factory, rapido, ahora=AHORA)
     assert (r.inciertas, r.reintentos, r.enviadas) == (1, 0, 0)
     assert _estado(session_factory) == [("CITA_AGENDADA", "INCIERTA", 1, None)]
     with session_factory() as s:
@@ -262,7 +265,7 @@ def test_timeout_de_lectura_queda_incierto_y_no_se_reenvia(
     assert aviso and "+52*****78" in aviso[0] and "5213312345678" not in " ".join(caplog.messages)
 
     for horas in (1, 24):  # later passes do not send it again
-        notif_svc.enviar_pendientes(session_factory, rapido, ahora=AHORA + timedelta(hours=horas))
+        envio.enviar_pendientes(session_factory, rapido, ahora=AHORA + timedelta(hours=horas))
     assert len(twilio.peticiones) == 1
 
 
@@ -271,9 +274,9 @@ def test_conexion_cortada_tras_enviar_queda_incierta(
 ) -> None:
     _agendar(session)
     twilio.demoras = ["cortar"]  # the request arrived, the answer never did
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     assert r.inciertas == 1
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=2))
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=2))
     assert len(twilio.peticiones) == 1
     assert _estado(session_factory)[0][1] == "INCIERTA"
 
@@ -289,29 +292,29 @@ def test_sin_conexion_se_reintenta_y_luego_se_envia_una_vez(
 ) -> None:
     _agendar(session)
     caido = ajustes.model_copy(update={"twilio_api_base": f"http://127.0.0.1:{_puerto_cerrado()}"})
-    r = notif_svc.enviar_pendientes(session_factory, caido, ahora=AHORA)  # connection refused: surely not sent
+    r = envio.enviar_pendientes(session_factory, caido, ahora=AHORA)  # connection refused: surely not sent
     assert (r.reintentos, r.inciertas) == (1, 0)
     with session_factory() as s:
         n = s.scalars(select(Notificacion)).one()
         assert (n.estado, utc(n.proximo_intento)) == ("PENDIENTE", AHORA + timedelta(seconds=30))
 
     twilio.fallar = [429]  # Twilio up again but throttling: also surely not sent
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=30))
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=30))
     assert r.reintentos == 1
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=90))
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=90))
     assert r.enviadas == 1
     assert len(twilio.peticiones) == 2  # the 429 and the one that went through
     assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "2".zfill(32))]
 
 
 @pytest.mark.parametrize(("excepcion", "desenlace"), [
-    (notif_svc.requests.exceptions.ConnectTimeout("connect timeout"), "reintentable"),
-    (notif_svc.requests.exceptions.ReadTimeout("read timeout"), "incierto"),
-    (notif_svc.requests.exceptions.ChunkedEncodingError("cut"), "incierto"),
+    (envio.requests.exceptions.ConnectTimeout("connect timeout"), "reintentable"),
+    (envio.requests.exceptions.ReadTimeout("read timeout"), "incierto"),
+    (envio.requests.exceptions.ChunkedEncodingError("cut"), "incierto"),
     (ValueError("respuesta ilegible"), "incierto"),
 ])
 def test_clasificacion_de_errores(excepcion: Exception, desenlace: str) -> None:
-    assert notif_svc.clasificar_error(excepcion) == desenlace
+    assert envio.clasificar_error(excepcion) == desenlace
 
 
 def test_el_lease_es_por_mensaje_y_solo_su_dueno_registra(
@@ -324,15 +327,15 @@ def test_el_lease_es_por_mensaje_y_solo_su_dueno_registra(
     for i in range(2):
         _agendar(session, i=i, inicio=mx(2024, 1, 30, 9, 0) + timedelta(minutes=15 * i))
     twilio.compuerta = threading.Event()
-    resultado_a: list[notif_svc.Resumen] = []
+    resultado_a: list[envio.Resumen] = []
     hilo = threading.Thread(target=lambda: resultado_a.append(
-        notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)))
+        envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)))
     hilo.start()
     assert twilio.recibida.wait(timeout=30)
     with session_factory() as s:
         assert [n.estado for n in s.scalars(select(Notificacion).order_by(Notificacion.id))] == [
             "ENVIANDO", "PENDIENTE"]  # A holds only the message it is sending
-    b = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=3))
+    b = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=3))
     assert (b.inciertas, b.enviadas) == (1, 1)
     twilio.compuerta.set()
     hilo.join(timeout=30)
@@ -349,11 +352,11 @@ def test_un_reclamo_ajeno_no_registra_resultado(
 ) -> None:
     _agendar(session)
     with session_factory() as s:
-        reclamo = notif_svc.reclamar_una(s, ahora=AHORA)
+        reclamo = envio.reclamar_una(s, ahora=AHORA)
         assert reclamo is not None
         s.execute(update(Notificacion).values(reclamo="otro-remitente"))  # requeued and re-claimed elsewhere
         s.commit()
-        assert not notif_svc.registrar_resultado(s, reclamo, estado="ENVIADA", twilio_sid="SMx")
+        assert not envio.registrar_resultado(s, reclamo, estado="ENVIADA", twilio_sid="SMx")
     assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIANDO", 1, None)]
 
 
@@ -361,11 +364,11 @@ def test_cancelar_antes_de_enviar_descarta_el_aviso_de_agendada(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     cita = _agendar(session)
-    svc.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
+    cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
                  derechohabiente=cita.derechohabiente)
     assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
         ("CITA_AGENDADA", "DESCARTADA"), ("CITA_CANCELADA", "PENDIENTE")]
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=2))
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=2))
     (peticion,) = twilio.peticiones
     assert "quedó cancelada" in peticion["form"]["Body"][0]  # type: ignore[index]
 
@@ -374,8 +377,8 @@ def test_aviso_ya_enviado_no_se_toca_al_cancelar(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     cita = _agendar(session)
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
-    svc.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(hours=1), derechohabiente=cita.derechohabiente)
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(hours=1), derechohabiente=cita.derechohabiente)
     assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
         ("CITA_AGENDADA", "ENVIADA"), ("CITA_CANCELADA", "PENDIENTE")]
 
@@ -387,7 +390,7 @@ def test_aviso_reclamado_de_una_cita_cancelada_no_sale(
     with session_factory() as s:  # cancelled by another path while the row sat in the outbox
         s.execute(update(Cita).where(Cita.id == cita.id).values(estatus="CANCELADA", lugar=None))
         s.commit()
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     assert (r.descartadas, r.enviadas) == (1, 0)
     assert twilio.peticiones == []
 
@@ -401,7 +404,7 @@ def test_dos_remitentes_a_la_vez_no_duplican(
 
     def remitente(_: int) -> int:
         barrera.wait(timeout=30)
-        return notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA).enviadas
+        return envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA).enviadas
 
     with ThreadPoolExecutor(3) as pool:
         enviadas = list(pool.map(remitente, range(3)))
@@ -415,21 +418,21 @@ def test_recordatorio_48_horas_antes_y_se_descarta_al_cancelar(
     session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
 ) -> None:
     cita = _agendar(session, inicio=mx(2024, 1, 30, 13, 30))
-    notif_svc.enviar_pendientes(session_factory, ajustes, ahora=AHORA)  # booking notice
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 28, 13, 29))
+    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)  # booking notice
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 28, 13, 29))
     assert r.recordatorios == 0  # 48 h and one minute before
-    r = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 28, 13, 30))
+    r = envio.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 28, 13, 30))
     assert (r.recordatorios, r.enviadas) == (1, 1)
     cuerpo = twilio.peticiones[-1]["form"]["Body"][0]  # type: ignore[index]
     assert "le recordamos" in cuerpo and cita.clave in cuerpo
     assert "antes del lunes 29 de enero de 2024 a las 01:30" in cuerpo
-    again = notif_svc.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 29, 9, 0))
+    again = envio.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 29, 9, 0))
     assert (again.recordatorios, again.enviadas) == (0, 0)  # one reminder per cita
 
     otra = _agendar(session, i=1, inicio=mx(2024, 1, 31, 9, 0))
     with session_factory() as s:
         assert notif_svc.programar_recordatorios(s, ahora=mx(2024, 1, 29, 10, 0)) == 1
-    svc.cancelar(session, clave=otra.clave, ahora=mx(2024, 1, 29, 10, 0), derechohabiente=otra.derechohabiente)
+    cancelacion.cancelar(session, clave=otra.clave, ahora=mx(2024, 1, 29, 10, 0), derechohabiente=otra.derechohabiente)
     with session_factory() as s:
         recordatorio_otra = s.scalars(select(Notificacion).where(
             Notificacion.cita_id == otra.id, Notificacion.tipo == "RECORDATORIO_CITA")).one()
@@ -548,7 +551,7 @@ def test_worker_de_linea_de_comandos_envia_una_pasada(
 
 
 def test_el_motivo_de_no_entregar_nombra_solo_lo_que_falta() -> None:
-    from backend.services.notificaciones import faltante_para_entregar
+    from backend.services.envio_notificaciones import faltante_para_entregar
 
     base = {"twilio_account_sid": "", "twilio_auth_token": "", "twilio_from_sms": "", "twilio_from_whatsapp": ""}
     casos = [

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.deps import reloj
-from backend.errors import ErrorNegocio
 from backend.models import Oficina
 from backend.seed.citas import sembrar_oficinas
 from backend.services import citas as svc
 from backend.services.disponibilidad import inicios_del_dia, validar_inicio
+from backend.services.errores import ReglaIncumplida
 from backend.services.oficinas import cargar_catalogo
 from tests.backend._citas_apoyo import AHORA, crear_dh, crear_oficina, curp_prueba, mx
 
@@ -110,7 +110,6 @@ def test_disponibilidad_rango_invalido(client: TestClient, session: Session, rel
 
 
 def test_validar_inicio_nombra_el_feriado() -> None:
-    with pytest.raises(ErrorNegocio) as exc:
+    with pytest.raises(ReglaIncumplida) as exc:
         validar_inicio(mx(2024, 3, 18, 10, 0), ahora=AHORA)
-    assert exc.value.status_code == 422
     assert "Benito Juárez" in exc.value.detail

@@ -163,7 +163,7 @@ def test_prestamos_sinteticos_que_la_simulacion_permitiria() -> None:
         for p in prestamos:
             anios = Decimal(int(persona["anios_cotizacion"]) * 24  # type: ignore[call-overload]
                             - _quincenas_antes_de_hoy(p["fecha_primer_descuento"])) / 24  # type: ignore[arg-type]
-            # Raises ErrorNegocio (422) if the loan breaks a product rule.
+            # Raises ErrorDominio (422) if the loan breaks a product rule.
             r = simular(producto=str(p["producto"]), sueldo_base_mensual=persona["sueldo_base_mensual"],  # type: ignore[arg-type]
                         plazo_quincenas=int(p["plazo_quincenas"]), tipo=str(persona["tipo"]),  # type: ignore[call-overload]
                         anios_cotizacion=anios, sexo=str(persona["sexo"]))

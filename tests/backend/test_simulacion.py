@@ -16,7 +16,8 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from backend.services import finanzas
-from backend.services.simulacion import simular, totales_amortizacion
+from backend.services.amortizacion import totales_amortizacion
+from backend.services.simulacion import simular
 
 URL = "/api/v1/simulaciones"
 TABLA = Path(__file__).parent / "data" / "seed004_tabla.csv"
