@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -50,14 +49,6 @@ def plazo_cancelacion() -> timedelta:
     return timedelta(hours=horas_cancelacion())
 
 
-def __getattr__(nombre: str) -> Any:
-    # The clock dependency lives in backend.deps; tests/e2e still override it
-    # through this old name.
-    if nombre == "reloj":
-        from backend.deps import reloj
-
-        return reloj
-    raise AttributeError(nombre)
 
 
 def utc(dt: datetime) -> datetime:

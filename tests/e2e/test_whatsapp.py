@@ -143,8 +143,8 @@ def test_p3_simulates_a_loan(stack: Any) -> None:
 
 @pytest.mark.e2e
 def test_p1_gets_her_hoja_de_cita_as_a_pdf(stack: Any) -> None:
+    from backend.deps import reloj
     from backend.main import create_app
-    from backend.services.disponibilidad import reloj
     from backend.services.enlaces import sign, verify
     from backend.settings import BackendSettings
 
