@@ -266,22 +266,6 @@ def nip(texto: str) -> str | None:
     return hallazgos[-1].valor if hallazgos else None
 
 
-def entidades(texto: str) -> dict[str, str]:
-    """Codes spelled inside free speech, as the bot's entities: a clave right
-    after 'cita'/'clave' ('quiero cancelar la cita ce ce tres cu zeta ocho'),
-    a CURP anywhere (its check digit makes a chance match negligible)."""
-    encontradas: dict[str, str] = {}
-    curps = _buscar(texto, _es_curp)
-    if curps:
-        encontradas["curp"] = curps[-1].valor
-    claves = [
-        h for h in _buscar(texto, _es_clave, contexto=_CONTEXTO_CLAVE) if not _es_curp(h.valor)
-    ]
-    if claves:
-        encontradas["clave_cita"] = claves[-1].valor
-    return encontradas
-
-
 def compactar(texto: str) -> str:
     """A clave or CURP spelled inside free speech, written compactly so the
     bot's NLU sees the entity ('cancelar la cita ce ce tres cu zeta ocho' ->

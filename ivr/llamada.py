@@ -14,13 +14,11 @@ and renders their decisions (`ivr/twiml.py`); it decides nothing itself.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import claves, locucion, normalizacion
+from ivr import locucion, normalizacion
 from ivr.conversacion import (
     MAX_BOTONES,
     Conversacion,
@@ -53,7 +51,6 @@ from ivr.twiml import Voz
 logger = logging.getLogger(__name__)
 
 # Entities of the bot's domain (DESIGN.md) the ivr may forward with an intent.
-ENTIDADES_DEL_BOT = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina"}
 
 
 def _voz(*textos: str) -> list[str]:
@@ -149,10 +146,7 @@ class Llamada:
             )
             if not isinstance(siguiente, Iniciar):
                 return await self._resolver(siguiente, call_sid)
-            # ours (validated clave / CURP) win over the NLU's for the same entity
-            entidades = {k: v for k, v in leido.entidades.items() if k in ENTIDADES_DEL_BOT}
-            entidades |= claves.entidades(decision.texto)
-            decision = replace(siguiente, entidades=tuple(sorted(entidades.items())))
+            decision = siguiente
         return await self._iniciar(decision, call_sid)
 
     async def _iniciar(self, decision: Iniciar, call_sid: str) -> VoiceResponse:
@@ -163,16 +157,15 @@ class Llamada:
         metadata = {
             "canal": "telefono", "nodo": hoja.id, "entrada": "voz" if decision.texto else "dtmf"
         }
-        if hoja.id in self.motor.menu.nodos and hoja.intent:
-            # A leaf of the tree, pressed or named: start exactly its intent. When
-            # it was named in a sentence, what the caller already said goes along
-            # as the intent's entities: /cancelar_cita{"clave_cita": "CC3QZ8"}.
+        if hoja.id in self.motor.menu.nodos and hoja.intent and not decision.texto:
+            # A leaf of the tree, pressed: start exactly its intent.
             mensaje = f"/{hoja.intent}"
-            if decision.entidades:
-                mensaje += json.dumps(dict(decision.entidades), ensure_ascii=False)
         else:
-            # something only the bot knows (a FAQ): it needs the caller's words
-            mensaje = normalizacion.texto_libre(decision.texto or "")
+            # Said in a sentence (Rasa's NLU already read it as this leaf's intent)
+            # or something only the bot knows (a FAQ): the caller's own words go,
+            # so that everything else they said ("soy jubilada", "a 48 quincenas")
+            # is heard too.
+            mensaje = decision.texto or ""
         respuesta = await self.rasa.enviar(call_sid, mensaje, metadata)
         return self._responder(call_sid, respuesta, estado, contesto=False)
 

@@ -159,8 +159,6 @@ class Iniciar:
     hoja: Nodo
     turno: int
     texto: str | None = None  # what the caller said, when the leaf was reached by speech
-    # entities found in what they said (clave_cita, curp...), forwarded with the intent
-    entidades: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

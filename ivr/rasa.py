@@ -60,7 +60,6 @@ class Interpretacion:
 
     intent: str | None
     confianza: float
-    entidades: dict[str, str] = field(default_factory=dict)
 
 
 class ClienteRasa:
@@ -132,15 +131,11 @@ class ClienteRasa:
         datos = await self._post("/interpretar", {"message": texto})
         if not isinstance(datos, dict):
             raise ErrorRasa("interpretación con forma inesperada")
-        entidades: dict[str, str] = {}
-        for e in datos.get("entities") or []:
-            if isinstance(e, dict) and e.get("entity") and e.get("value") not in (None, ""):
-                entidades.setdefault(str(e["entity"]), str(e["value"]))
         try:
             confianza = float(datos.get("confidence") or 0.0)
         except (TypeError, ValueError) as exc:
             raise ErrorRasa("confianza no numérica") from exc
-        return Interpretacion(datos.get("intent") or None, confianza, entidades)
+        return Interpretacion(datos.get("intent") or None, confianza)
 
     async def repetir(self, sender: str) -> RespuestaRasa | None:
         datos = await self._post("/repetir", {"sender": sender})

@@ -15,17 +15,19 @@ resumes with a short reminder of where it was (`action_retomar_tramite`).
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.comun import AccionSegura
+from bot.actions.comun import AccionSegura, sin_acentos
 from bot.actions.datos_simulacion import datos_del_mensaje
 
 # The bot's messages that end with an offer, and the request a "sí" accepts.
 OFERTAS: Dict[str, str] = {
+    "utter_faq/credito_complementario": "simular_prestamo",
     "utter_faq/tasa_interes": "simular_prestamo",
     "utter_faq/prestamos_simultaneos": "simular_prestamo",
 }
@@ -83,6 +85,49 @@ def peticion_implicita(tracker: Tracker) -> Optional[str]:
     return None
 
 
+# Words of this trámite ("el complementario", "un préstamo"): understood, if loose.
+_DE_PRESTAMOS = re.compile(r"complementario|ordinario|especial|credito|prestamo|cita|fopi|saldo")
+
+
+def _trae_algo(tracker: Tracker) -> bool:
+    """A "sí", an entity, a figure or a value: something to ask a trámite for.
+    Without any ("asdf qwerty"), the message was not understood."""
+    mensaje = tracker.latest_message or {}
+    intent = (mensaje.get("intent") or {}).get("name")
+    texto = str(mensaje.get("text") or "")
+    return intent != "informar" or bool(mensaje.get("entities")) or bool(re.search(r"\d", texto)) \
+        or bool(_DE_PRESTAMOS.search(sin_acentos(texto.lower()))) or bool(datos_del_mensaje(tracker))
+
+
+# A request with a question in the same breath ("quiero simular un préstamo,
+# ¿cuánto tardan en depositar?"): the NLU names one intent, the request; the
+# ResponseSelector, which reads every message, names the question.
+_PREGUNTA = re.compile(r"\b(cuanto|cuando|donde|como|que|cual|puedo|se puede|hay|piden|tardan?)\b")
+_DE_LA_PETICION = re.compile(r"simul|prest|credito|sueldo|gano|cobro|quincena")
+CONFIANZA_PREGUNTA = 0.85
+
+
+def pregunta_de_paso(tracker: Tracker) -> Optional[str]:
+    """The FAQ answer (`utter_faq/...`) for a question asked along with a
+    request, or None. Only a clause of its own that asks something, and only
+    when the ResponseSelector is sure of it."""
+    mensaje = tracker.latest_message or {}
+    texto = sin_acentos(str(mensaje.get("text") or "").lower())
+    clausulas = [c for c in re.split(r"[,;.?¿!]| y ", texto) if c.strip()]
+    if len(clausulas) < 2 or not any(_PREGUNTA.search(c) and not _DE_LA_PETICION.search(c) for c in clausulas):
+        return None
+    elegida = ((mensaje.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    clave = elegida.get("intent_response_key") or ""
+    try:
+        confianza = float(elegida.get("confidence") or 0.0)
+    except (TypeError, ValueError):
+        return None
+    if not clave.startswith("faq/") or clave in ("faq/credito_complementario", "faq/tasa_interes") \
+            or confianza < CONFIANZA_PREGUNTA:
+        return None
+    return f"utter_{clave}"
+
+
 class ActionInterpretarDato(AccionSegura):
     """A "sí" or a value with no form being filled."""
 
@@ -93,7 +138,7 @@ class ActionInterpretarDato(AccionSegura):
         peticion = peticion_implicita(tracker)
         if peticion:
             return entendido_como(tracker, peticion)
-        dispatcher.utter_message(response="utter_que_tramite")
+        dispatcher.utter_message(response="utter_que_tramite" if _trae_algo(tracker) else "utter_no_entendi")
         return []
 
 

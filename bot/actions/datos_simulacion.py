@@ -33,7 +33,8 @@ _ASEGURADO = (r"(?:asegurad[oa]s?|trabajador[a]?\s+(?:en\s+)?activ[oa]|en\s+acti
               r"trabajo\s+(?:en|para)\s+(?:el\s+|la\s+|una\s+)?(?:gobierno|dependencia|secretaria|escuela|issste))")
 _RENOVACION = (r"(?:renov\w*|segund[oa]|otra\s+vez|ya\s+(?:he\s+)?(?:tuve|tenido|tengo|pedi|saque)\b|"
                r"ya\s+(?:habia|he)\s+(?:pedido|sacado)|otro\s+(?:credito|prestamo)\s+antes)")
-_PRIMERO = r"(?:primer[oa]?\b|primera\s+vez|nuevo\b|nunca\b|es\s+el\s+1\b|no\s+he\s+tenido|ninguno\s+antes)"
+_PRIMERO = (r"(?:primer[oa]?\b|primera\s+vez|nuevo\b|nunca\b|es\s+el\s+1\b|\b1\s?(?:er|ro|ra|o|a)\b|"
+            r"no\s+he\s+tenido|ninguno\s+antes)")
 
 _UNIDAD_PLAZO = r"(?:quincenas?|qnas?|meses|mes|anos?)"
 _COTIZACION = r"(?:de\s+)?(?:cotiz\w*|trabaj\w*|servicio|antiguedad|laborando|cotizad\w*|en\s+el\s+(?:issste|gobierno))"
@@ -243,8 +244,7 @@ def resumen(*, renovacion: Optional[bool], tipo: Optional[str], plazo: Any, suel
     if renovacion is not None:
         partes.append("renovación" if renovacion else "primer préstamo")
     if tipo in ("asegurado", "pensionado"):
-        femenino = sexo == "M"
-        partes.append({"asegurado": "en activo", "pensionado": "pensionada" if femenino else "pensionado"}[tipo])
+        partes.append(f"{tipo[:-1]}a" if sexo == "M" else tipo)  # asegurada / pensionada
     if plazo:
         partes.append(f"{plazo} quincenas")
     if sueldo:

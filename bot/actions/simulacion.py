@@ -44,7 +44,7 @@ from bot.actions.comun import (
     slots_de_este_turno,
     texto_de,
 )
-from bot.actions.contexto import RESULTADOS_DE_SIMULACION, ultima_respuesta
+from bot.actions.contexto import RESULTADOS_DE_SIMULACION, pregunta_de_paso, ultima_respuesta
 from bot.actions.datos_simulacion import leer_renovacion, leer_tipo_respuesta, resumen, slots_dichos
 
 ANIOS_MAXIMOS = 50
@@ -108,6 +108,9 @@ class ActionPrepararSimulacion(AccionSegura):
         return "action_preparar_simulacion"
 
     async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        pregunta = pregunta_de_paso(tracker)
+        if pregunta:
+            dispatcher.utter_message(response=pregunta)  # answered first, then the simulation goes on
         dichos_ahora = slots_dichos(tracker)
         dichos = {k for k, v in slots_de_este_turno(tracker).items() if v is not None} | set(dichos_ahora)
         eventos: List[EventType] = []
@@ -215,13 +218,22 @@ class ValidateSimulacionForm(ValidacionFormulario):
         return self._dicho(tracker, "plazo")
 
     @staticmethod
+    async def _producto_dicho(tracker: Tracker) -> Dict[str, Any]:
+        """"crédito complementario" said when the sueldo was asked names the product:
+        it is taken (the question simply comes again), not scolded as a bad amount."""
+        producto = await _producto_de_la_peticion(tracker)
+        if producto is None:
+            return {}
+        return {"producto": producto["clave"], **({"renovacion": False} if producto.get("renovable") is False else {})}
+
+    @staticmethod
     def _sin_queja(tracker: Tracker, slot: str) -> bool:
         """An answer that did not answer the question but gave other values
         ("soy pensionado" when asked the sueldo) is not scolded: the question
         simply comes again."""
         return any(s != slot for s in slots_dichos(tracker))
 
-    def validate_anios_cotizacion(
+    async def validate_anios_cotizacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         if tracker.get_slot("requested_slot") != "anios_cotizacion":
@@ -231,7 +243,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
             if not self._sin_queja(tracker, "anios_cotizacion"):
                 dispatcher.utter_message(response="utter_anios_no_valido")
             return {"anios_cotizacion": None}
-        return {"anios_cotizacion": anios, "pedir_anios": None}
+        valido = {"anios_cotizacion": anios, "pedir_anios": None}
+        # The plazo that needed them was kept: simulated now, not asked again.
+        return await _simular_si_ya_hay_plazo(dispatcher, tracker, valido)
 
     async def validate_sueldo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -240,9 +254,10 @@ class ValidateSimulacionForm(ValidacionFormulario):
         candidatos = ([dicho] if dicho else []) + respuestas_posibles(tracker, "sueldo", value, texto_primero=True)
         monto = leer_primero(leer_monto, candidatos)
         if monto is None:
-            if not self._sin_queja(tracker, "sueldo"):
+            producto = await self._producto_dicho(tracker)
+            if not producto and not self._sin_queja(tracker, "sueldo"):
                 dispatcher.utter_message(response="utter_sueldo_no_valido")
-            return {"sueldo": None}
+            return {"sueldo": None, **producto}
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"sueldo": str(monto)})
 
     async def validate_tipo_derechohabiente(
@@ -250,9 +265,10 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         tipo = leer_tipo_respuesta(value)
         if tipo is None:
-            if not self._sin_queja(tracker, "tipo_derechohabiente"):
+            producto = await self._producto_dicho(tracker)
+            if not producto and not self._sin_queja(tracker, "tipo_derechohabiente"):
                 dispatcher.utter_message(response="utter_tipo_no_valido")
-            return {"tipo_derechohabiente": None}
+            return {"tipo_derechohabiente": None, **producto}
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"tipo_derechohabiente": tipo})
 
     async def validate_renovacion(
@@ -260,9 +276,10 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         renovacion = leer_renovacion(value)
         if renovacion is None:
-            if not self._sin_queja(tracker, "renovacion"):
+            producto = await self._producto_dicho(tracker)
+            if not producto and not self._sin_queja(tracker, "renovacion"):
                 dispatcher.utter_message(response="utter_renovacion_no_valida")
-            return {"renovacion": None}
+            return {"renovacion": None, **producto}
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"renovacion": renovacion})
 
     async def validate_plazo(
@@ -320,7 +337,8 @@ async def _simular(dispatcher: CollectingDispatcher, tracker: Tracker, plazo: in
         if error.status == 422 and error.detail:
             dispatcher.utter_message(response="utter_simulacion_regla", detalle=error.detail)
             if error.codigo == "faltan_anios_cotizacion":
-                return {"plazo": None, "pedir_anios": True}
+                # The plazo said stays: simulated as soon as the años are given.
+                return {"plazo": plazo, "pedir_anios": True}
             campos = error.data.get("campos") or []
             if "sueldo_base_mensual" in campos:
                 return {"plazo": None, "sueldo": None}

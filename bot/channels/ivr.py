@@ -113,11 +113,17 @@ class IVRInput(InputChannel):
         if limpio.isdigit() and 1 <= int(limpio) <= len(botones):
             return botones[int(limpio) - 1]["payload"]
         dicho = _sin_acentos(limpio)
+        nombrados = []
         for boton in botones:
             titulo = _sin_acentos(boton.get("title", ""))
-            if titulo and (dicho == titulo or re.search(rf"\b{re.escape(titulo)}\b", dicho)):
+            if titulo and dicho == titulo:
                 return boton["payload"]
-        return texto
+            dentro = re.search(rf"\b{re.escape(titulo)}\b", dicho) if titulo else None
+            # "no es renovación" names a button to refuse it: the words go to the bot,
+            # whose forms read negations; so do sentences naming more than one.
+            if dentro and not re.search(r"\bno\s+(?:\w+\s+){0,2}$", dicho[:dentro.start()]):
+                nombrados.append(boton["payload"])
+        return nombrados[0] if len(nombrados) == 1 else texto
 
     # ----------------------------------------------------------------- output
     @staticmethod

@@ -202,3 +202,76 @@ async def test_retomar_dice_donde_iba():
     d2 = CollectingDispatcher()
     await ActionRetomarTramite().run(d2, tracker(), {})
     assert respuestas(d2) == []
+
+
+def _con_pregunta(texto: str, clave: str, confianza: float) -> Any:
+    t = tracker(intent="simular_prestamo", texto=texto)
+    t.latest_message["response_selector"] = {"faq": {"response": {
+        "intent_response_key": clave, "confidence": confianza}}}
+    return t
+
+
+@pytest.mark.parametrize("texto,clave,confianza,esperado", [
+    ("Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.97,
+     "utter_faq/tiempo_deposito"),
+    ("quiero simular un préstamo y cuánto tardan en depositar", "faq/tiempo_deposito", 0.97,
+     "utter_faq/tiempo_deposito"),
+    ("Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.5, None),  # unsure
+    ("quiero simular un préstamo", "faq/tiempo_deposito", 0.99, None),  # nothing asked
+    ("cuánto me prestan, gano 14 mil", "faq/tasa_interes", 0.99, None),  # the request's own question
+])
+def test_una_pregunta_junto_a_la_peticion(texto, clave, confianza, esperado):
+    from bot.actions.contexto import pregunta_de_paso
+
+    assert pregunta_de_paso(_con_pregunta(texto, clave, confianza)) == esperado
+
+
+@pytest.mark.asyncio
+async def test_la_pregunta_de_paso_se_contesta_antes_de_simular():
+    BackendFalso({}).instalar()
+    d = CollectingDispatcher()
+    await ActionPrepararSimulacion().run(d, _con_pregunta(
+        "Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.97), {})
+    assert respuestas(d)[0] == "utter_faq/tiempo_deposito"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("texto,respuesta", [
+    ("asdf qwerty ñlkj", "utter_no_entendi"),
+    ("el complementario", "utter_que_tramite"),
+])
+async def test_un_dato_suelto_sin_nada_no_se_entendio(texto, respuesta):
+    d = CollectingDispatcher()
+    await ActionInterpretarDato().run(d, tracker(intent="informar", texto=texto), {})
+    assert respuestas(d) == [respuesta]
+
+
+@pytest.mark.asyncio
+async def test_los_anios_pedidos_simulan_con_el_plazo_ya_dicho():
+    """Asked for 48 quincenas without años: the form asks the años and, once
+    given, simulates those 48 quincenas without asking the plazo again."""
+    resultado = {"descuento_quincenal": 900.0, "monto_maximo": 31000.0, "tasa_anual": 0.16, "plazo_quincenas": 48}
+    backend = BackendFalso({SIM: resultado}).instalar()
+    t = tracker({"sueldo": "12000.00", "tipo_derechohabiente": "asegurado", "renovacion": False, "plazo": 48,
+                 "pedir_anios": True, "requested_slot": "anios_cotizacion", "anios_cotizacion": "15"},
+                texto="Tengo 15 años cotizando.", active_loop="simulacion_form",
+                eventos_extra=[{"event": "slot", "name": "anios_cotizacion", "value": "15"}])
+    eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
+    assert eventos["simulacion"] == resultado and eventos["requested_slot"] is None
+    assert backend.cuerpo()["plazo_quincenas"] == 48 and backend.cuerpo()["anios_cotizacion"] == 15
+
+
+@pytest.mark.asyncio
+async def test_el_producto_dicho_al_pedir_el_sueldo_no_se_regaña():
+    catalogo = {"productos": [{"clave": "credito_complementario", "renovable": True},
+                              {"clave": "ordinario", "renovable": False}]}
+    BackendFalso({("GET", "/api/v1/productos"): catalogo}).instalar()
+    from bot.actions import simulacion
+
+    simulacion._catalogo.update(productos=None, hasta=0.0)
+    t = tracker({"requested_slot": "sueldo", "sueldo": "el ordinario"}, texto="el ordinario",
+                active_loop="simulacion_form", eventos_extra=[{"event": "slot", "name": "sueldo", "value": "el ordinario"}])
+    d = CollectingDispatcher()
+    eventos = slots_de(await ValidateSimulacionForm().run(d, t, DOMINIO_SIM))
+    assert respuestas(d) == []
+    assert eventos["producto"] == "ordinario" and eventos["renovacion"] is False and eventos["sueldo"] is None

@@ -120,8 +120,9 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     BackendFalso({SIM: error(422, regla, codigo="faltan_anios_cotizacion")}).instalar()
     d = CollectingDispatcher()
     formulario = ValidateSimulacionForm()
+    # The plazo said is kept: simulated once the años are given.
     assert await formulario.validate_plazo("48", d, tracker({"tipo_derechohabiente": "asegurado", "sueldo": "9000", "renovacion": False}), {}) == {
-        "plazo": None, "pedir_anios": True}
+        "plazo": 48, "pedir_anios": True}
     assert mensaje(d, "utter_simulacion_regla")["detalle"] == regla
 
     # The form now asks the años before the plazo, and only while they are missing.
@@ -134,11 +135,11 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
         "sueldo", "plazo"]
 
     preguntando = tracker({"sueldo": "9000", "pedir_anios": True, "requested_slot": "anios_cotizacion"})
-    assert formulario.validate_anios_cotizacion("veinte años", d, preguntando, {}) == {
+    assert await formulario.validate_anios_cotizacion("veinte años", d, preguntando, {}) == {
         "anios_cotizacion": 20, "pedir_anios": None}
     for malo in ("muchos", "0", "80"):
         d2 = CollectingDispatcher()
-        assert formulario.validate_anios_cotizacion(malo, d2, preguntando, {}) == {"anios_cotizacion": None}
+        assert await formulario.validate_anios_cotizacion(malo, d2, preguntando, {}) == {"anios_cotizacion": None}
         assert respuestas(d2) == ["utter_anios_no_valido"]
 
     resultado = {"descuento_quincenal": 900.0, "monto_maximo": 31000.0, "tasa_anual": 0.16, "plazo_quincenas": 48}
@@ -150,10 +151,11 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
     assert backend.cuerpo()["anios_cotizacion"] == 20
 
 
-def test_anios_del_perfil_no_se_validan_como_respuesta():
+@pytest.mark.asyncio
+async def test_anios_del_perfil_no_se_validan_como_respuesta():
     d = CollectingDispatcher()
     t = tracker({"anios_cotizacion": 31, "requested_slot": "sueldo"})
-    assert ValidateSimulacionForm().validate_anios_cotizacion(31, d, t, {}) == {"anios_cotizacion": 31}
+    assert await ValidateSimulacionForm().validate_anios_cotizacion(31, d, t, {}) == {"anios_cotizacion": 31}
     assert respuestas(d) == []
 
 

@@ -39,6 +39,7 @@ RUTAS = [
     ("/webhooks/ivr/repetir", {"sender": "CA1"}),
 ]
 BOTONES = [{"title": "Sí", "payload": "/afirmar"}, {"title": "No, gracias", "payload": "/negar"}]
+TIPO = [{"title": "En activo", "payload": "1"}, {"title": "Pensionado", "payload": "2"}]
 CITAS = [{"title": "CC3QZ8", "payload": '/reimprimir_cita{"clave_cita": "CC3QZ8"}'}]
 
 
@@ -88,6 +89,9 @@ class BotDeMentira:
         elif texto == "/menu":
             await salida.send_text_with_buttons(quien, "¿Algo más?", BOTONES)
             self._tracker(quien, "saludar", None, None, salida)
+        elif texto == "/tipo":
+            await salida.send_text_with_buttons(quien, "¿En activo o pensionado?", TIPO)
+            self._tracker(quien, "simular_prestamo", "tipo_derechohabiente", "simulacion_form", salida)
         elif texto == "/mis_citas":
             await salida.send_text_with_buttons(quien, "¿Cuál cita?", CITAS)
             self._tracker(quien, "consultar_citas", None, None, salida)
@@ -181,6 +185,20 @@ async def test_botones_por_tecla_o_por_titulo_dicho(cliente, bot):
     await turno(cliente, "/menu")
     await turno(cliente, "7")  # no such button: passed on as said
     assert bot.recibidos[-1].text == "7"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("dicho,llega", [
+    ("pensionado", "2"),
+    ("soy pensionado", "2"),  # a title inside a sentence is that button
+    ("no no soy pensionado sigo trabajando", "no no soy pensionado sigo trabajando"),  # refused: the bot reads it
+    ("en activo no pensionado", "1"),  # one named, the other refused
+    ("pues en activo o pensionado", "pues en activo o pensionado"),  # two titles: the bot reads it
+])
+async def test_un_titulo_negado_o_ambiguo_no_se_toma_por_boton(cliente, bot, dicho, llega):
+    await turno(cliente, "/tipo")
+    await turno(cliente, dicho)
+    assert bot.recibidos[-1].text == llega
 
 
 @pytest.mark.asyncio

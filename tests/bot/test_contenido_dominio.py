@@ -55,6 +55,7 @@ def _es_emoji(c: str) -> bool:
 
 # ---------------------------------------------------------------- point 1: whose facts
 SEED_004 = [
+    "utter_faq/credito_complementario",
     "utter_faq/tiempo_deposito", "utter_faq/buro_credito", "utter_faq/prestamos_simultaneos",
     "utter_faq/lugar_y_horario", "utter_faq/duracion_tramite", "utter_faq/tasa_interes",
     "utter_requisitos", "utter_ask_renovacion",

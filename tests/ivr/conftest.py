@@ -34,8 +34,6 @@ class FakeRasa:
     recibidos: list[dict[str, Any]] = field(default_factory=list)
     ultimas: dict[str, dict[str, Any]] = field(default_factory=dict)
     interpretaciones: dict[str, tuple[str, float]] = field(default_factory=dict)
-    # entities /interpretar reports for a text, as bot/channels/ivr.py lists them
-    entidades: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     bot: Callable[[str, str], dict[str, Any]] | None = None
     # the channel's bearer token (bot/channels/ivr.py): anything else is refused
     token: str = RASA_TOKEN
@@ -45,6 +43,9 @@ class FakeRasa:
         if self.bot is not None:
             return self.bot(sender, texto)
         base = {"mensajes": [], "botones": [], "accion": None, "requested_slot": None, "active_loop": None}
+        leido = self.interpretaciones.get(texto)
+        if leido and leido[0] != "faq":
+            texto = f"/{leido[0]}"  # the caller's words, read by the same NLU as /interpretar
         if texto == "/cancelar_cita":
             return base | {"mensajes": ["Con gusto. ¿Cuál es la clave de su cita?"], "requested_slot": "clave_cita", "active_loop": "cancelar_cita_form"}
         if texto == "/consultar_saldo":
@@ -79,8 +80,7 @@ class FakeRasa:
         path = request.url.path
         if path.endswith("/interpretar"):
             intent, conf = self.interpretaciones.get(cuerpo["message"], ("nlu_fallback", 0.3))
-            entidades = self.entidades.get(cuerpo["message"], [])
-            return httpx.Response(200, json={"intent": intent, "confidence": conf, "entities": entidades})
+            return httpx.Response(200, json={"intent": intent, "confidence": conf, "entities": []})
         if path.endswith("/repetir"):
             anterior = self.ultimas.get(cuerpo["sender"])
             return httpx.Response(200, json=anterior) if anterior else httpx.Response(404, json={"detail": "Sin respuesta previa."})

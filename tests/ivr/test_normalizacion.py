@@ -229,13 +229,12 @@ def test_una_clave_dicha_dentro_de_una_frase_se_reconoce(par, antes, despues):
     assert normalizacion.para_slot("clave_cita", frase) == clave
     # in free speech the words stay, the clave is written compactly and found as an entity
     assert normalizacion.texto_libre(frase) == f"{antes} la cita {clave} {despues}"
-    assert claves.entidades(frase) == {"clave_cita": clave}
 
 
 @settings(deadline=None)
 @given(frases_libres, st.text(ALFANUM, min_size=6, max_size=6).flatmap(dicho))
 def test_sin_cita_ni_clave_delante_una_clave_no_se_adivina_en_habla_libre(antes, hablado):
-    assert "clave_cita" not in claves.entidades(f"{antes} {hablado}")
+    assert claves.compactar(f"{antes} {hablado}") == f"{antes} {hablado}"
 
 
 @settings(deadline=None)
@@ -276,12 +275,11 @@ def test_la_clave_tras_clave_de_mi_cita_no_empieza_con_de():
     assert claves.clave_cita("no es CC3QZ8, es K7M2Q9") == "K7M2Q9"  # the correction wins
 
 
-def test_entidades_de_una_frase():
-    assert claves.entidades("quiero cancelar la cita ce ce tres cu zeta ocho") == {"clave_cita": "CC3QZ8"}
+def test_codigos_compactos_en_una_frase():
     curp_dicha = "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
-    assert claves.entidades(f"quiero mi saldo mi curp es {curp_dicha}") == {"curp": "HEGG560427MVZRRL04"}
     assert normalizacion.texto_libre(f"quiero mi saldo mi curp es {curp_dicha}") == "quiero mi saldo mi curp es HEGG560427MVZRRL04"
-    assert claves.entidades("quiero cancelar mi cita") == {}
+    assert normalizacion.texto_libre("quiero cancelar la cita ce ce tres cu zeta ocho") == "quiero cancelar la cita CC3QZ8"
+    assert normalizacion.texto_libre("quiero cancelar mi cita") == "quiero cancelar mi cita"
 
 
 def test_montos_que_no_son_montos():

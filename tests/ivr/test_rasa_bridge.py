@@ -125,7 +125,7 @@ def test_cliente_envia_el_token_del_canal_en_cada_ruta():
         cliente = ClienteRasa("http://rasa.test", timeout=1, token="s3creto", transport=httpx.MockTransport(rasa))
         try:
             await cliente.enviar("CA1", "hola")
-            assert await cliente.interpretar("x") == Interpretacion("faq", 0.8, {"clave_cita": "CC3QZ8"})
+            assert await cliente.interpretar("x") == Interpretacion("faq", 0.8)
             await cliente.repetir("CA1")
         finally:
             await cliente.aclose()

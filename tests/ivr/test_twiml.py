@@ -178,7 +178,7 @@ def test_decir_lo_que_quiere_salta_por_la_comprension_de_rasa(telefono, fake_ras
     fake_rasa.interpretaciones["quiero cancelar mi cita"] = ("cancelar_cita", 0.97)
     llamada = telefono.llamar(["say:quiero cancelar mi cita", "colgar"])
     assert fake_rasa.recibidos[0]["path"].endswith("/interpretar")
-    assert fake_rasa.mensajes() == ["/cancelar_cita"]
+    assert fake_rasa.mensajes() == ["quiero cancelar mi cita"]  # the words, read as cancelar_cita
     assert "clave de su cita" in llamada.dicho_despues_de(0)
 
 
