@@ -34,6 +34,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import httpx
 
 from bot.actions.medicion import registrar_llamada
+from bot.texto import CURP_RE, mascara_curp
 
 logger = logging.getLogger(__name__)
 
@@ -293,7 +294,6 @@ def _encabezados_de_turno(idempotency_key: Optional[str], vence: Optional[float]
 
 
 # ----------------------------------------------------------------- privacy
-_CURP = re.compile(r"\b[A-Z]{4}\d{6}[HM][A-Z]{5}[A-Z0-9]\d\b", re.IGNORECASE)
 _SECRETOS_EN_URL = re.compile(r"(?i)\b(token|firma|signature|sig|curp|nip|fecha_nacimiento)=[^&\s\"']+")
 
 
@@ -305,7 +305,7 @@ def ruta_sin_datos(ruta: str) -> str:
 
 def texto_sin_datos(texto: str) -> str:
     """Any log text with claves in paths, CURPs and secret query values masked."""
-    texto = _CURP.sub(lambda m: m.group(0)[:4] + "*" * 12 + m.group(0)[-2:], texto)
+    texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
     texto = _SECRETOS_EN_URL.sub(lambda m: f"{m.group(1)}=…", texto)
     return re.sub(r"(/api/v1/citas/)[A-Za-z0-9]{6}\b", r"\1…", texto)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from abc import ABC, abstractmethod
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -30,6 +29,7 @@ from text_to_num import alpha2digit
 from bot.actions.backend_client import BackendError, BackendNoDisponible
 from bot.actions.boveda import token_de
 from bot.actions.medicion import medir_accion
+from bot.texto import mascara_curp, sin_acentos  # noqa: F401 - the actions import them from here
 
 logger = logging.getLogger(__name__)
 
@@ -46,23 +46,7 @@ SLOTS_DE_FORMA: Dict[str, List[str]] = {
     "fopi_form": ["tipo_fopi", "monto"],
 }
 
-
-# ----------------------------------------------------------------- privacy
-def mascara_curp(curp: Optional[str]) -> str:
-    """`HEGG560427MVZRRL04` -> `HEGG************04` (same rule as backend.privacy)."""
-    if not curp:
-        return ""
-    curp = curp.strip().upper()
-    if len(curp) <= 6:
-        return "*" * len(curp)
-    return curp[:4] + "*" * (len(curp) - 6) + curp[-2:]
-
-
 # ------------------------------------------------------------------ input
-def sin_acentos(texto: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c))
-
-
 def texto_de(valor: Any) -> str:
     """A slot candidate as text (entities may arrive as lists)."""
     if isinstance(valor, list):

@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +40,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.autorizacion import VARIABLE_TOKEN, rechazo_de_autorizacion
 from bot.channels.ultimo_turno import mensajes_del_ultimo_turno
+from bot.texto import sin_acentos
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,8 @@ class IVROutput(CollectingOutputChannel):
         return "ivr"
 
 
-def _sin_acentos(texto: str) -> str:
-    texto = unicodedata.normalize("NFD", texto.lower())
-    return "".join(c for c in texto if unicodedata.category(c) != "Mn")
+def _minusculas_sin_acentos(texto: str) -> str:
+    return sin_acentos(texto.lower())
 
 
 class IVRInput(InputChannel):
@@ -112,10 +111,10 @@ class IVRInput(InputChannel):
         limpio = texto.strip()
         if limpio.isdigit() and 1 <= int(limpio) <= len(botones):
             return botones[int(limpio) - 1]["payload"]
-        dicho = _sin_acentos(limpio)
+        dicho = _minusculas_sin_acentos(limpio)
         nombrados = []
         for boton in botones:
-            titulo = _sin_acentos(boton.get("title", ""))
+            titulo = _minusculas_sin_acentos(boton.get("title", ""))
             if titulo and dicho == titulo:
                 return boton["payload"]
             dentro = re.search(rf"\b{re.escape(titulo)}\b", dicho) if titulo else None

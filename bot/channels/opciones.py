@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any, Dict, List, Optional
 
 from text_to_num import text2num
+
+from bot.texto import palabras as normalizar  # accents, punctuation and case do not matter
 
 # text2num reads cardinals ("dos") but not ordinals; these few are listed by hand.
 ORDINALES = {
@@ -18,12 +18,6 @@ ORDINALES = {
     "ultimo": -1, "ultima": -1,
 }
 RELLENO = {"la", "el", "lo", "opcion", "numero", "num", "no", "quiero", "es", "de", "por", "favor", "mi"}
-
-
-def normalizar(texto: str) -> str:
-    """Lowercase ASCII words: accents, punctuation and case do not matter."""
-    sin_acentos = unicodedata.normalize("NFKD", texto).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9 ]+", " ", sin_acentos.lower()).strip()
 
 
 def numero_de_opcion(texto: str) -> Optional[int]:
