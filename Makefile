@@ -47,8 +47,8 @@ bench: setup system-deps
 	@scripts/bench.sh
 
 lint: setup-app
-	@.venv/bin/ruff check backend ivr tests bench scripts
-	@.venv/bin/mypy backend ivr
+	@.venv/bin/ruff check backend ivr bot rasa_sdk_plugins tests bench scripts tools
+	@.venv/bin/mypy backend ivr bot rasa_sdk_plugins
 
 call: setup-app env
 	@$(PY) -m ivr.simulator

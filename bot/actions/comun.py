@@ -191,7 +191,7 @@ def leer_fecha(valor: Any, *, hacia: str = "futuro", hoy: Optional[date] = None)
         # "martes 18", "viernes 20 de junio": the day number is the precise part.
         sin_dia = _DIA_DE_LA_SEMANA.sub(" ", texto).strip(" ,")
         texto = sin_dia or texto
-    ajustes = {
+    ajustes: Dict[str, Any] = {
         "PREFER_DATES_FROM": "past" if pasado else "future",
         "RELATIVE_BASE": datetime.combine(hoy, datetime.min.time()).replace(hour=12),
         "DATE_ORDER": "DMY",

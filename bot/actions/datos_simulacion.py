@@ -131,10 +131,10 @@ def leer_numeros(texto: str) -> Dict[str, Any]:
         datos.setdefault("plazo", n)
         usados.append((a, b))
     if "plazo" not in datos:
-        m = re.search(r"\b(?:a|en|plazo\s+de)\s+(\d{1,2})\s*(?:$|[,.?!]|\by\b)", t)
-        if m and _libre(m.start(), m.end(), usados) and 1 <= int(m.group(1)) <= 96:
-            datos["plazo"] = int(m.group(1))
-            usados.append((m.start(), m.end()))
+        suelto = re.search(r"\b(?:a|en|plazo\s+de)\s+(\d{1,2})\s*(?:$|[,.?!]|\by\b)", t)
+        if suelto and _libre(suelto.start(), suelto.end(), usados) and 1 <= int(suelto.group(1)) <= 96:
+            datos["plazo"] = int(suelto.group(1))
+            usados.append((suelto.start(), suelto.end()))
 
     # Sueldo: "14 mil", "$12,690.80", "12690.80", "quince mil pesos con 50 centavos".
     candidatos = (r"\$\s?\d+(?:\.\d{1,2})?(?![a-z0-9])|(?<![a-z0-9.])\d{4,}(?:\.\d{1,2})?(?![a-z0-9])"
