@@ -6,10 +6,11 @@ Tests move time with `app.dependency_overrides[reloj] = lambda: instante`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from backend.db import get_session
 from backend.models import Derechohabiente
 from backend.security import derechohabiente_actual, settings_of
 from backend.services.disponibilidad import local
+from backend.services.secretos import exigir_secreto
 
 __all__ = [
     "Ahora",
@@ -26,6 +28,7 @@ __all__ = [
     "SessionDep",
     "fecha_hoy",
     "reloj",
+    "secreto_compartido",
     "settings_of",
 ]
 
@@ -64,3 +67,16 @@ def derechohabiente_opcional(
 
 
 DerechohabienteOpcional = Annotated[Derechohabiente | None, Depends(derechohabiente_opcional)]
+
+
+def secreto_compartido(*, encabezado: str, ajuste: str, descripcion: str, quien: str,
+                       servicio: str) -> Callable[..., None]:
+    """A dependency for machine-to-machine endpoints: header `encabezado` must carry
+    the secret configured in the setting `ajuste` (see services/secretos.py)."""
+
+    def verificar(request: Request, secreto: str | None = Header(default=None, alias=encabezado,
+                                                                 description=descripcion)) -> None:
+        exigir_secreto(recibido=secreto, esperado=getattr(settings_of(request), ajuste), encabezado=encabezado,
+                       quien=quien, servicio=servicio)
+
+    return verificar

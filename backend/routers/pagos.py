@@ -4,11 +4,17 @@ payment notifications (authenticated with a shared secret, not a token)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep, settings_of
+from backend.deps import (
+    Ahora,
+    DerechohabienteActual,
+    Hoy,
+    SessionDep,
+    secreto_compartido,
+)
 from backend.errors import ERROR_RESPONSES, ErrorResponse
 from backend.routers.respuestas import PREFIJO_PAGOS, fopi_respuesta
 from backend.schemas.pagos import (
@@ -20,7 +26,6 @@ from backend.schemas.pagos import (
 from backend.services import fopi as servicio
 from backend.services import pagos_banco
 from backend.services.pdf_fopi import generar_pdf
-from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix=PREFIJO_PAGOS, tags=["pagos"], responses=ERROR_RESPONSES)
 
@@ -87,13 +92,10 @@ def obtener_fopi(
     )
 
 
-def verificar_banco(
-    request: Request,
-    secreto: Annotated[str | None, Header(alias="X-Webhook-Secret", description="Clave compartida con el banco")] = None,
-) -> None:
-    """Dependency: the notification carries the shared secret (never passes when unset)."""
-    exigir_secreto(recibido=secreto, esperado=settings_of(request).banco_webhook_secret,
-                   encabezado="X-Webhook-Secret", quien="del banco", servicio="Las notificaciones bancarias")
+verificar_banco = secreto_compartido(
+    encabezado="X-Webhook-Secret", ajuste="banco_webhook_secret", descripcion="Clave compartida con el banco",
+    quien="del banco", servicio="Las notificaciones bancarias",
+)
 
 
 @router.post(
