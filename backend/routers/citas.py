@@ -195,7 +195,7 @@ def reenviar(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: 
                       mensaje=f"Le enviaremos su hoja de asignación por {medio} en unos momentos.")
 
 
-verificar_personal_capp = secreto_compartido(
+_SOLO_CAPP = secreto_compartido(
     encabezado="X-CAPP-Secret", ajuste="capp_interno_secret", descripcion="Clave compartida del CAPP",
     quien="del CAPP", servicio="Las operaciones internas del CAPP",
 )
@@ -205,8 +205,7 @@ verificar_personal_capp = secreto_compartido(
     "/{clave}/atendida",
     response_model=AtencionOut,
     summary="Uso interno del CAPP: registrar que la cita fue atendida",
-    dependencies=[Depends(verificar_personal_capp)],
-    responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida o no configurada"}},
+    **_SOLO_CAPP,
 )
 def atendida(clave: str, session: SessionDep, ahora: Ahora) -> AtencionOut:
     resultado = svc.marcar_atendida(session, clave=clave, ahora=ahora)

@@ -3,10 +3,11 @@ payment notifications (authenticated with a shared secret, not a token)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from backend.deps import (
     Ahora,
@@ -15,7 +16,7 @@ from backend.deps import (
     SessionDep,
     secreto_compartido,
 )
-from backend.errors import ERROR_RESPONSES, ErrorResponse
+from backend.errors import ERROR_RESPONSES
 from backend.routers.respuestas import PREFIJO_PAGOS, fopi_respuesta
 from backend.schemas.pagos import (
     FopiRespuesta,
@@ -92,7 +93,7 @@ def obtener_fopi(
     )
 
 
-verificar_banco = secreto_compartido(
+_SOLO_BANCO = secreto_compartido(
     encabezado="X-Webhook-Secret", ajuste="banco_webhook_secret", descripcion="Clave compartida con el banco",
     quien="del banco", servicio="Las notificaciones bancarias",
 )
@@ -102,19 +103,10 @@ verificar_banco = secreto_compartido(
     "/notificacion-bancaria",
     response_model=NotificacionRespuesta,
     summary="Notificación de pago de un banco autorizado (idempotente)",
-    dependencies=[Depends(verificar_banco)],
-    responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida"}},
+    **_SOLO_BANCO,
 )
 def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDep, hoy: Hoy) -> NotificacionRespuesta:
-    resultado = pagos_banco.aplicar_notificacion(
-        session=session,
-        referencia=notificacion.referencia,
-        monto=notificacion.monto,
-        fecha_pago=notificacion.fecha_pago,
-        banco=notificacion.banco,
-        folio_banco=notificacion.folio_banco,
-        hoy=hoy,
-    )
+    resultado = pagos_banco.aplicar_notificacion(session=session, hoy=hoy, **notificacion.model_dump())
     if not resultado.aplicado:
         mensaje = "Esta notificación ya se había aplicado; no se registró de nuevo."
     elif resultado.saldo_a_favor > 0:
@@ -122,15 +114,4 @@ def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDe
                    f"${resultado.saldo_a_favor:,.2f} a favor del derechohabiente.")
     else:
         mensaje = "Pago aplicado al préstamo."
-    return NotificacionRespuesta(
-        referencia=resultado.referencia,
-        concepto=resultado.concepto,
-        estatus=resultado.estatus,
-        aplicado=resultado.aplicado,
-        fecha_pago=resultado.fecha_pago,
-        movimientos=resultado.movimientos,
-        prestamo_liquidado=resultado.prestamo_liquidado,
-        aplicado_al_prestamo=resultado.aplicado_al_prestamo,
-        saldo_a_favor=resultado.saldo_a_favor,
-        mensaje=mensaje,
-    )
+    return NotificacionRespuesta(**asdict(resultado), mensaje=mensaje)
