@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.db import make_engine, make_sessionmaker
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.models import Base
+from backend.models import Base, Derechohabiente
 from backend.settings import BackendSettings
 from tests import pgcluster
+from tests.backend._citas_apoyo import auth as encabezados_de
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +103,20 @@ def settings(db_url: str) -> BackendSettings:
 def cabeceras_internas() -> dict[str, str]:
     """Headers that pass the bank-webhook and CAPP-staff secret checks of `settings`."""
     return dict(CABECERAS_INTERNAS)
+
+
+@pytest.fixture
+def dh(session: Session) -> Derechohabiente:
+    """A derechohabiente without a loan (tests/backend/datos_pagos.py builds one)."""
+    from tests.backend.datos_pagos import crear_derechohabiente  # it imports this module
+
+    return crear_derechohabiente(session)
+
+
+@pytest.fixture
+def auth(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
+    """Bearer headers of `dh` (issued on the real clock, valid whatever the app's clock says)."""
+    return encabezados_de(settings, dh)
 
 
 @pytest.fixture
