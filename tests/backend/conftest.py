@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import make_engine, make_sessionmaker
+from backend.deps import reloj
 from backend.main import create_app
 from backend.migrate import upgrade
 from backend.models import Base, Derechohabiente
+from backend.seed import sembrar_personas
 from backend.settings import BackendSettings
 from tests import pgcluster
 from tests.backend._citas_apoyo import auth as encabezados_de
@@ -117,6 +122,29 @@ def dh(session: Session) -> Derechohabiente:
 def auth(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
     """Bearer headers of `dh` (issued on the real clock, valid whatever the app's clock says)."""
     return encabezados_de(settings, dh)
+
+
+# The identity suites' instant: 12:00 in Mexico City, with the demo personas seeded for it.
+AHORA_PERSONAS = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+URL_VERIFICAR = "/api/v1/identidad/verificar"
+
+
+@pytest.fixture
+def personas(session: Session) -> None:
+    sembrar_personas(session, hoy=AHORA_PERSONAS.date(), ahora=AHORA_PERSONAS)
+
+
+@pytest.fixture
+def reloj_fijo(client: TestClient) -> dict[str, datetime]:
+    """Controls the app's clock: set `reloj_fijo["ahora"]` to move time."""
+    estado = {"ahora": AHORA_PERSONAS}
+    client.app.dependency_overrides[reloj] = lambda: estado["ahora"]  # type: ignore[attr-defined]
+    return estado
+
+
+def verificar(client: TestClient, curp: str, nip: str, **kw: Any) -> httpx.Response:
+    """POST CURP and NIP to identidad/verificar."""
+    return client.post(URL_VERIFICAR, json={"curp": curp, "nip": nip}, **kw)
 
 
 @pytest.fixture
