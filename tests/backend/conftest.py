@@ -134,12 +134,26 @@ def personas(session: Session) -> None:
     sembrar_personas(session, hoy=AHORA_PERSONAS.date(), ahora=AHORA_PERSONAS)
 
 
+class Reloj:
+    """A settable clock for the `reloj` dependency: set `.ahora` to move time."""
+
+    def __init__(self, ahora: datetime) -> None:
+        self.ahora = ahora
+
+    def __call__(self) -> datetime:
+        return self.ahora
+
+
+def fijar_reloj(client: TestClient, ahora: datetime) -> Reloj:
+    """The app behind `client` reads its clock from the returned Reloj, starting at `ahora`."""
+    r = Reloj(ahora)
+    client.app.dependency_overrides[reloj] = r  # type: ignore[attr-defined]
+    return r
+
+
 @pytest.fixture
-def reloj_fijo(client: TestClient) -> dict[str, datetime]:
-    """Controls the app's clock: set `reloj_fijo["ahora"]` to move time."""
-    estado = {"ahora": AHORA_PERSONAS}
-    client.app.dependency_overrides[reloj] = lambda: estado["ahora"]  # type: ignore[attr-defined]
-    return estado
+def reloj_fijo(client: TestClient) -> Reloj:
+    return fijar_reloj(client, AHORA_PERSONAS)
 
 
 def verificar(client: TestClient, curp: str, nip: str, **kw: Any) -> httpx.Response:

@@ -14,29 +14,15 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.deps import reloj
 from backend.models import Cita, EventoCita, IntentoCancelacion, Notificacion
 from backend.settings import BackendSettings, get_settings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
-from tests.backend.conftest import SECRETO_CAPP
-
-
-class Reloj:
-    """A settable clock for the `reloj` dependency."""
-
-    def __init__(self, ahora: datetime) -> None:
-        self.ahora = ahora
-
-    def __call__(self) -> datetime:
-        return self.ahora
+from tests.backend.conftest import SECRETO_CAPP, Reloj, fijar_reloj
 
 
 @pytest.fixture
-def reloj_fijo(client: TestClient) -> Iterator[Reloj]:
-    r = Reloj(AHORA)
-    client.app.dependency_overrides[reloj] = r  # type: ignore[attr-defined]
-    yield r
-    client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+def reloj_fijo(client: TestClient) -> Reloj:
+    return fijar_reloj(client, AHORA)
 
 
 def _agendar(client: TestClient, headers: dict[str, str], oficina_id: int, inicio: datetime):  # type: ignore[no-untyped-def]

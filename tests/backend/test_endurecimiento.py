@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -29,7 +29,7 @@ from backend.services import nip_hash as claves_nip
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA as AHORA_CITAS
 from tests.backend._citas_apoyo import auth, crear_dh, crear_oficina, mx
-from tests.backend.conftest import AHORA_PERSONAS, URL_VERIFICAR, verificar
+from tests.backend.conftest import AHORA_PERSONAS, URL_VERIFICAR, Reloj, verificar
 
 AHORA = AHORA_PERSONAS  # 12:00 in Mexico City
 P1, P2 = PERSONA["P1"], PERSONA["P2"]
@@ -131,9 +131,9 @@ def test_sembrar_un_millon_de_hashes_es_rapido() -> None:
 # --- 3. throttling --------------------------------------------------------------------
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
-def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(client: TestClient, reloj_fijo: Reloj) -> None:
     for i in range(20):
-        reloj_fijo["ahora"] = AHORA + timedelta(seconds=i)
+        reloj_fijo.ahora = AHORA + timedelta(seconds=i)
         assert verificar(client, curp_valida(i + 1), "1234").status_code == 401
     r = verificar(client, P1.curp, P1.nip)  # even the right NIP: the source is throttled
     assert r.status_code == 429
@@ -142,7 +142,7 @@ def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(client: TestClient, relo
     assert int(r.headers["Retry-After"]) == 15 * 60 - 19
     # Another source is not affected; the throttled one is free once the window passed.
     assert verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=15, seconds=1)
+    reloj_fijo.ahora = AHORA + timedelta(minutes=15, seconds=1)
     assert verificar(client, P1.curp, P1.nip).status_code == 200
 
 
@@ -164,7 +164,7 @@ def test_origen_confiable_y_x_forwarded_for(settings: BackendSettings) -> None:
 
 
 @pytest.mark.usefixtures("personas")
-def test_limite_global(client: TestClient, reloj_fijo: dict[str, datetime], settings: BackendSettings) -> None:
+def test_limite_global(client: TestClient, reloj_fijo: Reloj, settings: BackendSettings) -> None:
     settings.intentos_globales = 5
     settings.proxies_confiables = "0.0.0.0/0"  # so each request can claim its own address
     for i in range(5):

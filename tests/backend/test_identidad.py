@@ -21,7 +21,7 @@ from backend.services import identidad as servicio
 from backend.services import nip_hash
 from backend.services.errores import ErrorDominio
 from backend.settings import BackendSettings
-from tests.backend.conftest import AHORA_PERSONAS, verificar
+from tests.backend.conftest import AHORA_PERSONAS, Reloj, verificar
 
 AHORA = AHORA_PERSONAS  # 12:00 in Mexico City
 P1, P2, P3 = PERSONA["P1"], PERSONA["P2"], PERSONA["P3"]
@@ -87,7 +87,7 @@ def test_curp_desconocida_da_401_sin_revelar_intentos(client: TestClient) -> Non
 
 
 @pytest.mark.usefixtures("personas")
-def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: Reloj) -> None:
     r1 = verificar(client, P2.curp, "0000")
     assert r1.status_code == 401 and "intentos_restantes" not in r1.json()
     assert r1.json()["detail"].startswith(servicio.MENSAJE_CREDENCIALES)
@@ -102,34 +102,34 @@ def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: d
     assert "12:15" in body["detail"] and "hora del centro de México" in body["detail"]
 
     # While locked, even the right NIP is refused.
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=14, seconds=59)
+    reloj_fijo.ahora = AHORA + timedelta(minutes=14, seconds=59)
     bloqueado = verificar(client, P2.curp, P2.nip)
     assert bloqueado.status_code == 423
     assert bloqueado.json()["bloqueado_hasta"] == body["bloqueado_hasta"]
 
     # After 15 minutes the right NIP works again and clears the record.
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=15, seconds=1)
+    reloj_fijo.ahora = AHORA + timedelta(minutes=15, seconds=1)
     assert verificar(client, P2.curp, P2.nip).status_code == 200
     for nip in ("0000", "0001"):
         assert verificar(client, P2.curp, nip).status_code == 401
     # ... so the next lockout is a first one again: 15 minutes.
     r = verificar(client, P2.curp, "0002")
     assert r.status_code == 423
-    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo["ahora"] + timedelta(minutes=15)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo.ahora + timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas")
-def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient, reloj_fijo: Reloj) -> None:
     for _ in range(3):
         verificar(client, P1.curp, "1111")
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=16)
+    reloj_fijo.ahora = AHORA + timedelta(minutes=16)
     assert verificar(client, P1.curp, "1111").status_code == 401
     assert verificar(client, P1.curp, "1112").status_code == 401
     assert verificar(client, P1.curp, P1.nip).status_code == 200
 
 
 @pytest.mark.usefixtures("personas")
-def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj_fijo: dict[str, datetime],
+def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj_fijo: Reloj,
                                                       settings: BackendSettings) -> None:
     settings.bloqueo_maximo_minutos = 60
     duraciones = []
@@ -138,14 +138,14 @@ def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj
             r = verificar(client, P1.curp, nip)
         assert r.status_code == 423
         hasta = datetime.fromisoformat(r.json()["bloqueado_hasta"])
-        duraciones.append(hasta - reloj_fijo["ahora"])
-        reloj_fijo["ahora"] = hasta + timedelta(seconds=1)
+        duraciones.append(hasta - reloj_fijo.ahora)
+        reloj_fijo.ahora = hasta + timedelta(seconds=1)
     assert duraciones == [timedelta(minutes=m) for m in (15, 30, 60, 60, 60)]
     # A successful login forgets the history.
     assert verificar(client, P1.curp, P1.nip).status_code == 200
     for nip in ("1111", "1112", "1113"):
         r = verificar(client, P1.curp, nip)
-    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo["ahora"] == timedelta(minutes=15)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo.ahora == timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
