@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests import pgcluster
 from tests.e2e.stack import VENV, _Proc, free_port
 from tools.entorno import MODEL, ROOT, Secretos
 
@@ -136,17 +137,9 @@ class Cluster(Secretos):
         )
 
     def _crear_bases(self) -> None:
-        from sqlalchemy import create_engine, text
-
-        base = self.postgres_url.rsplit("/", 1)[0]
         sufijo = secrets.token_hex(4)
-        engine = create_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as con:
-            for nombre in (f"capp_{sufijo}", f"conversaciones_{sufijo}"):
-                con.execute(text(f'CREATE DATABASE "{nombre}"'))
-        engine.dispose()
-        self.db_url = f"{base}/capp_{sufijo}"
-        self.tracker_url = f"{base}/conversaciones_{sufijo}"
+        self.db_url = pgcluster.base_nueva(self.postgres_url, f"capp_{sufijo}")
+        self.tracker_url = pgcluster.base_nueva(self.postgres_url, f"conversaciones_{sufijo}")
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -237,8 +230,6 @@ class Cluster(Secretos):
 
 def main() -> int:  # make cluster
     import tempfile
-
-    from tests import pgcluster
 
     pg = pgcluster.start()
     trabajo = Path(tempfile.mkdtemp(prefix="capp-cluster-"))

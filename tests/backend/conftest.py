@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import make_engine, make_sessionmaker
@@ -42,15 +42,6 @@ def postgres_server_url() -> Iterator[str]:
         cluster.stop()
 
 
-def _fresh_postgres_db(server_url: str, name: str) -> str:
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database URL (one per backend per test session)."""
@@ -58,7 +49,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'capp.db'}"
     else:
         server = request.getfixturevalue("postgres_server_url")
-        url = _fresh_postgres_db(server, f"capp_test_{os.getpid()}")
+        url = pgcluster.base_nueva(server, f"capp_test_{os.getpid()}")
     upgrade(url)
     return url
 
