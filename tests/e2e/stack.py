@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import httpx
 from sqlalchemy.orm import Session
@@ -223,6 +224,31 @@ class Stack(Secretos):
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {n} ---\n{p.tail()}" for n, p in self.procs.items())
+
+
+class Servicios(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def logs(self) -> str: ...
+
+
+S = TypeVar("S", bound=Servicios)
+
+
+@contextmanager
+def en_marcha(servicios: S) -> Iterator[S]:
+    """A Stack or a Cluster started for the block and stopped after it; when it
+    fails to start, what its services said is printed first."""
+    try:
+        servicios.start()
+    except Exception:
+        print(servicios.logs())
+        servicios.stop()
+        raise
+    try:
+        yield servicios
+    finally:
+        servicios.stop()
 
 
 if __name__ == "__main__":  # python -m tests.e2e.stack : bring it up by hand
