@@ -7,16 +7,18 @@ Tests move time with `app.dependency_overrides[reloj] = lambda: instante`.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from backend.db import get_session
+from backend.errors import ErrorResponse
 from backend.models import Derechohabiente
 from backend.security import derechohabiente_actual, settings_of
 from backend.services.disponibilidad import local
+from backend.services.secretos import exigir_secreto
 
 __all__ = [
     "Ahora",
@@ -26,6 +28,7 @@ __all__ = [
     "SessionDep",
     "fecha_hoy",
     "reloj",
+    "secreto_compartido",
     "settings_of",
 ]
 
@@ -64,3 +67,19 @@ def derechohabiente_opcional(
 
 
 DerechohabienteOpcional = Annotated[Derechohabiente | None, Depends(derechohabiente_opcional)]
+
+
+def secreto_compartido(*, encabezado: str, ajuste: str, descripcion: str, quien: str,
+                       servicio: str) -> dict[str, Any]:
+    """The route arguments of a machine-to-machine endpoint: header `encabezado` must carry
+    the secret configured in the setting `ajuste` (see services/secretos.py), else 401/403."""
+
+    def verificar(request: Request, secreto: str | None = Header(default=None, alias=encabezado,
+                                                                 description=descripcion)) -> None:
+        exigir_secreto(recibido=secreto, esperado=getattr(settings_of(request), ajuste), encabezado=encabezado,
+                       quien=quien, servicio=servicio)
+
+    return {
+        "dependencies": [Depends(verificar)],
+        "responses": {403: {"model": ErrorResponse, "description": "Clave compartida inválida o no configurada"}},
+    }

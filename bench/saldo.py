@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -28,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import func, select, text  # noqa: E402
+from comun import backend_uvicorn, percentil  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from backend.db import make_engine, make_sessionmaker  # noqa: E402
 from backend.migrate import upgrade  # noqa: E402
@@ -37,27 +36,7 @@ from backend.security import emitir_token  # noqa: E402
 from backend.seed import sembrar  # noqa: E402
 from backend.services.prestamos import saldo_vigente  # noqa: E402
 from backend.settings import BackendSettings  # noqa: E402
-
-
-def _percentil(valores: list[float], p: float) -> float:
-    ordenados = sorted(valores)
-    k = min(len(ordenados) - 1, max(0, round(p / 100 * len(ordenados) + 0.5) - 1))
-    return ordenados[k]
-
-
-def _puerto_libre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _base_nueva(servidor: str, nombre: str) -> str:
-    admin = make_engine(servidor, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{nombre}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{nombre}"'))
-    admin.dispose()
-    return servidor.rsplit("/", 1)[0] + "/" + nombre
+from tests.pgcluster import base_nueva  # noqa: E402
 
 
 def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, str, int, float, float, float]]:
@@ -86,7 +65,7 @@ def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, s
         with factory() as s:
             saldo_vigente(s, derechohabiente_id=dh_id, al=hoy)
         tiempos.append((time.perf_counter() - t0) * 1000)
-    filas.append((nombre, "servicio", total, statistics.median(tiempos), _percentil(tiempos, 99), max(tiempos)))
+    filas.append((nombre, "servicio", total, statistics.median(tiempos), percentil(tiempos, 99), max(tiempos)))
 
     secreto = "bench-" + "x" * 32
     settings = BackendSettings(database_url=url, token_secret=secreto)
@@ -96,38 +75,21 @@ def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, s
     # A real uvicorn with one worker, as in production, driven over keep-alive HTTP.
     # Baseline in the same run: GET /health on the same server (framework + one
     # trivial query), so the saldo's own cost is the difference.
-    puerto = _puerto_libre()
     env = {**os.environ, "DATABASE_URL": url, "TOKEN_SECRET": secreto}
-    servidor = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(puerto), "--workers", "1",
-         "--log-level", "warning", "--no-access-log"],
-        cwd=ROOT, env=env,
-    )
-    base = f"http://127.0.0.1:{puerto}"
-    try:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            for _ in range(200):
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            for etiqueta, peticiones in (
-                ("http /health", [("/health", {}) for _ in tokens]),
-                ("http saldo", [("/api/v1/prestamos/saldo", {"Authorization": f"Bearer {t}"}) for t in tokens]),
-            ):
-                for ruta, cab in peticiones[:50]:
-                    client.get(ruta, headers=cab)
-                tiempos = []
-                for ruta, cab in peticiones:
-                    t0 = time.perf_counter()
-                    r = client.get(ruta, headers=cab)
-                    tiempos.append((time.perf_counter() - t0) * 1000)
-                    assert r.status_code == 200, r.text
-                filas.append((nombre, etiqueta, total, statistics.median(tiempos), _percentil(tiempos, 99), max(tiempos)))
-    finally:
-        servidor.terminate()
-        servidor.wait(timeout=15)
+    with backend_uvicorn(ROOT, env) as (_servidor, base), httpx.Client(base_url=base, timeout=10) as client:
+        for etiqueta, peticiones in (
+            ("http /health", [("/health", {}) for _ in tokens]),
+            ("http saldo", [("/api/v1/prestamos/saldo", {"Authorization": f"Bearer {t}"}) for t in tokens]),
+        ):
+            for ruta, cab in peticiones[:50]:
+                client.get(ruta, headers=cab)
+            tiempos = []
+            for ruta, cab in peticiones:
+                t0 = time.perf_counter()
+                r = client.get(ruta, headers=cab)
+                tiempos.append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 200, r.text
+            filas.append((nombre, etiqueta, total, statistics.median(tiempos), percentil(tiempos, 99), max(tiempos)))
     engine.dispose()
     return filas
 
@@ -153,7 +115,7 @@ def main() -> int:
             from tests import pgcluster
 
             cluster = pgcluster.start()
-            url = _base_nueva(cluster.url, "capp_bench")
+            url = base_nueva(cluster.url, "capp_bench")
         try:
             filas += medir("PostgreSQL", url, args.count, args.muestras)
         finally:

@@ -23,7 +23,6 @@ import argparse
 import itertools
 import multiprocessing
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from comun import backend_uvicorn, percentil
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,17 +80,6 @@ def en_proceso(segundos: float, raiz: Path) -> float:
     return n / (time.perf_counter() - inicio)
 
 
-def _puerto_libre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _percentil(valores: list[float], p: float) -> float:
-    ordenados = sorted(valores)
-    return ordenados[min(len(ordenados) - 1, max(0, round(p / 100 * len(ordenados) + 0.5) - 1))]
-
-
 def _cpu_segundos(pid: int) -> float:
     """User + system CPU seconds used so far by process `pid` (Linux /proc)."""
     campos = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -124,7 +113,7 @@ def _medir(servidor: subprocess.Popen[bytes], base: str, etiqueta: str, metodo: 
     cpu = _cpu_segundos(servidor.pid) - cpu_antes
     todos = [t * 1000 for lista in tiempos for t in lista]
     return Fila(etiqueta, len(todos) / duracion, len(todos) / cpu if cpu else float("nan"),
-                statistics.median(todos), _percentil(todos, 99))
+                statistics.median(todos), percentil(todos, 99))
 
 
 def _mediana(filas: list[Fila]) -> Fila:
@@ -133,28 +122,14 @@ def _mediana(filas: list[Fila]) -> Fila:
 
 
 def por_http(segundos: float, clientes: int, raiz: Path, rondas: int) -> list[Fila]:
-    puerto = _puerto_libre()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(raiz)}
         # /health asks the database: give it a migrated one, as `make run` does.
         subprocess.run([sys.executable, "-m", "backend.migrate", url], cwd=raiz, env=env, check=True)
-        servidor = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-             "--port", str(puerto), "--workers", "1", "--log-level", "warning", "--no-access-log"],
-            cwd=raiz, env=env,
-        )
-        try:
-            base = f"http://127.0.0.1:{puerto}"
+        with backend_uvicorn(raiz, env) as (servidor, base):
             casos = [{**c, "sueldo_base_mensual": float(c["sueldo_base_mensual"])} for c in CASOS]
             with httpx.Client(base_url=base, timeout=10) as cliente:
-                for _ in range(200):
-                    try:
-                        if cliente.get("/health").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    time.sleep(0.1)
                 for _ in range(3):  # warm-up; every case must succeed
                     for c in casos:
                         cliente.post(SIM, json=c).raise_for_status()
@@ -167,9 +142,6 @@ def por_http(segundos: float, clientes: int, raiz: Path, rondas: int) -> list[Fi
                                           segundos, clientes))
                 rondas_sim.append(_medir(servidor, base, f"POST {SIM}", "POST", SIM, casos, segundos, clientes))
             return [_mediana(rondas_base), _mediana(rondas_sim)]
-        finally:
-            servidor.terminate()
-            servidor.wait(timeout=10)
 
 
 def main() -> None:

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from comun import percentil  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from tests.e2e.stack import Stack, _Proc, free_port  # noqa: E402
@@ -61,13 +62,6 @@ PERSONAS = [("HEGG560427MVZRRL04", "4821"), ("BEML920313HMCLNS09", "7315")]
 
 
 # ------------------------------------------------------------------ numbers
-def percentil(valores: list[float], p: float) -> float:
-    """Nearest-rank percentile (the same definition as bench/saldo.py)."""
-    ordenados = sorted(valores)
-    k = min(len(ordenados) - 1, max(0, round(p / 100 * len(ordenados) + 0.5) - 1))
-    return ordenados[k]
-
-
 def ms(segundos: float) -> float:
     return segundos * 1000
 

@@ -6,21 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, en_marcha
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole assistant running on free ports (see tests/e2e/stack.py)."""
-    s = Stack(tmp_path_factory.mktemp("stack"))
-    try:
-        s.start()
-    except Exception:
-        print(s.logs())
-        s.stop()
-        raise
-    yield s
-    s.stop()
+    with en_marcha(Stack(tmp_path_factory.mktemp("stack"))) as s:
+        yield s
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:

@@ -35,6 +35,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def base_nueva(servidor: str, nombre: str) -> str:
+    """Create the empty database `nombre` on the server at URL `servidor` (dropping
+    one of that name first); its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(servidor, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{nombre}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{nombre}"'))
+    admin.dispose()
+    return servidor.rsplit("/", 1)[0] + "/" + nombre
+
+
 def _as_postgres(cmd: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *cmd]

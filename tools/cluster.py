@@ -18,7 +18,6 @@ The end-to-end failover tests drive this same class (tests/e2e/test_cluster.py).
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import signal
@@ -28,7 +27,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.e2e.stack import MODEL, ROOT, VENV, _Proc, free_port
+from tests import pgcluster
+from tests.e2e.stack import VENV, _Proc, free_port
+from tools.entorno import MODEL, ROOT, Secretos
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -95,17 +96,10 @@ http {{
 
 
 @dataclass
-class Cluster:
+class Cluster(Secretos):
     workdir: Path
     postgres_url: str  # a server where the cluster may create its two databases
     seed_count: int = 20
-    twilio_auth_token: str = field(default_factory=lambda: "test-" + secrets.token_hex(16))
-    token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    rasa_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    nip_pepper: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    acciones_clave: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
     actions_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
     rasa_ports: list[int] = field(default_factory=lambda: [free_port(), free_port()])
@@ -130,46 +124,22 @@ class Cluster:
         return f"{self.rasa_url(i)}{path}{sep}token={self.rasa_admin_token}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
-        env.update(
-            DATABASE_URL=self.db_url,
-            TRACKER_STORE_URL=self.tracker_url,
+        return self.entorno_servicios(
+            database_url=self.db_url,
+            tracker_store_url=self.tracker_url,
+            backend_url=self.public_url,
+            rasa_url=self.public_url,
+            action_endpoint_url=f"http://127.0.0.1:{self.internal_port}/webhook",
+            public_base_url=self.public_url,
             LOCK_STORE_URL=f"redis://127.0.0.1:{self.redis_port}/0",
-            BACKEND_URL=self.public_url,
-            BACKEND_PUBLIC_URL=self.public_url,
-            RASA_URL=self.public_url,
-            RASA_PUBLIC_URL=self.public_url,
-            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.internal_port}/webhook",
-            PUBLIC_BASE_URL=self.public_url,
-            TWILIO_AUTH_TOKEN=self.twilio_auth_token,
-            TOKEN_SECRET=self.token_secret,
-            RASA_TOKEN=self.rasa_token,
-            RASA_ADMIN_TOKEN=self.rasa_admin_token,
-            ACTIONS_TOKEN=self.actions_token,
-            NIP_PEPPER=self.nip_pepper,
-            ACCIONES_CLAVE=self.acciones_clave,
-            RASA_MODEL=str(MODEL),
-            RASA_CORS="*",
-            RASA_TELEMETRY_ENABLED="false",
-            PYTHONDONTWRITEBYTECODE="1",
-            TF_CPP_MIN_LOG_LEVEL="3",
             TICKET_LOCK_LIFETIME="10",
+            **self.extra_env,
         )
-        env.update(self.extra_env)
-        return env
 
     def _crear_bases(self) -> None:
-        from sqlalchemy import create_engine, text
-
-        base = self.postgres_url.rsplit("/", 1)[0]
         sufijo = secrets.token_hex(4)
-        engine = create_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as con:
-            for nombre in (f"capp_{sufijo}", f"conversaciones_{sufijo}"):
-                con.execute(text(f'CREATE DATABASE "{nombre}"'))
-        engine.dispose()
-        self.db_url = f"{base}/capp_{sufijo}"
-        self.tracker_url = f"{base}/conversaciones_{sufijo}"
+        self.db_url = pgcluster.base_nueva(self.postgres_url, f"capp_{sufijo}")
+        self.tracker_url = pgcluster.base_nueva(self.postgres_url, f"conversaciones_{sufijo}")
 
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -260,8 +230,6 @@ class Cluster:
 
 def main() -> int:  # make cluster
     import tempfile
-
-    from tests import pgcluster
 
     pg = pgcluster.start()
     trabajo = Path(tempfile.mkdtemp(prefix="capp-cluster-"))

@@ -11,6 +11,7 @@ from backend.deps import (
     DerechohabienteActual,
     DerechohabienteOpcional,
     SessionDep,
+    secreto_compartido,
     settings_of,
 )
 from backend.errors import ERROR_RESPONSES, ErrorResponse
@@ -34,7 +35,6 @@ from backend.services import disponibilidad as disp
 from backend.services import hoja_cita, limites
 from backend.services import idempotencia as idem
 from backend.services.errores import ErrorDominio
-from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix="/api/v1/citas", tags=["citas"], responses=ERROR_RESPONSES)
 
@@ -195,21 +195,17 @@ def reenviar(clave: str, dh: DerechohabienteActual, session: SessionDep, ahora: 
                       mensaje=f"Le enviaremos su hoja de asignación por {medio} en unos momentos.")
 
 
-def verificar_personal_capp(
-    request: Request,
-    secreto: Annotated[str | None, Header(alias="X-CAPP-Secret", description="Clave compartida del CAPP")] = None,
-) -> None:
-    """Dependency for staff-only endpoints (never passes when the secret is unset)."""
-    exigir_secreto(recibido=secreto, esperado=settings_of(request).capp_interno_secret,
-                   encabezado="X-CAPP-Secret", quien="del CAPP", servicio="Las operaciones internas del CAPP")
+_SOLO_CAPP = secreto_compartido(
+    encabezado="X-CAPP-Secret", ajuste="capp_interno_secret", descripcion="Clave compartida del CAPP",
+    quien="del CAPP", servicio="Las operaciones internas del CAPP",
+)
 
 
 @router.post(
     "/{clave}/atendida",
     response_model=AtencionOut,
     summary="Uso interno del CAPP: registrar que la cita fue atendida",
-    dependencies=[Depends(verificar_personal_capp)],
-    responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida o no configurada"}},
+    **_SOLO_CAPP,
 )
 def atendida(clave: str, session: SessionDep, ahora: Ahora) -> AtencionOut:
     resultado = svc.marcar_atendida(session, clave=clave, ahora=ahora)

@@ -42,12 +42,4 @@ def verificar(solicitud: VerificarSolicitud, request: Request, session: SessionD
 
 @router.get("/perfil", response_model=Perfil, summary="Datos del derechohabiente identificado")
 def perfil(dh: DerechohabienteActual) -> Perfil:
-    return Perfil(
-        nombre=dh.nombre,
-        nombre_completo=dh.nombre_completo,
-        tipo=dh.tipo,
-        sexo=dh.sexo,
-        anios_cotizacion=dh.anios_cotizacion,
-        sueldo_base_mensual=dh.sueldo_base_mensual,
-        dependencia=dh.dependencia,
-    )
+    return Perfil.model_validate(dh, from_attributes=True)

@@ -3,13 +3,20 @@ payment notifications (authenticated with a shared secret, not a token)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep, settings_of
-from backend.errors import ERROR_RESPONSES, ErrorResponse
+from backend.deps import (
+    Ahora,
+    DerechohabienteActual,
+    Hoy,
+    SessionDep,
+    secreto_compartido,
+)
+from backend.errors import ERROR_RESPONSES
 from backend.routers.respuestas import PREFIJO_PAGOS, fopi_respuesta
 from backend.schemas.pagos import (
     FopiRespuesta,
@@ -20,7 +27,6 @@ from backend.schemas.pagos import (
 from backend.services import fopi as servicio
 from backend.services import pagos_banco
 from backend.services.pdf_fopi import generar_pdf
-from backend.services.secretos import exigir_secreto
 
 router = APIRouter(prefix=PREFIJO_PAGOS, tags=["pagos"], responses=ERROR_RESPONSES)
 
@@ -87,32 +93,20 @@ def obtener_fopi(
     )
 
 
-def verificar_banco(
-    request: Request,
-    secreto: Annotated[str | None, Header(alias="X-Webhook-Secret", description="Clave compartida con el banco")] = None,
-) -> None:
-    """Dependency: the notification carries the shared secret (never passes when unset)."""
-    exigir_secreto(recibido=secreto, esperado=settings_of(request).banco_webhook_secret,
-                   encabezado="X-Webhook-Secret", quien="del banco", servicio="Las notificaciones bancarias")
+_SOLO_BANCO = secreto_compartido(
+    encabezado="X-Webhook-Secret", ajuste="banco_webhook_secret", descripcion="Clave compartida con el banco",
+    quien="del banco", servicio="Las notificaciones bancarias",
+)
 
 
 @router.post(
     "/notificacion-bancaria",
     response_model=NotificacionRespuesta,
     summary="Notificación de pago de un banco autorizado (idempotente)",
-    dependencies=[Depends(verificar_banco)],
-    responses={403: {"model": ErrorResponse, "description": "Clave compartida inválida"}},
+    **_SOLO_BANCO,
 )
 def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDep, hoy: Hoy) -> NotificacionRespuesta:
-    resultado = pagos_banco.aplicar_notificacion(
-        session=session,
-        referencia=notificacion.referencia,
-        monto=notificacion.monto,
-        fecha_pago=notificacion.fecha_pago,
-        banco=notificacion.banco,
-        folio_banco=notificacion.folio_banco,
-        hoy=hoy,
-    )
+    resultado = pagos_banco.aplicar_notificacion(session=session, hoy=hoy, **notificacion.model_dump())
     if not resultado.aplicado:
         mensaje = "Esta notificación ya se había aplicado; no se registró de nuevo."
     elif resultado.saldo_a_favor > 0:
@@ -120,15 +114,4 @@ def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDe
                    f"${resultado.saldo_a_favor:,.2f} a favor del derechohabiente.")
     else:
         mensaje = "Pago aplicado al préstamo."
-    return NotificacionRespuesta(
-        referencia=resultado.referencia,
-        concepto=resultado.concepto,
-        estatus=resultado.estatus,
-        aplicado=resultado.aplicado,
-        fecha_pago=resultado.fecha_pago,
-        movimientos=resultado.movimientos,
-        prestamo_liquidado=resultado.prestamo_liquidado,
-        aplicado_al_prestamo=resultado.aplicado_al_prestamo,
-        saldo_a_favor=resultado.saldo_a_favor,
-        mensaje=mensaje,
-    )
+    return NotificacionRespuesta(**asdict(resultado), mensaje=mensaje)

@@ -6,6 +6,8 @@ Every route needs the identity token and answers only about the token's owner.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Request, Response
 
 from backend.deps import Ahora, DerechohabienteActual, Hoy, SessionDep, settings_of
@@ -23,20 +25,25 @@ from backend.services.disponibilidad import local
 router = APIRouter(prefix="/api/v1/prestamos", tags=["préstamos"], responses=ERROR_RESPONSES)
 
 
+# What every loan answer copies as is: the loan's own columns, and its state's counters on a day.
+_DEL_PRESTAMO = ("folio", "producto", "estatus", "monto", "plazo_quincenas", "descuento_quincenal",
+                 "fecha_otorgamiento")
+_DEL_ESTADO = ("quincenas_pagadas", "quincenas_restantes", "saldo_deudor_total", "al")
+
+
+def _campos(origen: object, nombres: tuple[str, ...]) -> dict[str, Any]:
+    return {nombre: getattr(origen, nombre) for nombre in nombres}
+
+
 @router.get("/saldo", response_model=Saldo, summary="Saldo deudor total del préstamo vigente (y saldo a favor)")
 def saldo(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Saldo:
     estado = servicio.saldo_para_consulta(session, derechohabiente_id=dh.id, al=hoy)
     p = estado.prestamo
     return Saldo(
-        saldo_deudor_total=estado.saldo_deudor_total,
-        saldo_a_favor=estado.saldo_a_favor,
-        al=estado.al,
+        **_campos(estado, _DEL_ESTADO),
+        **_campos(p, ("estatus", "producto", "descuento_quincenal")),
         prestamo_folio=p.folio,
-        estatus=p.estatus,
-        producto=p.producto,
-        descuento_quincenal=p.descuento_quincenal,
-        quincenas_pagadas=estado.quincenas_pagadas,
-        quincenas_restantes=estado.quincenas_restantes,
+        saldo_a_favor=estado.saldo_a_favor,
         quincenas_sin_descuento=len(estado.quincenas_sin_descuento),
         total_pagado=estado.total_pagado,
         fecha_ultimo_pago=estado.ultimo_pago.fecha if estado.ultimo_pago else None,
@@ -49,21 +56,12 @@ def vigente(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Condici
     estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=hoy)
     p = estado.prestamo
     return CondicionesPrestamo(
-        folio=p.folio,
-        producto=p.producto,
-        estatus=p.estatus,
-        monto=p.monto,
-        plazo_quincenas=p.plazo_quincenas,
+        **_campos(p, _DEL_PRESTAMO),
+        **_campos(estado, _DEL_ESTADO),
         tasa_anual=float(p.tasa_anual),
         tasa_anual_porcentaje=round(float(p.tasa_anual) * 100, 2),
-        descuento_quincenal=p.descuento_quincenal,
-        fecha_otorgamiento=p.fecha_otorgamiento,
         fecha_primer_descuento=p.fecha_primer_descuento,
         fecha_termino=estado.fecha_termino,
-        quincenas_pagadas=estado.quincenas_pagadas,
-        quincenas_restantes=estado.quincenas_restantes,
-        saldo_deudor_total=estado.saldo_deudor_total,
-        al=estado.al,
     )
 
 
@@ -71,14 +69,8 @@ def vigente(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Condici
 def historico(dh: DerechohabienteActual, session: SessionDep) -> list[PrestamoHistorico]:
     return [
         PrestamoHistorico(
-            folio=p.folio,
-            producto=p.producto,
-            estatus=p.estatus,
-            monto=p.monto,
-            plazo_quincenas=p.plazo_quincenas,
+            **_campos(p, _DEL_PRESTAMO),
             tasa_anual=float(p.tasa_anual),
-            descuento_quincenal=p.descuento_quincenal,
-            fecha_otorgamiento=p.fecha_otorgamiento,
             fecha_termino=servicio.calendario(p)[-1],
             fecha_liquidacion=p.fecha_liquidacion,
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NotRequired, TypedDict, Unpack
 
 import jwt
 from sqlalchemy.orm import Session
@@ -40,6 +41,15 @@ class Archivo:
 # (session, id, now): the file as of `now` (the request's clock).
 Generador = Callable[[Session, str, datetime], Archivo]
 _GENERADORES: dict[str, Generador] = {}
+
+
+class Firma(TypedDict):
+    """What `sign` signs: the file's kind and id, how long the link lives, from when."""
+
+    kind: str
+    id_: str
+    ttl: NotRequired[timedelta]
+    ahora: NotRequired[datetime | None]
 
 
 @dataclass(frozen=True)
@@ -99,14 +109,7 @@ def verify(settings: BackendSettings, token: str, *, ahora: datetime | None = No
     return EnlaceVerificado(kind=str(kind), id=str(id_), expira_en=expira)
 
 
-def url_firmada(
-    settings: BackendSettings,
-    *,
-    kind: str,
-    id_: str,
-    ttl: timedelta = TTL_PREDETERMINADO,
-    ahora: datetime | None = None,
-) -> tuple[str, datetime]:
-    """The public URL (on `backend_public_url`) of a signed file link, and its expiry."""
-    token, expira = sign(settings, kind=kind, id_=id_, ttl=ttl, ahora=ahora)
+def url_firmada(settings: BackendSettings, **firma: Unpack[Firma]) -> tuple[str, datetime]:
+    """The public URL (on `backend_public_url`) of a signed file link, and its expiry; `sign`'s arguments."""
+    token, expira = sign(settings, **firma)
     return f"{settings.backend_public_url.rstrip('/')}/api/v1/archivos/{token}", expira

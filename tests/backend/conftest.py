@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.db import make_engine, make_sessionmaker
+from backend.deps import reloj
 from backend.main import create_app
 from backend.migrate import upgrade
-from backend.models import Base
+from backend.models import Base, Derechohabiente
+from backend.seed import sembrar_personas
 from backend.settings import BackendSettings
 from tests import pgcluster
+from tests.backend._citas_apoyo import auth as encabezados_de
 
 
 @pytest.fixture(scope="session")
@@ -36,15 +42,6 @@ def postgres_server_url() -> Iterator[str]:
         cluster.stop()
 
 
-def _fresh_postgres_db(server_url: str, name: str) -> str:
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database URL (one per backend per test session)."""
@@ -52,7 +49,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'capp.db'}"
     else:
         server = request.getfixturevalue("postgres_server_url")
-        url = _fresh_postgres_db(server, f"capp_test_{os.getpid()}")
+        url = pgcluster.base_nueva(server, f"capp_test_{os.getpid()}")
     upgrade(url)
     return url
 
@@ -102,6 +99,57 @@ def settings(db_url: str) -> BackendSettings:
 def cabeceras_internas() -> dict[str, str]:
     """Headers that pass the bank-webhook and CAPP-staff secret checks of `settings`."""
     return dict(CABECERAS_INTERNAS)
+
+
+@pytest.fixture
+def dh(session: Session) -> Derechohabiente:
+    """A derechohabiente without a loan (tests/backend/datos_pagos.py builds one)."""
+    from tests.backend.datos_pagos import crear_derechohabiente  # it imports this module
+
+    return crear_derechohabiente(session)
+
+
+@pytest.fixture
+def auth(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
+    """Bearer headers of `dh` (issued on the real clock, valid whatever the app's clock says)."""
+    return encabezados_de(settings, dh)
+
+
+# The identity suites' instant: 12:00 in Mexico City, with the demo personas seeded for it.
+AHORA_PERSONAS = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+URL_VERIFICAR = "/api/v1/identidad/verificar"
+
+
+@pytest.fixture
+def personas(session: Session) -> None:
+    sembrar_personas(session, hoy=AHORA_PERSONAS.date(), ahora=AHORA_PERSONAS)
+
+
+class Reloj:
+    """A settable clock for the `reloj` dependency: set `.ahora` to move time."""
+
+    def __init__(self, ahora: datetime) -> None:
+        self.ahora = ahora
+
+    def __call__(self) -> datetime:
+        return self.ahora
+
+
+def fijar_reloj(client: TestClient, ahora: datetime) -> Reloj:
+    """The app behind `client` reads its clock from the returned Reloj, starting at `ahora`."""
+    r = Reloj(ahora)
+    client.app.dependency_overrides[reloj] = r  # type: ignore[attr-defined]
+    return r
+
+
+@pytest.fixture
+def reloj_fijo(client: TestClient) -> Reloj:
+    return fijar_reloj(client, AHORA_PERSONAS)
+
+
+def verificar(client: TestClient, curp: str, nip: str, **kw: Any) -> httpx.Response:
+    """POST CURP and NIP to identidad/verificar."""
+    return client.post(URL_VERIFICAR, json={"curp": curp, "nip": nip}, **kw)
 
 
 @pytest.fixture

@@ -13,22 +13,12 @@ from sqlalchemy.orm import Session
 
 from backend.deps import reloj
 from backend.models import Derechohabiente, Movimiento, Prestamo
-from backend.security import emitir_token
 from backend.services import finanzas
 from backend.settings import BackendSettings
-from tests.backend.conftest import SECRETO_BANCO, SECRETO_CAPP
+from tests.backend._citas_apoyo import auth
+from tests.backend.conftest import SECRETO_BANCO
 
 MEXICO = ZoneInfo("America/Mexico_City")
-
-
-def ajustes(db_url: str) -> BackendSettings:
-    return BackendSettings(
-        database_url=db_url,
-        token_secret="test-secret-" + "x" * 24,
-        backend_public_url="http://testserver",
-        banco_webhook_secret=SECRETO_BANCO,
-        capp_interno_secret=SECRETO_CAPP,
-    )
 
 
 def fijar_hoy(client: TestClient, dia: date) -> None:
@@ -105,8 +95,7 @@ def crear_prestamo(
 
 
 def encabezados(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
-    token, _ = emitir_token(dh, settings)
-    return {"Authorization": f"Bearer {token}"}
+    return auth(settings, dh)
 
 
 def movimientos(session: Session, prestamo_id: int, origen: str | None = None) -> list[Movimiento]:

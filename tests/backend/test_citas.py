@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pytest
@@ -14,29 +15,39 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.deps import reloj
-from backend.models import Cita, EventoCita, IntentoCancelacion, Notificacion
+from backend.models import (
+    Cita,
+    Derechohabiente,
+    EventoCita,
+    IntentoCancelacion,
+    Notificacion,
+    Oficina,
+)
 from backend.settings import BackendSettings, get_settings
 from tests.backend._citas_apoyo import AHORA, auth, crear_dh, crear_oficina, mx
-from tests.backend.conftest import SECRETO_CAPP
-
-
-class Reloj:
-    """A settable clock for the `reloj` dependency."""
-
-    def __init__(self, ahora: datetime) -> None:
-        self.ahora = ahora
-
-    def __call__(self) -> datetime:
-        return self.ahora
+from tests.backend.conftest import SECRETO_CAPP, Reloj, fijar_reloj
 
 
 @pytest.fixture
-def reloj_fijo(client: TestClient) -> Iterator[Reloj]:
-    r = Reloj(AHORA)
-    client.app.dependency_overrides[reloj] = r  # type: ignore[attr-defined]
-    yield r
-    client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+def reloj_fijo(client: TestClient) -> Reloj:
+    return fijar_reloj(client, AHORA)
+
+
+@dataclass(frozen=True)
+class Agendada:
+    dh: Derechohabiente
+    oficina: Oficina
+    clave: str
+
+
+@pytest.fixture
+def agendada(client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj) -> Agendada:
+    """A cita AGENDADA for Tuesday 30 January 2024, 13:30, booked at AHORA."""
+    dh = crear_dh(session)
+    oficina = crear_oficina(session)
+    r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
+    assert r.status_code == 201, r.text
+    return Agendada(dh, oficina, r.json()["clave"])
 
 
 def _agendar(client: TestClient, headers: dict[str, str], oficina_id: int, inicio: datetime):  # type: ignore[no-untyped-def]
@@ -170,11 +181,9 @@ def test_cancelar_con_token_libera_lugar_y_es_idempotente(
 
 
 def test_cancelar_dentro_de_36_horas_se_rechaza(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    dh, clave = agendada.dh, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 29, 1, 30, 1)  # one second past the 36 h deadline
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 409
@@ -214,11 +223,9 @@ def test_el_plazo_de_cancelacion_y_sus_mensajes_salen_del_ajuste(
 
 
 def test_cancelar_exactamente_a_36_horas_se_permite(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    dh, clave = agendada.dh, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 29, 1, 30)
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 200
@@ -226,11 +233,9 @@ def test_cancelar_exactamente_a_36_horas_se_permite(
 
 
 def test_cancelar_por_telefono_con_fecha_de_nacimiento(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    clave = agendada.clave
 
     mala = client.post(f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-10"})
     inexistente = client.post("/api/v1/citas/ZZZZZ9/cancelar", json={"fecha_nacimiento": "1989-09-09"})
@@ -269,10 +274,8 @@ def test_no_se_cancela_ni_consulta_la_cita_de_otro(
 
 
 def test_detalle_de_cita(client: TestClient, session: Session, settings: BackendSettings,
-                         reloj_fijo: Reloj) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+                         reloj_fijo: Reloj, agendada: Agendada) -> None:
+    dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 29, 12, 0)
     r = client.get(f"/api/v1/citas/{clave}", headers=auth(settings, dh))
     assert r.status_code == 200
@@ -289,10 +292,8 @@ def _texto_pdf(contenido: bytes) -> str:
 
 
 def test_hoja_de_asignacion_pdf(client: TestClient, session: Session, settings: BackendSettings,
-                                reloj_fijo: Reloj) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+                                agendada: Agendada) -> None:
+    dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     r = client.get(f"/api/v1/citas/{clave}/hoja.pdf", headers=auth(settings, dh))
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/pdf"
@@ -311,11 +312,9 @@ def test_hoja_de_asignacion_pdf(client: TestClient, session: Session, settings: 
 
 
 def test_reenviar_hoja_encola_mensaje_con_adjunto(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    dh, clave = agendada.dh, agendada.clave
     r1 = client.post(f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"})
     r2 = client.post(f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"})
     assert r1.status_code == r2.status_code == 202
@@ -326,11 +325,9 @@ def test_reenviar_hoja_encola_mensaje_con_adjunto(
 
 
 def test_cita_pasada_vence_y_permite_agendar_otra(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 409
@@ -365,11 +362,9 @@ def _por_telefono(client: TestClient, clave: str, nacimiento: str):  # type: ign
 
 
 def test_tres_fechas_erroneas_bloquean_la_clave_15_minutos(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    dh, clave = agendada.dh, agendada.clave
     codigos = [_por_telefono(client, clave, f"1989-09-1{i}").status_code for i in range(3)]
     assert codigos == [404, 404, 423]
     bloqueo = _por_telefono(client, clave, "1989-09-09")  # even the right date, while locked
@@ -388,11 +383,9 @@ def test_tres_fechas_erroneas_bloquean_la_clave_15_minutos(
 
 
 def test_el_bloqueo_vence_y_un_acierto_reinicia_la_cuenta(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    clave = agendada.clave
     for _ in range(3):
         _por_telefono(client, clave, "2000-01-01")
     reloj_fijo.ahora = mx(2024, 1, 22, 10, 21, 59)
@@ -407,11 +400,9 @@ def test_el_bloqueo_vence_y_un_acierto_reinicia_la_cuenta(
 
 
 def test_clave_inexistente_se_bloquea_igual_sin_revelar_nada(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    clave = agendada.clave
     existente = [_por_telefono(client, clave, "2000-01-01") for _ in range(4)]
     inexistente = [_por_telefono(client, "ZZZZZ9", "2000-01-01") for _ in range(4)]
     assert [r.status_code for r in existente] == [r.status_code for r in inexistente] == [404, 404, 423, 423]
@@ -419,11 +410,9 @@ def test_clave_inexistente_se_bloquea_igual_sin_revelar_nada(
 
 
 def test_intentos_en_paralelo_no_pasan_del_limite(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    clave = agendada.clave
     barrera = threading.Barrier(6)
 
     def intentar(i: int) -> int:
@@ -488,11 +477,9 @@ def _atender(client: TestClient, clave: str, secreto: str | None = SECRETO_CAPP)
 
 
 def test_personal_del_capp_marca_atendida(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     antes = _atender(client, clave)
     assert antes.status_code == 409 and antes.json()["codigo"] == "cita_futura"
     assert "martes 30 de enero de 2024" in antes.json()["detail"]
@@ -531,11 +518,9 @@ def test_atendida_tambien_si_ya_habia_vencido_pero_no_si_se_cancelo(
 
 
 def test_atendida_exige_el_secreto_del_capp(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    clave = agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 30, 14, 0)
     sin = _atender(client, clave, secreto=None)
     assert sin.status_code == 401 and "X-CAPP-Secret" in sin.json()["detail"]

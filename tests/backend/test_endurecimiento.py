@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -29,10 +29,11 @@ from backend.services import nip_hash as claves_nip
 from backend.settings import BackendSettings
 from tests.backend._citas_apoyo import AHORA as AHORA_CITAS
 from tests.backend._citas_apoyo import auth, crear_dh, crear_oficina, mx
+from tests.backend.conftest import AHORA_PERSONAS, URL_VERIFICAR, Reloj, verificar
 
-AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+AHORA = AHORA_PERSONAS  # 12:00 in Mexico City
 P1, P2 = PERSONA["P1"], PERSONA["P2"]
-URL = "/api/v1/identidad/verificar"
+URL = URL_VERIFICAR
 
 
 def curp_valida(i: int) -> str:
@@ -43,39 +44,23 @@ def curp_valida(i: int) -> str:
 DESCONOCIDA = curp_valida(0)
 
 
-@pytest.fixture
-def personas(session: Session) -> None:
-    sembrar_personas(session, hoy=AHORA.date(), ahora=AHORA)
-
-
-@pytest.fixture
-def reloj_fijo(client: TestClient) -> dict[str, datetime]:
-    estado = {"ahora": AHORA}
-    client.app.dependency_overrides[reloj] = lambda: estado["ahora"]  # type: ignore[attr-defined]
-    return estado
-
-
-def _verificar(client: TestClient, curp: str, nip: str, **kw):  # type: ignore[no-untyped-def]
-    return client.post(URL, json={"curp": curp, "nip": nip}, **kw)
-
-
 # --- 1. no enumeration ---------------------------------------------------------------
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
 def test_curp_conocida_y_desconocida_responden_igual(client: TestClient) -> None:
     for _ in range(2):
-        conocida = _verificar(client, P1.curp, "0000")
-        desconocida = _verificar(client, DESCONOCIDA, "0000")
+        conocida = verificar(client, P1.curp, "0000")
+        desconocida = verificar(client, DESCONOCIDA, "0000")
         assert conocida.status_code == desconocida.status_code == 401
         assert conocida.json() == desconocida.json()
         assert set(conocida.json()) == {"detail", "codigo"}
     # The third failure locks both, with the same answer: an unknown CURP locks too.
-    conocida = _verificar(client, P1.curp, "0000")
-    desconocida = _verificar(client, DESCONOCIDA, "0000")
+    conocida = verificar(client, P1.curp, "0000")
+    desconocida = verificar(client, DESCONOCIDA, "0000")
     assert conocida.status_code == desconocida.status_code == 423
     assert conocida.json() == desconocida.json()
     # ... and stays locked alike, whatever NIP comes next.
-    assert _verificar(client, P1.curp, P1.nip).json() == _verificar(client, DESCONOCIDA, "1234").json()
+    assert verificar(client, P1.curp, P1.nip).json() == verificar(client, DESCONOCIDA, "1234").json()
 
 
 # --- 2. NIP hashes: HMAC with a pepper, rotation, argon2 migration --------------------------
@@ -101,12 +86,12 @@ def test_hash_argon2_se_rehace_con_la_pimienta_al_entrar(client: TestClient, set
                                                          session_factory: sessionmaker[Session]) -> None:
     _pimienta(settings, "pimienta-nueva-" + "n" * 32)
     _poner_hash(session_factory, P1.curp, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(P1.nip))
-    assert _verificar(client, P1.curp, "0000").status_code == 401
+    assert verificar(client, P1.curp, "0000").status_code == 401
     assert _hash_de(session_factory, P1.curp).startswith("$argon2")  # nothing unverified is rewritten
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
     nuevo = _hash_de(session_factory, P1.curp)
     assert nuevo.split("$")[:2] == ["hmac-sha256", claves_nip.id_de("pimienta-nueva-" + "n" * 32)]
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
@@ -117,13 +102,13 @@ def test_rotacion_de_pimienta(client: TestClient, settings: BackendSettings,
     _poner_hash(session_factory, P1.curp, claves_nip.hash_nip(P1.curp, P1.nip, claves_nip.pimientas(settings)))
     _poner_hash(session_factory, P2.curp, claves_nip.hash_nip(P2.curp, P2.nip, claves_nip.pimientas(settings)))
     _pimienta(settings, nueva, anteriores=vieja)
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
     assert _hash_de(session_factory, P1.curp).split("$")[1] == claves_nip.id_de(nueva)
     assert _hash_de(session_factory, P2.curp).split("$")[1] == claves_nip.id_de(vieja)  # not logged in yet
     # Once the old pepper is dropped, its hashes no longer verify (never by accident).
     _pimienta(settings, nueva)
-    assert _verificar(client, P2.curp, P2.nip).status_code == 401
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    assert verificar(client, P2.curp, P2.nip).status_code == 401
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
 
 
 def test_verificacion_de_hash_es_de_tiempo_constante_y_con_formato_estricto() -> None:
@@ -146,19 +131,19 @@ def test_sembrar_un_millon_de_hashes_es_rapido() -> None:
 # --- 3. throttling --------------------------------------------------------------------
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
-def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(client: TestClient, reloj_fijo: Reloj) -> None:
     for i in range(20):
-        reloj_fijo["ahora"] = AHORA + timedelta(seconds=i)
-        assert _verificar(client, curp_valida(i + 1), "1234").status_code == 401
-    r = _verificar(client, P1.curp, P1.nip)  # even the right NIP: the source is throttled
+        reloj_fijo.ahora = AHORA + timedelta(seconds=i)
+        assert verificar(client, curp_valida(i + 1), "1234").status_code == 401
+    r = verificar(client, P1.curp, P1.nip)  # even the right NIP: the source is throttled
     assert r.status_code == 429
     assert r.json()["codigo"] == "demasiados_intentos" and "demasiados intentos" in r.json()["detail"]
     # The oldest failure (at AHORA) leaves the 15-minute window 15 min - 19 s from now.
     assert int(r.headers["Retry-After"]) == 15 * 60 - 19
     # Another source is not affected; the throttled one is free once the window passed.
-    assert _verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=15, seconds=1)
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    assert verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    reloj_fijo.ahora = AHORA + timedelta(minutes=15, seconds=1)
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
 
 
 def test_origen_confiable_y_x_forwarded_for(settings: BackendSettings) -> None:
@@ -179,13 +164,13 @@ def test_origen_confiable_y_x_forwarded_for(settings: BackendSettings) -> None:
 
 
 @pytest.mark.usefixtures("personas")
-def test_limite_global(client: TestClient, reloj_fijo: dict[str, datetime], settings: BackendSettings) -> None:
+def test_limite_global(client: TestClient, reloj_fijo: Reloj, settings: BackendSettings) -> None:
     settings.intentos_globales = 5
     settings.proxies_confiables = "0.0.0.0/0"  # so each request can claim its own address
     for i in range(5):
-        r = _verificar(client, curp_valida(i), "1234", headers={"X-Forwarded-For": f"198.51.100.{i}"})
+        r = verificar(client, curp_valida(i), "1234", headers={"X-Forwarded-For": f"198.51.100.{i}"})
         assert r.status_code == 401
-    r = _verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "198.51.100.200"})
+    r = verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "198.51.100.200"})
     assert r.status_code == 429 and "en el servicio" in r.json()["detail"]
 
 
@@ -215,9 +200,9 @@ def dos_instancias(db_url: str, settings: BackendSettings, session_factory: sess
 def test_429_se_cuenta_entre_dos_instancias(dos_instancias: tuple[TestClient, TestClient]) -> None:
     a, b = dos_instancias
     for i in range(20):
-        assert _verificar(a if i % 2 else b, curp_valida(i), "1234").status_code == 401
-    assert _verificar(a, P1.curp, P1.nip).status_code == 429
-    assert _verificar(b, P1.curp, P1.nip).status_code == 429
+        assert verificar(a if i % 2 else b, curp_valida(i), "1234").status_code == 401
+    assert verificar(a, P1.curp, P1.nip).status_code == 429
+    assert verificar(b, P1.curp, P1.nip).status_code == 429
 
 
 def test_cancelar_por_fecha_tiene_limite_por_origen(client: TestClient, session: Session,

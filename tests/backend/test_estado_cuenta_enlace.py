@@ -4,8 +4,7 @@ for WhatsApp media (no credentials), generated at fetch time with that day's sal
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -16,43 +15,31 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.deps import reloj
 from backend.models import Derechohabiente, Movimiento, Prestamo
-from backend.seed import PERSONA, sembrar_personas
+from backend.seed import PERSONA
 from backend.services import enlaces
 from backend.settings import BackendSettings
+from tests.backend.conftest import AHORA_PERSONAS, Reloj, verificar
 
-AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
+AHORA = AHORA_PERSONAS  # 12:00 in Mexico City
 HOY = date(2026, 11, 20)
 ENLACE = "/api/v1/prestamos/estado-de-cuenta/enlace"
 P1, P2, P3 = PERSONA["P1"], PERSONA["P2"], PERSONA["P3"]
 
 
-class Reloj:
-    """A settable clock for the `reloj` dependency (the API's and the file links')."""
-
-    def __init__(self, ahora: datetime) -> None:
-        self.ahora = ahora
-
-    def __call__(self) -> datetime:
-        return self.ahora
+@pytest.fixture
+def clock(reloj_fijo: Reloj) -> Reloj:
+    return reloj_fijo
 
 
 @pytest.fixture
-def clock() -> Reloj:
-    return Reloj(AHORA)
-
-
-@pytest.fixture
-def api(client: TestClient, session: Session, clock: Reloj) -> Iterator[TestClient]:
-    sembrar_personas(session, hoy=HOY, ahora=AHORA)
-    client.app.dependency_overrides[reloj] = clock  # type: ignore[attr-defined]
-    yield client
-    client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+def api(client: TestClient, personas: None, reloj_fijo: Reloj) -> TestClient:
+    """The app with the demo personas seeded on AHORA and its clock there."""
+    return client
 
 
 def _auth(client: TestClient, persona) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    r = client.post("/api/v1/identidad/verificar", json={"curp": persona.curp, "nip": persona.nip})
+    r = verificar(client, persona.curp, persona.nip)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
 

@@ -18,7 +18,6 @@ from backend.services.errores import ReglaIncumplida
 from backend.settings import BackendSettings
 from tests.backend.datos_pagos import (
     SECRETO_BANCO,
-    ajustes,
     crear_derechohabiente,
     crear_prestamo,
     encabezados,
@@ -34,24 +33,9 @@ VIGENCIA = date(2026, 11, 20)
 
 
 @pytest.fixture
-def settings(db_url: str) -> BackendSettings:
-    return ajustes(db_url)
-
-
-@pytest.fixture
-def dh(session: Session) -> Derechohabiente:
-    return crear_derechohabiente(session)
-
-
-@pytest.fixture
 def prestamo(session: Session, dh: Derechohabiente) -> Prestamo:
     # Payroll discounted every quincena up to 31 Oct 2026 (quincena 20).
     return crear_prestamo(session, dh, nomina_hasta=date(2026, 10, 31))
-
-
-@pytest.fixture
-def auth(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
-    return encabezados(dh, settings)
 
 
 def emitir(client: TestClient, auth: dict[str, str], cuerpo: dict[str, object]):

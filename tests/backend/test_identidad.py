@@ -13,43 +13,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stdnum.mx import curp as stdnum_curp
 
-from backend.deps import reloj
 from backend.errors import estado_http
 from backend.models import Derechohabiente, IntentoIdentidad
 from backend.security import ALGORITHM, emitir_token
-from backend.seed import PERSONA, sembrar_personas
+from backend.seed import PERSONA
 from backend.services import identidad as servicio
 from backend.services import nip_hash
 from backend.services.errores import ErrorDominio
 from backend.settings import BackendSettings
+from tests.backend.conftest import AHORA_PERSONAS, Reloj, verificar
 
-AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City
+AHORA = AHORA_PERSONAS  # 12:00 in Mexico City
 P1, P2, P3 = PERSONA["P1"], PERSONA["P2"], PERSONA["P3"]
-URL = "/api/v1/identidad/verificar"
 # A well-formed CURP (valid check digit) that nobody in the database has.
 DESCONOCIDA = "GOMA800101HDFRRR0" + stdnum_curp.calc_check_digit("GOMA800101HDFRRR0")
 
 
-@pytest.fixture
-def personas(session: Session) -> None:
-    sembrar_personas(session, hoy=AHORA.date(), ahora=AHORA)
-
-
-@pytest.fixture
-def reloj_fijo(client: TestClient) -> dict[str, datetime]:
-    """Controls the app's clock: set `reloj_fijo["ahora"]` to move time."""
-    estado = {"ahora": AHORA}
-    client.app.dependency_overrides[reloj] = lambda: estado["ahora"]  # type: ignore[attr-defined]
-    return estado
-
-
-def _verificar(client: TestClient, curp: str, nip: str):  # type: ignore[no-untyped-def]
-    return client.post(URL, json={"curp": curp, "nip": nip})
-
-
 @pytest.mark.usefixtures("personas", "reloj_fijo")
 def test_curp_y_nip_correctos_dan_token(client: TestClient, settings: BackendSettings) -> None:
-    r = _verificar(client, P1.curp, P1.nip)
+    r = verificar(client, P1.curp, P1.nip)
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["nombre"] == "Gloria" and body["tipo"] == "pensionado"
@@ -64,7 +46,7 @@ def test_curp_y_nip_correctos_dan_token(client: TestClient, settings: BackendSet
 
 @pytest.mark.usefixtures("personas")
 def test_curp_en_minusculas_y_con_espacios_se_acepta(client: TestClient) -> None:
-    r = _verificar(client, "  " + P3.curp.lower() + " ", P3.nip)
+    r = verificar(client, "  " + P3.curp.lower() + " ", P3.nip)
     assert r.status_code == 200, r.text
     assert r.json()["nombre"] == "Luisa"
 
@@ -79,7 +61,7 @@ def test_curp_en_minusculas_y_con_espacios_se_acepta(client: TestClient) -> None
     ],
 )
 def test_curp_invalida_da_422_en_espanol(client: TestClient, curp: str, fragmento: str) -> None:
-    r = _verificar(client, curp, "1234")
+    r = verificar(client, curp, "1234")
     assert r.status_code == 422
     body = r.json()
     assert fragmento in body["detail"]
@@ -89,14 +71,14 @@ def test_curp_invalida_da_422_en_espanol(client: TestClient, curp: str, fragment
 
 @pytest.mark.parametrize("nip", ["123", "12345", "12a4", ""])
 def test_nip_que_no_es_de_4_digitos_da_422(client: TestClient, nip: str) -> None:
-    r = _verificar(client, P1.curp, nip)
+    r = verificar(client, P1.curp, nip)
     assert r.status_code == 422
     assert r.json()["detail"] == "El NIP debe tener exactamente 4 dígitos."
 
 
 @pytest.mark.usefixtures("personas")
 def test_curp_desconocida_da_401_sin_revelar_intentos(client: TestClient) -> None:
-    r = _verificar(client, DESCONOCIDA, "1234")
+    r = verificar(client, DESCONOCIDA, "1234")
     assert r.status_code == 401
     body = r.json()
     assert body["codigo"] == "credenciales_invalidas"
@@ -105,13 +87,13 @@ def test_curp_desconocida_da_401_sin_revelar_intentos(client: TestClient) -> Non
 
 
 @pytest.mark.usefixtures("personas")
-def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
-    r1 = _verificar(client, P2.curp, "0000")
+def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: Reloj) -> None:
+    r1 = verificar(client, P2.curp, "0000")
     assert r1.status_code == 401 and "intentos_restantes" not in r1.json()
     assert r1.json()["detail"].startswith(servicio.MENSAJE_CREDENCIALES)
-    r2 = _verificar(client, P2.curp, "0001")
+    r2 = verificar(client, P2.curp, "0001")
     assert r2.status_code == 401 and r2.json() == r1.json()
-    r3 = _verificar(client, P2.curp, "0002")
+    r3 = verificar(client, P2.curp, "0002")
     assert r3.status_code == 423
     body = r3.json()
     hasta = datetime.fromisoformat(body["bloqueado_hasta"])
@@ -120,60 +102,60 @@ def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: d
     assert "12:15" in body["detail"] and "hora del centro de México" in body["detail"]
 
     # While locked, even the right NIP is refused.
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=14, seconds=59)
-    bloqueado = _verificar(client, P2.curp, P2.nip)
+    reloj_fijo.ahora = AHORA + timedelta(minutes=14, seconds=59)
+    bloqueado = verificar(client, P2.curp, P2.nip)
     assert bloqueado.status_code == 423
     assert bloqueado.json()["bloqueado_hasta"] == body["bloqueado_hasta"]
 
     # After 15 minutes the right NIP works again and clears the record.
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=15, seconds=1)
-    assert _verificar(client, P2.curp, P2.nip).status_code == 200
+    reloj_fijo.ahora = AHORA + timedelta(minutes=15, seconds=1)
+    assert verificar(client, P2.curp, P2.nip).status_code == 200
     for nip in ("0000", "0001"):
-        assert _verificar(client, P2.curp, nip).status_code == 401
+        assert verificar(client, P2.curp, nip).status_code == 401
     # ... so the next lockout is a first one again: 15 minutes.
-    r = _verificar(client, P2.curp, "0002")
+    r = verificar(client, P2.curp, "0002")
     assert r.status_code == 423
-    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo["ahora"] + timedelta(minutes=15)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo.ahora + timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas")
-def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient, reloj_fijo: dict[str, datetime]) -> None:
+def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient, reloj_fijo: Reloj) -> None:
     for _ in range(3):
-        _verificar(client, P1.curp, "1111")
-    reloj_fijo["ahora"] = AHORA + timedelta(minutes=16)
-    assert _verificar(client, P1.curp, "1111").status_code == 401
-    assert _verificar(client, P1.curp, "1112").status_code == 401
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+        verificar(client, P1.curp, "1111")
+    reloj_fijo.ahora = AHORA + timedelta(minutes=16)
+    assert verificar(client, P1.curp, "1111").status_code == 401
+    assert verificar(client, P1.curp, "1112").status_code == 401
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
 
 
 @pytest.mark.usefixtures("personas")
-def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj_fijo: dict[str, datetime],
+def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj_fijo: Reloj,
                                                       settings: BackendSettings) -> None:
     settings.bloqueo_maximo_minutos = 60
     duraciones = []
     for _ in range(5):
         for nip in ("1111", "1112", "1113"):
-            r = _verificar(client, P1.curp, nip)
+            r = verificar(client, P1.curp, nip)
         assert r.status_code == 423
         hasta = datetime.fromisoformat(r.json()["bloqueado_hasta"])
-        duraciones.append(hasta - reloj_fijo["ahora"])
-        reloj_fijo["ahora"] = hasta + timedelta(seconds=1)
+        duraciones.append(hasta - reloj_fijo.ahora)
+        reloj_fijo.ahora = hasta + timedelta(seconds=1)
     assert duraciones == [timedelta(minutes=m) for m in (15, 30, 60, 60, 60)]
     # A successful login forgets the history.
-    assert _verificar(client, P1.curp, P1.nip).status_code == 200
+    assert verificar(client, P1.curp, P1.nip).status_code == 200
     for nip in ("1111", "1112", "1113"):
-        r = _verificar(client, P1.curp, nip)
-    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo["ahora"] == timedelta(minutes=15)
+        r = verificar(client, P1.curp, nip)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo.ahora == timedelta(minutes=15)
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
 def test_acierto_reinicia_el_contador(client: TestClient) -> None:
-    assert _verificar(client, P3.curp, "9999").status_code == 401
-    assert _verificar(client, P3.curp, "9998").status_code == 401
-    assert _verificar(client, P3.curp, P3.nip).status_code == 200
-    assert _verificar(client, P3.curp, "9999").status_code == 401
-    assert _verificar(client, P3.curp, "9998").status_code == 401  # two more, still not locked
-    assert _verificar(client, P3.curp, P3.nip).status_code == 200
+    assert verificar(client, P3.curp, "9999").status_code == 401
+    assert verificar(client, P3.curp, "9998").status_code == 401
+    assert verificar(client, P3.curp, P3.nip).status_code == 200
+    assert verificar(client, P3.curp, "9999").status_code == 401
+    assert verificar(client, P3.curp, "9998").status_code == 401  # two more, still not locked
+    assert verificar(client, P3.curp, P3.nip).status_code == 200
 
 
 @pytest.mark.usefixtures("personas")
@@ -221,7 +203,7 @@ def test_nip_se_guarda_con_hmac_y_pimienta(session: Session) -> None:
 # --- perfil and tokens ---------------------------------------------------------------
 
 def _token(client: TestClient, persona) -> str:  # type: ignore[no-untyped-def]
-    r = _verificar(client, persona.curp, persona.nip)
+    r = verificar(client, persona.curp, persona.nip)
     assert r.status_code == 200, r.text
     return str(r.json()["token"])
 
@@ -264,11 +246,11 @@ def test_token_vencido_o_basura_da_401(client: TestClient, session: Session, set
 @pytest.mark.usefixtures("personas", "reloj_fijo")
 def test_los_logs_no_contienen_curp_ni_nip(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    _verificar(client, P1.curp, P1.nip)
-    _verificar(client, P1.curp, "9137")
-    _verificar(client, DESCONOCIDA, "9137")
+    verificar(client, P1.curp, P1.nip)
+    verificar(client, P1.curp, "9137")
+    verificar(client, DESCONOCIDA, "9137")
     for _ in range(3):
-        _verificar(client, P2.curp, "9137")
+        verificar(client, P2.curp, "9137")
     mensajes = [r.getMessage() for r in caplog.records]
     assert any("HEGG************04" in m for m in mensajes), mensajes  # the masked form is what we log
     for m in mensajes:

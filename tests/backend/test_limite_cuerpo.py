@@ -3,64 +3,31 @@ reading a byte; a chunked 20 MB body is cut at the limit, so memory stays flat."
 
 from __future__ import annotations
 
-import asyncio
 import json
-import tracemalloc
-from collections.abc import Iterator
-from typing import Any
 
 from fastapi.testclient import TestClient
 
 from backend.main import create_app
 from backend.settings import BackendSettings
+from tests.asgi_trozos import VEINTE_MB, Cuerpo, con_pico_de_memoria, enviar
 
-VEINTE_MB = 20 * 1024 * 1024
 TROZO = 64 * 1024
 
 
-class Cuerpo:
-    """A streamed body that remembers how much of it was pulled."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.entregados = total, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        while self.entregados < self.total:
-            self.entregados += TROZO
-            yield b"{" + b" " * (TROZO - 1)
+def _cuerpo() -> Cuerpo:
+    return Cuerpo(VEINTE_MB, TROZO, inicio=b"{")
 
 
-def _llamar(app: Any, cuerpo: Cuerpo, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, Any]]:
-    """Drive the ASGI app directly, feeding the body chunk by chunk (as uvicorn does)."""
-    trozos = iter(cuerpo)
-    enviado: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        trozo = next(trozos, None)
-        return {"type": "http.request", "body": trozo or b"", "more_body": trozo is not None}
-
-    async def send(mensaje: dict[str, Any]) -> None:
-        enviado.append(mensaje)
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/api/v1/simulaciones", "raw_path": b"/api/v1/simulaciones",
-             "query_string": b"", "root_path": "", "headers": [(b"content-type", b"application/json"), *headers],
-             "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "app": app}
-    asyncio.run(app(scope, receive, send))
-    inicio = next(m for m in enviado if m["type"] == "http.response.start")
-    cuerpo_resp = b"".join(m.get("body", b"") for m in enviado if m["type"] == "http.response.body")
-    return inicio["status"], json.loads(cuerpo_resp)
+def _llamar(app: object, cuerpo: Cuerpo, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, object]]:
+    status, cuerpo_resp = enviar(app, cuerpo, "/api/v1/simulaciones",
+                                 [(b"content-type", b"application/json"), *headers])
+    return status, json.loads(cuerpo_resp)
 
 
 def test_20_mb_en_trozos_da_413_sin_leerlo_todo(settings: BackendSettings) -> None:
     app = create_app(settings)
-    cuerpo = Cuerpo(VEINTE_MB)
-    tracemalloc.start()
-    try:
-        status, body = _llamar(app, cuerpo, [(b"transfer-encoding", b"chunked")])
-        _, pico = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    cuerpo = _cuerpo()
+    (status, body), pico = con_pico_de_memoria(lambda: _llamar(app, cuerpo, [(b"transfer-encoding", b"chunked")]))
     assert status == 413
     assert body["codigo"] == "solicitud_demasiado_grande" and "demasiado grande" in body["detail"]
     assert cuerpo.entregados <= settings.max_cuerpo_bytes + TROZO  # stopped at the limit
@@ -69,7 +36,7 @@ def test_20_mb_en_trozos_da_413_sin_leerlo_todo(settings: BackendSettings) -> No
 
 def test_content_length_grande_da_413_sin_leer_nada(settings: BackendSettings) -> None:
     app = create_app(settings)
-    cuerpo = Cuerpo(VEINTE_MB)
+    cuerpo = _cuerpo()
     status, body = _llamar(app, cuerpo, [(b"content-length", str(VEINTE_MB).encode())])
     assert status == 413 and body["codigo"] == "solicitud_demasiado_grande"
     assert cuerpo.entregados == 0

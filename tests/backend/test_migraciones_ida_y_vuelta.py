@@ -21,7 +21,7 @@ from sqlalchemy import Engine, inspect, text
 from backend.db import make_engine
 from backend.migrate import alembic_config, upgrade
 from backend.models import Base
-from tests.backend.conftest import _fresh_postgres_db
+from tests.pgcluster import base_nueva
 
 
 def _diferencias(engine: Engine) -> list[object]:
@@ -49,7 +49,7 @@ def base_vacia(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         return
     servidor = request.getfixturevalue("postgres_server_url")
     nombre = f"capp_migra_{os.getpid()}"
-    yield _fresh_postgres_db(servidor, nombre)
+    yield base_nueva(servidor, nombre)
     admin = make_engine(servidor, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{nombre}" WITH (FORCE)'))

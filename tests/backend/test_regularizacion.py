@@ -14,12 +14,8 @@ from sqlalchemy.orm import Session
 
 from backend.models import Derechohabiente, Movimiento, Prestamo
 from backend.services import regularizacion
-from backend.settings import BackendSettings
 from tests.backend.datos_pagos import (
-    ajustes,
-    crear_derechohabiente,
     crear_prestamo,
-    encabezados,
     fijar_hoy,
     movimientos,
     notificar,
@@ -39,21 +35,6 @@ ESPERADAS = [
 ]
 ADEUDO = 3748.05  # 3 x 1249.35
 TOTAL = ADEUDO
-
-
-@pytest.fixture
-def settings(db_url: str) -> BackendSettings:
-    return ajustes(db_url)
-
-
-@pytest.fixture
-def dh(session: Session) -> Derechohabiente:
-    return crear_derechohabiente(session)
-
-
-@pytest.fixture
-def auth(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
-    return encabezados(dh, settings)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ process reads its settings from the environment, like in production.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -18,16 +17,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import httpx
 from sqlalchemy.orm import Session
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.entorno import MODEL, ROOT, Secretos
+
 BOT = ROOT / "bot"
 VENV = ROOT / ".venv" / "bin"
 VENV_RASA = ROOT / ".venv-rasa" / "bin"
-# CAPP_MODEL: run the stack on another trained model (e.g. one being tried out).
-MODEL = Path(os.environ.get("CAPP_MODEL") or BOT / "models" / "capp.tar.gz")
 
 
 def free_port() -> int:
@@ -86,17 +85,9 @@ class _Proc:
 
 
 @dataclass
-class Stack:
+class Stack(Secretos):
     workdir: Path
     seed_count: int = 20
-    twilio_auth_token: str = field(default_factory=lambda: "test-" + secrets.token_hex(16))
-    token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    # The channels (REST, ivr -> Rasa) and Rasa's HTTP API (--auth-token).
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    rasa_admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    nip_pepper: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    acciones_clave: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     backend_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     rasa_port: int = field(default_factory=free_port)
@@ -129,32 +120,16 @@ class Stack:
         return f"sqlite:///{self.workdir / 'stack.db'}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
-        env.update(
-            DATABASE_URL=self.db_url,
-            BACKEND_URL=self.backend_url,
-            BACKEND_PUBLIC_URL=self.backend_url,
-            RASA_URL=self.rasa_url,
-            RASA_PUBLIC_URL=self.rasa_url,
-            ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
-            TWILIO_AUTH_TOKEN=self.twilio_auth_token,
-            PUBLIC_BASE_URL=self.public_base_url,
-            TOKEN_SECRET=self.token_secret,
-            RASA_TOKEN=self.rasa_token,
-            RASA_ADMIN_TOKEN=self.rasa_admin_token,
-            ACTIONS_TOKEN=self.actions_token,
-            NIP_PEPPER=self.nip_pepper,
-            ACCIONES_CLAVE=self.acciones_clave,
-            TRACKER_STORE_URL=f"sqlite:///{self.workdir / 'conversaciones.db'}",
-            RASA_MODEL=str(MODEL),
+        return self.entorno_servicios(
+            database_url=self.db_url,
+            tracker_store_url=f"sqlite:///{self.workdir / 'conversaciones.db'}",
+            backend_url=self.backend_url,
+            rasa_url=self.rasa_url,
+            action_endpoint_url=f"{self.actions_url}/webhook",
+            public_base_url=self.public_base_url,
             RASA_PORT=str(self.rasa_port),
-            RASA_CORS="*",
             ACTIONS_PORT=str(self.actions_port),
-            RASA_TELEMETRY_ENABLED="false",
-            PYTHONDONTWRITEBYTECODE="1",
-            TF_CPP_MIN_LOG_LEVEL="3",
         )
-        return env
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -249,6 +224,31 @@ class Stack:
 
     def logs(self) -> str:
         return "\n\n".join(f"--- {n} ---\n{p.tail()}" for n, p in self.procs.items())
+
+
+class Servicios(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def logs(self) -> str: ...
+
+
+S = TypeVar("S", bound=Servicios)
+
+
+@contextmanager
+def en_marcha(servicios: S) -> Iterator[S]:
+    """A Stack or a Cluster started for the block and stopped after it; when it
+    fails to start, what its services said is printed first."""
+    try:
+        servicios.start()
+    except Exception:
+        print(servicios.logs())
+        servicios.stop()
+        raise
+    try:
+        yield servicios
+    finally:
+        servicios.stop()
 
 
 if __name__ == "__main__":  # python -m tests.e2e.stack : bring it up by hand

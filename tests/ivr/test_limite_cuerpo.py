@@ -3,68 +3,36 @@ signature check reads the form; a signed form of ordinary size still works."""
 
 from __future__ import annotations
 
-import asyncio
-import tracemalloc
-from collections.abc import Iterator
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from ivr.main import crear_app
 from ivr.settings import IVRSettings
+from tests.asgi_trozos import VEINTE_MB, Cuerpo, con_pico_de_memoria, enviar
 from tests.ivr.conftest import post_firmado, twiml
 
-VEINTE_MB = 20 * 1024 * 1024
 TROZO = 16 * 1024
 
 
-class Cuerpo:
-    def __init__(self, total: int) -> None:
-        self.total, self.entregados = total, 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        while self.entregados < self.total:
-            self.entregados += TROZO
-            yield b"a" * TROZO
+def _cuerpo() -> Cuerpo:
+    return Cuerpo(VEINTE_MB, TROZO, relleno=b"a")
 
 
-def _llamar(app: Any, cuerpo: Cuerpo, headers: list[tuple[bytes, bytes]]) -> int:
-    trozos = iter(cuerpo)
-    estados: list[int] = []
-
-    async def receive() -> dict[str, Any]:
-        trozo = next(trozos, None)
-        return {"type": "http.request", "body": trozo or b"", "more_body": trozo is not None}
-
-    async def send(mensaje: dict[str, Any]) -> None:
-        if mensaje["type"] == "http.response.start":
-            estados.append(mensaje["status"])
-
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/ivr/voice", "raw_path": b"/ivr/voice", "query_string": b"",
-             "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "app": app,
-             "headers": [(b"content-type", b"application/x-www-form-urlencoded"),
-                         (b"x-twilio-signature", b"no-importa"), *headers]}
-    asyncio.run(app(scope, receive, send))
-    return estados[0]
+def _llamar(app: object, cuerpo: Cuerpo, headers: list[tuple[bytes, bytes]]) -> int:
+    formulario = [(b"content-type", b"application/x-www-form-urlencoded"), (b"x-twilio-signature", b"no-importa")]
+    return enviar(app, cuerpo, "/ivr/voice", [*formulario, *headers])[0]
 
 
 def test_20_mb_en_trozos_da_413_con_memoria_plana(ivr_settings: IVRSettings) -> None:
     app = crear_app(ivr_settings)
-    cuerpo = Cuerpo(VEINTE_MB)
-    tracemalloc.start()
-    try:
-        status = _llamar(app, cuerpo, [(b"transfer-encoding", b"chunked")])
-        _, pico = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    cuerpo = _cuerpo()
+    status, pico = con_pico_de_memoria(lambda: _llamar(app, cuerpo, [(b"transfer-encoding", b"chunked")]))
     assert status == 413
     assert cuerpo.entregados <= ivr_settings.ivr_max_cuerpo_bytes + TROZO
     assert pico < 4 * 1024 * 1024
 
 
 def test_content_length_grande_da_413_sin_leer(ivr_settings: IVRSettings) -> None:
-    cuerpo = Cuerpo(VEINTE_MB)
+    cuerpo = _cuerpo()
     assert _llamar(crear_app(ivr_settings), cuerpo, [(b"content-length", str(VEINTE_MB).encode())]) == 413
     assert cuerpo.entregados == 0
 
