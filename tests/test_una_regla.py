@@ -2,8 +2,8 @@
 `mascara_curp` (separate Python environments, neither imports the other), tied
 by one list of cases, tests/mascara_curp_casos.json, that both must pass.
 
-This file checks backend.privacy; the bot's suite (.venv-rasa) runs the same
-JSON against bot.actions.comun.mascara_curp.
+This file checks backend.privacy; the bot's suite (.venv-rasa, tests/bot/test_texto.py) runs the same
+JSON against bot/texto.py.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from twilio.request_validator import RequestValidator
 from ivr import locucion
 from ivr.simulator import Telefono
 from tests import pgcluster
-from tests.e2e.stack import free_port
+from tests.e2e.stack import en_marcha, free_port
 from tools.cluster import Cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -107,15 +107,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, twilio: TwilioDeMentira) -
         },
     )
     try:
-        c.start()
-    except Exception:
-        print(c.logs())
-        c.stop()
-        raise
-    yield c
-    c.stop()
-    if propio is not None:
-        propio.stop()
+        with en_marcha(c):
+            yield c
+    finally:
+        if propio is not None:
+            propio.stop()
 
 
 def _asegurar_replicas(c: Cluster) -> None:
