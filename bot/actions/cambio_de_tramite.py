@@ -23,6 +23,7 @@ cannot deactivate the form itself either.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -30,6 +31,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.comun import SLOTS_DE_FORMA, slots_de_este_turno
+from bot.actions.datos_simulacion import monto_dicho
 from bot.actions.medicion import medir_accion
 
 # Each request intent and the form it fills, if any.
@@ -46,6 +48,7 @@ PETICIONES: Dict[str, str] = {
     "cancelar_cita": "cancelacion_form",
     "generar_fopi": "fopi_form",
 }
+MONTO_MINIMO = Decimal(100)
 # Identity is not a request: a CURP already given is kept for the new one.
 _NO_SE_OLVIDAN = {"identificacion_form"}
 
@@ -57,7 +60,18 @@ class ActionValidateSlotMappings(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         # Rasa runs this after every user message: its time is part of every turn.
         async with medir_accion(self.name()):
-            return self._olvidar(tracker)
+            return self._olvidar(tracker) + self._monto_de_la_peticion(tracker)
+
+    @staticmethod
+    def _monto_de_la_peticion(tracker: Tracker) -> List[EventType]:
+        """"kiero pagar 2000 de mi préstamo, necesito mi fopi": the amount the NLU
+        did not tag prefills the pago parcial (a figure under $100 is no amount)."""
+        mensaje = tracker.latest_message or {}
+        if ((mensaje.get("intent") or {}).get("name") != "generar_fopi"
+                or slots_de_este_turno(tracker).get("monto") is not None):
+            return []
+        monto = monto_dicho(mensaje.get("text"), MONTO_MINIMO)
+        return [SlotSet("monto", str(monto))] if monto is not None else []
 
     @staticmethod
     def _olvidar(tracker: Tracker) -> List[EventType]:

@@ -28,6 +28,7 @@ from bot.actions.datos_simulacion import datos_del_mensaje
 # The bot's messages that end with an offer, and the request a "sí" accepts.
 OFERTAS: Dict[str, str] = {
     "utter_faq/credito_complementario": "simular_prestamo",
+    "utter_sin_prestamo": "simular_prestamo",
     "utter_faq/tasa_interes": "simular_prestamo",
     "utter_faq/prestamos_simultaneos": "simular_prestamo",
 }
@@ -103,7 +104,7 @@ def _trae_algo(tracker: Tracker) -> bool:
 # ¿cuánto tardan en depositar?"): the NLU names one intent, the request; the
 # ResponseSelector, which reads every message, names the question.
 _PREGUNTA = re.compile(r"\b(cuanto|cuando|donde|como|que|cual|puedo|se puede|hay|piden|tardan?)\b")
-_DE_LA_PETICION = re.compile(r"simul|prest|credito|sueldo|gano|cobro|quincena")
+_DE_LA_PETICION = re.compile(r"simul|prest|sueldo|gano|cobro|quincena")
 CONFIANZA_PREGUNTA = 0.85
 
 

@@ -95,8 +95,8 @@ def _libre(inicio: int, fin: int, usados: Iterable[Tuple[int, int]]) -> bool:
     return all(fin <= a or inicio >= b for a, b in usados)
 
 
-def leer_numeros(texto: str) -> Dict[str, Any]:
-    """sueldo (Decimal, monthly), plazo (quincenas) and anios (cotización) said with their units."""
+def _en_cifras(texto: str) -> str:
+    """Lowercase, no accents, every number as digits ("catorce mil" -> "14000")."""
     t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", _normal(texto))  # 15,500 -> 15500
     # "14 mil" / "15.5 mil" -> 14000 / 15500 before text2num reads "mil" as 1000.
     t = re.sub(r"(?<![a-z0-9.])(\d+(?:[.,]\d+)?)\s*mil\b",
@@ -105,6 +105,34 @@ def leer_numeros(texto: str) -> Dict[str, Any]:
     # "20000 500" (veinte mil quinientos) -> 20500, unless the second number has its own unit.
     t = re.sub(r"(?<![a-z0-9.])(\d+000)\s+(?:y\s+)?(\d{1,3})(?![\d.])(?!\s*" + _UNIDAD_PLAZO + r"\b)",
                lambda m: str(int(m.group(1)) + int(m.group(2))), t)
+    return t
+
+
+# An amount: "$12,690.80", "12690.80", "14000" (from "14 mil"), "500 pesos"; centavos after it.
+_MONTO = (r"\$\s?\d+(?:\.\d{1,2})?(?![a-z0-9])|(?<![a-z0-9.])\d{4,}(?:\.\d{1,2})?(?![a-z0-9])"
+          r"|(?<![a-z0-9.])\d+(?:\.\d{1,2})?\s*pesos")
+
+
+def _montos(t: str, usados: List[Tuple[int, int]]) -> Iterable[Tuple[int, int, Decimal, str]]:
+    """(start, end, amount, what follows) of each amount in `t` outside the spans used."""
+    for a, b, m in _spans(_MONTO, t):
+        if not _libre(a, b, usados):
+            continue
+        cola = t[b:b + 40]
+        centavos = re.match(r"\s*(?:pesos?\s+)?con\s+(\d{1,2})\s*(?:centavos?)?", cola)
+        monto = leer_monto(m.group(0) + (f" con {centavos.group(1)} centavos" if centavos else ""))
+        if monto is not None:
+            yield a, b, monto, cola
+
+
+def monto_dicho(texto: Any, minimo: Decimal) -> Optional[Decimal]:
+    """The first amount of at least `minimo` said in a sentence ("kiero pagar 2000 de mi préstamo")."""
+    return next((m for _, _, m, _ in _montos(_en_cifras(texto_de(texto)), []) if m >= minimo), None)
+
+
+def leer_numeros(texto: str) -> Dict[str, Any]:
+    """sueldo (Decimal, monthly), plazo (quincenas) and anios (cotización) said with their units."""
+    t = _en_cifras(texto)
     datos: Dict[str, Any] = {}
     usados: List[Tuple[int, int]] = []
 
@@ -137,15 +165,8 @@ def leer_numeros(texto: str) -> Dict[str, Any]:
             usados.append((suelto.start(), suelto.end()))
 
     # Sueldo: "14 mil", "$12,690.80", "12690.80", "quince mil pesos con 50 centavos".
-    candidatos = (r"\$\s?\d+(?:\.\d{1,2})?(?![a-z0-9])|(?<![a-z0-9.])\d{4,}(?:\.\d{1,2})?(?![a-z0-9])"
-                  r"|(?<![a-z0-9.])\d+(?:\.\d{1,2})?\s*pesos")
-    for a, b, m in _spans(candidatos, t):
-        if not _libre(a, b, usados):
-            continue
-        cola = t[b:b + 40]
-        centavos = re.match(r"\s*(?:pesos?\s+)?con\s+(\d{1,2})\s*(?:centavos?)?", cola)
-        monto = leer_monto(m.group(0) + (f" con {centavos.group(1)} centavos" if centavos else ""))
-        if monto is None or monto < SUELDO_MINIMO:
+    for a, b, monto, cola in _montos(t, usados):
+        if monto < SUELDO_MINIMO:
             continue
         if re.match(r"\s*(?:pesos\s+)?(?:a\s+la|por|cada)\s+quincena\b|\s*(?:pesos\s+)?quincenal", cola):
             monto *= 2  # the backend takes the monthly sueldo base

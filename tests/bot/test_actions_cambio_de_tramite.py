@@ -75,3 +75,16 @@ async def test_sin_forma_activa_la_accion_no_toca_el_bucle():
     BackendFalso({("GET", "/api/v1/prestamos/saldo"): {"saldo_deudor_total": 10.0, "al": "2026-03-01"}}).instalar()
     eventos = await ActionConsultarSaldo().run(CollectingDispatcher(), tracker({"token": "tok"}, canal="ivr"), {})
     assert eventos == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("texto,monto", [
+    ("kiero pagar 2000 de mi prestamo, necesito mi fopi", "2000.00"),
+    ("quiero un fopi por dos mil quinientos pesos", "2500.00"),
+    ("quiero mi fopi", None),
+    ("mi fopi de la quincena 3", None),  # a figure under $100 is no amount
+])
+async def test_el_monto_de_la_peticion_de_fopi_prellena_el_pago_parcial(texto, monto):
+    eventos = await ActionValidateSlotMappings().run(
+        CollectingDispatcher(), tracker(intent="generar_fopi", texto=texto), {})
+    assert slots_de(eventos).get("monto") == monto
