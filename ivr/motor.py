@@ -288,7 +288,7 @@ class Motor:
             return Iniciar(hoja, estado.turno, texto=texto)
         if (
             intent
-            and intent not in {"nlu_fallback", "fuera_de_alcance", "saludar", "afirmar", "negar"}
+            and intent not in {"nlu_fallback", "sin_sentido", "fuera_de_alcance", "saludar", "afirmar", "negar"}
             and confianza >= umbral
         ):
             # something the bot answers by itself (a FAQ, "¿eres un robot?")

@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-FALLBACK = "nlu_fallback"
+# Not understood: the NLU was unsure, or it was keyboard mashing (sin_sentido).
+FALLBACK = {"nlu_fallback", "sin_sentido"}
 
 
 def fallbacks_seguidos(tracker: Tracker) -> int:
@@ -19,7 +20,7 @@ def fallbacks_seguidos(tracker: Tracker) -> int:
         if evento.get("event") != "user":
             continue
         intent = ((evento.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != FALLBACK:
+        if intent not in FALLBACK:
             break
         seguidos += 1
     return seguidos

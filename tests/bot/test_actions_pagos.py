@@ -134,6 +134,11 @@ async def test_dos_fallbacks_seguidos_ofrecen_menu_y_asesor():
     d2 = CollectingDispatcher()
     await ActionFallback().run(d2, tracker(intent="nlu_fallback", anteriores=[entendido, no_entendido]), {})
     assert respuestas(d2) == ["utter_fallback_menu"]
+    # Keyboard mashing counts as not understood too.
+    tecleo = {"event": "user", "text": "asdf qwerty", "parse_data": {"intent": {"name": "sin_sentido"}}}
+    d3 = CollectingDispatcher()
+    await ActionFallback().run(d3, tracker(intent="sin_sentido", texto="ñlkj", anteriores=[entendido, tecleo]), {})
+    assert respuestas(d3) == ["utter_fallback_menu"]
 
 
 @pytest.mark.asyncio
