@@ -23,25 +23,19 @@ from bot.actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
     ValidacionFormulario,
-    cantidad,
-    deletrear,
     es_voz,
-    fecha_larga,
-    hoy_mx,
-    leer_fecha,
     leer_primero,
     limpiar,
-    normalizar_codigo,
-    numeros_en_cifras,
     origen,
     responder_error,
     respuestas_posibles,
     salir_de_forma,
-    sin_acentos,
-    texto_de,
     token_o_aviso,
     turno_de,
 )
+from bot.actions.formato import cantidad, deletrear, fecha_larga
+from bot.actions.lectura import hoy_mx, leer_fecha, normalizar_codigo, numeros_en_cifras, texto_de
+from bot.texto import sin_acentos
 
 HORARIOS_A_OFRECER = 6
 DIAS_A_BUSCAR = 21

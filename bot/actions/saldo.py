@@ -12,16 +12,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import (
-    AccionSegura,
-    cantidad,
-    dinero,
-    es_voz,
-    fecha_texto,
-    porcentaje,
-    responder_error,
-    token_o_aviso,
-)
+from bot.actions.comun import AccionSegura, es_voz, responder_error, token_o_aviso
+from bot.actions.formato import cantidad, dinero, fecha_texto, porcentaje
 
 logger = logging.getLogger(__name__)
 
