@@ -20,7 +20,7 @@ with an outbound REST call. This one:
 
 No conversation state lives in this process. Each accepted message is
 registered, with a lease its replica keeps renewing, in the tracker store's
-database (almacenes.BandejaWhatsApp), and so are late replies not yet
+database (almacenes/bandeja_whatsapp.py), and so are late replies not yet
 delivered. If the replica running a turn dies, another replica claims the
 turn when its lease runs out, finishes it (or, when the dead replica had
 already saved it, reads its answer back from the tracker, found by Twilio's
@@ -47,6 +47,7 @@ from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import almacenes
+from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp
 from bot.channels.opciones import resolver_opcion
 from bot.channels.privacidad import nips_en
 from bot.channels.ultimo_turno import botones_del_ultimo_turno, como_mensaje
@@ -197,7 +198,7 @@ class WhatsAppInput(InputChannel):
         *,
         enviador: Optional[Enviador] = None,
         espera_maxima: float = ESPERA_MAXIMA,
-        bandeja: Optional[almacenes.BandejaWhatsApp] = None,
+        bandeja: Optional[BandejaWhatsApp] = None,
         plazo_turno: float = PLAZO_TURNO,
         cada_rescate: float = CADA_RESCATE,
         max_cuerpo: int = MAX_CUERPO,
@@ -219,16 +220,16 @@ class WhatsAppInput(InputChannel):
             logger.warning("PUBLIC_BASE_URL no está definido: el canal whatsapp rechazará todo (403).")
 
     @property
-    def bandeja(self) -> almacenes.BandejaWhatsApp:
+    def bandeja(self) -> BandejaWhatsApp:
         """The tracker store's bandeja (shared by every replica); a private
         in-memory one only where Rasa runs without our tracker store (tests)."""
         if self._bandeja is None:
             almacen = almacenes.actual()
             if almacen is not None:
-                self._bandeja = almacenes.BandejaWhatsApp(almacen.engine, almacen.replica_id)
+                self._bandeja = BandejaWhatsApp(almacen.engine, almacen.replica_id)
             else:
                 logger.warning("Sin almacén de conversaciones SQL: la bandeja de WhatsApp vive en memoria.")
-                self._bandeja = almacenes.BandejaWhatsApp.en_memoria()
+                self._bandeja = BandejaWhatsApp.en_memoria()
         return self._bandeja
 
     # -- webhook ---------------------------------------------------------------

@@ -33,7 +33,7 @@ BOT = ROOT / "bot"
 if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
     sys.path.insert(0, str(ROOT))
 
-from bot import almacenes  # noqa: E402
+from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp  # noqa: E402
 from bot.channels.opciones import resolver_opcion  # noqa: E402
 from bot.channels.privacidad import enmascarar, nips_en  # noqa: E402
 from bot.channels.whatsapp import MENSAJES, WhatsAppInput, respuesta_guardada  # noqa: E402
@@ -698,10 +698,10 @@ async def test_the_twilio_sender_uses_twilios_messages_api() -> None:
 # -- a replica that dies -----------------------------------------------------------
 
 
-def _bandeja_compartida() -> tuple[almacenes.BandejaWhatsApp, almacenes.BandejaWhatsApp]:
+def _bandeja_compartida() -> tuple[BandejaWhatsApp, BandejaWhatsApp]:
     """Two replicas' views of one bandeja (one database)."""
-    muerta = almacenes.BandejaWhatsApp.en_memoria()
-    return muerta, almacenes.BandejaWhatsApp(muerta.engine, "replica-viva")
+    muerta = BandejaWhatsApp.en_memoria()
+    return muerta, BandejaWhatsApp(muerta.engine, "replica-viva")
 
 
 @pytest.mark.asyncio
