@@ -36,8 +36,10 @@ if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repositor
 from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp  # noqa: E402
 from bot.channels.opciones import resolver_opcion  # noqa: E402
 from bot.channels.privacidad import enmascarar, nips_en  # noqa: E402
-from bot.channels.whatsapp import MENSAJES, WhatsAppInput, respuesta_guardada  # noqa: E402
+from bot.channels.whatsapp import WhatsAppInput  # noqa: E402
 from bot.channels.whatsapp_envio import EnviadorTwilio  # noqa: E402
+from bot.channels.whatsapp_salida import MENSAJES  # noqa: E402
+from bot.channels.whatsapp_tardio import respuesta_guardada  # noqa: E402
 from bot.channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir  # noqa: E402
 
 TOKEN = "token-de-prueba-" + uuid.uuid4().hex
