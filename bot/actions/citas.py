@@ -21,6 +21,7 @@ from bot.actions import backend_client as bc
 from bot.actions.boveda import token_de
 from bot.actions.comun import (
     SLOTS_DE_FORMA,
+    AccionDeConsulta,
     AccionSegura,
     ValidacionFormulario,
     es_voz,
@@ -283,22 +284,16 @@ def _enviar_hoja(dispatcher: CollectingDispatcher, clave: str, url: Optional[str
         dispatcher.utter_message(response="utter_hoja_por_mensaje", clave=clave)
 
 
-class ActionConsultarCitas(AccionSegura):
+class ActionConsultarCitas(AccionDeConsulta):
     """The bitácora, newest first, then what can be done with a cita."""
-    deja_la_forma = True
 
     def name(self) -> str:
         return "action_consultar_citas"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return []
-        try:
-            async with bc.cliente(token) as api:
-                filas = await api.citas()
-        except (bc.BackendError, bc.BackendNoDisponible) as error:
-            return responder_error(dispatcher, error)
+    async def consultar(self, api: bc.BackendClient) -> Any:
+        return await api.citas()
+
+    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, filas: Any) -> List[EventType]:
         if not filas:
             dispatcher.utter_message(response="utter_sin_citas")
             return []

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from bot.actions import backend_client as bc
 from bot.actions.backend_client import BackendError, BackendNoDisponible
 from bot.actions.boveda import token_de
 from bot.actions.lectura import texto_de
@@ -193,6 +194,42 @@ class AccionSegura(Action, ABC):
                 registrar_falla(self.name(), error)
                 dispatcher.utter_message(response="utter_servicio_no_disponible")
                 return salida + limpiar(*SLOTS_DE_FORMA.get(self.forma or "", []))
+
+
+class AccionDeConsulta(AccionSegura, ABC):
+    """An action that shows one read of the identified person's data: without
+    a token it asks for identification; a backend failure gets its answer
+    (`sin_resultado` first, for the failures that are themselves an answer);
+    otherwise `mostrar` shows what `consultar` read. Abstract."""
+
+    deja_la_forma = True
+
+    @abstractmethod
+    async def consultar(self, api: bc.BackendClient) -> Any:
+        """The backend read."""
+
+    @abstractmethod
+    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, datos: Any) -> List[EventType]:
+        """The answer to what `consultar` returned."""
+
+    def sin_resultado(self, dispatcher: CollectingDispatcher, error: BackendError) -> bool:
+        """True when this failure was answered here (e.g. "no loan")."""
+        return False
+
+    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        token = token_o_aviso(dispatcher, tracker)
+        if not token:
+            return []
+        try:
+            async with bc.cliente(token) as api:
+                datos = await self.consultar(api)
+        except BackendError as error:
+            if self.sin_resultado(dispatcher, error):
+                return []
+            return responder_error(dispatcher, error)
+        except BackendNoDisponible as error:
+            return responder_error(dispatcher, error)
+        return self.mostrar(dispatcher, tracker, datos)
 
 
 DOMINIO = Path(__file__).resolve().parents[2] / "domain.yml"
