@@ -18,18 +18,16 @@ from bot.actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
     ValidacionFormulario,
-    deletrear,
-    leer_fecha,
     leer_primero,
     limpiar,
-    normalizar_codigo,
     origen,
     responder_error,
     respuestas_posibles,
-    sin_acentos,
-    texto_de,
     turno_de,
 )
+from bot.actions.formato import deletrear
+from bot.actions.lectura import leer_fecha, normalizar_codigo, texto_de
+from bot.texto import sin_acentos
 
 _CLAVE = re.compile(r"[A-Z0-9]{6}")
 _PREGUNTA_POR_LA_CLAVE = re.compile(r"\?|\b(donde|cual|como|no se|no la (?:tengo|encuentro)|no tengo)\b")

@@ -21,27 +21,22 @@ from bot.actions import backend_client as bc
 from bot.actions.boveda import token_de
 from bot.actions.comun import (
     SLOTS_DE_FORMA,
+    AccionDeConsulta,
     AccionSegura,
     ValidacionFormulario,
-    cantidad,
-    deletrear,
     es_voz,
-    fecha_larga,
-    hoy_mx,
-    leer_fecha,
     leer_primero,
     limpiar,
-    normalizar_codigo,
-    numeros_en_cifras,
     origen,
     responder_error,
     respuestas_posibles,
     salir_de_forma,
-    sin_acentos,
-    texto_de,
     token_o_aviso,
     turno_de,
 )
+from bot.actions.formato import cantidad, deletrear, fecha_larga
+from bot.actions.lectura import hoy_mx, leer_fecha, normalizar_codigo, numeros_en_cifras, texto_de
+from bot.texto import sin_acentos
 
 HORARIOS_A_OFRECER = 6
 DIAS_A_BUSCAR = 21
@@ -289,22 +284,16 @@ def _enviar_hoja(dispatcher: CollectingDispatcher, clave: str, url: Optional[str
         dispatcher.utter_message(response="utter_hoja_por_mensaje", clave=clave)
 
 
-class ActionConsultarCitas(AccionSegura):
+class ActionConsultarCitas(AccionDeConsulta):
     """The bitácora, newest first, then what can be done with a cita."""
-    deja_la_forma = True
 
     def name(self) -> str:
         return "action_consultar_citas"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return []
-        try:
-            async with bc.cliente(token) as api:
-                filas = await api.citas()
-        except (bc.BackendError, bc.BackendNoDisponible) as error:
-            return responder_error(dispatcher, error)
+    async def consultar(self, api: bc.BackendClient) -> Any:
+        return await api.citas()
+
+    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, filas: Any) -> List[EventType]:
         if not filas:
             dispatcher.utter_message(response="utter_sin_citas")
             return []

@@ -22,8 +22,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.comun import AccionSegura, sin_acentos
+from bot.actions.comun import AccionSegura
 from bot.actions.datos_simulacion import datos_del_mensaje
+from bot.texto import sin_acentos
 
 # The bot's messages that end with an offer, and the request a "sí" accepts.
 OFERTAS: Dict[str, str] = {

@@ -20,7 +20,9 @@ import re
 from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from bot.actions.comun import dinero, leer_monto, numeros_en_cifras, sin_acentos, texto_de
+from bot.actions.formato import dinero
+from bot.actions.lectura import leer_monto, numeros_en_cifras, texto_de
+from bot.texto import sin_acentos
 
 SUELDO_MINIMO = Decimal(1000)  # a monthly sueldo under this is a plazo or a digit, not pesos
 

@@ -15,18 +15,15 @@ from bot.actions.comun import (
     SLOTS_DE_FORMA,
     AccionSegura,
     ValidacionFormulario,
-    deletrear,
-    dinero,
-    fecha_texto,
-    leer_monto,
     leer_primero,
     limpiar,
     responder_error,
     respuestas_posibles,
-    sin_acentos,
-    texto_de,
     token_o_aviso,
 )
+from bot.actions.formato import deletrear, dinero, fecha_texto
+from bot.actions.lectura import leer_monto, texto_de
+from bot.texto import sin_acentos
 
 # What people answer to "¿parcial o liquidación?" (typed, tapped or said).
 _PALABRAS_TIPO = {

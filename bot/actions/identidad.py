@@ -20,7 +20,9 @@ from stdnum.mx import curp as stdnum_curp
 
 from bot.actions import backend_client as bc
 from bot.actions.boveda import abrir, sellar, token_de
-from bot.actions.comun import ValidacionFormulario, mascara_curp, normalizar_codigo, solo_digitos
+from bot.actions.comun import ValidacionFormulario
+from bot.actions.lectura import normalizar_codigo, solo_digitos
+from bot.texto import mascara_curp
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import AccionSegura, cantidad, dinero, responder_error, token_o_aviso
+from bot.actions.comun import AccionSegura, responder_error, token_o_aviso
 from bot.actions.fopi import presentar_fopi
+from bot.actions.formato import cantidad, dinero
 
 
 def _sin_pendiente() -> List[EventType]:

@@ -12,16 +12,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import (
-    AccionSegura,
-    cantidad,
-    dinero,
-    es_voz,
-    fecha_texto,
-    porcentaje,
-    responder_error,
-    token_o_aviso,
-)
+from bot.actions.comun import AccionDeConsulta, AccionSegura, es_voz, responder_error, token_o_aviso
+from bot.actions.formato import cantidad, dinero, fecha_texto, porcentaje
 
 logger = logging.getLogger(__name__)
 
@@ -99,25 +91,17 @@ async def _enlace_estado_cuenta(api: bc.BackendClient, folio: Optional[str] = No
     return url if isinstance(url, str) and url else None
 
 
-class ActionConsultarCondiciones(AccionSegura):
-    deja_la_forma = True
-
+class ActionConsultarCondiciones(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_condiciones"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return []
-        try:
-            async with bc.cliente(token) as api:
-                p = await api.prestamo_vigente()
-        except bc.BackendError as error:
-            if _sin_prestamo(dispatcher, error):
-                return []
-            return responder_error(dispatcher, error)
-        except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error)
+    async def consultar(self, api: bc.BackendClient) -> Any:
+        return await api.prestamo_vigente()
+
+    def sin_resultado(self, dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
+        return _sin_prestamo(dispatcher, error)
+
+    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, p: Any) -> List[EventType]:
         dispatcher.utter_message(
             response="utter_condiciones",
             monto=dinero(p.get("monto")),
@@ -131,21 +115,14 @@ class ActionConsultarCondiciones(AccionSegura):
         return []
 
 
-class ActionConsultarHistorial(AccionSegura):
-    deja_la_forma = True
-
+class ActionConsultarHistorial(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_historial"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return []
-        try:
-            async with bc.cliente(token) as api:
-                prestamos = await api.prestamos()
-        except (bc.BackendError, bc.BackendNoDisponible) as error:
-            return responder_error(dispatcher, error)
+    async def consultar(self, api: bc.BackendClient) -> Any:
+        return await api.prestamos()
+
+    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, prestamos: Any) -> List[EventType]:
         if not prestamos:
             dispatcher.utter_message(response="utter_historial_vacio")
             return []

@@ -32,20 +32,15 @@ from bot.actions.boveda import token_de
 from bot.actions.comun import (
     AccionSegura,
     ValidacionFormulario,
-    cantidad,
-    dinero,
-    leer_entero,
-    leer_monto,
-    leer_plazo,
     leer_primero,
-    porcentaje,
     respuestas_posibles,
-    sin_acentos,
     slots_de_este_turno,
-    texto_de,
 )
 from bot.actions.contexto import RESULTADOS_DE_SIMULACION, pregunta_de_paso, ultima_respuesta
 from bot.actions.datos_simulacion import leer_renovacion, leer_tipo_respuesta, resumen, slots_dichos
+from bot.actions.formato import cantidad, dinero, porcentaje
+from bot.actions.lectura import leer_entero, leer_monto, leer_plazo, texto_de
+from bot.texto import sin_acentos
 
 ANIOS_MAXIMOS = 50
 PRODUCTO_POR_DEFECTO = "credito_complementario"

@@ -238,7 +238,7 @@ async def test_bitacora_con_backend_caido():
 
 
 def test_fechas_de_cita_sin_anio_y_relativas():
-    from bot.actions.comun import hoy_mx, leer_fecha
+    from bot.actions.lectura import hoy_mx, leer_fecha
 
     hoy = hoy_mx()  # citas are on Mexico City's calendar, not the machine's (UTC)
     assert leer_fecha("mañana") == hoy + timedelta(days=1)
@@ -257,7 +257,7 @@ DOMINIO_CITA = {"forms": {"cita_form": {"required_slots": ["oficina", "fecha", "
 async def test_cita_en_puebla_el_jueves_llena_oficina_y_fecha_y_ofrece_horarios():
     """At activation Rasa hands over what "cita en Puebla el jueves" said; the
     form validates both (office first: the day's slots depend on it)."""
-    from bot.actions.comun import hoy_mx, leer_fecha
+    from bot.actions.lectura import hoy_mx, leer_fecha
 
     jueves = leer_fecha("jueves", hoy=hoy_mx())
     backend = BackendFalso({
@@ -293,7 +293,7 @@ async def test_fecha_dicha_con_una_oficina_que_no_existe_se_pide_despues():
 @pytest.mark.asyncio
 @pytest.mark.parametrize("texto", ["jueves", "el próximo martes", "primero de junio", "martes 18"])
 async def test_fechas_dichas_como_se_dicen(texto):
-    from bot.actions.comun import hoy_mx, leer_fecha
+    from bot.actions.lectura import hoy_mx, leer_fecha
 
     dia = leer_fecha(texto, hoy=hoy_mx())
     assert dia is not None and dia >= hoy_mx()

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.actions.comun import hoy_mx, leer_entero, leer_fecha, leer_monto, leer_plazo
+from bot.actions.lectura import hoy_mx, leer_entero, leer_fecha, leer_monto, leer_plazo
 
 HOY = date(2026, 12, 1)  # a Tuesday
 

@@ -212,7 +212,7 @@ async def test_la_respuesta_completa_gana_a_una_entidad_parcial(mensaje, entidad
 async def test_fecha_de_cita_prefiere_la_entidad_y_si_no_la_frase():
     from datetime import timedelta
 
-    from bot.actions.comun import hoy_mx
+    from bot.actions.lectura import hoy_mx
 
     dia = hoy_mx() + timedelta(days=1)
     backend = BackendFalso({("GET", "/api/v1/oficinas/3/disponibilidad"): {"horarios": [

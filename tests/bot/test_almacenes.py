@@ -1,4 +1,4 @@
-"""Where Rasa keeps conversations (bot/almacenes.py): the SQL tracker store on
+"""Where Rasa keeps conversations (bot/almacenes/): the SQL tracker store on
 TRACKER_STORE_URL, the lock store on LOCK_STORE_URL, retention, the replica
 registry that refuses two replicas with in-memory locks, and the action
 timeout."""
@@ -17,6 +17,9 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, Use
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import almacenes
+from bot.almacenes import entorno, redaccion, retencion, tablas
+from bot.almacenes.cerrojo import CerrojoConversaciones
+from bot.almacenes.registro import ReplicaRechazada
 
 DOMINIO = Domain.from_yaml(
     """
@@ -71,20 +74,20 @@ async def test_a_conversation_survives_a_new_process(url) -> None:
 
 
 def test_the_url_contract(tmp_path: Path, monkeypatch) -> None:
-    assert almacenes.url_de_almacen("postgresql+psycopg://u:p@db:5432/conv") == "postgresql://u:p@db:5432/conv"
-    assert almacenes.url_de_almacen("postgres://db/conv") == "postgresql://db/conv"
+    assert entorno.url_de_almacen("postgresql+psycopg://u:p@db:5432/conv") == "postgresql://u:p@db:5432/conv"
+    assert entorno.url_de_almacen("postgres://db/conv") == "postgresql://db/conv"
     monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
-    assert almacenes.url_de_almacen() == almacenes.URL_PREDETERMINADA
-    assert almacenes.URL_PREDETERMINADA.endswith("/var/conversaciones.db")
+    assert entorno.url_de_almacen() == entorno.URL_PREDETERMINADA
+    assert entorno.URL_PREDETERMINADA.endswith("/var/conversaciones.db")
     destino = tmp_path / "nueva" / "carpeta" / "c.db"
-    almacenes.url_de_almacen(f"sqlite:///{destino}")
+    entorno.url_de_almacen(f"sqlite:///{destino}")
     assert destino.parent.is_dir()  # SQLite needs its folder
 
 
 def test_lock_store_from_url(monkeypatch) -> None:
-    assert isinstance(almacenes.CerrojoConversaciones(), InMemoryLockStore)
+    assert isinstance(CerrojoConversaciones(), InMemoryLockStore)
     monkeypatch.setenv("LOCK_STORE_URL", "redis://:secreto@cache.interno:6380/3")
-    cerrojo = almacenes.CerrojoConversaciones(endpoint_config=None)
+    cerrojo = CerrojoConversaciones(endpoint_config=None)
     assert isinstance(cerrojo, RedisLockStore)
     conexion = cerrojo.red.connection_pool.connection_kwargs
     assert (conexion["host"], conexion["port"], conexion["db"], conexion["password"]) == (
@@ -92,12 +95,12 @@ def test_lock_store_from_url(monkeypatch) -> None:
     assert cerrojo.key_prefix == "capp:lock:"
     monkeypatch.setenv("LOCK_STORE_URL", "memcached://x")
     with pytest.raises(RuntimeError, match="redis://"):
-        almacenes.CerrojoConversaciones()
+        CerrojoConversaciones()
 
 
 def test_two_replicas_with_in_memory_locks_are_refused(url, monkeypatch) -> None:
     primera = _almacen(url)
-    with pytest.raises(almacenes.ReplicaRechazada, match="LOCK_STORE_URL"):
+    with pytest.raises(ReplicaRechazada, match="LOCK_STORE_URL"):
         _almacen(url)
     # With Redis on both, any number may run.
     _cerrar(primera)
@@ -105,7 +108,7 @@ def test_two_replicas_with_in_memory_locks_are_refused(url, monkeypatch) -> None
     a, b = _almacen(url), _almacen(url)
     # ...but one with an in-memory lock next to them is refused.
     monkeypatch.delenv("LOCK_STORE_URL")
-    with pytest.raises(almacenes.ReplicaRechazada):
+    with pytest.raises(ReplicaRechazada):
         _almacen(url)
     _cerrar(a, b)
 
@@ -114,10 +117,10 @@ def test_a_dead_replicas_row_does_not_block_a_restart(url) -> None:
     primera = _almacen(url)
     primera._detener.set()  # stops its heartbeat, as a SIGKILL would
     with primera.engine.begin() as con:  # ...and its process is gone
-        con.execute(almacenes.replicas.update().values(pid=2**22 + 12345))
+        con.execute(tablas.replicas.update().values(pid=2**22 + 12345))
     segunda = _almacen(url)  # same host, pid not alive: not a conflict
     with segunda.engine.connect() as con:
-        assert con.execute(sa.select(sa.func.count()).select_from(almacenes.replicas)).scalar() == 1
+        assert con.execute(sa.select(sa.func.count()).select_from(tablas.replicas)).scalar() == 1
     _cerrar(segunda)
     primera.engine.dispose()
 
@@ -155,7 +158,7 @@ async def test_retention_deletes_old_sessions_and_old_conversations_only(url) ->
 
 def test_retention_job_command(url, monkeypatch, capsys) -> None:
     monkeypatch.setenv("TRACKER_STORE_URL", url)
-    assert almacenes._principal(["retencion", "--dias", "30"]) == 0
+    assert retencion.principal(["retencion", "--dias", "30"]) == 0
     assert '"eventos_borrados": 0' in capsys.readouterr().out
 
 
@@ -166,30 +169,30 @@ def test_rasa_waits_for_actions_seconds_not_minutes(monkeypatch) -> None:
     monkeypatch.setattr(accion_remota, "DEFAULT_REQUEST_TIMEOUT", accion_remota.DEFAULT_REQUEST_TIMEOUT)
     monkeypatch.setattr(endpoints, "DEFAULT_REQUEST_TIMEOUT", endpoints.DEFAULT_REQUEST_TIMEOUT)
     monkeypatch.delenv("ACCIONES_TIMEOUT", raising=False)
-    assert almacenes.ajustar_espera_de_acciones() == 5.0
+    assert entorno.ajustar_espera_de_acciones() == 5.0
     assert accion_remota.DEFAULT_REQUEST_TIMEOUT == endpoints.DEFAULT_REQUEST_TIMEOUT == 5.0
     monkeypatch.setenv("ACCIONES_TIMEOUT", "3.5")
-    assert almacenes.ajustar_espera_de_acciones() == 3.5
+    assert entorno.ajustar_espera_de_acciones() == 3.5
     assert os.environ["ACCIONES_TIMEOUT"] == "3.5"
 
 
 def test_what_is_stored_has_no_nip_no_clear_curp_no_token() -> None:
-    nips = almacenes.nips_del_tracker(DialogueStateTracker.from_events(
+    nips = redaccion.nips_del_tracker(DialogueStateTracker.from_events(
         "x", [SlotSet("nip", "4821")], slots=[]))
     assert nips == ["4821"]
     usuario = {"event": "user", "text": "4821", "parse_data": {"text": "4821", "entities": [
         {"entity": "curp", "value": "HEGG560427MVZRRL04"}]}}
-    limpio = almacenes.redactar_evento(usuario, nips)
+    limpio = redaccion.redactar_evento(usuario, nips)
     assert limpio["text"] == "****" and limpio["parse_data"]["text"] == "****"
     assert limpio["parse_data"]["entities"][0]["value"] == "HEGG************04"
-    assert almacenes.redactar_evento({"event": "slot", "name": "nip", "value": "4821"}, nips)["value"] == "****"
-    assert almacenes.redactar_evento({"event": "slot", "name": "token", "value": "eyJhbGciOi.x.y"}, [])["value"] is None
+    assert redaccion.redactar_evento({"event": "slot", "name": "nip", "value": "4821"}, nips)["value"] == "****"
+    assert redaccion.redactar_evento({"event": "slot", "name": "token", "value": "eyJhbGciOi.x.y"}, [])["value"] is None
     sellado = "sellado:v1:gAAAAA-abc="
-    assert almacenes.redactar_evento({"event": "slot", "name": "token", "value": sellado}, [])["value"] == sellado
+    assert redaccion.redactar_evento({"event": "slot", "name": "token", "value": sellado}, [])["value"] == sellado
     enlace = "Descargue su estado de cuenta: https://capp/api/v1/archivos/x.pdf?token=eyJhbGciOiJIUzI1.eyJzdWIiOiIx.c2lnbmF0dXJl"
-    bot = almacenes.redactar_evento({"event": "bot", "text": enlace, "data": {"attachment": enlace}}, nips)
+    bot = redaccion.redactar_evento({"event": "bot", "text": enlace, "data": {"attachment": enlace}}, nips)
     assert "eyJ" not in bot["text"] and bot["text"].endswith("token=<token>")
     assert "eyJ" not in bot["data"]["attachment"]
     # A year or an amount is not a NIP unless it was given as one.
-    assert almacenes.redactar_evento({"event": "user", "text": "gano 4821.50 desde 2019"}, [])["text"] == \
+    assert redaccion.redactar_evento({"event": "user", "text": "gano 4821.50 desde 2019"}, [])["text"] == \
         "gano 4821.50 desde 2019"

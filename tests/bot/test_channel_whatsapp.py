@@ -33,11 +33,13 @@ BOT = ROOT / "bot"
 if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
     sys.path.insert(0, str(ROOT))
 
-from bot import almacenes  # noqa: E402
+from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp  # noqa: E402
 from bot.channels.opciones import resolver_opcion  # noqa: E402
 from bot.channels.privacidad import enmascarar, nips_en  # noqa: E402
-from bot.channels.whatsapp import MENSAJES, WhatsAppInput, respuesta_guardada  # noqa: E402
+from bot.channels.whatsapp import WhatsAppInput  # noqa: E402
 from bot.channels.whatsapp_envio import EnviadorTwilio  # noqa: E402
+from bot.channels.whatsapp_salida import MENSAJES  # noqa: E402
+from bot.channels.whatsapp_tardio import respuesta_guardada  # noqa: E402
 from bot.channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir  # noqa: E402
 
 TOKEN = "token-de-prueba-" + uuid.uuid4().hex
@@ -698,10 +700,10 @@ async def test_the_twilio_sender_uses_twilios_messages_api() -> None:
 # -- a replica that dies -----------------------------------------------------------
 
 
-def _bandeja_compartida() -> tuple[almacenes.BandejaWhatsApp, almacenes.BandejaWhatsApp]:
+def _bandeja_compartida() -> tuple[BandejaWhatsApp, BandejaWhatsApp]:
     """Two replicas' views of one bandeja (one database)."""
-    muerta = almacenes.BandejaWhatsApp.en_memoria()
-    return muerta, almacenes.BandejaWhatsApp(muerta.engine, "replica-viva")
+    muerta = BandejaWhatsApp.en_memoria()
+    return muerta, BandejaWhatsApp(muerta.engine, "replica-viva")
 
 
 @pytest.mark.asyncio

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import respuestas, tracker
 
 from bot.actions.ayuda import ActionDespedir
-from bot.actions.comun import cantidad
+from bot.actions.formato import cantidad
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"

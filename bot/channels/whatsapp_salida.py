@@ -1,0 +1,31 @@
+"""What the WhatsApp channel says by itself (Spanish, es-MX) and the output
+channel that collects the bot's messages of one turn."""
+
+from __future__ import annotations
+
+from rasa.core.channels.channel import CollectingOutputChannel
+
+CANAL = "whatsapp"
+
+SUGERENCIA = "Por ejemplo: «saldo», «simular préstamo» o «agendar cita»."
+MENSAJES = {
+    "imagen": "Recibí su imagen, pero por este medio solo puedo leer texto. ¿Me escribe su consulta? " + SUGERENCIA,
+    "audio": "Recibí su nota de voz, pero por ahora no puedo escuchar audios. ¿Me escribe su consulta? " + SUGERENCIA,
+    "video": "Recibí su video, pero por este medio solo puedo leer texto. ¿Me escribe su consulta? " + SUGERENCIA,
+    "archivo": "Recibí su archivo, pero por este medio solo puedo leer texto. ¿Me escribe su consulta? " + SUGERENCIA,
+    "ubicacion": "Gracias por compartir su ubicación; no la necesito para atenderle. ¿Me escribe su consulta? " + SUGERENCIA,
+    "vacio": "No recibí texto en su mensaje. ¿Me escribe su consulta? " + SUGERENCIA,
+    "error": "Lo siento, tuve un problema para atenderle. Intente de nuevo en unos minutos o llame a ISSSTETEL 55 4000 1000, opción 5.",
+    "sin_respuesta": "Disculpe, no tengo una respuesta para eso. ¿Me lo puede decir de otra forma? " + SUGERENCIA,
+    "demora": "Disculpe, su consulta está tardando más de lo normal. Escríbame de nuevo en un momento y le mostraré la respuesta.",
+    "demora_saliente": "Disculpe, su consulta está tardando más de lo normal. En cuanto tenga la respuesta se la envío por aquí.",
+    "anterior": "Esta es la respuesta a su mensaje anterior:",
+}
+
+
+class WhatsAppOutput(CollectingOutputChannel):
+    """Collects the bot's messages of one turn; the webhook turns them into TwiML."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CANAL
