@@ -182,7 +182,7 @@ def test_reiniciar_todo_rasa_a_media_simulacion_no_pierde_el_formulario(cluster)
     _asegurar_replicas(cluster)
     sender = f"reinicio-{uuid.uuid4().hex[:8]}"
     url = cluster.public_url
-    assert "sueldo" in _texto(_di(url, cluster.rasa_token, sender, "quiero simular un préstamo especial")).lower()
+    assert "sueldo" in _texto(_di(url, cluster.rasa_token, sender, "quiero simular un préstamo especial, sigo trabajando")).lower()
     antes = _tracker(cluster, sender)
     assert antes["active_loop"]["name"]
     inicio = time.monotonic()
@@ -207,7 +207,7 @@ def test_reiniciar_todo_rasa_a_media_simulacion_no_pierde_el_formulario(cluster)
 
 def test_veinte_conversaciones_en_paralelo_alternando_replicas(cluster):
     _asegurar_replicas(cluster)
-    guion = ["quiero simular un préstamo especial", "12690.80", "48"]
+    guion = ["quiero simular un préstamo especial, sigo trabajando", "12690.80", "48"]
     esperado = httpx.post(f"{cluster.public_url}/api/v1/simulaciones", json={
         "producto": "especial", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 48}, timeout=10).json()
 
@@ -238,7 +238,7 @@ def _whatsapp(c: Cluster, i: int, numero: str, cuerpo: str) -> httpx.Response:
 def test_respuesta_tardia_de_whatsapp_llega_una_vez_aunque_muera_su_replica(cluster, twilio):
     _asegurar_replicas(cluster)
     numero = f"whatsapp:+52155{uuid.uuid4().int % 10**8:08d}"
-    assert "sueldo" in _whatsapp(cluster, 0, numero, "quiero simular un préstamo especial").text.lower()
+    assert "sueldo" in _whatsapp(cluster, 0, numero, "quiero simular un préstamo especial, sigo trabajando").text.lower()
     acciones = [cluster.procs[n].popen for n in ("actions0", "actions1")]
     for p in acciones:  # the validation of the salary hangs...
         p.send_signal(signal.SIGSTOP)
@@ -261,7 +261,7 @@ def test_respuesta_tardia_de_whatsapp_llega_una_vez_aunque_muera_su_replica(clus
     # The person goes on with the other replica from where the form was.
     cluster.arrancar("rasa0")
     cluster.esperar_rasa(0)
-    assert _usuario(_tracker(cluster, numero, 1)) == ["quiero simular un préstamo especial", "12690.80"]
+    assert _usuario(_tracker(cluster, numero, 1)) == ["quiero simular un préstamo especial, sigo trabajando", "12690.80"]
 
 
 # -- privacy and least privilege ------------------------------------------------------

@@ -188,7 +188,7 @@ def test_simulacion_de_un_producto_nombrado(stack):
     # The request names the product: the catalogue's especial is simulated and,
     # as it has no renovación, that question is skipped.
     c = Conversacion(stack)
-    assert "sueldo" in c.texto(c.di("quiero simular un préstamo especial")).lower()
+    assert "sueldo" in c.texto(c.di("quiero simular un préstamo especial, sigo trabajando")).lower()
     pide_plazo = c.di("12690.80")
     assert _boton(pide_plazo, "Primer préstamo") is None
     assert "quincenas" in c.texto(pide_plazo)
@@ -198,7 +198,7 @@ def test_simulacion_de_un_producto_nombrado(stack):
     assert esperado["nombre_producto"] in resultado
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
-    assert c.intenciones()[0] == ("quiero simular un préstamo especial", "simular_prestamo")
+    assert c.intenciones()[0] == ("quiero simular un préstamo especial, sigo trabajando", "simular_prestamo")
 
 
 def test_p1_consulta_su_saldo(stack):
@@ -256,18 +256,21 @@ def test_simulacion_anonima_pide_los_anios_y_explica_la_regla(stack):
     respuesta = c.texto(c.di("48"))
     assert regla.json()["detail"] in respuesta
     assert "años de cotización tiene" in respuesta.splitlines()[-1]
-    assert "quincenas" in c.texto(c.di("veinte años")).splitlines()[-1]  # the plazo again
-    # A plazo no rule allows is refused with the backend's reason, and asked again.
-    excedido = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=100, anios_cotizacion=20)
-    assert excedido.status_code == 422
-    respuesta = c.texto(c.di("100"))
-    assert excedido.json()["detail"] in respuesta
-    assert "¿A cuántas quincenas" in respuesta
+    # With the años, the 48 quincenas already said are simulated: not asked again.
     esperado = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=48,
                         anios_cotizacion=20).json()
-    resultado = c.texto(c.di("48"))
+    resultado = c.texto(c.di("veinte años"))
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
+    # A correction to a plazo no rule allows is refused with the backend's reason,
+    # and the plazo asked again; the rest (sueldo, años) is kept.
+    excedido = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=100, anios_cotizacion=20)
+    assert excedido.status_code == 422
+    respuesta = c.texto(c.di("mejor a 100 quincenas"))
+    assert excedido.json()["detail"] in respuesta
+    assert "¿A cuántas quincenas" in respuesta
+    resultado = c.texto(c.di("48"))
+    assert _pesos(esperado["monto_maximo"]) in resultado
 
 
 def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
