@@ -15,6 +15,10 @@ if [ "${BENCH_TURNOS:-1}" = 1 ]; then
   echo "==> latencia de turnos: asistente contra el bot de \`rasa init\`, ráfagas de ${BENCH_RAFAGA:-32}, desglose del turno del NIP"
   .venv/bin/python bench/turnos.py --rondas "${BENCH_RONDAS:-25}" --rafaga "${BENCH_RAFAGA:-32}"
 fi
+if [ "${BENCH_REPLICAS:-1}" = 1 ]; then
+  echo "==> qué compran las réplicas: turno del NIP en la forma de producción con 1 y 2 réplicas de Rasa"
+  .venv/bin/python bench/replicas.py --rafaga "${BENCH_RAFAGA:-32}"
+fi
 if [ "${BENCH_CONVERSACIONES:-1}" = 1 ]; then
   echo "==> conversaciones completadas por canal, registro y tema (tests/e2e/conversaciones)"
   .venv/bin/python bench/conversaciones.py
