@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
 
+from backend.contacto import LINEA_CITAS
 from backend.models import Cita, Derechohabiente, IntentoCancelacion
 from backend.models.cita import AGENDADA, ATENDIDA, CANCELADA, VENCIDA
 from backend.services import notificaciones
@@ -188,8 +189,8 @@ def cancelar(
         raise Conflicto(
             f"Ya no es posible cancelar la cita {cita.clave}: las cancelaciones se aceptan hasta "
             f"{horas_cancelacion()} horas antes de la cita y el plazo venció el {fecha_larga(limite)} a las "
-            f"{local(limite):%H:%M} horas. El plazo es el mismo en la Línea ASISSSTE "
-            "(55 4000 1000, opción 5, submenú 1) y en el Sistema de Citas Administrativas.",
+            f"{local(limite):%H:%M} horas. El plazo es el mismo en la {LINEA_CITAS} y en el "
+            "Sistema de Citas Administrativas.",
             "plazo_cancelacion_vencido",
             limite_cancelacion=local(limite).isoformat(),
         )

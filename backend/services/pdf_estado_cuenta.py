@@ -14,6 +14,7 @@ from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from backend.contacto import CORREO, LINEA_CAPP
 from backend.models import Derechohabiente
 from backend.privacy import mascara_curp
 from backend.services.prestamos import EstadoPrestamo
@@ -42,7 +43,7 @@ class _Documento(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font("Helvetica", "I", 8)
-        self.cell(0, 5, f"Página {self.page_no()} de {{nb}}  -  ISSSTETEL 55 4000 1000, opción 5  -  capp@issste.gob.mx",
+        self.cell(0, 5, f"Página {self.page_no()} de {{nb}}  -  {LINEA_CAPP}  -  {CORREO}",
                   align="C")
 
 

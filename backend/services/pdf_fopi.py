@@ -15,6 +15,7 @@ from num2words import num2words
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.contacto import CORREO, LINEA_CAPP
 from backend.models import Derechohabiente, Fopi, Prestamo
 from backend.privacy import mascara_curp
 from backend.services import referencias
@@ -127,8 +128,8 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
     pdf.multi_cell(
         ancho,
         4,
-        "Centro de Atención de Préstamos Personales (CAPP): ISSSTETEL 55 4000 1000, opción 5; "
-        "capp@issste.gob.mx. Este formato es personal; no lo comparta.",
+        f"Centro de Atención de Préstamos Personales (CAPP): {LINEA_CAPP}; {CORREO}. "
+        "Este formato es personal; no lo comparta.",
         new_x="LMARGIN",
         new_y="NEXT",
     )

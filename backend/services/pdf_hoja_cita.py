@@ -10,6 +10,7 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from backend.contacto import LINEA_CAPP, LINEA_CITAS
 from backend.services.disponibilidad import horas_cancelacion
 
 # Seed 004 (ISSEG's crédito complementario), "REQUISITOS": original and a plain copy of each, for cotejo.
@@ -27,7 +28,8 @@ REQUISITOS_SOLICITANTE = (
 # Not in any seed: told as what it is.
 REQUISITOS_FUENTE = (
     "Lista de referencia tomada del folleto del crédito complementario del ISSEG (Guanajuato); "
-    "confirme los requisitos de la convocatoria vigente del ISSSTE con el CAPP: ISSSTETEL 55 4000 1000, opción 5."
+    "confirme los requisitos de la convocatoria vigente del ISSSTE con el CAPP: "
+    f"{LINEA_CAPP}."
 )
 DIRECCION_FUENTE = (
     "Dirección y teléfono de referencia (estimación); confírmelos en el directorio del ISSSTE, gob.mx/issste."
@@ -37,8 +39,8 @@ def aviso_cancelacion() -> str:
         "Importante: en caso de que por alguna razón no pueda asistir a su cita, cancélela con al "
         f"menos {horas_cancelacion()} horas de anticipación desde el Sistema de Citas Administrativas "
         "(Portal ASISSSTE, asisste.issste.gob.mx: Préstamos Personales, Agendar cita, menú Citas, "
-        "Bitácora; se recomienda Google Chrome) o en la Línea ASISSSTE 55 4000 1000, opción 5, "
-        "submenú 1. En la Bitácora también puede descargar de nuevo esta hoja."
+        f"Bitácora; se recomienda Google Chrome) o en la {LINEA_CITAS}. "
+        "En la Bitácora también puede descargar de nuevo esta hoja."
     )
 
 
