@@ -71,6 +71,13 @@ def turno_de(
 
 
 TurnoDep = Annotated[idem.Turno, Depends(turno_de)]
+
+
+def _json(respuesta: idem.Respuesta) -> JSONResponse:
+    """The HTTP answer of an idempotent operation (its first run or the replay)."""
+    return JSONResponse(respuesta.cuerpo, status_code=respuesta.status)
+
+
 _RESPUESTAS_TURNO: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorResponse, "description": "Regla de negocio, solicitud tardía (turno_vencido) o clave de "
                                                  "idempotencia ya usada para otra solicitud"},
@@ -87,9 +94,9 @@ def agendar(datos: CitaCrear, request: Request, dh: DerechohabienteActual, sessi
                            ahora=ahora, canal_notificacion=datos.canal_notificacion, origen=datos.origen)
         return _cita_out(cita, ahora=ahora).model_dump(mode="json")
 
-    return idem.ejecutar(session, turno, operacion="agendar", sujeto=f"dh:{dh.id}",
+    return _json(idem.ejecutar(session, turno, operacion="agendar", sujeto=f"dh:{dh.id}",
                          cuerpo=datos.model_dump(mode="json"), status_ok=201,
-                         horas=settings_of(request).idempotencia_horas, funcion=hacer)
+                         horas=settings_of(request).idempotencia_horas, funcion=hacer))
 
 
 @router.get("", response_model=list[FilaBitacoraOut], summary="Bitácora de citas (la más reciente primero)")
@@ -157,10 +164,10 @@ def cancelar(
         return CancelacionOut(clave=cita.clave, estatus=cita.estatus,
                               ya_estaba_cancelada=resultado.ya_estaba_cancelada, mensaje=mensaje).model_dump(mode="json")
 
-    return idem.ejecutar(session, turno, operacion="cancelar",
+    return _json(idem.ejecutar(session, turno, operacion="cancelar",
                          sujeto=f"{clave.strip().upper()}|{dh.id if dh is not None else '-'}",
                          cuerpo=datos.model_dump(mode="json"), status_ok=200,
-                         horas=settings.idempotencia_horas, funcion=hacer)
+                         horas=settings.idempotencia_horas, funcion=hacer))
 
 
 @router.get(
