@@ -7,8 +7,9 @@ limit; the chunk that crosses it stops the reading (the application sees an
 error and never the rest) and the answer becomes 413. Memory stays bounded by
 the limit plus one chunk, whatever the client sends.
 
-Used by the backend (MAX_CUERPO_BYTES) and the IVR (IVR_MAX_CUERPO_BYTES); it
-depends on nothing but Starlette, so both services can share it.
+Used by the backend (MAX_CUERPO_BYTES, answering with backend.errors.respuesta_413,
+the shape of every backend error) and the IVR (IVR_MAX_CUERPO_BYTES, with the
+default below); it depends on nothing but Starlette, so both services can share it.
 """
 
 from __future__ import annotations

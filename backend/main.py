@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend.db import make_engine, make_sessionmaker
-from backend.errors import install_error_handlers
+from backend.errors import install_error_handlers, respuesta_413
 from backend.limite_cuerpo import LimiteCuerpo
 from backend.privacy import instalar_privacidad
 from backend.routers import (
@@ -82,7 +82,7 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
     # Server-Timing: app;dur=<ms> on every answer (backend/tiempos.py).
     app.add_middleware(ServerTiming)
     # Outermost: an oversized body is refused before anything reads it.
-    app.add_middleware(LimiteCuerpo, limite=settings.max_cuerpo_bytes)
+    app.add_middleware(LimiteCuerpo, limite=settings.max_cuerpo_bytes, respuesta=respuesta_413)
     # FastAPI tries the included routers in order, walking every route of each one,
     # so the hottest route (simulations, ~1,000 requests/s) goes first; no two
     # routers share a path, so the order changes nothing else.
