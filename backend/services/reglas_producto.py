@@ -7,14 +7,20 @@ backend/services/amortizacion.py) and no database.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from backend.schemas.productos import Antiguedad, Nivel, Producto, Sexo
 from backend.services.errores import ErrorDominio, ReglaIncumplida
-from backend.services.productos import RUTA_CATALOGO, obtener_producto
+from backend.services.productos import (
+    RUTA_CATALOGO,
+    Antiguedad,
+    Nivel,
+    Producto,
+    Sexo,
+    obtener_producto,
+)
 
 DIAS_ANIO = 360  # commercial calendar: 12 months of 30 days
 DIAS_MES = 30
@@ -39,7 +45,7 @@ def texto_antiguedad(a: Antiguedad) -> str:
     return f"{a.anios} años, {a.meses} meses y {a.dias} día" + ("" if a.dias == 1 else "s")
 
 
-def nivel_de(niveles: list[Nivel], anios: Decimal) -> Nivel:
+def nivel_de(niveles: Sequence[Nivel], anios: Decimal) -> Nivel:
     """The highest tier that applies (tiers are listed from lowest to highest)."""
     elegido = niveles[0]
     for nivel in niveles:
@@ -99,7 +105,7 @@ def plazo_maximo_de(
             )
             raise ReglaIncumplida(f"El plazo del {nombre} {rango}.", "plazo_excedido")
     else:
-        niveles = p.plazo.maximo_por_antiguedad or []
+        niveles = p.plazo.maximo_por_antiguedad or ()
         if anios is None:
             maximo = niveles[0].maximo or 0
             if plazo > maximo:
