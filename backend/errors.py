@@ -84,7 +84,10 @@ REINTENTAR_EN_SEGUNDOS = 30
 def respuestas_error(*codigos: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these error statuses, all with the ErrorResponse body,
     so schemathesis checks every error body against the one shape."""
-    return {codigo: {"model": ErrorResponse, "description": _DEFAULT_DETAIL[codigo]} for codigo in codigos}
+    return {
+        codigo: {"model": ErrorResponse, "description": _DEFAULT_DETAIL[codigo]}
+        for codigo in codigos
+    }
 
 
 # What any route can answer: 422 (validation, or a NUL byte in the address, see
@@ -229,7 +232,11 @@ class RechazarNulos:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            raw = scope.get("query_string", b"") + scope.get("raw_path", b"") + scope.get("path", "").encode()
+            raw = (
+                scope.get("query_string", b"")
+                + scope.get("raw_path", b"")
+                + scope.get("path", "").encode()
+            )
             if b"\x00" in raw or b"%00" in raw.lower():
                 response = JSONResponse(
                     _body(422, "La dirección contiene caracteres no válidos.", "datos_invalidos"),

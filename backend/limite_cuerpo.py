@@ -23,7 +23,10 @@ DETALLE_413 = "La solicitud es demasiado grande."
 
 
 def respuesta_json(limite: int) -> tuple[bytes, bytes]:
-    cuerpo = {"detail": f"{DETALLE_413} El máximo es de {limite:,} bytes.", "codigo": "solicitud_demasiado_grande"}
+    cuerpo = {
+        "detail": f"{DETALLE_413} El máximo es de {limite:,} bytes.",
+        "codigo": "solicitud_demasiado_grande",
+    }
     return json.dumps(cuerpo, ensure_ascii=False).encode(), b"application/json"
 
 
@@ -45,9 +48,17 @@ class LimiteCuerpo:
 
     async def _responder_413(self, send: Send) -> None:
         cuerpo, tipo = self.respuesta(self.limite)
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", tipo), (b"content-length", str(len(cuerpo)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", tipo),
+                    (b"content-length", str(len(cuerpo)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": cuerpo})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

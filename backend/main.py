@@ -76,9 +76,13 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
                   "configure una en producción (make env la genera en .env).")
     install_error_handlers(app)
     # Browsers may call the API only from the configured public origin(s).
-    app.add_middleware(CORSMiddleware, allow_origins=lista_cors(settings), allow_credentials=False,
-                       allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type",
-                                                                    "Idempotency-Key", "X-Turno-Vence"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=lista_cors(settings),
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Turno-Vence"],
+    )
     # Server-Timing: app;dur=<ms> on every answer (backend/tiempos.py).
     app.add_middleware(ServerTiming)
     # Outermost: an oversized body is refused before anything reads it.

@@ -71,11 +71,13 @@ class Producto(_Modelo):
     clave: str
     nombre: str
     institucion: Literal["ISSSTE", "ISSEG"] = Field(
-        description="De quién son estas condiciones: el crédito complementario de seed 004 es del ISSEG (Guanajuato)"
+        description="De quién son estas condiciones: el crédito complementario de seed 004 es del "
+        "ISSEG (Guanajuato)"
     )
     aviso_fuente: str = Field(
         min_length=1,
-        description="Lo que el usuario oye en cada simulación sobre de dónde salen las cifras (institución o estimación)",
+        description="Lo que el usuario oye en cada simulación sobre de dónde salen las cifras "
+        "(institución o estimación)",
     )
     descripcion: str
     tipos: list[TipoDerechohabiente]

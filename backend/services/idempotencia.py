@@ -46,8 +46,12 @@ def validar_clave(clave: str | None) -> str | None:
     if clave is None:
         return None
     if not _CLAVE_RE.fullmatch(clave):
-        raise ReglaIncumplida("El encabezado Idempotency-Key debe tener de 1 a 128 caracteres visibles, "
-                              "sin espacios.", "datos_invalidos", campos=["Idempotency-Key"])
+        raise ReglaIncumplida(
+            "El encabezado Idempotency-Key debe tener de 1 a 128 caracteres visibles, "
+            "sin espacios.",
+            "datos_invalidos",
+            campos=["Idempotency-Key"],
+        )
     return clave
 
 
@@ -72,9 +76,14 @@ class Turno:
 
     def exigir_a_tiempo(self) -> None:
         if self.vence is not None and self.reloj() > self.vence:
-            log.info("solicitud tardía rechazada (%.1f s después del límite)", self.reloj() - self.vence)
-            raise Conflicto("La solicitud llegó después de que la llamada dejó de esperarla; no se hizo "
-                            "ningún cambio. Si todavía lo necesita, pídalo de nuevo.", "turno_vencido")
+            log.info(
+                "solicitud tardía rechazada (%.1f s después del límite)", self.reloj() - self.vence
+            )
+            raise Conflicto(
+                "La solicitud llegó después de que la llamada dejó de esperarla; no se hizo "
+                "ningún cambio. Si todavía lo necesita, pídalo de nuevo.",
+                "turno_vencido",
+            )
 
 
 def _huella(operacion: str, sujeto: str, cuerpo: Any) -> str:
@@ -90,8 +99,17 @@ class Respuesta:
     cuerpo: Any
 
 
-def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cuerpo: Any, status_ok: int,
-             horas: int, funcion: Callable[[], Any]) -> Respuesta:
+def ejecutar(
+    session: Session,
+    turno: Turno,
+    *,
+    operacion: str,
+    sujeto: str,
+    cuerpo: Any,
+    status_ok: int,
+    horas: int,
+    funcion: Callable[[], Any],
+) -> Respuesta:
     """Run `funcion` (which returns a JSON-able body) at most once per key."""
     if turno.clave is None:
         turno.exigir_a_tiempo()
@@ -104,8 +122,16 @@ def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cue
     if previa is None:
         turno.exigir_a_tiempo()  # a late first request reserves nothing
         try:
-            session.add(ClaveIdempotencia(clave=turno.clave, huella=huella, status=None, cuerpo=None,
-                                          creado_en=ahora, expira_en=ahora + timedelta(hours=horas)))
+            session.add(
+                ClaveIdempotencia(
+                    clave=turno.clave,
+                    huella=huella,
+                    status=None,
+                    cuerpo=None,
+                    creado_en=ahora,
+                    expira_en=ahora + timedelta(hours=horas),
+                )
+            )
             session.commit()
         except IntegrityError:  # a parallel request with the same key got there first
             session.rollback()

@@ -73,7 +73,10 @@ def _cuerpo(tipo: str, cita: Cita) -> str:
             f"{fecha_larga(limite)} a las {_hora(limite)} horas en la {LINEA_CITAS}."
         )
     if tipo == HOJA_CITA:
-        return f"ISSSTE CAPP: le enviamos su hoja de asignación de clave de cita {cita.clave}, {cuando}."
+        return (
+            f"ISSSTE CAPP: le enviamos su hoja de asignación de clave de cita {cita.clave}, "
+            f"{cuando}."
+        )
     raise ValueError(f"tipo de notificación desconocido: {tipo}")
 
 
@@ -161,9 +164,13 @@ def pendientes(session: Session) -> int:
 
 def inciertas(session: Session) -> list[Notificacion]:
     """Rows an operator must check in the Twilio console (oldest first)."""
-    return list(session.scalars(
-        select(Notificacion).where(Notificacion.estado == INCIERTA).order_by(Notificacion.creado_en, Notificacion.id)
-    ))
+    return list(
+        session.scalars(
+            select(Notificacion)
+            .where(Notificacion.estado == INCIERTA)
+            .order_by(Notificacion.creado_en, Notificacion.id)
+        )
+    )
 
 
 def reencolar(session: Session, *, notificacion_id: int, ahora: datetime) -> bool:
