@@ -76,10 +76,20 @@ def secreto_compartido(*, encabezado: str, ajuste: str, descripcion: str, quien:
 
     def verificar(request: Request, secreto: str | None = Header(default=None, alias=encabezado,
                                                                  description=descripcion)) -> None:
-        exigir_secreto(recibido=secreto, esperado=getattr(settings_of(request), ajuste), encabezado=encabezado,
-                       quien=quien, servicio=servicio)
+        exigir_secreto(
+            recibido=secreto,
+            esperado=getattr(settings_of(request), ajuste),
+            encabezado=encabezado,
+            quien=quien,
+            servicio=servicio,
+        )
 
     return {
         "dependencies": [Depends(verificar)],
-        "responses": {403: {"model": ErrorResponse, "description": "Clave compartida inválida o no configurada"}},
+        "responses": {
+            403: {
+                "model": ErrorResponse,
+                "description": "Clave compartida inválida o no configurada",
+            }
+        },
     }

@@ -6,6 +6,7 @@ machine code; validation errors add `campos` (the offending fields).
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.limite_cuerpo import DETALLE_413
 from backend.services.errores import (
     Bloqueado,
     Caducado,
@@ -51,7 +53,7 @@ _DEFAULT_DETAIL = {
     405: "Operación no permitida.",
     409: "La operación no se puede realizar en este momento.",
     410: "El recurso ya no está disponible.",
-    413: "La solicitud es demasiado grande.",
+    413: DETALLE_413,
     422: "Los datos enviados no son válidos.",
     423: "El acceso está bloqueado temporalmente.",
     429: "Demasiadas solicitudes; intente en un momento.",
@@ -82,7 +84,10 @@ REINTENTAR_EN_SEGUNDOS = 30
 def respuestas_error(*codigos: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these error statuses, all with the ErrorResponse body,
     so schemathesis checks every error body against the one shape."""
-    return {codigo: {"model": ErrorResponse, "description": _DEFAULT_DETAIL[codigo]} for codigo in codigos}
+    return {
+        codigo: {"model": ErrorResponse, "description": _DEFAULT_DETAIL[codigo]}
+        for codigo in codigos
+    }
 
 
 # What any route can answer: 422 (validation, or a NUL byte in the address, see
@@ -143,6 +148,12 @@ def respuesta_error(error: ErrorDominio) -> JSONResponse:
     """The whole HTTP answer to a domain error (Retry-After when it says when to retry)."""
     headers = None if error.reintentar_en is None else {"Retry-After": str(error.reintentar_en)}
     return JSONResponse(cuerpo_error(error), status_code=estado_http(error), headers=headers)
+
+
+def respuesta_413(limite: int) -> tuple[bytes, bytes]:
+    """The body and content type LimiteCuerpo answers a body over `limite` with."""
+    cuerpo = _body(413, f"{DETALLE_413} El máximo es de {limite:,} bytes.", None)
+    return json.dumps(cuerpo, ensure_ascii=False).encode(), b"application/json"
 
 
 def _campo(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -221,7 +232,11 @@ class RechazarNulos:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            raw = scope.get("query_string", b"") + scope.get("raw_path", b"") + scope.get("path", "").encode()
+            raw = (
+                scope.get("query_string", b"")
+                + scope.get("raw_path", b"")
+                + scope.get("path", "").encode()
+            )
             if b"\x00" in raw or b"%00" in raw.lower():
                 response = JSONResponse(
                     _body(422, "La dirección contiene caracteres no válidos.", "datos_invalidos"),

@@ -7,8 +7,9 @@ limit; the chunk that crosses it stops the reading (the application sees an
 error and never the rest) and the answer becomes 413. Memory stays bounded by
 the limit plus one chunk, whatever the client sends.
 
-Used by the backend (MAX_CUERPO_BYTES) and the IVR (IVR_MAX_CUERPO_BYTES); it
-depends on nothing but Starlette, so both services can share it.
+Used by the backend (MAX_CUERPO_BYTES, answering with backend.errors.respuesta_413,
+the shape of every backend error) and the IVR (IVR_MAX_CUERPO_BYTES, with the
+default below); it depends on nothing but Starlette, so both services can share it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ DETALLE_413 = "La solicitud es demasiado grande."
 
 
 def respuesta_json(limite: int) -> tuple[bytes, bytes]:
-    cuerpo = {"detail": f"{DETALLE_413} El máximo es de {limite:,} bytes.", "codigo": "solicitud_demasiado_grande"}
+    cuerpo = {
+        "detail": f"{DETALLE_413} El máximo es de {limite:,} bytes.",
+        "codigo": "solicitud_demasiado_grande",
+    }
     return json.dumps(cuerpo, ensure_ascii=False).encode(), b"application/json"
 
 
@@ -44,9 +48,17 @@ class LimiteCuerpo:
 
     async def _responder_413(self, send: Send) -> None:
         cuerpo, tipo = self.respuesta(self.limite)
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", tipo), (b"content-length", str(len(cuerpo)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", tipo),
+                    (b"content-length", str(len(cuerpo)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": cuerpo})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backend.db import make_engine, make_sessionmaker
-from backend.errors import install_error_handlers
+from backend.errors import install_error_handlers, respuesta_413
 from backend.limite_cuerpo import LimiteCuerpo
 from backend.privacy import instalar_privacidad
 from backend.routers import (
@@ -76,13 +76,17 @@ def create_app(settings: BackendSettings | None = None) -> FastAPI:
                   "configure una en producción (make env la genera en .env).")
     install_error_handlers(app)
     # Browsers may call the API only from the configured public origin(s).
-    app.add_middleware(CORSMiddleware, allow_origins=lista_cors(settings), allow_credentials=False,
-                       allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type",
-                                                                    "Idempotency-Key", "X-Turno-Vence"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=lista_cors(settings),
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Turno-Vence"],
+    )
     # Server-Timing: app;dur=<ms> on every answer (backend/tiempos.py).
     app.add_middleware(ServerTiming)
     # Outermost: an oversized body is refused before anything reads it.
-    app.add_middleware(LimiteCuerpo, limite=settings.max_cuerpo_bytes)
+    app.add_middleware(LimiteCuerpo, limite=settings.max_cuerpo_bytes, respuesta=respuesta_413)
     # FastAPI tries the included routers in order, walking every route of each one,
     # so the hottest route (simulations, ~1,000 requests/s) goes first; no two
     # routers share a path, so the order changes nothing else.

@@ -22,7 +22,9 @@ CURP_RE = re.compile(r"\b[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d\b", re.IGNORECASE)
 # A NIP next to its name: nip=4821, "nip": "4821", 'nip': 4821, NIP 4821.
 NIP_RE = re.compile(r"""(\bnip\b["']?\s*(?:[:=]\s*)?["']?\s*)\d{4}\b""", re.IGNORECASE)
 # A balance next to its name: saldo=1234.56, "saldo_deudor_total": 12,345.67, saldo $1,234.
-SALDO_RE = re.compile(r"""(\bsaldo\w*["']?\s*(?:[:=]\s*)?["']?\s*\$?\s*)-?\d[\d,]*(?:\.\d+)?""", re.IGNORECASE)
+SALDO_RE = re.compile(
+    r"""(\bsaldo\w*["']?\s*(?:[:=]\s*)?["']?\s*\$?\s*)-?\d[\d,]*(?:\.\d+)?""", re.IGNORECASE
+)
 
 # The token of a signed file link (/api/v1/archivos/<JWT>): whoever reads it from a
 # log could download the PDF until it expires.
@@ -40,7 +42,8 @@ def mascara_curp(curp: str | None) -> str:
 
 
 def enmascarar_texto(texto: str) -> str:
-    """Mask every signed-link token, CURP-looking token, NIP field and balance field inside free text."""
+    """Mask every signed-link token, CURP-looking token, NIP field and balance field
+    inside free text."""
     if not texto:
         return texto
     texto = ENLACE_RE.sub(lambda m: m.group(1) + "****", texto)
@@ -125,7 +128,9 @@ def _handlers_configurados() -> Iterable[logging.Handler]:
     """Every handler of every logger configured so far (root, uvicorn, uvicorn.error,
     uvicorn.access, ...) plus logging's fallback handler for unconfigured loggers."""
     loggers: list[logging.Logger] = [logging.getLogger()]
-    loggers += [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    loggers += [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
     # uvicorn configures these before it imports the app; named here so they exist.
     loggers += [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
     vistos: set[int] = set()

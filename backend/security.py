@@ -25,7 +25,9 @@ def settings_of(request: Request) -> BackendSettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def emitir_token(dh: Derechohabiente, settings: BackendSettings, *, ahora: datetime | None = None) -> tuple[str, datetime]:
+def emitir_token(
+    dh: Derechohabiente, settings: BackendSettings, *, ahora: datetime | None = None
+) -> tuple[str, datetime]:
     ahora = ahora or datetime.now(UTC)
     expira = ahora + timedelta(minutes=settings.token_ttl_minutes)
     payload = {"sub": str(dh.id), "curp": dh.curp, "iat": ahora, "exp": expira, "typ": "identidad"}
@@ -46,9 +48,13 @@ def derechohabiente_actual(
         raise _no_autenticado("Necesita identificarse con su CURP y su NIP.")
     settings = settings_of(request)
     try:
-        payload = jwt.decode(credenciales.credentials, settings.token_secret, algorithms=[ALGORITHM])
+        payload = jwt.decode(
+            credenciales.credentials, settings.token_secret, algorithms=[ALGORITHM]
+        )
     except jwt.ExpiredSignatureError as exc:
-        raise _no_autenticado("Su sesión expiró; identifíquese de nuevo con su CURP y su NIP.") from exc
+        raise _no_autenticado(
+            "Su sesión expiró; identifíquese de nuevo con su CURP y su NIP."
+        ) from exc
     except jwt.PyJWTError as exc:
         raise _no_autenticado("No pudimos validar su identidad; identifíquese de nuevo.") from exc
     if payload.get("typ") != "identidad":

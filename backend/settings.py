@@ -95,7 +95,11 @@ def lista_proxies(settings: BackendSettings) -> list[str]:
 
 
 def lista_peppers_anteriores(settings: BackendSettings) -> list[str]:
-    return _lista(settings.nip_peppers_anteriores.get_secret_value()) if settings.nip_peppers_anteriores else []
+    return (
+        _lista(settings.nip_peppers_anteriores.get_secret_value())
+        if settings.nip_peppers_anteriores
+        else []
+    )
 
 
 @lru_cache

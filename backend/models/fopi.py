@@ -34,7 +34,9 @@ class Fopi(Base):
     quincenas: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     fecha_emision: Mapped[date]
     vigencia: Mapped[date]  # last day the bank may take the payment
-    estatus: Mapped[str] = mapped_column(String(10), default="EMITIDO")  # EMITIDO | PAGADO | VENCIDO
+    estatus: Mapped[str] = mapped_column(
+        String(10), default="EMITIDO"
+    )  # EMITIDO | PAGADO | VENCIDO
     fecha_pago: Mapped[date | None]
     banco: Mapped[str | None] = mapped_column(String(60))
     folio_banco: Mapped[str | None] = mapped_column(String(40))

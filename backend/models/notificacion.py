@@ -33,7 +33,9 @@ class Notificacion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clave_unica: Mapped[str] = mapped_column(String(80), unique=True)
-    tipo: Mapped[str] = mapped_column(String(30))  # CITA_AGENDADA | CITA_CANCELADA | RECORDATORIO_CITA | HOJA_CITA
+    tipo: Mapped[str] = mapped_column(
+        String(30)
+    )  # CITA_AGENDADA | CITA_CANCELADA | RECORDATORIO_CITA | HOJA_CITA
     canal: Mapped[str] = mapped_column(String(10))  # SMS | WHATSAPP
     destino: Mapped[str] = mapped_column(String(20))  # E.164 phone number
     cuerpo: Mapped[str] = mapped_column(Text)
@@ -42,7 +44,9 @@ class Notificacion(Base):
     # A file sent as WhatsApp media: a fresh signed link is made at send time.
     adjunto_tipo: Mapped[str | None] = mapped_column(String(30))
     adjunto_id: Mapped[str | None] = mapped_column(String(40))
-    estado: Mapped[str] = mapped_column(String(12), default=PENDIENTE)  # PENDIENTE ENVIANDO ENVIADA FALLIDA DESCARTADA INCIERTA
+    estado: Mapped[str] = mapped_column(
+        String(12), default=PENDIENTE
+    )  # PENDIENTE ENVIANDO ENVIADA FALLIDA DESCARTADA INCIERTA
     intentos: Mapped[int] = mapped_column(default=0)
     proximo_intento: Mapped[datetime] = mapped_column(default=utcnow)
     reclamada_hasta: Mapped[datetime | None]

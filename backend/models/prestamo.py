@@ -54,7 +54,9 @@ class Movimiento(Base):
     quincena: Mapped[int | None]  # 1..plazo for payroll discounts; None for extra payments
     fecha: Mapped[date]
     monto: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    origen: Mapped[str] = mapped_column(String(16))  # NOMINA | FOPI | REGULARIZACION | SALDO_A_FAVOR
+    origen: Mapped[str] = mapped_column(
+        String(16)
+    )  # NOMINA | FOPI | REGULARIZACION | SALDO_A_FAVOR
     referencia: Mapped[str | None] = mapped_column(String(40))
     creado_en: Mapped[datetime] = mapped_column(default=utcnow)
 

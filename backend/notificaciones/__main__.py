@@ -37,15 +37,26 @@ def _ahora() -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backend.notificaciones",
-                                     description="Envía las notificaciones pendientes (SMS/WhatsApp) por Twilio.")
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.notificaciones",
+        description="Envía las notificaciones pendientes (SMS/WhatsApp) por Twilio.",
+    )
     parser.add_argument("--loop", action="store_true", help="seguir enviando hasta interrumpir")
-    parser.add_argument("--intervalo", type=float, default=15.0, help="segundos entre pasadas (con --loop)")
+    parser.add_argument(
+        "--intervalo", type=float, default=15.0, help="segundos entre pasadas (con --loop)"
+    )
     parser.add_argument("--lote", type=int, default=50, help="máximo de mensajes por pasada")
-    parser.add_argument("--inciertas", action="store_true",
-                        help="listar los mensajes cuyo envío es incierto (revíselos en la consola de Twilio)")
-    parser.add_argument("--reencolar", type=int, metavar="ID",
-                        help="volver a enviar un mensaje INCIERTA o FALLIDA tras revisarlo en Twilio")
+    parser.add_argument(
+        "--inciertas",
+        action="store_true",
+        help="listar los mensajes cuyo envío es incierto (revíselos en la consola de Twilio)",
+    )
+    parser.add_argument(
+        "--reencolar",
+        type=int,
+        metavar="ID",
+        help="volver a enviar un mensaje INCIERTA o FALLIDA tras revisarlo en Twilio",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -58,8 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             return _operador(factory, args)
         motivo = faltante_para_entregar(settings)
         if motivo:
-            log.warning("Entrega de SMS/WhatsApp desactivada (%s): se programan los recordatorios y los "
-                        "mensajes quedan en la bandeja de salida.", motivo)
+            log.warning(
+                "Entrega de SMS/WhatsApp desactivada (%s): se programan los recordatorios y los "
+                "mensajes quedan en la bandeja de salida.",
+                motivo,
+            )
         return _pasadas(factory, settings, args)
     finally:
         engine.dispose()
@@ -69,14 +83,19 @@ def _operador(factory, args: argparse.Namespace) -> int:  # type: ignore[no-unty
     with factory() as session:
         if args.reencolar is not None:
             if not reencolar(session, notificacion_id=args.reencolar, ahora=_ahora()):
-                print(f"No hay un mensaje INCIERTA o FALLIDA con id {args.reencolar}.", file=sys.stderr)
+                print(
+                    f"No hay un mensaje INCIERTA o FALLIDA con id {args.reencolar}.",
+                    file=sys.stderr,
+                )
                 return 2
             print(f"Mensaje {args.reencolar} reencolado; se enviará en la siguiente pasada.")
             return 0
         filas = inciertas(session)
         for n in filas:
-            print(f"{n.id}\t{n.tipo}\t{n.canal}\t{sin_telefonos(n.destino)}\t{n.creado_en:%Y-%m-%d %H:%M}\t"
-                  f"{n.ultimo_error or ''}")
+            print(
+                f"{n.id}\t{n.tipo}\t{n.canal}\t{sin_telefonos(n.destino)}\t"
+                f"{n.creado_en:%Y-%m-%d %H:%M}\t{n.ultimo_error or ''}"
+            )
         print(f"{len(filas)} mensaje(s) con envío incierto.")
         return 0
 
@@ -88,11 +107,17 @@ def _pasadas(factory, settings, args: argparse.Namespace) -> int:  # type: ignor
     try:
         while True:
             try:
-                resumen = enviar_pendientes(factory, settings, ahora=_ahora(), lote=args.lote, reloj=_ahora)
+                resumen = enviar_pendientes(
+                    factory, settings, ahora=_ahora(), lote=args.lote, reloj=_ahora
+                )
             except Exception as exc:  # noqa: BLE001 - a pass may fail (database down); the loop goes on
                 primera = (str(exc).splitlines() or [""])[0]  # no SQL parameters in the log
-                log.error("la pasada falló (%s: %s); se reintenta en %.0f s", type(exc).__name__,
-                          sin_telefonos(primera)[:200], args.intervalo)
+                log.error(
+                    "la pasada falló (%s: %s); se reintenta en %.0f s",
+                    type(exc).__name__,
+                    sin_telefonos(primera)[:200],
+                    args.intervalo,
+                )
                 if not args.loop:
                     return 1
             else:

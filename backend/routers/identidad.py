@@ -24,10 +24,18 @@ router = APIRouter(
     summary="Verificar CURP y NIP",
     responses=respuestas_error(*ERRORES_CUERPO, 423, 429),
 )
-def verificar(solicitud: VerificarSolicitud, request: Request, session: SessionDep, ahora: Ahora) -> VerificarRespuesta:
+def verificar(
+    solicitud: VerificarSolicitud, request: Request, session: SessionDep, ahora: Ahora
+) -> VerificarRespuesta:
     settings = settings_of(request)
-    dh = servicio.verificar(session, curp=solicitud.curp, nip=solicitud.nip, settings=settings, ahora=ahora,
-                            origen=limites.origen_de(request, settings))
+    dh = servicio.verificar(
+        session,
+        curp=solicitud.curp,
+        nip=solicitud.nip,
+        settings=settings,
+        ahora=ahora,
+        origen=limites.origen_de(request, settings),
+    )
     # The token's own clock is the real one: PyJWT checks iat/exp against it.
     token, expira = emitir_token(dh, settings)
     return VerificarRespuesta(

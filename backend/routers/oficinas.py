@@ -18,7 +18,9 @@ OficinaId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Identificador d
 @router.get("", response_model=list[OficinaOut], summary="Oficinas de representación")
 def listar(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=80, description="Busca por ciudad, estado o nombre.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=80, description="Busca por ciudad, estado o nombre.")
+    ] = None,
 ) -> list[OficinaOut]:
     return [OficinaOut.model_validate(o) for o in svc.listar_oficinas(session, q=q)]
 
@@ -37,8 +39,12 @@ def disponibilidad(
     oficina_id: OficinaId,
     session: SessionDep,
     ahora: Ahora,
-    desde: Annotated[date | None, Query(description="Primer día (AAAA-MM-DD); hoy si se omite.")] = None,
-    hasta: Annotated[date | None, Query(description="Último día; 30 días después de `desde` si se omite.")] = None,
+    desde: Annotated[
+        date | None, Query(description="Primer día (AAAA-MM-DD); hoy si se omite.")
+    ] = None,
+    hasta: Annotated[
+        date | None, Query(description="Último día; 30 días después de `desde` si se omite.")
+    ] = None,
     limite: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> DisponibilidadOut:
     oficina = svc.obtener_oficina(session, oficina_id=oficina_id)

@@ -38,7 +38,11 @@ router = APIRouter(prefix=PREFIJO_PAGOS, tags=["pagos"], responses=ERROR_RESPONS
     summary="Generar un FOPI de pago parcial o de liquidación",
 )
 def crear_fopi(
-    solicitud: FopiSolicitud, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy,
+    solicitud: FopiSolicitud,
+    dh: DerechohabienteActual,
+    session: SessionDep,
+    request: Request,
+    hoy: Hoy,
     ahora: Ahora,
 ) -> FopiRespuesta:
     fopi = servicio.emitir_fopi(
@@ -52,7 +56,11 @@ def crear_fopi(
     return fopi_respuesta(fopi, request, ahora)
 
 
-@router.get("/fopi", response_model=list[FopiRespuesta], summary="Formatos de pago emitidos (más reciente primero)")
+@router.get(
+    "/fopi",
+    response_model=list[FopiRespuesta],
+    summary="Formatos de pago emitidos (más reciente primero)",
+)
 def listar_fopis(
     dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, ahora: Ahora
 ) -> list[FopiRespuesta]:
@@ -61,7 +69,9 @@ def listar_fopis(
 
 
 def _pdf(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: date) -> Response:
-    fopi = servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy)
+    fopi = servicio.obtener_fopi(
+        session=session, derechohabiente=dh, referencia=referencia, hoy=hoy
+    )
     contenido = generar_pdf(fopi=fopi, prestamo=fopi.prestamo, derechohabiente=dh)
     return Response(
         contenido,
@@ -70,32 +80,53 @@ def _pdf(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: d
     )
 
 
-_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "El FOPI en PDF"}}
+_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "El FOPI en PDF"}
+}
 
 
 # Declared before /fopi/{referencia}: that pattern would also match "<ref>.pdf".
-@router.get("/fopi/{referencia}.pdf", response_class=Response, responses=_PDF, summary="FOPI en PDF")
+@router.get(
+    "/fopi/{referencia}.pdf", response_class=Response, responses=_PDF, summary="FOPI en PDF"
+)
 def fopi_pdf(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Response:
     return _pdf(referencia, dh, session, hoy)
 
 
-@router.get("/fopi/{referencia}/pdf", response_class=Response, responses=_PDF, summary="FOPI en PDF (ruta alterna)")
-def fopi_pdf_alterno(referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Response:
+@router.get(
+    "/fopi/{referencia}/pdf",
+    response_class=Response,
+    responses=_PDF,
+    summary="FOPI en PDF (ruta alterna)",
+)
+def fopi_pdf_alterno(
+    referencia: str, dh: DerechohabienteActual, session: SessionDep, hoy: Hoy
+) -> Response:
     return _pdf(referencia, dh, session, hoy)
 
 
 @router.get("/fopi/{referencia}", response_model=FopiRespuesta, summary="Consultar un FOPI")
 def obtener_fopi(
-    referencia: str, dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, ahora: Ahora
+    referencia: str,
+    dh: DerechohabienteActual,
+    session: SessionDep,
+    request: Request,
+    hoy: Hoy,
+    ahora: Ahora,
 ) -> FopiRespuesta:
     return fopi_respuesta(
-        servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy), request, ahora
+        servicio.obtener_fopi(session=session, derechohabiente=dh, referencia=referencia, hoy=hoy),
+        request,
+        ahora,
     )
 
 
 _SOLO_BANCO = secreto_compartido(
-    encabezado="X-Webhook-Secret", ajuste="banco_webhook_secret", descripcion="Clave compartida con el banco",
-    quien="del banco", servicio="Las notificaciones bancarias",
+    encabezado="X-Webhook-Secret",
+    ajuste="banco_webhook_secret",
+    descripcion="Clave compartida con el banco",
+    quien="del banco",
+    servicio="Las notificaciones bancarias",
 )
 
 
@@ -105,8 +136,12 @@ _SOLO_BANCO = secreto_compartido(
     summary="Notificación de pago de un banco autorizado (idempotente)",
     **_SOLO_BANCO,
 )
-def notificacion_bancaria(notificacion: NotificacionBancaria, session: SessionDep, hoy: Hoy) -> NotificacionRespuesta:
-    resultado = pagos_banco.aplicar_notificacion(session=session, hoy=hoy, **notificacion.model_dump())
+def notificacion_bancaria(
+    notificacion: NotificacionBancaria, session: SessionDep, hoy: Hoy
+) -> NotificacionRespuesta:
+    resultado = pagos_banco.aplicar_notificacion(
+        session=session, hoy=hoy, **notificacion.model_dump()
+    )
     if not resultado.aplicado:
         mensaje = "Esta notificación ya se había aplicado; no se registró de nuevo."
     elif resultado.saldo_a_favor > 0:

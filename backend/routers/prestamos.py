@@ -35,7 +35,11 @@ def _campos(origen: object, nombres: tuple[str, ...]) -> dict[str, Any]:
     return {nombre: getattr(origen, nombre) for nombre in nombres}
 
 
-@router.get("/saldo", response_model=Saldo, summary="Saldo deudor total del préstamo vigente (y saldo a favor)")
+@router.get(
+    "/saldo",
+    response_model=Saldo,
+    summary="Saldo deudor total del préstamo vigente (y saldo a favor)",
+)
 def saldo(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Saldo:
     estado = servicio.saldo_para_consulta(session, derechohabiente_id=dh.id, al=hoy)
     p = estado.prestamo
@@ -51,7 +55,9 @@ def saldo(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Saldo:
     )
 
 
-@router.get("/vigente", response_model=CondicionesPrestamo, summary="Condiciones del préstamo vigente")
+@router.get(
+    "/vigente", response_model=CondicionesPrestamo, summary="Condiciones del préstamo vigente"
+)
 def vigente(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> CondicionesPrestamo:
     estado = servicio.saldo_vigente(session, derechohabiente_id=dh.id, al=hoy)
     p = estado.prestamo
@@ -65,7 +71,11 @@ def vigente(dh: DerechohabienteActual, session: SessionDep, hoy: Hoy) -> Condici
     )
 
 
-@router.get("", response_model=list[PrestamoHistorico], summary="Histórico de préstamos (el más reciente primero)")
+@router.get(
+    "",
+    response_model=list[PrestamoHistorico],
+    summary="Histórico de préstamos (el más reciente primero)",
+)
 def historico(dh: DerechohabienteActual, session: SessionDep) -> list[PrestamoHistorico]:
     return [
         PrestamoHistorico(
@@ -82,20 +92,29 @@ def historico(dh: DerechohabienteActual, session: SessionDep) -> list[PrestamoHi
     "/estado-de-cuenta.pdf",
     summary="Estado de cuenta en PDF",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "El estado de cuenta en PDF"}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "El estado de cuenta en PDF"}
+    },
 )
 def estado_de_cuenta(
     dh: DerechohabienteActual,
     session: SessionDep,
     ahora: Ahora,
-    folio: str | None = Query(default=None, max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
+    folio: str | None = Query(
+        default=None,
+        max_length=20,
+        description="Folio de un préstamo suyo; por omisión, el vigente",
+    ),
 ) -> Response:
     prestamo = estado_cuenta.prestamo_solicitado(session, derechohabiente_id=dh.id, folio=folio)
     doc = estado_cuenta.documento(session, prestamo=prestamo, emitido=local(ahora))
     return Response(
         content=doc.contenido,
         media_type=doc.media_type,
-        headers={"Content-Disposition": f'inline; filename="{doc.nombre}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'inline; filename="{doc.nombre}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -111,8 +130,13 @@ def enlace_estado_de_cuenta(
     session: SessionDep,
     request: Request,
     ahora: Ahora,
-    folio: str | None = Query(default=None, max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
+    folio: str | None = Query(
+        default=None,
+        max_length=20,
+        description="Folio de un préstamo suyo; por omisión, el vigente",
+    ),
 ) -> EnlaceEstadoCuenta:
-    url, expira = estado_cuenta.crear_enlace(session, settings_of(request), derechohabiente=dh, folio=folio,
-                                             ahora=ahora)
+    url, expira = estado_cuenta.crear_enlace(
+        session, settings_of(request), derechohabiente=dh, folio=folio, ahora=ahora
+    )
     return EnlaceEstadoCuenta(url=url, expira_en=expira)

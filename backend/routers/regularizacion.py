@@ -12,16 +12,24 @@ from backend.schemas.regularizacion import RegularizacionRespuesta
 from backend.services import fopi as servicio_fopi
 from backend.services import regularizacion as servicio
 
-router = APIRouter(prefix="/api/v1/regularizacion", tags=["regularización"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/v1/regularizacion", tags=["regularización"], responses=ERROR_RESPONSES
+)
 
-FolioQuery = Query(default=None, description="Folio del préstamo; si se omite, el vigente más reciente")
+FolioQuery = Query(
+    default=None, description="Folio del préstamo; si se omite, el vigente más reciente"
+)
 
 
-@router.get("", response_model=RegularizacionRespuesta, summary="Quincenas no descontadas y su adeudo")
+@router.get(
+    "", response_model=RegularizacionRespuesta, summary="Quincenas no descontadas y su adeudo"
+)
 def consultar(
     dh: DerechohabienteActual, session: SessionDep, hoy: Hoy, folio: str | None = FolioQuery
 ) -> RegularizacionRespuesta:
-    prestamo = servicio_fopi.prestamo_vigente(session=session, derechohabiente_id=dh.id, folio=folio)
+    prestamo = servicio_fopi.prestamo_vigente(
+        session=session, derechohabiente_id=dh.id, folio=folio
+    )
     calculo = servicio.consultar(
         session=session,
         prestamo=prestamo,
@@ -38,9 +46,18 @@ def consultar(
     )
 
 
-@router.post("/fopi", status_code=201, response_model=FopiRespuesta, summary="FOPI para regularizar lo no descontado")
+@router.post(
+    "/fopi",
+    status_code=201,
+    response_model=FopiRespuesta,
+    summary="FOPI para regularizar lo no descontado",
+)
 def crear_fopi(
-    dh: DerechohabienteActual, session: SessionDep, request: Request, hoy: Hoy, ahora: Ahora,
+    dh: DerechohabienteActual,
+    session: SessionDep,
+    request: Request,
+    hoy: Hoy,
+    ahora: Ahora,
     folio: str | None = FolioQuery,
 ) -> FopiRespuesta:
     fopi, _calculo = servicio_fopi.emitir_fopi_regularizacion(

@@ -18,7 +18,9 @@ from backend.services.regularizacion import QuincenaPorRegularizar
 PREFIJO_PAGOS = "/api/v1/pagos"
 
 
-def quincenas_regularizadas(quincenas: Iterable[QuincenaPorRegularizar]) -> list[QuincenaRegularizada]:
+def quincenas_regularizadas(
+    quincenas: Iterable[QuincenaPorRegularizar],
+) -> list[QuincenaRegularizada]:
     return [QuincenaRegularizada(numero=q.numero, fecha=q.fecha, descuento=q.descuento,
                                  dias_atraso=q.dias_atraso) for q in quincenas]
 
@@ -30,7 +32,9 @@ def fopi_respuesta(fopi: Fopi, request: Request, ahora: datetime) -> FopiRespues
         detalle = [QuincenaPorRegularizar.de_json(q) for q in fopi.quincenas or []]
         quincenas = quincenas_regularizadas(detalle)
         adeudo = sum((q.descuento for q in detalle), start=fopi.monto * 0)
-    enlace, _expira = enlaces.url_firmada(settings_of(request), kind="fopi", id_=fopi.referencia, ahora=ahora)
+    enlace, _expira = enlaces.url_firmada(
+        settings_of(request), kind="fopi", id_=fopi.referencia, ahora=ahora
+    )
     return FopiRespuesta(
         referencia=fopi.referencia,
         referencia_formateada=referencias.formatear(fopi.referencia),

@@ -14,7 +14,9 @@ router = APIRouter(
 )
 
 
-@router.post("", response_model=SimulacionRespuesta, summary="Simular un préstamo (descuento, monto y plazo)")
+@router.post(
+    "", response_model=SimulacionRespuesta, summary="Simular un préstamo (descuento, monto y plazo)"
+)
 async def crear_simulacion(solicitud: SimulacionSolicitud) -> SimulacionRespuesta:
     # async: pure arithmetic on cached data, no I/O, so no thread-pool hop per request.
     resultado = simular(

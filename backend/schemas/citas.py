@@ -11,7 +11,8 @@ Canal = Literal["SMS", "WHATSAPP"]
 class CitaCrear(BaseModel):
     oficina_id: int = Field(gt=0, le=2**31 - 1)
     inicio: datetime = Field(
-        description="Inicio del horario elegido; sin zona horaria se entiende hora del centro de México.",
+        description="Inicio del horario elegido; sin zona horaria se entiende hora del centro de "
+        "México.",
         examples=["2024-01-30T13:30:00-06:00"],
     )
     canal_notificacion: Canal | None = Field(

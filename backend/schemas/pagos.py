@@ -36,9 +36,12 @@ class FopiSolicitud(BaseModel):
     tipo: Literal["parcial", "liquidacion"] = Field(
         description="parcial (con monto) o liquidacion (el saldo a la fecha límite de pago)"
     )
-    monto: Decimal | None = Field(default=None, description="Importe del pago parcial, en pesos", examples=[1500.00])
+    monto: Decimal | None = Field(
+        default=None, description="Importe del pago parcial, en pesos", examples=[1500.00]
+    )
     folio_prestamo: str | None = Field(
-        default=None, description="Folio del préstamo; si se omite, el préstamo vigente más reciente"
+        default=None,
+        description="Folio del préstamo; si se omite, el préstamo vigente más reciente",
     )
 
     @field_validator("tipo", mode="before")
@@ -69,13 +72,19 @@ class FopiRespuesta(BaseModel):
     descripcion: str
     monto: Dinero
     fecha_emision: date
-    vigencia: date = Field(description="Fecha límite de pago (5 días hábiles después de la emisión)")
+    vigencia: date = Field(
+        description="Fecha límite de pago (5 días hábiles después de la emisión)"
+    )
     estatus: Literal["EMITIDO", "PAGADO", "VENCIDO"]
     bancos: list[str]
     folio_prestamo: str
     pdf_url: str = Field(description="Ruta del PDF (requiere el mismo token)")
-    pdf_enlace: str | None = Field(default=None, description="Enlace firmado y temporal al PDF, sin token")
-    adeudo: Dinero | None = Field(default=None, description="Regularización: suma de los descuentos omitidos")
+    pdf_enlace: str | None = Field(
+        default=None, description="Enlace firmado y temporal al PDF, sin token"
+    )
+    adeudo: Dinero | None = Field(
+        default=None, description="Regularización: suma de los descuentos omitidos"
+    )
     quincenas: list[QuincenaRegularizada] | None = None
     fecha_pago: date | None = None
 
@@ -85,7 +94,9 @@ class NotificacionBancaria(BaseModel):
     monto: Decimal = Field(examples=[1500.00])
     fecha_pago: date
     banco: str = Field(min_length=1, max_length=60, examples=["BBVA"])
-    folio_banco: str = Field(min_length=1, max_length=40, description="Folio de la operación en el banco")
+    folio_banco: str = Field(
+        min_length=1, max_length=40, description="Folio de la operación en el banco"
+    )
 
     @field_validator("monto")
     @classmethod
@@ -97,12 +108,15 @@ class NotificacionRespuesta(BaseModel):
     referencia: str
     concepto: str
     estatus: str
-    aplicado: bool = Field(description="false si esta notificación ya se había aplicado antes (no se duplica)")
+    aplicado: bool = Field(
+        description="false si esta notificación ya se había aplicado antes (no se duplica)"
+    )
     fecha_pago: date
     movimientos: int = Field(description="Movimientos registrados en el préstamo por este pago")
     prestamo_liquidado: bool
     aplicado_al_prestamo: Dinero = Field(description="Parte del pago que amortizó el préstamo")
     saldo_a_favor: Dinero = Field(
-        description="Parte del pago que excedió el saldo a la fecha de pago; queda a favor del derechohabiente"
+        description="Parte del pago que excedió el saldo a la fecha de pago; queda a favor del "
+        "derechohabiente"
     )
     mensaje: str

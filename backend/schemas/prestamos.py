@@ -10,20 +10,25 @@ from backend.schemas.identidad import Dinero
 
 
 class Saldo(BaseModel):
-    saldo_deudor_total: Dinero = Field(description="Adeudo total calculado hoy con los pagos aplicados")
+    saldo_deudor_total: Dinero = Field(
+        description="Adeudo total calculado hoy con los pagos aplicados"
+    )
     saldo_a_favor: Dinero = Field(
-        description="Pagos recibidos por encima del adeudo (p. ej. una liquidación pagada antes de su fecha "
-                    "límite); el CAPP los devuelve"
+        description="Pagos recibidos por encima del adeudo (p. ej. una liquidación pagada antes "
+        "de su fecha límite); el CAPP los devuelve"
     )
     al: date
     prestamo_folio: str
-    estatus: str = Field(description="VIGENTE, o LIQUIDADO cuando el préstamo ya se pagó y quedó saldo a favor")
+    estatus: str = Field(
+        description="VIGENTE, o LIQUIDADO cuando el préstamo ya se pagó y quedó saldo a favor"
+    )
     producto: str
     descuento_quincenal: Dinero
     quincenas_pagadas: int
     quincenas_restantes: int
     quincenas_sin_descuento: int = Field(
-        description="Quincenas ya vencidas en las que no se aplicó el descuento (posible regularización)"
+        description="Quincenas ya vencidas en las que no se aplicó el descuento (posible "
+        "regularización)"
     )
     total_pagado: Dinero
     fecha_ultimo_pago: date | None

@@ -1,8 +1,7 @@
-"""The loan-product catalogue (backend/data/productos.json) as pydantic models.
-
-The same models validate the data file at load time and document
-`GET /api/v1/productos`. Amounts and rates are Decimal inside and JSON numbers
-outside.
+"""The API schema of `GET /api/v1/productos`: the catalogue as the router
+answers it, built from the service's domain objects (backend/services/productos.py,
+which also validates the data file and holds the catalogue's rules). Amounts and
+rates are Decimal inside and JSON numbers outside.
 """
 
 from __future__ import annotations
@@ -10,17 +9,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from backend.services.productos import Sexo, TipoDerechohabiente
 
 # Decimal in Python, a JSON number on the wire (money is rounded before it gets here).
 Numero = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
-TipoDerechohabiente = Literal["asegurado", "pensionado"]
-Sexo = Literal["H", "M"]
+__all__ = ["Catalogo", "Numero", "Producto", "Sexo", "TipoDerechohabiente"]
 
 
 class _Modelo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, from_attributes=True)
 
 
 class Nivel(_Modelo):
@@ -32,30 +32,12 @@ class Nivel(_Modelo):
     tope: Numero | None = Field(default=None, description="Monto máximo en pesos")
     meses: Numero | None = Field(default=None, description="Meses de sueldo básico")
 
-    @model_validator(mode="after")
-    def _un_limite(self) -> Nivel:
-        if (self.desde_anios is None) == (self.mas_de_anios is None):
-            raise ValueError("cada nivel lleva exactamente uno de desde_anios o mas_de_anios")
-        return self
-
-    def aplica(self, anios: Decimal) -> bool:
-        if self.desde_anios is not None:
-            return anios >= self.desde_anios
-        assert self.mas_de_anios is not None
-        return anios > self.mas_de_anios
-
 
 class ReglaPlazo(_Modelo):
     minimo: int = Field(ge=1)
     maximo: int | None = Field(default=None, ge=1)
     maximo_por_antiguedad: list[Nivel] | None = None
     maximo_pensionado: int = Field(ge=1)
-
-    @model_validator(mode="after")
-    def _algun_maximo(self) -> ReglaPlazo:
-        if (self.maximo is None) == (self.maximo_por_antiguedad is None):
-            raise ValueError("el plazo lleva maximo o maximo_por_antiguedad, no ambos")
-        return self
 
 
 class ReglaMonto(_Modelo):
@@ -78,24 +60,6 @@ class ReglaMonto(_Modelo):
     sueldo_tope_mensual: Numero | None = None
     capacidad_descuento: Numero | None = None
 
-    @model_validator(mode="after")
-    def _completa(self) -> ReglaMonto:
-        faltan: list[str] = []
-        if self.regla == "descuento_maximo" and self.porcentaje_descuento is None:
-            faltan.append("porcentaje_descuento")
-        if self.regla != "descuento_maximo":
-            if not self.niveles:
-                faltan.append("niveles")
-            if self.capacidad_descuento is None:
-                faltan.append("capacidad_descuento")
-        if self.regla == "tope_por_antiguedad" and self.tope_pensionado is None:
-            faltan.append("tope_pensionado")
-        if self.regla == "meses_sueldo" and (self.meses_pensionado is None or self.sueldo_tope_mensual is None):
-            faltan.append("meses_pensionado/sueldo_tope_mensual")
-        if faltan:
-            raise ValueError(f"regla {self.regla} incompleta: {', '.join(faltan)}")
-        return self
-
 
 class Antiguedad(_Modelo):
     anios: int = Field(ge=0)
@@ -107,11 +71,13 @@ class Producto(_Modelo):
     clave: str
     nombre: str
     institucion: Literal["ISSSTE", "ISSEG"] = Field(
-        description="De quién son estas condiciones: el crédito complementario de seed 004 es del ISSEG (Guanajuato)"
+        description="De quién son estas condiciones: el crédito complementario de seed 004 es del "
+        "ISSEG (Guanajuato)"
     )
     aviso_fuente: str = Field(
         min_length=1,
-        description="Lo que el usuario oye en cada simulación sobre de dónde salen las cifras (institución o estimación)",
+        description="Lo que el usuario oye en cada simulación sobre de dónde salen las cifras "
+        "(institución o estimación)",
     )
     descripcion: str
     tipos: list[TipoDerechohabiente]
@@ -130,12 +96,6 @@ class Producto(_Modelo):
     requisitos: list[str] = []
     fuente: str
     supuestos: list[str] = []
-
-    @model_validator(mode="after")
-    def _renovacion(self) -> Producto:
-        if self.renovable and self.tasa_anual_renovacion is None:
-            raise ValueError(f"{self.clave}: renovable sin tasa_anual_renovacion")
-        return self
 
 
 class Catalogo(_Modelo):

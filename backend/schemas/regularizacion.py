@@ -16,7 +16,7 @@ class RegularizacionRespuesta(BaseModel):
     quincenas: list[QuincenaRegularizada]
     adeudo: Dinero = Field(description="Suma de los descuentos no aplicados")
     total: Dinero = Field(
-        description="Lo que se paga para regularizarse: los descuentos no aplicados, sin interés moratorio "
-        "(regularizar evita intereses moratorios, seed 001)"
+        description="Lo que se paga para regularizarse: los descuentos no aplicados, sin interés "
+        "moratorio (regularizar evita intereses moratorios, seed 001)"
     )
     calculado_al: date = Field(description="Fecha límite de pago de un formato emitido hoy")

@@ -39,11 +39,15 @@ def _a_decimal(valor: Any, error: str) -> Decimal:
 
 
 def _sueldo(valor: Any) -> Decimal:
-    numero = _a_decimal(valor, "El sueldo base mensual debe ser una cantidad en pesos, por ejemplo 12690.80.")
+    numero = _a_decimal(
+        valor, "El sueldo base mensual debe ser una cantidad en pesos, por ejemplo 12690.80."
+    )
     if numero <= 0:
         raise ValueError("El sueldo base mensual debe ser mayor que cero.")
     if numero > SUELDO_MAXIMO:
-        raise ValueError("El sueldo base mensual no puede ser mayor a un millón de pesos; revise la cantidad.")
+        raise ValueError(
+            "El sueldo base mensual no puede ser mayor a un millón de pesos; revise la cantidad."
+        )
     return numero
 
 
@@ -136,7 +140,14 @@ class SimulacionSolicitud(BaseModel):
     producto: Annotated[
         str,
         BeforeValidator(_producto),
-        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 60, "examples": ["credito_complementario"]}),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 60,
+                "examples": ["credito_complementario"],
+            }
+        ),
     ] = Field(description="Clave del producto, como en GET /api/v1/productos")
     sueldo_base_mensual: Annotated[
         Decimal,
@@ -148,7 +159,9 @@ class SimulacionSolicitud(BaseModel):
         BeforeValidator(_plazo),
         WithJsonSchema({"type": "integer", "minimum": 1, "maximum": PLAZO_MAXIMO_ABSOLUTO}),
     ]
-    renovacion: Annotated[bool, _booleano("renovacion"), WithJsonSchema({"type": "boolean"})] = False
+    renovacion: Annotated[bool, _booleano("renovacion"), WithJsonSchema({"type": "boolean"})] = (
+        False
+    )
     tipo: Annotated[
         TipoDerechohabiente,
         BeforeValidator(_tipo),
@@ -157,14 +170,23 @@ class SimulacionSolicitud(BaseModel):
     anios_cotizacion: Annotated[
         Decimal | None,
         BeforeValidator(_anios),
-        WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": float(ANIOS_MAXIMOS)}, {"type": "null"}]}),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": float(ANIOS_MAXIMOS)},
+                    {"type": "null"},
+                ]
+            }
+        ),
     ] = Field(default=None, description="Años de cotización al ISSSTE (asegurados)")
     sexo: Annotated[
         Sexo | None,
         BeforeValidator(_sexo),
         WithJsonSchema({"anyOf": [{"type": "string", "enum": ["H", "M"]}, {"type": "null"}]}),
     ] = Field(default=None, description="H o M, como en la CURP")
-    incluir_tabla: Annotated[bool, _booleano("incluir_tabla"), WithJsonSchema({"type": "boolean"})] = False
+    incluir_tabla: Annotated[
+        bool, _booleano("incluir_tabla"), WithJsonSchema({"type": "boolean"})
+    ] = False
 
 
 class RenglonTabla(BaseModel):
@@ -188,7 +210,9 @@ class SimulacionRespuesta(BaseModel):
     descuento_quincenal: Numero = Field(description="Descuento por nómina cada quincena")
     monto_maximo: Numero = Field(description="Monto máximo del crédito")
     plazo_quincenas: int
-    plazo_maximo_permitido: int = Field(description="Plazo más largo que le corresponde, en quincenas")
+    plazo_maximo_permitido: int = Field(
+        description="Plazo más largo que le corresponde, en quincenas"
+    )
     tasa_anual: Numero = Field(description="Tasa anual sin IVA, como fracción (0.16 = 16 %)")
     tasa_anual_con_iva: Numero = Field(description="Tasa anual más IVA sobre intereses")
     tasa_quincenal: Numero = Field(description="Tasa quincenal con IVA aplicada al saldo")
@@ -196,4 +220,6 @@ class SimulacionRespuesta(BaseModel):
     intereses: Numero
     iva: Numero = Field(description="IVA sobre intereses")
     avisos: list[str] = Field(description="Supuestos de esta simulación, en español")
-    tabla: list[RenglonTabla] | None = Field(default=None, description="Tabla de amortización (si incluir_tabla)")
+    tabla: list[RenglonTabla] | None = Field(
+        default=None, description="Tabla de amortización (si incluir_tabla)"
+    )

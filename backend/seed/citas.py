@@ -81,8 +81,13 @@ def _lugar_libre(session: Session, oficina: Oficina, inicio: datetime) -> int | 
 
 
 def _otra_agendada(session: Session, dh: Derechohabiente, *claves_demo: str) -> bool:
-    otra = session.scalar(select(Cita).where(Cita.derechohabiente_id == dh.id, Cita.estatus == AGENDADA,
-                                             Cita.clave.not_in(claves_demo)))
+    otra = session.scalar(
+        select(Cita).where(
+            Cita.derechohabiente_id == dh.id,
+            Cita.estatus == AGENDADA,
+            Cita.clave.not_in(claves_demo),
+        )
+    )
     if otra is not None:
         log.warning("%s ya tiene otra cita agendada (%s); no se tocan sus citas de demostración",
                     mascara_curp(dh.curp), otra.clave)
@@ -109,11 +114,15 @@ def _crear(session: Session, *, clave: str, dh: Derechohabiente, oficina: Oficin
     session.add(cita)
     session.flush()
     for est, cuando in eventos:
-        session.add(EventoCita(cita_id=cita.id, estatus=est, registrado_en=utc(cuando), origen="web"))
+        session.add(
+            EventoCita(cita_id=cita.id, estatus=est, registrado_en=utc(cuando), origen="web")
+        )
     session.flush()
 
 
-def _p1_vigente(vigente: Cita | None, cancelada: Cita | None, dh: Derechohabiente, ahora: datetime) -> bool:
+def _p1_vigente(
+    vigente: Cita | None, cancelada: Cita | None, dh: Derechohabiente, ahora: datetime
+) -> bool:
     """Does the demo still show what DESIGN.md says (CC3QZ8 AGENDADA >= 5 business days ahead)?"""
     return (
         vigente is not None and cancelada is not None
@@ -124,7 +133,9 @@ def _p1_vigente(vigente: Cita | None, cancelada: Cita | None, dh: Derechohabient
     )
 
 
-def _primer_lugar_desde(session: Session, oficina: Oficina, inicio: datetime) -> tuple[datetime, int]:
+def _primer_lugar_desde(
+    session: Session, oficina: Oficina, inicio: datetime
+) -> tuple[datetime, int]:
     """The first slot at or after `inicio` (same or later business days) with a free place."""
     dia = local(inicio).date()
     for _ in range(90):
@@ -149,7 +160,9 @@ def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
             _borrar(session, cita)
     hoy = local(ahora)
     dia_cita = sumar_dias_habiles(hoy.date(), 5)
-    inicio, lugar = _primer_lugar_desde(session, oficina, datetime.combine(dia_cita, time(13, 30), tzinfo=zona()))
+    inicio, lugar = _primer_lugar_desde(
+        session, oficina, datetime.combine(dia_cita, time(13, 30), tzinfo=zona())
+    )
     antes = inicio - DURACION
     inicio_cancelada = antes if antes.time() >= APERTURA else inicio
     dia_registro = hoy.date() if hoy.time() >= time(15, 54) else hoy.date() - timedelta(days=1)
@@ -157,8 +170,15 @@ def _demo_p1(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
     def registro(h: int, m: int, s: int) -> datetime:
         return datetime.combine(dia_registro, time(h, m, s), tzinfo=zona())
 
-    _crear(session, clave=CLAVE_CANCELADA, dh=dh, oficina=oficina, inicio=inicio_cancelada, lugar=None,
-           eventos=[(AGENDADA, registro(12, 56, 2)), (CANCELADA, registro(15, 49, 45))])
+    _crear(
+        session,
+        clave=CLAVE_CANCELADA,
+        dh=dh,
+        oficina=oficina,
+        inicio=inicio_cancelada,
+        lugar=None,
+        eventos=[(AGENDADA, registro(12, 56, 2)), (CANCELADA, registro(15, 49, 45))],
+    )
     _crear(session, clave=CLAVE_VIGENTE, dh=dh, oficina=oficina, inicio=inicio, lugar=lugar,
            eventos=[(AGENDADA, registro(15, 53, 49))])
 
@@ -168,8 +188,12 @@ def _inicio_36h(session: Session, oficina: Oficina, ahora: datetime) -> tuple[da
     cancellation deadline (35 h with the default 36), or None (weekend, holiday)."""
     desde, hasta = utc(ahora) + ANTELACION_36H, utc(ahora) + plazo_cancelacion() - MARGEN_36H
     dias = [local(desde).date() + timedelta(days=k) for k in range(3)]
-    reales = [(ini, lugar) for dia in dias for ini in inicios_del_dia(dia)
-              if desde <= utc(ini) <= hasta and (lugar := _lugar_libre(session, oficina, ini)) is not None]
+    reales = [
+        (ini, lugar)
+        for dia in dias
+        for ini in inicios_del_dia(dia)
+        if desde <= utc(ini) <= hasta and (lugar := _lugar_libre(session, oficina, ini)) is not None
+    ]
     return reales[-1] if reales else None
 
 
@@ -188,8 +212,12 @@ def _demo_p3(session: Session, dh: Derechohabiente, oficina: Oficina, ahora: dat
         _borrar(session, cita)
     hueco = _inicio_36h(session, oficina, ahora)
     if hueco is None:
-        log.warning("no hay un horario hábil dentro de las próximas 36 h; la cita demo %s de %s no se crea: "
-                    "vuelva a sembrar en un día hábil", CLAVE_36H, mascara_curp(dh.curp))
+        log.warning(
+            "no hay un horario hábil dentro de las próximas 36 h; la cita demo %s de %s no se "
+            "crea: vuelva a sembrar en un día hábil",
+            CLAVE_36H,
+            mascara_curp(dh.curp),
+        )
         return
     inicio, lugar = hueco
     _crear(session, clave=CLAVE_36H, dh=dh, oficina=oficina, inicio=inicio, lugar=lugar,

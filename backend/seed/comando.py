@@ -24,7 +24,9 @@ from backend.services.disponibilidad import local
 RAIZ = Path(__file__).resolve().parent.parent.parent
 
 
-def sembrar(session: Session, *, count: int, ahora: datetime | None = None, progreso: bool = False) -> None:
+def sembrar(
+    session: Session, *, count: int, ahora: datetime | None = None, progreso: bool = False
+) -> None:
     ahora = ahora or datetime.now(UTC)
     hoy = local(ahora).date()
     sembrar_personas(session, hoy=hoy, ahora=ahora)
@@ -56,21 +58,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     from backend.migrate import upgrade
     from backend.settings import get_settings
 
-    parser = argparse.ArgumentParser(prog="python -m backend.seed", description="Siembra datos de demostración.")
-    parser.add_argument("--count", type=int, default=1000, help="derechohabientes sintéticos (omisión: 1000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.seed", description="Siembra datos de demostración."
+    )
+    parser.add_argument(
+        "--count", type=int, default=1000, help="derechohabientes sintéticos (omisión: 1000)"
+    )
     parser.add_argument("--database-url", default=None, help="omisión: DATABASE_URL")
-    parser.add_argument("--forzar", "--force", action="store_true",
-                        help="siembra aunque la base no sea la local de desarrollo (restablece NIP y "
-                             "bloqueos de las personas de demostración)")
+    parser.add_argument(
+        "--forzar",
+        "--force",
+        action="store_true",
+        help="siembra aunque la base no sea la local de desarrollo (restablece NIP y "
+        "bloqueos de las personas de demostración)",
+    )
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error("--count no puede ser negativo")
     settings = get_settings()
     url = args.database_url or settings.database_url
     if not args.forzar and not base_desechable(url):
-        print("No siembro: la base de datos no es la local de desarrollo (sqlite:///var/capp.db) y la semilla "
-              "restablece las personas de demostración (NIP conocidos). Si de verdad es una base de pruebas, "
-              "repita con --forzar.", file=sys.stderr)
+        print(
+            "No siembro: la base de datos no es la local de desarrollo (sqlite:///var/capp.db) y "
+            "la semilla restablece las personas de demostración (NIP conocidos). Si de verdad es "
+            "una base de pruebas, repita con --forzar.",
+            file=sys.stderr,
+        )
         return 2
     upgrade(url)
     engine = make_engine(url)
@@ -81,7 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Semilla lista en {time.monotonic() - inicio:.1f} s. Personas de demostración "
                   "(sus CURP completas y NIP están en README.md):")
             for p in PERSONAS:  # never print a NIP, not even a demo one
-                print(f"  {p.clave} {mascara_curp(p.curp)} - {p.nombre} {p.primer_apellido} {p.segundo_apellido}")
+                print(
+                    f"  {p.clave} {mascara_curp(p.curp)} - {p.nombre} {p.primer_apellido} "
+                    f"{p.segundo_apellido}"
+                )
     finally:
         engine.dispose()
     return 0

@@ -8,7 +8,40 @@ from datetime import date
 from stdnum.mx import curp as stdnum_curp
 
 # Valid two-letter state codes of the CURP (without NE, born abroad).
-ESTADOS = ["AS", "BC", "BS", "CC", "CL", "CM", "CS", "CH", "DF", "DG", "GT", "GR", "HG", "JC", "MC", "MN", "MS", "NT", "NL", "OC", "PL", "QT", "QR", "SP", "SL", "SR", "TC", "TS", "TL", "VZ", "YN", "ZS"]
+ESTADOS = [
+    "AS",
+    "BC",
+    "BS",
+    "CC",
+    "CL",
+    "CM",
+    "CS",
+    "CH",
+    "DF",
+    "DG",
+    "GT",
+    "GR",
+    "HG",
+    "JC",
+    "MC",
+    "MN",
+    "MS",
+    "NT",
+    "NL",
+    "OC",
+    "PL",
+    "QT",
+    "QR",
+    "SP",
+    "SL",
+    "SR",
+    "TC",
+    "TS",
+    "TL",
+    "VZ",
+    "YN",
+    "ZS",
+]
 # RENAPO replaces the second letter with X when the first four spell a bad word.
 _ALTISONANTES = stdnum_curp._name_blacklist  # noqa: SLF001 - the list RENAPO publishes, kept by stdnum
 
@@ -33,7 +66,11 @@ def construir_curp(
 ) -> str:
     """The CURP as RENAPO derives it from the name (simple names only); the
     check digit comes from python-stdnum."""
-    ap1, ap2, nom = sin_acentos(primer_apellido), sin_acentos(segundo_apellido or "X"), sin_acentos(nombre)
+    ap1, ap2, nom = (
+        sin_acentos(primer_apellido),
+        sin_acentos(segundo_apellido or "X"),
+        sin_acentos(nombre),
+    )
     letras = ap1[0] + _primera_vocal_interna(ap1) + ap2[0] + nom[0]
     if letras in _ALTISONANTES:
         letras = letras[0] + "X" + letras[2:]

@@ -65,10 +65,17 @@ def _plan(persona: Persona, datos: dict[str, Any], hoy: date) -> PlanPrestamo:
         descuento = _descuento_complementario(persona.sueldo_base_mensual)
     else:
         monto = Decimal(datos["monto"])
-    return plan_prestamo(folio=datos["folio"], producto=datos["producto"], tasa_anual=datos["tasa_anual"],
-                         plazo=datos["plazo"], descuento=descuento, monto=monto,
-                         fecha_otorgamiento=hoy - timedelta(days=datos["otorgado_hace_dias"]), hoy=hoy,
-                         omitir_ultimas=datos.get("omitir_ultimas", 0))
+    return plan_prestamo(
+        folio=datos["folio"],
+        producto=datos["producto"],
+        tasa_anual=datos["tasa_anual"],
+        plazo=datos["plazo"],
+        descuento=descuento,
+        monto=monto,
+        fecha_otorgamiento=hoy - timedelta(days=datos["otorgado_hace_dias"]),
+        hoy=hoy,
+        omitir_ultimas=datos.get("omitir_ultimas", 0),
+    )
 
 
 def planes_personas(hoy: date) -> dict[str, list[PlanPrestamo]]:
@@ -84,33 +91,62 @@ def sembrar_personas(session: Session, *, hoy: date, ahora: datetime) -> None:
     """Create or refresh the demo personas (NIP restored, lock cleared) and their loans."""
     planes = planes_personas(hoy)
     for persona in PERSONAS:
-        dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == persona.curp)).one_or_none()
+        dh = session.scalars(
+            select(Derechohabiente).where(Derechohabiente.curp == persona.curp)
+        ).one_or_none()
         if dh is None:
-            dh = Derechohabiente(curp=persona.curp, nip_hash=hash_nip(persona.nip, persona.curp), creado_en=ahora)
+            dh = Derechohabiente(
+                curp=persona.curp, nip_hash=hash_nip(persona.nip, persona.curp), creado_en=ahora
+            )
             session.add(dh)
         elif not _nip_vigente(dh.nip_hash, persona.nip, persona.curp):
             dh.nip_hash = hash_nip(persona.nip, persona.curp)
-        dh.nombre, dh.primer_apellido, dh.segundo_apellido = persona.nombre, persona.primer_apellido, persona.segundo_apellido
+        dh.nombre, dh.primer_apellido, dh.segundo_apellido = (
+            persona.nombre,
+            persona.primer_apellido,
+            persona.segundo_apellido,
+        )
         dh.sexo, dh.fecha_nacimiento, dh.tipo = persona.sexo, persona.fecha_nacimiento, persona.tipo
-        dh.anios_cotizacion, dh.sueldo_base_mensual = persona.anios_cotizacion, persona.sueldo_base_mensual
+        dh.anios_cotizacion, dh.sueldo_base_mensual = (
+            persona.anios_cotizacion,
+            persona.sueldo_base_mensual,
+        )
         dh.dependencia, dh.telefono, dh.email = persona.dependencia, persona.telefono, persona.email
-        session.execute(delete(IntentoIdentidad).where(IntentoIdentidad.curp == persona.curp))  # unlock
+        session.execute(
+            delete(IntentoIdentidad).where(IntentoIdentidad.curp == persona.curp)
+        )  # unlock
         session.flush()
         for plan in planes[persona.clave]:
-            prestamo = session.scalars(select(Prestamo).where(Prestamo.folio == plan.folio)).one_or_none()
+            prestamo = session.scalars(
+                select(Prestamo).where(Prestamo.folio == plan.folio)
+            ).one_or_none()
             if prestamo is None:
                 prestamo = Prestamo(
-                    folio=plan.folio, derechohabiente_id=dh.id, producto=plan.producto, monto=plan.monto,
-                    plazo_quincenas=plan.plazo_quincenas, tasa_anual=plan.tasa_anual,
-                    descuento_quincenal=plan.descuento_quincenal, fecha_otorgamiento=plan.fecha_otorgamiento,
-                    fecha_primer_descuento=plan.fecha_primer_descuento, estatus=plan.estatus,
-                    fecha_liquidacion=plan.fecha_liquidacion, creado_en=ahora,
+                    folio=plan.folio,
+                    derechohabiente_id=dh.id,
+                    producto=plan.producto,
+                    monto=plan.monto,
+                    plazo_quincenas=plan.plazo_quincenas,
+                    tasa_anual=plan.tasa_anual,
+                    descuento_quincenal=plan.descuento_quincenal,
+                    fecha_otorgamiento=plan.fecha_otorgamiento,
+                    fecha_primer_descuento=plan.fecha_primer_descuento,
+                    estatus=plan.estatus,
+                    fecha_liquidacion=plan.fecha_liquidacion,
+                    creado_en=ahora,
                 )
                 session.add(prestamo)
                 session.flush()
                 session.add_all(
-                    Movimiento(prestamo_id=prestamo.id, quincena=k, fecha=f, monto=importe, origen="NOMINA",
-                               referencia=referencia_nomina(plan.folio, k), creado_en=ahora)
+                    Movimiento(
+                        prestamo_id=prestamo.id,
+                        quincena=k,
+                        fecha=f,
+                        monto=importe,
+                        origen="NOMINA",
+                        referencia=referencia_nomina(plan.folio, k),
+                        creado_en=ahora,
+                    )
                     for k, f, importe in plan.nomina
                 )
                 session.flush()
@@ -126,11 +162,17 @@ def _nip_vigente(nip_hash: str | None, nip: str, curp: str) -> bool:
     return verificacion.correcto and not verificacion.rehacer
 
 
-def _completar_nomina(session: Session, *, prestamo: Prestamo, hoy: date, omitir_ultimas: int, ahora: datetime) -> None:
+def _completar_nomina(
+    session: Session, *, prestamo: Prestamo, hoy: date, omitir_ultimas: int, ahora: datetime
+) -> None:
     """Add the payroll discount of every past quincena not yet covered (idempotent)."""
-    cubiertas = set(session.scalars(
-        select(Movimiento.quincena).where(Movimiento.prestamo_id == prestamo.id, Movimiento.quincena.is_not(None))
-    ))
+    cubiertas = set(
+        session.scalars(
+            select(Movimiento.quincena).where(
+                Movimiento.prestamo_id == prestamo.id, Movimiento.quincena.is_not(None)
+            )
+        )
+    )
     fechas = fechas_quincena(prestamo.fecha_primer_descuento, prestamo.plazo_quincenas)
     vencidas = [(k, f) for k, f in enumerate(fechas, start=1) if f < hoy]
     if omitir_ultimas:
@@ -145,9 +187,20 @@ def _completar_nomina(session: Session, *, prestamo: Prestamo, hoy: date, omitir
     for k, f in faltantes:
         importe = Decimal(prestamo.descuento_quincenal)
         if k == prestamo.plazo_quincenas:
-            importe = saldo_deudor(monto=monto, tasa_anual=tasa, fechas_programadas=fechas, pagos=pagos, al=f)
+            importe = saldo_deudor(
+                monto=monto, tasa_anual=tasa, fechas_programadas=fechas, pagos=pagos, al=f
+            )
             prestamo.estatus, prestamo.fecha_liquidacion = "LIQUIDADO", f
-        session.add(Movimiento(prestamo_id=prestamo.id, quincena=k, fecha=f, monto=importe, origen="NOMINA",
-                               referencia=referencia_nomina(prestamo.folio, k), creado_en=ahora))
+        session.add(
+            Movimiento(
+                prestamo_id=prestamo.id,
+                quincena=k,
+                fecha=f,
+                monto=importe,
+                origen="NOMINA",
+                referencia=referencia_nomina(prestamo.folio, k),
+                creado_en=ahora,
+            )
+        )
         pagos.append(Pago(f, importe))
     session.flush()

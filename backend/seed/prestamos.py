@@ -60,7 +60,9 @@ def plan_prestamo(
     for k, f in vencidas:
         importe = descuento
         if k == plazo:
-            importe = saldo_deudor(monto=monto, tasa_anual=tasa, fechas_programadas=fechas, pagos=pagos, al=f)
+            importe = saldo_deudor(
+                monto=monto, tasa_anual=tasa, fechas_programadas=fechas, pagos=pagos, al=f
+            )
         nomina.append((k, f, importe))
         pagos.append(Pago(f, importe))
     liquidado = bool(nomina) and nomina[-1][0] == plazo

@@ -33,19 +33,222 @@ DOMINIO_SINTETICO = "sintetico.example"
 SEMILLA = "capp-sintetico-v1"
 BLOQUE = 10_000
 
-NOMBRES_H = ["José", "Luis", "Juan", "Miguel", "Carlos", "Jorge", "Alejandro", "Fernando", "Roberto", "Ricardo", "Eduardo", "Francisco", "Javier", "Manuel", "Antonio", "Sergio", "Raúl", "Arturo", "Daniel", "Héctor", "Mario", "Pedro", "Rafael", "Enrique", "Óscar", "Gerardo", "Víctor", "Alfredo", "Martín", "Andrés", "Rubén", "Ramón", "Salvador", "Ignacio", "Armando", "Gabriel", "Hugo", "Alberto", "Guillermo"]
-NOMBRES_M = ["María", "Guadalupe", "Juana", "Margarita", "Verónica", "Leticia", "Rosa", "Patricia", "Elizabeth", "Alejandra", "Gabriela", "Adriana", "Laura", "Silvia", "Claudia", "Martha", "Teresa", "Araceli", "Norma", "Lucía", "Sandra", "Mónica", "Ana", "Yolanda", "Gloria", "Beatriz", "Carmen", "Irma", "Rocío", "Angélica", "Susana", "Alicia", "Josefina", "Luisa", "Esther", "Isabel", "Fernanda", "Daniela"]
-APELLIDOS = ["Hernández", "García", "Martínez", "López", "González", "Rodríguez", "Pérez", "Sánchez", "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres", "Díaz", "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero", "Álvarez", "Méndez", "Chávez", "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina", "Castro", "Vargas", "Guzmán", "Velázquez", "Muñoz", "Rojas", "Contreras", "Salazar", "Luna", "Ortega", "Santiago", "Guerrero", "Estrada", "Bautista", "Cortés", "Soto", "Alvarado", "Espinoza", "Lara", "Ávila", "Ríos", "Cervantes", "Silva", "Delgado", "Vega", "Márquez", "Sandoval", "Fernández", "León", "Carrillo", "Mejía", "Solís", "Núñez", "Rosas", "Valdez", "Ibarra", "Campos", "Maldonado", "Navarro", "Acosta"]
+NOMBRES_H = [
+    "José",
+    "Luis",
+    "Juan",
+    "Miguel",
+    "Carlos",
+    "Jorge",
+    "Alejandro",
+    "Fernando",
+    "Roberto",
+    "Ricardo",
+    "Eduardo",
+    "Francisco",
+    "Javier",
+    "Manuel",
+    "Antonio",
+    "Sergio",
+    "Raúl",
+    "Arturo",
+    "Daniel",
+    "Héctor",
+    "Mario",
+    "Pedro",
+    "Rafael",
+    "Enrique",
+    "Óscar",
+    "Gerardo",
+    "Víctor",
+    "Alfredo",
+    "Martín",
+    "Andrés",
+    "Rubén",
+    "Ramón",
+    "Salvador",
+    "Ignacio",
+    "Armando",
+    "Gabriel",
+    "Hugo",
+    "Alberto",
+    "Guillermo",
+]
+NOMBRES_M = [
+    "María",
+    "Guadalupe",
+    "Juana",
+    "Margarita",
+    "Verónica",
+    "Leticia",
+    "Rosa",
+    "Patricia",
+    "Elizabeth",
+    "Alejandra",
+    "Gabriela",
+    "Adriana",
+    "Laura",
+    "Silvia",
+    "Claudia",
+    "Martha",
+    "Teresa",
+    "Araceli",
+    "Norma",
+    "Lucía",
+    "Sandra",
+    "Mónica",
+    "Ana",
+    "Yolanda",
+    "Gloria",
+    "Beatriz",
+    "Carmen",
+    "Irma",
+    "Rocío",
+    "Angélica",
+    "Susana",
+    "Alicia",
+    "Josefina",
+    "Luisa",
+    "Esther",
+    "Isabel",
+    "Fernanda",
+    "Daniela",
+]
+APELLIDOS = [
+    "Hernández",
+    "García",
+    "Martínez",
+    "López",
+    "González",
+    "Rodríguez",
+    "Pérez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Reyes",
+    "Jiménez",
+    "Torres",
+    "Díaz",
+    "Gutiérrez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+    "Ortiz",
+    "Moreno",
+    "Castillo",
+    "Romero",
+    "Álvarez",
+    "Méndez",
+    "Chávez",
+    "Rivera",
+    "Juárez",
+    "Ramos",
+    "Domínguez",
+    "Herrera",
+    "Medina",
+    "Castro",
+    "Vargas",
+    "Guzmán",
+    "Velázquez",
+    "Muñoz",
+    "Rojas",
+    "Contreras",
+    "Salazar",
+    "Luna",
+    "Ortega",
+    "Santiago",
+    "Guerrero",
+    "Estrada",
+    "Bautista",
+    "Cortés",
+    "Soto",
+    "Alvarado",
+    "Espinoza",
+    "Lara",
+    "Ávila",
+    "Ríos",
+    "Cervantes",
+    "Silva",
+    "Delgado",
+    "Vega",
+    "Márquez",
+    "Sandoval",
+    "Fernández",
+    "León",
+    "Carrillo",
+    "Mejía",
+    "Solís",
+    "Núñez",
+    "Rosas",
+    "Valdez",
+    "Ibarra",
+    "Campos",
+    "Maldonado",
+    "Navarro",
+    "Acosta",
+]
 DEPENDENCIAS = (
-    "Secretaría de Educación Pública", "Secretaría de Salud", "Secretaría de Hacienda y Crédito Público",
-    "Secretaría de Bienestar", "Secretaría de Agricultura y Desarrollo Rural", "Secretaría de Gobernación",
-    "Secretaría de Economía", "Secretaría de Infraestructura, Comunicaciones y Transportes",
-    "Instituto Politécnico Nacional", "Universidad Nacional Autónoma de México", "ISSSTE",
-    "Servicio de Administración Tributaria", "Comisión Nacional del Agua", "Instituto Nacional Electoral",
+    "Secretaría de Educación Pública",
+    "Secretaría de Salud",
+    "Secretaría de Hacienda y Crédito Público",
+    "Secretaría de Bienestar",
+    "Secretaría de Agricultura y Desarrollo Rural",
+    "Secretaría de Gobernación",
+    "Secretaría de Economía",
+    "Secretaría de Infraestructura, Comunicaciones y Transportes",
+    "Instituto Politécnico Nacional",
+    "Universidad Nacional Autónoma de México",
+    "ISSSTE",
+    "Servicio de Administración Tributaria",
+    "Comisión Nacional del Agua",
+    "Instituto Nacional Electoral",
 )
-LADAS = ("55", "33", "81", "222", "229", "442", "477", "614", "662", "664", "686", "722", "744", "871", "951", "999")
+LADAS = (
+    "55",
+    "33",
+    "81",
+    "222",
+    "229",
+    "442",
+    "477",
+    "614",
+    "662",
+    "664",
+    "686",
+    "722",
+    "744",
+    "871",
+    "951",
+    "999",
+)
 # Monthly base salaries of the 2025 table (seed 004).
-SUELDOS = tuple(Decimal(s) for s in ["5186.10", "5512.17", "7281.93", "8833.04", "9840.70", "10231.13", "12690.80", "16029.11", "20761.58", "23134.41", "24211.23", "26306.42", "30051.45", "36920.11", "37825.38", "41499.67", "50006.46", "51861.00"])
+SUELDOS = tuple(
+    Decimal(s)
+    for s in [
+        "5186.10",
+        "5512.17",
+        "7281.93",
+        "8833.04",
+        "9840.70",
+        "10231.13",
+        "12690.80",
+        "16029.11",
+        "20761.58",
+        "23134.41",
+        "24211.23",
+        "26306.42",
+        "30051.45",
+        "36920.11",
+        "37825.38",
+        "41499.67",
+        "50006.46",
+        "51861.00",
+    ]
+)
 
 _NACIMIENTO_DESDE = date(1950, 1, 1)
 _DIAS_NACIMIENTO = (date(1999, 12, 31) - _NACIMIENTO_DESDE).days + 1
@@ -93,7 +296,9 @@ def _plazo_maximo_sintetico(tipo: str, sexo: str, quincenas_cotizadas: int) -> i
                                   anios_cotizacion=Decimal(quincenas_cotizadas) / 24)
 
 
-def _plazos_permitidos(tipo: str, sexo: str, quincenas_cotizadas: int, *, mas_de: int = 0) -> tuple[int, ...]:
+def _plazos_permitidos(
+    tipo: str, sexo: str, quincenas_cotizadas: int, *, mas_de: int = 0
+) -> tuple[int, ...]:
     """The usual plazos the rules allow (cotización as it was when the loan started),
     or the longest allowed one when it is shorter than all of them; all > `mas_de`."""
     maximo = _plazo_maximo_sintetico(tipo, sexo, quincenas_cotizadas)
@@ -104,32 +309,51 @@ def _plazos_permitidos(tipo: str, sexo: str, quincenas_cotizadas: int, *, mas_de
 def _monto_por_descuento(descuento: Decimal, tasa: str, plazo: int) -> Decimal:
     factor = _FACTORES.get((tasa, plazo))
     if factor is None:
-        factor = _FACTORES[(tasa, plazo)] = valor_presente(Decimal(1), tasa_quincenal(Decimal(tasa)), plazo)
+        factor = _FACTORES[(tasa, plazo)] = valor_presente(
+            Decimal(1), tasa_quincenal(Decimal(tasa)), plazo
+        )
     return redondear(descuento * factor)
 
 
-def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calendario, claves: Pimientas,
-                       ahora: datetime) -> tuple[dict[str, object], list[dict[str, object]], list[list[tuple[int, date, Decimal]]]]:
+def _persona_sintetica(
+    rng: random.Random, indice: int, hoy: date, cal: _Calendario, claves: Pimientas, ahora: datetime
+) -> tuple[dict[str, object], list[dict[str, object]], list[list[tuple[int, date, Decimal]]]]:
     nacimiento, sexo, estado, homoclave = _identidad_sintetica(indice)
     nombre = rng.choice(NOMBRES_H if sexo == "H" else NOMBRES_M)
     ap1, ap2 = rng.choice(APELLIDOS), rng.choice(APELLIDOS)
-    curp = construir_curp(nombre=nombre, primer_apellido=ap1, segundo_apellido=ap2, fecha_nacimiento=nacimiento,
-                          sexo=sexo, estado=estado, homoclave=homoclave)
+    curp = construir_curp(
+        nombre=nombre,
+        primer_apellido=ap1,
+        segundo_apellido=ap2,
+        fecha_nacimiento=nacimiento,
+        sexo=sexo,
+        estado=estado,
+        homoclave=homoclave,
+    )
     edad = hoy.year - nacimiento.year
     pensionado = edad >= 60 and rng.random() < 0.8
     anios = rng.randint(28, 35) if pensionado else rng.randint(1, max(1, min(edad - 19, 30)))
     sueldo = rng.choice(SUELDOS)
     lada = rng.choice(LADAS)
     persona = {
-        "curp": curp, "nombre": nombre, "primer_apellido": ap1, "segundo_apellido": ap2, "sexo": sexo,
-        "fecha_nacimiento": nacimiento, "tipo": "pensionado" if pensionado else "asegurado",
+        "curp": curp,
+        "nombre": nombre,
+        "primer_apellido": ap1,
+        "segundo_apellido": ap2,
+        "sexo": sexo,
+        "fecha_nacimiento": nacimiento,
+        "tipo": "pensionado" if pensionado else "asegurado",
         "dependencia": "ISSSTE (nómina de pensionados)" if pensionado else rng.choice(DEPENDENCIAS),
-        "sueldo_base_mensual": sueldo, "anios_cotizacion": anios,
+        "sueldo_base_mensual": sueldo,
+        "anios_cotizacion": anios,
         "telefono": f"+521{lada}{rng.randrange(10 ** (10 - len(lada))):0{10 - len(lada)}d}",
-        "email": f"{sin_acentos(nombre).lower()}.{sin_acentos(ap1).lower()}.{indice}@{DOMINIO_SINTETICO}",
+        "email": (
+            f"{sin_acentos(nombre).lower()}.{sin_acentos(ap1).lower()}.{indice}@{DOMINIO_SINTETICO}"
+        ),
         # A random NIP nobody knows (drawn outside `rng`, which must stay reproducible):
         # these people cannot be logged into. One HMAC each, about a microsecond.
-        "nip_hash": claves_hash(curp, f"{secrets.randbelow(10_000):04d}", claves), "creado_en": ahora,
+        "nip_hash": claves_hash(curp, f"{secrets.randbelow(10_000):04d}", claves),
+        "creado_en": ahora,
     }
     prestamos: list[dict[str, object]] = []
     nominas: list[list[tuple[int, date, Decimal]]] = []
@@ -147,14 +371,21 @@ def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calenda
             plazo = rng.choice(candidatos)
             inicio = cal.indice_hoy - plazo - despues
             fechas = cal.fechas[inicio:inicio + plazo]
-            prestamos.append({
-                "folio": f"SIN-{indice:08d}-H", "producto": PRODUCTO_SINTETICO,
-                "monto": _monto_por_descuento(descuento, "0.16", plazo), "plazo_quincenas": plazo,
-                "tasa_anual": Decimal("0.16"), "descuento_quincenal": descuento,
-                "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
-                "fecha_primer_descuento": fechas[0], "estatus": "LIQUIDADO", "fecha_liquidacion": fechas[-1],
-                "creado_en": ahora,
-            })
+            prestamos.append(
+                {
+                    "folio": f"SIN-{indice:08d}-H",
+                    "producto": PRODUCTO_SINTETICO,
+                    "monto": _monto_por_descuento(descuento, "0.16", plazo),
+                    "plazo_quincenas": plazo,
+                    "tasa_anual": Decimal("0.16"),
+                    "descuento_quincenal": descuento,
+                    "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
+                    "fecha_primer_descuento": fechas[0],
+                    "estatus": "LIQUIDADO",
+                    "fecha_liquidacion": fechas[-1],
+                    "creado_en": ahora,
+                }
+            )
             # Synthetic paid-off loans carry no movimiento detail (keeps 1M people fast).
             nominas.append([])
     if rng.random() < 0.55:  # a current loan with its payroll discounts so far
@@ -165,19 +396,36 @@ def _persona_sintetica(rng: random.Random, indice: int, hoy: date, cal: _Calenda
             inicio = cal.indice_hoy - transcurridas
             fechas = cal.fechas[inicio:inicio + plazo]
             omitidas = rng.randint(1, 3) if transcurridas > 3 and rng.random() < 0.03 else 0
-            prestamos.append({
-                "folio": f"SIN-{indice:08d}-V", "producto": PRODUCTO_SINTETICO,
-                "monto": _monto_por_descuento(descuento, "0.16", plazo), "plazo_quincenas": plazo,
-                "tasa_anual": Decimal("0.16"), "descuento_quincenal": descuento,
-                "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
-                "fecha_primer_descuento": fechas[0], "estatus": "VIGENTE", "fecha_liquidacion": None,
-                "creado_en": ahora,
-            })
-            nominas.append([(k, fechas[k - 1], descuento) for k in range(1, transcurridas - omitidas + 1)])
+            prestamos.append(
+                {
+                    "folio": f"SIN-{indice:08d}-V",
+                    "producto": PRODUCTO_SINTETICO,
+                    "monto": _monto_por_descuento(descuento, "0.16", plazo),
+                    "plazo_quincenas": plazo,
+                    "tasa_anual": Decimal("0.16"),
+                    "descuento_quincenal": descuento,
+                    "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
+                    "fecha_primer_descuento": fechas[0],
+                    "estatus": "VIGENTE",
+                    "fecha_liquidacion": None,
+                    "creado_en": ahora,
+                }
+            )
+            nominas.append(
+                [(k, fechas[k - 1], descuento) for k in range(1, transcurridas - omitidas + 1)]
+            )
     return persona, prestamos, nominas
 
 
-_COLUMNAS_MOVIMIENTO = ("prestamo_id", "quincena", "fecha", "monto", "origen", "referencia", "creado_en")
+_COLUMNAS_MOVIMIENTO = (
+    "prestamo_id",
+    "quincena",
+    "fecha",
+    "monto",
+    "origen",
+    "referencia",
+    "creado_en",
+)
 
 
 def _insertar_movimientos(conn: Connection, movimientos: Sequence[Mapping[str, object]]) -> None:
@@ -185,7 +433,10 @@ def _insertar_movimientos(conn: Connection, movimientos: Sequence[Mapping[str, o
     several times faster for the millions of payroll rows of a 1M-people seed."""
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor, cursor.copy(f"COPY movimiento ({', '.join(_COLUMNAS_MOVIMIENTO)}) FROM STDIN") as copia:
+        with (
+            cursor,
+            cursor.copy(f"COPY movimiento ({', '.join(_COLUMNAS_MOVIMIENTO)}) FROM STDIN") as copia,
+        ):
             for fila in movimientos:
                 copia.write_row(tuple(fila[c] for c in _COLUMNAS_MOVIMIENTO))
         return
@@ -199,7 +450,9 @@ def contar_sinteticos(session: Session) -> int:
     ) or 0)
 
 
-def sembrar_sinteticos(session: Session, *, count: int, hoy: date, ahora: datetime, progreso: bool = True) -> int:
+def sembrar_sinteticos(
+    session: Session, *, count: int, hoy: date, ahora: datetime, progreso: bool = True
+) -> int:
     """Add synthetic derechohabientes until there are `count`; returns how many were added."""
     existentes = contar_sinteticos(session)
     if existentes >= count:
@@ -223,9 +476,14 @@ def sembrar_sinteticos(session: Session, *, count: int, hoy: date, ahora: dateti
             nominas_de.append(nominas)
         if not personas:
             continue
-        ids = conn.execute(
-            insert(Derechohabiente).returning(Derechohabiente.id, sort_by_parameter_order=True), personas
-        ).scalars().all()
+        ids = (
+            conn.execute(
+                insert(Derechohabiente).returning(Derechohabiente.id, sort_by_parameter_order=True),
+                personas,
+            )
+            .scalars()
+            .all()
+        )
         filas_prestamo, nominas_plano = [], []
         for dh_id, prestamos, nominas in zip(ids, prestamos_de, nominas_de, strict=True):
             for fila, nomina in zip(prestamos, nominas, strict=True):
@@ -233,9 +491,14 @@ def sembrar_sinteticos(session: Session, *, count: int, hoy: date, ahora: dateti
                 filas_prestamo.append(fila)
                 nominas_plano.append(nomina)
         if filas_prestamo:
-            prestamo_ids = conn.execute(
-                insert(Prestamo).returning(Prestamo.id, sort_by_parameter_order=True), filas_prestamo
-            ).scalars().all()
+            prestamo_ids = (
+                conn.execute(
+                    insert(Prestamo).returning(Prestamo.id, sort_by_parameter_order=True),
+                    filas_prestamo,
+                )
+                .scalars()
+                .all()
+            )
             # Synthetic payroll rows carry no referencia (NULLs never clash in the unique index).
             movimientos = [
                 {"prestamo_id": pid, "quincena": k, "fecha": f, "monto": m, "origen": "NOMINA",
@@ -249,8 +512,13 @@ def sembrar_sinteticos(session: Session, *, count: int, hoy: date, ahora: dateti
         agregados += len(personas)
         if progreso:
             hechos = existentes + agregados
-            print(f"\rsintéticos: {hechos:,}/{count:,} ({hechos * 100 // count} %) "
-                  f"en {time.monotonic() - inicio_reloj:.1f} s", end="", file=sys.stderr, flush=True)
+            print(
+                f"\rsintéticos: {hechos:,}/{count:,} ({hechos * 100 // count} %) "
+                f"en {time.monotonic() - inicio_reloj:.1f} s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
     if progreso:
         print(file=sys.stderr)
     return agregados

@@ -78,7 +78,14 @@ def _totales_en_centavos(
     """
     signo, digitos, exponente = i.as_tuple()
     saldo0, pago, iva_c = _centavos(inicial), _centavos(descuento), _centavos(factor_iva)
-    if signo or not isinstance(exponente, int) or exponente >= 0 or saldo0 is None or pago is None or iva_c is None:
+    if (
+        signo
+        or not isinstance(exponente, int)
+        or exponente >= 0
+        or saldo0 is None
+        or pago is None
+        or iva_c is None
+    ):
         return None
     if saldo0 < 0 or iva_c < 0:
         return None

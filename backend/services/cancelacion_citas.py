@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import DateTime
 
+from backend.contacto import LINEA_CITAS
 from backend.models import Cita, Derechohabiente, IntentoCancelacion
 from backend.models.cita import AGENDADA, ATENDIDA, CANCELADA, VENCIDA
 from backend.services import notificaciones
@@ -62,9 +63,10 @@ def _no_encontrada_publica() -> ErrorDominio:
 def _bloqueo(hasta: datetime) -> ErrorDominio:
     fin = local(hasta)
     return Bloqueado(
-        "Por su seguridad, la cancelación con esa clave de cita quedó bloqueada tras varios intentos con "
-        f"datos que no coinciden. Podrá intentarlo de nuevo a partir de las {fin:%H:%M} horas del "
-        f"{fin:%d/%m/%Y} (hora del centro de México), o cancelar identificándose con su CURP y su NIP.",
+        "Por su seguridad, la cancelación con esa clave de cita quedó bloqueada tras varios "
+        "intentos con datos que no coinciden. Podrá intentarlo de nuevo a partir de las "
+        f"{fin:%H:%M} horas del {fin:%d/%m/%Y} (hora del centro de México), o cancelar "
+        "identificándose con su CURP y su NIP.",
         "bloqueado",
         bloqueado_hasta=fin.isoformat(timespec="seconds"),
     )
@@ -97,9 +99,15 @@ def _fallo_cancelacion(session: Session, *, clave: str, ahora: datetime, max_int
         ).returning(t.c.bloqueado_hasta)
     ).one_or_none()
     # Forget stale counters (a day without attempts, not locked) so the table stays small.
-    session.execute(delete(IntentoCancelacion).where(
-        IntentoCancelacion.actualizado_en < ahora - timedelta(days=1),
-        or_(IntentoCancelacion.bloqueado_hasta.is_(None), IntentoCancelacion.bloqueado_hasta <= ahora)))
+    session.execute(
+        delete(IntentoCancelacion).where(
+            IntentoCancelacion.actualizado_en < ahora - timedelta(days=1),
+            or_(
+                IntentoCancelacion.bloqueado_hasta.is_(None),
+                IntentoCancelacion.bloqueado_hasta <= ahora,
+            ),
+        )
+    )
     session.commit()
     if fila is None:  # locked by a parallel attempt in the meantime
         return _bloqueado_hasta(session, clave=clave, ahora=ahora) or ahora + bloqueo
@@ -107,7 +115,9 @@ def _fallo_cancelacion(session: Session, *, clave: str, ahora: datetime, max_int
 
 
 def _bloqueado_hasta(session: Session, *, clave: str, ahora: datetime) -> datetime | None:
-    hasta = session.scalar(select(IntentoCancelacion.bloqueado_hasta).where(IntentoCancelacion.clave == clave))
+    hasta = session.scalar(
+        select(IntentoCancelacion.bloqueado_hasta).where(IntentoCancelacion.clave == clave)
+    )
     return utc(hasta) if hasta is not None and utc(hasta) > utc(ahora) else None
 
 
@@ -187,9 +197,9 @@ def cancelar(
     if utc(ahora) > limite:
         raise Conflicto(
             f"Ya no es posible cancelar la cita {cita.clave}: las cancelaciones se aceptan hasta "
-            f"{horas_cancelacion()} horas antes de la cita y el plazo venció el {fecha_larga(limite)} a las "
-            f"{local(limite):%H:%M} horas. El plazo es el mismo en la Línea ASISSSTE "
-            "(55 4000 1000, opción 5, submenú 1) y en el Sistema de Citas Administrativas.",
+            f"{horas_cancelacion()} horas antes de la cita y el plazo venció el "
+            f"{fecha_larga(limite)} a las {local(limite):%H:%M} horas. El plazo es el mismo en la "
+            f"{LINEA_CITAS} y en el Sistema de Citas Administrativas.",
             "plazo_cancelacion_vencido",
             limite_cancelacion=local(limite).isoformat(),
         )
@@ -202,9 +212,15 @@ def cancelar(
     session.flush()
     session.refresh(cita)
     # Nothing still unsent about the cita makes sense now, not even its booking notice.
-    notificaciones.descartar_pendientes(session, cita_id=cita.id,
-                                        tipos=(notificaciones.CITA_AGENDADA, notificaciones.RECORDATORIO_CITA,
-                                               notificaciones.HOJA_CITA))
+    notificaciones.descartar_pendientes(
+        session,
+        cita_id=cita.id,
+        tipos=(
+            notificaciones.CITA_AGENDADA,
+            notificaciones.RECORDATORIO_CITA,
+            notificaciones.HOJA_CITA,
+        ),
+    )
     canal = notificaciones.SMS if origen == "telefono" else None
     notificaciones.encolar_cita(session, cita=cita, tipo=notificaciones.CITA_CANCELADA, ahora=ahora,
                                 canal=canal)

@@ -4,8 +4,9 @@ Capacity and "one AGENDADA cita per person" are enforced by the database
 (see backend/models/cita.py), so they hold under concurrent requests; this
 module turns the constraint violations into clear Spanish conflicts.
 
-Statuses: AGENDADA -> CANCELADA (by the person, up to `cancelacion_anticipacion_horas` before) or ATENDIDA
-(marked by CAPP staff on the day of the cita or later). VENCIDA is internal (see
+Statuses: AGENDADA -> CANCELADA (by the person, up to
+`cancelacion_anticipacion_horas` before) or ATENDIDA (marked by CAPP staff on
+the day of the cita or later). VENCIDA is internal (see
 backend/models/cita.py): it never appears as a bitácora row.
 
 Cancelling lives in backend/services/cancelacion_citas.py, the hoja de
@@ -101,8 +102,12 @@ def _horario_lleno() -> ErrorDominio:
     )
 
 
-def registrar_evento(session: Session, cita: Cita, estatus: str, *, ahora: datetime, origen: str) -> None:
-    session.add(EventoCita(cita_id=cita.id, estatus=estatus, registrado_en=utc(ahora), origen=origen))
+def registrar_evento(
+    session: Session, cita: Cita, estatus: str, *, ahora: datetime, origen: str
+) -> None:
+    session.add(
+        EventoCita(cita_id=cita.id, estatus=estatus, registrado_en=utc(ahora), origen=origen)
+    )
 
 
 def _vencer_pasadas(session: Session, *, derechohabiente_id: int, ahora: datetime) -> None:
@@ -188,14 +193,19 @@ def agendar(
                 raise
             registrar_evento(session, cita, AGENDADA, ahora=ahora, origen=origen)
             session.flush()
-            notificaciones.encolar_cita(session, cita=cita, tipo=notificaciones.CITA_AGENDADA, ahora=ahora)
+            notificaciones.encolar_cita(
+                session, cita=cita, tipo=notificaciones.CITA_AGENDADA, ahora=ahora
+            )
             session.commit()
             return cita
         else:
             session.rollback()
             log.error("agendar: %d claves seguidas ya existían; se responde 503", INTENTOS_CLAVE)
-            raise NoDisponible("No pudimos generar la clave de su cita en este momento. Su cita no quedó "
-                               "registrada; intente de nuevo en unos minutos.", "clave_no_disponible")
+            raise NoDisponible(
+                "No pudimos generar la clave de su cita en este momento. Su cita no quedó "
+                "registrada; intente de nuevo en unos minutos.",
+                "clave_no_disponible",
+            )
     session.rollback()
     raise _horario_lleno()
 
@@ -226,7 +236,9 @@ class ResultadoAtencion:
     ya_estaba_atendida: bool
 
 
-def marcar_atendida(session: Session, *, clave: str, ahora: datetime, origen: str = "capp") -> ResultadoAtencion:
+def marcar_atendida(
+    session: Session, *, clave: str, ahora: datetime, origen: str = "capp"
+) -> ResultadoAtencion:
     """CAPP staff record that the person came (expediente "SI" in the bitácora).
 
     Allowed on the day of the cita or later, for an AGENDADA cita or one that went
@@ -241,13 +253,23 @@ def marcar_atendida(session: Session, *, clave: str, ahora: datetime, origen: st
         raise Conflicto(f"La cita {clave} fue cancelada; no puede marcarse como atendida.",
                         "cita_cancelada")
     if local(ahora).date() < local(cita.inicio).date():
-        raise Conflicto(f"La cita {clave} es para el {fecha_larga(cita.inicio)}; solo puede marcarse "
-                        "como atendida ese día o después.", "cita_futura")
-    if cambiar_estatus(session, cita, desde=(AGENDADA, VENCIDA), a=ATENDIDA,
-                        conflicto="La cita cambió mientras la registrábamos; consulte la bitácora."):
+        raise Conflicto(
+            f"La cita {clave} es para el {fecha_larga(cita.inicio)}; solo puede marcarse "
+            "como atendida ese día o después.",
+            "cita_futura",
+        )
+    if cambiar_estatus(
+        session,
+        cita,
+        desde=(AGENDADA, VENCIDA),
+        a=ATENDIDA,
+        conflicto="La cita cambió mientras la registrábamos; consulte la bitácora.",
+    ):
         return ResultadoAtencion(cita, True)
     registrar_evento(session, cita, ATENDIDA, ahora=ahora, origen=origen)
-    notificaciones.descartar_pendientes(session, cita_id=cita.id, tipos=(notificaciones.RECORDATORIO_CITA,))
+    notificaciones.descartar_pendientes(
+        session, cita_id=cita.id, tipos=(notificaciones.RECORDATORIO_CITA,)
+    )
     session.commit()
     session.refresh(cita)
     return ResultadoAtencion(cita, False)

@@ -52,4 +52,6 @@ def sumar_dias_habiles(dia: date, n: int) -> date:
 
 def dias_habiles_entre(desde: date, hasta: date) -> int:
     """How many business days d satisfy desde < d <= hasta."""
-    return sum(1 for k in range(1, (hasta - desde).days + 1) if es_dia_habil(desde + timedelta(days=k)))
+    return sum(
+        1 for k in range(1, (hasta - desde).days + 1) if es_dia_habil(desde + timedelta(days=k))
+    )

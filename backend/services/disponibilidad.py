@@ -142,7 +142,9 @@ class Horario:
         return self.inicio + DURACION
 
 
-def ocupacion(session: Session, *, oficina_id: int, desde: datetime, hasta: datetime) -> dict[datetime, int]:
+def ocupacion(
+    session: Session, *, oficina_id: int, desde: datetime, hasta: datetime
+) -> dict[datetime, int]:
     """Taken places per slot start (UTC) between two instants."""
     filas = session.execute(
         select(Cita.inicio, func.count())
@@ -164,7 +166,9 @@ def horarios_libres(
 ) -> list[Horario]:
     """The next free slots of an office between two dates (inclusive), earliest first."""
     if hasta < desde:
-        raise ReglaIncumplida("La fecha final debe ser igual o posterior a la inicial.", "rango_invalido")
+        raise ReglaIncumplida(
+            "La fecha final debe ser igual o posterior a la inicial.", "rango_invalido"
+        )
     if (hasta - desde).days > MAX_DIAS_CONSULTA:
         raise ReglaIncumplida(
             f"Consulte como máximo {MAX_DIAS_CONSULTA} días a la vez.",
@@ -175,11 +179,13 @@ def horarios_libres(
     # A range wholly outside [today, horizon] is a question with no possible answer:
     # say why instead of an empty list. A range that overlaps it is clipped to it.
     if hasta < hoy:
-        raise ReglaIncumplida("Esas fechas ya pasaron; consulte horarios de hoy en adelante.", "rango_pasado")
+        raise ReglaIncumplida(
+            "Esas fechas ya pasaron; consulte horarios de hoy en adelante.", "rango_pasado"
+        )
     if desde > ultimo:
         raise ReglaIncumplida(
-            "Las citas se agendan con un máximo de 90 días de anticipación; consulte fechas hasta el "
-            f"{fecha_larga(datetime.combine(ultimo, time(12), tzinfo=zona()))}.",
+            "Las citas se agendan con un máximo de 90 días de anticipación; consulte fechas hasta "
+            f"el {fecha_larga(datetime.combine(ultimo, time(12), tzinfo=zona()))}.",
             "fuera_de_horizonte",
         )
     hasta = min(hasta, ultimo)

@@ -85,10 +85,14 @@ def sign(
     ahora = ahora or datetime.now(UTC)
     expira = ahora + ttl
     payload = {"typ": TIPO, "k": kind, "id": str(id_), "exp": int(expira.timestamp())}
-    return jwt.encode(payload, settings.token_secret, algorithm=ALGORITMO), expira.replace(microsecond=0)
+    return jwt.encode(payload, settings.token_secret, algorithm=ALGORITMO), expira.replace(
+        microsecond=0
+    )
 
 
-def verify(settings: BackendSettings, token: str, *, ahora: datetime | None = None) -> EnlaceVerificado:
+def verify(
+    settings: BackendSettings, token: str, *, ahora: datetime | None = None
+) -> EnlaceVerificado:
     """Check a link token: 403 when forged or malformed, 410 when expired."""
     ahora = ahora or datetime.now(UTC)
     try:
@@ -110,6 +114,7 @@ def verify(settings: BackendSettings, token: str, *, ahora: datetime | None = No
 
 
 def url_firmada(settings: BackendSettings, **firma: Unpack[Firma]) -> tuple[str, datetime]:
-    """The public URL (on `backend_public_url`) of a signed file link, and its expiry; `sign`'s arguments."""
+    """The public URL (on `backend_public_url`) of a signed file link, and its expiry;
+    `sign`'s arguments."""
     token, expira = sign(settings, **firma)
     return f"{settings.backend_public_url.rstrip('/')}/api/v1/archivos/{token}", expira

@@ -72,13 +72,19 @@ def faltante_para_entregar(settings: BackendSettings) -> str | None:
 
 def canales_configurados(settings: BackendSettings) -> tuple[str, ...]:
     """Channels with a sender number; rows of other channels wait in the outbox."""
-    return tuple(c for c, de in ((SMS, settings.twilio_from_sms), (WHATSAPP, settings.twilio_from_whatsapp)) if de)
+    return tuple(
+        c
+        for c, de in ((SMS, settings.twilio_from_sms), (WHATSAPP, settings.twilio_from_whatsapp))
+        if de
+    )
 
 
 def cliente_twilio(settings: BackendSettings) -> Client:
     """Twilio's REST client; `twilio_api_base` replaces https://api.twilio.com."""
     if not settings.twilio_account_sid or not settings.twilio_auth_token:
-        raise RuntimeError("Faltan TWILIO_ACCOUNT_SID y TWILIO_AUTH_TOKEN para enviar notificaciones.")
+        raise RuntimeError(
+            "Faltan TWILIO_ACCOUNT_SID y TWILIO_AUTH_TOKEN para enviar notificaciones."
+        )
     client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
                     http_client=TwilioHttpClient(timeout=settings.twilio_timeout_segundos))
     client.api.base_url = settings.twilio_api_base.rstrip("/")
@@ -106,8 +112,11 @@ class Resumen:
     entrega_desactivada: bool = False
 
     def __str__(self) -> str:
-        return (f"enviadas={self.enviadas} reintentos={self.reintentos} fallidas={self.fallidas} "
-                f"inciertas={self.inciertas} descartadas={self.descartadas} recordatorios={self.recordatorios}")
+        return (
+            f"enviadas={self.enviadas} reintentos={self.reintentos} fallidas={self.fallidas} "
+            f"inciertas={self.inciertas} descartadas={self.descartadas} "
+            f"recordatorios={self.recordatorios}"
+        )
 
     @property
     def hubo_actividad(self) -> bool:
@@ -121,19 +130,29 @@ def _abandonar_interrumpidas(session: Session, *, ahora: datetime) -> int:
     The claim token is kept, so a sender that is merely slow can still record
     what really happened."""
     vencidas = session.scalars(
-        select(Notificacion).where(Notificacion.estado == ENVIANDO, Notificacion.reclamada_hasta < utc(ahora))
+        select(Notificacion).where(
+            Notificacion.estado == ENVIANDO, Notificacion.reclamada_hasta < utc(ahora)
+        )
     ).all()
     resultado = session.execute(
         update(Notificacion)
         .where(Notificacion.estado == ENVIANDO, Notificacion.reclamada_hasta < utc(ahora))
-        .values(estado=INCIERTA,
-                ultimo_error="Envío interrumpido sin respuesta de Twilio; no se reintenta para no duplicar el mensaje.")
+        .values(
+            estado=INCIERTA,
+            ultimo_error="Envío interrumpido sin respuesta de Twilio; no se reintenta para no "
+            "duplicar el mensaje.",
+        )
         .execution_options(synchronize_session=False)
     )
     session.commit()
     for n in vencidas:
-        log.warning("notificación %s INCIERTA: envío interrumpido (%s a %s); revise en Twilio antes de reencolarla",
-                    n.id, n.canal, sin_telefonos(n.destino))
+        log.warning(
+            "notificación %s INCIERTA: envío interrumpido (%s a %s); revise en Twilio antes de "
+            "reencolarla",
+            n.id,
+            n.canal,
+            sin_telefonos(n.destino),
+        )
     return int(resultado.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -186,8 +205,11 @@ def registrar_resultado(session: Session, reclamo: Reclamo, **valores: object) -
     )
     session.commit()
     if resultado.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning("notificación %s: resultado no registrado, la fila ya no pertenece a este envío (%s)",
-                    reclamo.notificacion_id, valores.get("estado"))
+        log.warning(
+            "notificación %s: resultado no registrado, la fila ya no pertenece a este envío (%s)",
+            reclamo.notificacion_id,
+            valores.get("estado"),
+        )
         return False
     return True
 
@@ -217,7 +239,9 @@ def clasificar_error(exc: BaseException) -> Desenlace:
         return "reintentable" if status == 429 or status >= 500 else "permanente"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "reintentable"
-    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
+        exc, requests.exceptions.SSLError
+    ):
         causa = exc.args[0] if exc.args else None
         if isinstance(causa, MaxRetryError):
             causa = causa.reason
@@ -269,10 +293,18 @@ def _enviar(session: Session, settings: BackendSettings, client: Client, reclamo
         _fallo(session, reclamo, intentos=intentos, canal=canal, destino=destino, ahora=reloj(),
                resumen=resumen, desenlace=desenlace, error=sin_telefonos(error)[:300])
         return
-    if registrar_resultado(session, reclamo, estado=ENVIADA, twilio_sid=mensaje.sid, enviada_en=reloj(),
-                           ultimo_error=None):
+    if registrar_resultado(
+        session,
+        reclamo,
+        estado=ENVIADA,
+        twilio_sid=mensaje.sid,
+        enviada_en=reloj(),
+        ultimo_error=None,
+    ):
         resumen.enviadas += 1
-        log.info("notificación %s enviada por %s (sid %s)", reclamo.notificacion_id, canal, mensaje.sid)
+        log.info(
+            "notificación %s enviada por %s (sid %s)", reclamo.notificacion_id, canal, mensaje.sid
+        )
     else:
         log.warning("notificación %s: Twilio la aceptó (sid %s) pero otro proceso tomó la fila",
                     reclamo.notificacion_id, mensaje.sid)
@@ -283,13 +315,29 @@ def sin_telefonos(texto: str) -> str:
     return re.sub(r"\+?\d{8,15}", lambda m: m.group(0)[:3] + "*****" + m.group(0)[-2:], texto)
 
 
-def _fallo(session: Session, reclamo: Reclamo, *, intentos: int, canal: str, destino: str, ahora: datetime,
-           resumen: Resumen, desenlace: Desenlace, error: str) -> None:
+def _fallo(
+    session: Session,
+    reclamo: Reclamo,
+    *,
+    intentos: int,
+    canal: str,
+    destino: str,
+    ahora: datetime,
+    resumen: Resumen,
+    desenlace: Desenlace,
+    error: str,
+) -> None:
     if desenlace == "incierto":
         if registrar_resultado(session, reclamo, estado=INCIERTA, ultimo_error=error):
             resumen.inciertas += 1
-            log.warning("notificación %s INCIERTA (%s a %s): Twilio pudo haberla recibido (%s); no se reenvía "
-                        "sola, revísela en Twilio", reclamo.notificacion_id, canal, destino, error)
+            log.warning(
+                "notificación %s INCIERTA (%s a %s): Twilio pudo haberla recibido (%s); no se "
+                "reenvía sola, revísela en Twilio",
+                reclamo.notificacion_id,
+                canal,
+                destino,
+                error,
+            )
         return
     if desenlace == "reintentable" and intentos < MAX_INTENTOS:
         if registrar_resultado(session, reclamo, estado=PENDIENTE, ultimo_error=error,
@@ -297,7 +345,9 @@ def _fallo(session: Session, reclamo: Reclamo, *, intentos: int, canal: str, des
             resumen.reintentos += 1
     elif registrar_resultado(session, reclamo, estado=FALLIDA, ultimo_error=error):
         resumen.fallidas += 1
-    log.warning("notificación %s no enviada (intento %s): %s", reclamo.notificacion_id, intentos, error)
+    log.warning(
+        "notificación %s no enviada (intento %s): %s", reclamo.notificacion_id, intentos, error
+    )
 
 
 def enviar_pendientes(

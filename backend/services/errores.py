@@ -15,7 +15,9 @@ from typing import Any
 class ErrorDominio(Exception):
     """A business-rule failure that the caller should hear about."""
 
-    def __init__(self, detail: str, codigo: str, *, reintentar_en: int | None = None, **datos: Any) -> None:
+    def __init__(
+        self, detail: str, codigo: str, *, reintentar_en: int | None = None, **datos: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.codigo = codigo

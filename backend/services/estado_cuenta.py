@@ -24,17 +24,23 @@ KIND_ESTADO_CUENTA = "estado_cuenta"
 TTL_ENLACE_ESTADO_CUENTA = timedelta(hours=24)
 
 
-def prestamo_solicitado(session: Session, *, derechohabiente_id: int, folio: str | None) -> Prestamo:
+def prestamo_solicitado(
+    session: Session, *, derechohabiente_id: int, folio: str | None
+) -> Prestamo:
     """The loan `folio` of this derechohabiente (404 if it is not theirs), or the vigente one."""
     if folio:
-        return servicio.prestamo_por_folio(session, derechohabiente_id=derechohabiente_id, folio=folio)
+        return servicio.prestamo_por_folio(
+            session, derechohabiente_id=derechohabiente_id, folio=folio
+        )
     return servicio.exigir_vigente(session, derechohabiente_id=derechohabiente_id)
 
 
 def documento(session: Session, *, prestamo: Prestamo, emitido: datetime) -> enlaces.Archivo:
     """The statement of `prestamo` with its saldo on `emitido`'s date; `emitido` in local time."""
     estado = servicio.estado_prestamo(session, prestamo=prestamo, al=emitido.date())
-    contenido = generar_estado_cuenta(derechohabiente=prestamo.derechohabiente, estado=estado, emitido=emitido)
+    contenido = generar_estado_cuenta(
+        derechohabiente=prestamo.derechohabiente, estado=estado, emitido=emitido
+    )
     return enlaces.Archivo(contenido, f"estado-de-cuenta-{prestamo.folio}.pdf")
 
 
@@ -46,7 +52,8 @@ def crear_enlace(
     folio: str | None,
     ahora: datetime,
 ) -> tuple[str, datetime]:
-    """A signed public URL to the statement of one of the derechohabiente's loans, and its expiry."""
+    """A signed public URL to the statement of one of the derechohabiente's loans,
+    and its expiry."""
     prestamo = prestamo_solicitado(session, derechohabiente_id=derechohabiente.id, folio=folio)
     return enlaces.url_firmada(settings, kind=KIND_ESTADO_CUENTA, id_=prestamo.folio,
                                ttl=TTL_ENLACE_ESTADO_CUENTA, ahora=ahora)

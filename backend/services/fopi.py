@@ -43,7 +43,14 @@ DIAS_HABILES_VIGENCIA = 5
 # Seed 001 says "Instituciones Bancarias autorizadas" without naming them: this list
 # (and the 5-business-day vigencia) is an assumption, told to the user as an
 # estimate to confirm (domain.yml utter_fopi_generado, README "Fuentes").
-BANCOS_AUTORIZADOS: tuple[str, ...] = ("BBVA", "Banamex", "Banorte", "HSBC", "Santander", "Scotiabank")
+BANCOS_AUTORIZADOS: tuple[str, ...] = (
+    "BBVA",
+    "Banamex",
+    "Banorte",
+    "HSBC",
+    "Santander",
+    "Scotiabank",
+)
 DESCRIPCION_CONCEPTO = {
     "PARCIAL": "Pago parcial del préstamo personal",
     "LIQUIDACION": "Liquidación del préstamo personal",
@@ -60,7 +67,9 @@ def calcular_vigencia(emision: date) -> date:
 
 # --- loans ---------------------------------------------------------------------
 
-def prestamo_vigente(*, session: Session, derechohabiente_id: int, folio: str | None = None) -> Prestamo:
+def prestamo_vigente(
+    *, session: Session, derechohabiente_id: int, folio: str | None = None
+) -> Prestamo:
     """The derechohabiente's vigente loan (the newest one, or the one with `folio`)."""
     consulta = select(Prestamo).where(
         Prestamo.derechohabiente_id == derechohabiente_id, Prestamo.estatus == "VIGENTE"
@@ -72,7 +81,10 @@ def prestamo_vigente(*, session: Session, derechohabiente_id: int, folio: str | 
     ).first()
     if prestamo is None:
         if folio:
-            raise NoEncontrado("No encontramos un préstamo vigente con ese folio a su nombre.", "sin_prestamo_vigente")
+            raise NoEncontrado(
+                "No encontramos un préstamo vigente con ese folio a su nombre.",
+                "sin_prestamo_vigente",
+            )
         raise NoEncontrado("No tiene un préstamo personal vigente.", "sin_prestamo_vigente")
     return prestamo
 
@@ -100,17 +112,26 @@ def _crear_fopi(
 ) -> Fopi:
     """Insert a FOPI with the next free reference for (prestamo, vigencia)."""
     for _intento in range(3):
-        emitidos = session.scalar(
-            select(func.count()).select_from(Fopi).where(Fopi.prestamo_id == prestamo.id, Fopi.vigencia == vigencia)
-        ) or 0
+        emitidos = (
+            session.scalar(
+                select(func.count())
+                .select_from(Fopi)
+                .where(Fopi.prestamo_id == prestamo.id, Fopi.vigencia == vigencia)
+            )
+            or 0
+        )
         consecutivo = emitidos + 1
         while True:
             if consecutivo > referencias.MAX_CONSECUTIVO:
                 raise Conflicto(
-                    "Ya generó demasiados formatos de pago hoy; use uno de los que tiene.", "demasiados_fopi"
+                    "Ya generó demasiados formatos de pago hoy; use uno de los que tiene.",
+                    "demasiados_fopi",
                 )
             referencia = referencias.generar_referencia(
-                concepto=concepto, prestamo_id=prestamo.id, vigencia=vigencia, consecutivo=consecutivo
+                concepto=concepto,
+                prestamo_id=prestamo.id,
+                vigencia=vigencia,
+                consecutivo=consecutivo,
             )
             if session.scalar(select(Fopi.id).where(Fopi.referencia == referencia)) is None:
                 break
@@ -132,7 +153,9 @@ def _crear_fopi(
             session.rollback()
             continue
         return fopi
-    raise Conflicto("No pudimos generar el formato en este momento; intente de nuevo.", "fopi_conflicto")
+    raise Conflicto(
+        "No pudimos generar el formato en este momento; intente de nuevo.", "fopi_conflicto"
+    )
 
 
 def emitir_fopi(
@@ -153,9 +176,13 @@ def emitir_fopi(
         raise Conflicto("Su préstamo no tiene saldo pendiente por pagar.", "sin_saldo")
     if concepto == "PARCIAL":
         if monto is None:
-            raise ReglaIncumplida("Indique el monto que desea pagar.", "monto_requerido", campos=["monto"])
+            raise ReglaIncumplida(
+                "Indique el monto que desea pagar.", "monto_requerido", campos=["monto"]
+            )
         if monto <= 0:
-            raise ReglaIncumplida("El monto a pagar debe ser mayor que cero.", "monto_invalido", campos=["monto"])
+            raise ReglaIncumplida(
+                "El monto a pagar debe ser mayor que cero.", "monto_invalido", campos=["monto"]
+            )
         if monto > saldo_hoy:
             raise ReglaIncumplida(
                 f"El monto no puede ser mayor que su saldo deudor de {dinero(saldo_hoy)}. "
@@ -166,7 +193,14 @@ def emitir_fopi(
         importe = finanzas.redondear(monto)
     else:
         importe = saldo_prestamo(session=session, prestamo=prestamo, al=vigencia)
-    return _crear_fopi(session=session, prestamo=prestamo, concepto=concepto, monto=importe, hoy=hoy, vigencia=vigencia)
+    return _crear_fopi(
+        session=session,
+        prestamo=prestamo,
+        concepto=concepto,
+        monto=importe,
+        hoy=hoy,
+        vigencia=vigencia,
+    )
 
 
 def emitir_fopi_regularizacion(
@@ -181,7 +215,9 @@ def emitir_fopi_regularizacion(
     vigencia = calcular_vigencia(hoy)
     calculo = regularizacion.consultar(session=session, prestamo=prestamo, hoy=hoy, al=vigencia)
     if not calculo.pendiente:
-        raise Conflicto("Su préstamo está al corriente: no tiene quincenas por regularizar.", "sin_adeudo")
+        raise Conflicto(
+            "Su préstamo está al corriente: no tiene quincenas por regularizar.", "sin_adeudo"
+        )
     fopi = _crear_fopi(
         session=session,
         prestamo=prestamo,
@@ -203,7 +239,9 @@ def marcar_vencido(fopi: Fopi, hoy: date) -> bool:
     return False
 
 
-def obtener_fopi(*, session: Session, derechohabiente: Derechohabiente, referencia: str, hoy: date) -> Fopi:
+def obtener_fopi(
+    *, session: Session, derechohabiente: Derechohabiente, referencia: str, hoy: date
+) -> Fopi:
     """One of the derechohabiente's own FOPIs; anyone else's is 'not found'."""
     ref = referencias.normalizar(referencia)
     fopi = session.scalars(
@@ -212,7 +250,10 @@ def obtener_fopi(*, session: Session, derechohabiente: Derechohabiente, referenc
         .where(Fopi.referencia == ref, Prestamo.derechohabiente_id == derechohabiente.id)
     ).first()
     if fopi is None:
-        raise NoEncontrado("No encontramos un formato de pago con esa referencia a su nombre.", "fopi_no_encontrado")
+        raise NoEncontrado(
+            "No encontramos un formato de pago con esa referencia a su nombre.",
+            "fopi_no_encontrado",
+        )
     if marcar_vencido(fopi, hoy):
         session.commit()
     return fopi

@@ -25,8 +25,8 @@ def _exigir_hoja_vigente(cita: Cita) -> None:
     """Only a current or attended cita has a hoja."""
     if cita.estatus not in (AGENDADA, ATENDIDA):
         raise Conflicto(
-            f"La cita {cita.clave} está {cita.estatus.lower()}; ya no tiene hoja de asignación vigente. "
-            "Si lo desea, agende una nueva cita.",
+            f"La cita {cita.clave} está {cita.estatus.lower()}; ya no tiene hoja de asignación "
+            "vigente. Si lo desea, agende una nueva cita.",
             "cita_sin_hoja",
         )
 
@@ -69,7 +69,9 @@ def crear_enlace_hoja(
     """A signed, expiring public URL to the hoja (for Twilio media or an SMS)."""
     cita = obtener_cita(session, derechohabiente=derechohabiente, clave=clave)
     _exigir_hoja_vigente(cita)
-    return enlaces.url_firmada(settings, kind=KIND_HOJA, id_=cita.clave, ttl=TTL_ENLACE_HOJA, ahora=ahora)
+    return enlaces.url_firmada(
+        settings, kind=KIND_HOJA, id_=cita.clave, ttl=TTL_ENLACE_HOJA, ahora=ahora
+    )
 
 
 def reenviar_hoja(

@@ -12,6 +12,9 @@
   or cancelling twice. The same key with a different operation, person or body
   is a 409 `idempotencia_conflicto`; a repeat while the first is still running
   is a 409 `idempotencia_en_curso`. A 5xx is not kept (the retry runs again).
+
+The service answers with `Respuesta` (status and JSON body); the router turns it
+into the HTTP answer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi.responses import JSONResponse
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -44,8 +46,12 @@ def validar_clave(clave: str | None) -> str | None:
     if clave is None:
         return None
     if not _CLAVE_RE.fullmatch(clave):
-        raise ReglaIncumplida("El encabezado Idempotency-Key debe tener de 1 a 128 caracteres visibles, "
-                              "sin espacios.", "datos_invalidos", campos=["Idempotency-Key"])
+        raise ReglaIncumplida(
+            "El encabezado Idempotency-Key debe tener de 1 a 128 caracteres visibles, "
+            "sin espacios.",
+            "datos_invalidos",
+            campos=["Idempotency-Key"],
+        )
     return clave
 
 
@@ -70,9 +76,14 @@ class Turno:
 
     def exigir_a_tiempo(self) -> None:
         if self.vence is not None and self.reloj() > self.vence:
-            log.info("solicitud tardía rechazada (%.1f s después del límite)", self.reloj() - self.vence)
-            raise Conflicto("La solicitud llegó después de que la llamada dejó de esperarla; no se hizo "
-                            "ningún cambio. Si todavía lo necesita, pídalo de nuevo.", "turno_vencido")
+            log.info(
+                "solicitud tardía rechazada (%.1f s después del límite)", self.reloj() - self.vence
+            )
+            raise Conflicto(
+                "La solicitud llegó después de que la llamada dejó de esperarla; no se hizo "
+                "ningún cambio. Si todavía lo necesita, pídalo de nuevo.",
+                "turno_vencido",
+            )
 
 
 def _huella(operacion: str, sujeto: str, cuerpo: Any) -> str:
@@ -80,16 +91,29 @@ def _huella(operacion: str, sujeto: str, cuerpo: Any) -> str:
     return hashlib.sha256(datos.encode()).hexdigest()
 
 
-def _respuesta(status: int, cuerpo: str) -> JSONResponse:
-    return JSONResponse(json.loads(cuerpo), status_code=status)
+@dataclass(frozen=True)
+class Respuesta:
+    """What to answer: an HTTP status and a JSON-able body (fresh or replayed)."""
+
+    status: int
+    cuerpo: Any
 
 
-def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cuerpo: Any, status_ok: int,
-             horas: int, funcion: Callable[[], Any]) -> JSONResponse:
+def ejecutar(
+    session: Session,
+    turno: Turno,
+    *,
+    operacion: str,
+    sujeto: str,
+    cuerpo: Any,
+    status_ok: int,
+    horas: int,
+    funcion: Callable[[], Any],
+) -> Respuesta:
     """Run `funcion` (which returns a JSON-able body) at most once per key."""
     if turno.clave is None:
         turno.exigir_a_tiempo()
-        return JSONResponse(funcion(), status_code=status_ok)
+        return Respuesta(status_ok, funcion())
     ahora = datetime.now(UTC)
     huella = _huella(operacion, sujeto, cuerpo)
     session.execute(delete(ClaveIdempotencia).where(ClaveIdempotencia.expira_en < ahora))
@@ -98,8 +122,16 @@ def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cue
     if previa is None:
         turno.exigir_a_tiempo()  # a late first request reserves nothing
         try:
-            session.add(ClaveIdempotencia(clave=turno.clave, huella=huella, status=None, cuerpo=None,
-                                          creado_en=ahora, expira_en=ahora + timedelta(hours=horas)))
+            session.add(
+                ClaveIdempotencia(
+                    clave=turno.clave,
+                    huella=huella,
+                    status=None,
+                    cuerpo=None,
+                    creado_en=ahora,
+                    expira_en=ahora + timedelta(hours=horas),
+                )
+            )
             session.commit()
         except IntegrityError:  # a parallel request with the same key got there first
             session.rollback()
@@ -115,7 +147,7 @@ def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cue
             raise Conflicto("La misma solicitud se está procesando; espere un momento.",
                             "idempotencia_en_curso")
         log.info("%s repetida con la misma clave: se repite la respuesta", operacion)
-        return _respuesta(previa.status, previa.cuerpo)
+        return Respuesta(previa.status, json.loads(previa.cuerpo))
 
     def guardar(status: int, contenido: dict[str, Any]) -> None:
         session.rollback()
@@ -142,4 +174,4 @@ def ejecutar(session: Session, turno: Turno, *, operacion: str, sujeto: str, cue
             olvidar()
         raise
     guardar(status_ok, resultado)
-    return JSONResponse(resultado, status_code=status_ok)
+    return Respuesta(status_ok, resultado)

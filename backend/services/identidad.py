@@ -53,11 +53,13 @@ def normalizar_curp(valor: str) -> str:
         raise ValueError("La CURP debe tener 18 caracteres; revísela por favor.") from exc
     except InvalidChecksum as exc:
         raise ValueError(
-            "La CURP no es válida: el último dígito (verificador) no corresponde; revísela por favor."
+            "La CURP no es válida: el último dígito (verificador) no corresponde; "
+            "revísela por favor."
         ) from exc
     except (InvalidFormat, InvalidComponent) as exc:
         raise ValueError(
-            "La CURP no tiene un formato válido (4 letras, fecha de nacimiento, sexo, estado y 4 caracteres más); revísela por favor."
+            "La CURP no tiene un formato válido (4 letras, fecha de nacimiento, sexo, estado y 4 "
+            "caracteres más); revísela por favor."
         ) from exc
 
 
@@ -73,7 +75,9 @@ def hash_nip(nip: str, curp: str, claves: claves_nip.Pimientas | None = None) ->
     return claves_nip.hash_nip(curp, validar_nip(nip), claves)
 
 
-def nip_correcto(nip_hash: str | None, nip: str, curp: str, claves: claves_nip.Pimientas | None = None) -> bool:
+def nip_correcto(
+    nip_hash: str | None, nip: str, curp: str, claves: claves_nip.Pimientas | None = None
+) -> bool:
     return claves_nip.verificar_nip(nip_hash, curp, nip, claves).correcto
 
 
@@ -106,7 +110,9 @@ def _error_credenciales(settings: BackendSettings) -> ErrorDominio:
 def duracion_bloqueo(bloqueos_previos: int, settings: BackendSettings) -> timedelta:
     """15 min the first time, then 30, 60... up to `bloqueo_maximo_minutos`."""
     minutos = settings.bloqueo_minutos * 2 ** min(bloqueos_previos, 20)
-    return timedelta(minutes=min(minutos, max(settings.bloqueo_maximo_minutos, settings.bloqueo_minutos)))
+    return timedelta(
+        minutes=min(minutos, max(settings.bloqueo_maximo_minutos, settings.bloqueo_minutos))
+    )
 
 
 def _insert_para(session: Session):  # type: ignore[no-untyped-def]
@@ -114,11 +120,17 @@ def _insert_para(session: Session):  # type: ignore[no-untyped-def]
 
 
 def _bloqueado_hasta(session: Session, curp: str, ahora: datetime) -> datetime | None:
-    hasta = como_utc(session.scalar(select(IntentoIdentidad.bloqueado_hasta).where(IntentoIdentidad.curp == curp)))
+    hasta = como_utc(
+        session.scalar(
+            select(IntentoIdentidad.bloqueado_hasta).where(IntentoIdentidad.curp == curp)
+        )
+    )
     return hasta if hasta is not None and hasta > ahora else None
 
 
-def _contar_fallo(session: Session, curp: str, ahora: datetime, settings: BackendSettings) -> datetime | None:
+def _contar_fallo(
+    session: Session, curp: str, ahora: datetime, settings: BackendSettings
+) -> datetime | None:
     """Count one wrong attempt for `curp` atomically; commit; the lock end if the
     CURP is (now) locked. A lock that already expired starts a fresh count."""
     t = IntentoIdentidad.__table__
@@ -131,10 +143,17 @@ def _contar_fallo(session: Session, curp: str, ahora: datetime, settings: Backen
         if pasos[-1] >= timedelta(minutes=settings.bloqueo_maximo_minutos) or n >= 20:
             break
         n += 1
-    fin = case(
-        *((t.c.bloqueos == i, literal(ahora + d, DateTime(timezone=True))) for i, d in enumerate(pasos[:-1])),
-        else_=literal(ahora + pasos[-1], DateTime(timezone=True)),
-    ) if len(pasos) > 1 else literal(ahora + pasos[0], DateTime(timezone=True))
+    fin = (
+        case(
+            *(
+                (t.c.bloqueos == i, literal(ahora + d, DateTime(timezone=True)))
+                for i, d in enumerate(pasos[:-1])
+            ),
+            else_=literal(ahora + pasos[-1], DateTime(timezone=True)),
+        )
+        if len(pasos) > 1
+        else literal(ahora + pasos[0], DateTime(timezone=True))
+    )
     vencido = and_(t.c.bloqueado_hasta.is_not(None), t.c.bloqueado_hasta <= ahora)
     nuevos = case((vencido, 1), else_=t.c.intentos_fallidos + 1)
     primero = maximo <= 1
@@ -175,11 +194,15 @@ def verificar(
     (401 wrong data or unknown CURP, 423 locked, 429 too many failures from this
     source or overall). Commits the counter changes itself."""
     ahora = como_utc(ahora) or datetime.now(UTC)
-    limites.exigir_cupo(session, ambito=limites.IDENTIDAD, origen=origen, ahora=ahora, settings=settings)
+    limites.exigir_cupo(
+        session, ambito=limites.IDENTIDAD, origen=origen, ahora=ahora, settings=settings
+    )
     claves = claves_nip.pimientas(settings)
 
     def fallo() -> None:
-        limites.registrar_fallo(session, ambito=limites.IDENTIDAD, origen=origen, ahora=ahora, settings=settings)
+        limites.registrar_fallo(
+            session, ambito=limites.IDENTIDAD, origen=origen, ahora=ahora, settings=settings
+        )
 
     hasta = _bloqueado_hasta(session, curp, ahora)
     if hasta is not None:
@@ -208,8 +231,12 @@ def verificar(
 
     assert dh is not None
     if resultado.rehacer:  # argon2 or an old pepper: rewrite under the current one
-        session.execute(update(D).where(D.id == dh.id).values(nip_hash=claves_nip.hash_nip(curp, nip, claves))
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(D)
+            .where(D.id == dh.id)
+            .values(nip_hash=claves_nip.hash_nip(curp, nip, claves))
+            .execution_options(synchronize_session=False)
+        )
     # Clear the record unless a parallel attempt locked the CURP meanwhile.
     session.execute(delete(IntentoIdentidad).where(
         IntentoIdentidad.curp == curp,

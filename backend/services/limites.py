@@ -64,7 +64,9 @@ def origen_de(request: Request, settings: BackendSettings) -> str:
     par = request.client.host if request.client else "desconocido"
     redes = _redes(",".join(lista_proxies(settings)))
     if _confiable(par, redes):
-        saltos = [s.strip() for v in request.headers.getlist("x-forwarded-for") for s in v.split(",")]
+        saltos = [
+            s.strip() for v in request.headers.getlist("x-forwarded-for") for s in v.split(",")
+        ]
         for salto in reversed([s for s in saltos if s]):
             if not _confiable(salto, redes):
                 return salto[:64]
@@ -87,8 +89,14 @@ def _demasiados(segundos: float, *, por_origen: bool) -> ErrorDominio:
     )
 
 
-def _espera(session: Session, filtro: list[ColumnElement[bool]], exceso: int, desde: datetime, ventana: timedelta,
-            ahora: datetime) -> float:
+def _espera(
+    session: Session,
+    filtro: list[ColumnElement[bool]],
+    exceso: int,
+    desde: datetime,
+    ventana: timedelta,
+    ahora: datetime,
+) -> float:
     """Seconds until fewer than the limit remain in the window: the attempt that
     must leave is the `exceso`-th oldest (0-based) inside it."""
     momento = session.scalar(
@@ -106,7 +114,11 @@ def exigir_cupo(session: Session, *, ambito: str, origen: str, ahora: datetime,
     ventana = _ventana(settings)
     desde = ahora - ventana
     limites = (
-        ([IntentoFallido.ambito == ambito, IntentoFallido.origen == origen], settings.intentos_por_origen, True),
+        (
+            [IntentoFallido.ambito == ambito, IntentoFallido.origen == origen],
+            settings.intentos_por_origen,
+            True,
+        ),
         ([IntentoFallido.ambito == ambito], settings.intentos_globales, False),
     )
     for filtros, limite, por_origen in limites:
@@ -126,7 +138,13 @@ def registrar_fallo(session: Session, *, ambito: str, origen: str, ahora: dateti
                     settings: BackendSettings) -> None:
     """Count one failed attempt (own transaction) and drop those out of every window."""
     ahora = utc(ahora)
-    session.execute(insert(IntentoFallido).values(ambito=ambito, origen=origen[:64], creado_en=ahora))
-    session.execute(delete(IntentoFallido).where(IntentoFallido.ambito == ambito,
-                                                IntentoFallido.creado_en < ahora - 2 * _ventana(settings)))
+    session.execute(
+        insert(IntentoFallido).values(ambito=ambito, origen=origen[:64], creado_en=ahora)
+    )
+    session.execute(
+        delete(IntentoFallido).where(
+            IntentoFallido.ambito == ambito,
+            IntentoFallido.creado_en < ahora - 2 * _ventana(settings),
+        )
+    )
     session.commit()

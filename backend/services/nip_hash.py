@@ -81,7 +81,9 @@ class Verificacion:
     rehacer: bool = False  # correct, but stored under an old pepper or as argon2
 
 
-def verificar_nip(nip_hash: str | None, curp: str, nip: str, claves: Pimientas | None = None) -> Verificacion:
+def verificar_nip(
+    nip_hash: str | None, curp: str, nip: str, claves: Pimientas | None = None
+) -> Verificacion:
     claves = claves or pimientas()
     if not nip_hash:
         return Verificacion(False)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend.contacto import LINEA_CITAS
 from backend.models import Cita, Derechohabiente, Notificacion
 from backend.models.cita import AGENDADA
 from backend.models.notificacion import DESCARTADA, ENVIANDO, FALLIDA, INCIERTA, PENDIENTE
@@ -44,7 +45,6 @@ RECORDATORIO_CITA = "RECORDATORIO_CITA"
 HOJA_CITA = "HOJA_CITA"
 
 ANTICIPACION_RECORDATORIO = timedelta(hours=48)
-LINEA = "Línea ASISSSTE 55 4000 1000, opción 5, submenú 1"
 
 
 def _hora(dt: datetime) -> str:
@@ -58,7 +58,7 @@ def _cuerpo(tipo: str, cita: Cita) -> str:
             f"ISSSTE CAPP: su cita quedó agendada. Clave de cita: {cita.clave}. "
             f"Le esperamos {cuando} en {cita.oficina.nombre}, {cita.oficina.direccion}. "
             "Lleve original y copia de sus requisitos. Si no puede asistir, cancele con al "
-            f"menos {horas_cancelacion()} horas de anticipación en la {LINEA}."
+            f"menos {horas_cancelacion()} horas de anticipación en la {LINEA_CITAS}."
         )
     if tipo == CITA_CANCELADA:
         return (
@@ -70,10 +70,13 @@ def _cuerpo(tipo: str, cita: Cita) -> str:
         return (
             f"ISSSTE CAPP: le recordamos su cita {cita.clave} {cuando} en {cita.oficina.nombre}. "
             "Lleve original y copia de sus requisitos. Si no puede asistir, cancélela antes del "
-            f"{fecha_larga(limite)} a las {_hora(limite)} horas en la {LINEA}."
+            f"{fecha_larga(limite)} a las {_hora(limite)} horas en la {LINEA_CITAS}."
         )
     if tipo == HOJA_CITA:
-        return f"ISSSTE CAPP: le enviamos su hoja de asignación de clave de cita {cita.clave}, {cuando}."
+        return (
+            f"ISSSTE CAPP: le enviamos su hoja de asignación de clave de cita {cita.clave}, "
+            f"{cuando}."
+        )
     raise ValueError(f"tipo de notificación desconocido: {tipo}")
 
 
@@ -161,9 +164,13 @@ def pendientes(session: Session) -> int:
 
 def inciertas(session: Session) -> list[Notificacion]:
     """Rows an operator must check in the Twilio console (oldest first)."""
-    return list(session.scalars(
-        select(Notificacion).where(Notificacion.estado == INCIERTA).order_by(Notificacion.creado_en, Notificacion.id)
-    ))
+    return list(
+        session.scalars(
+            select(Notificacion)
+            .where(Notificacion.estado == INCIERTA)
+            .order_by(Notificacion.creado_en, Notificacion.id)
+        )
+    )
 
 
 def reencolar(session: Session, *, notificacion_id: int, ahora: datetime) -> bool:

@@ -38,7 +38,8 @@ def obtener_oficina(session: Session, *, oficina_id: int) -> Oficina:
     oficina = session.get(Oficina, oficina_id)
     if oficina is None or not oficina.activa:
         raise NoEncontrado(
-            "No encontramos esa oficina de representación. Consulte la lista de oficinas disponibles.",
+            "No encontramos esa oficina de representación. Consulte la lista de oficinas "
+            "disponibles.",
             "oficina_no_encontrada",
         )
     return oficina

@@ -50,7 +50,9 @@ class ResultadoNotificacion:
 
 
 def _sin_acentos(texto: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c)).casefold()
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", texto) if not unicodedata.combining(c)
+    ).casefold()
 
 
 def banco_autorizado(banco: str) -> str:
@@ -75,10 +77,13 @@ def _resultado(session: Session, fopi: Fopi, *, aplicado: bool) -> ResultadoNoti
     movs = session.scalars(
         select(Movimiento).where(
             Movimiento.prestamo_id == fopi.prestamo_id,
-            (Movimiento.referencia == fopi.referencia) | Movimiento.referencia.like(f"{fopi.referencia}-Q%"),
+            (Movimiento.referencia == fopi.referencia)
+            | Movimiento.referencia.like(f"{fopi.referencia}-Q%"),
         )
     ).all()
-    favor = sum((Decimal(m.monto) for m in movs if m.origen == prestamos.SALDO_A_FAVOR), prestamos.CERO)
+    favor = sum(
+        (Decimal(m.monto) for m in movs if m.origen == prestamos.SALDO_A_FAVOR), prestamos.CERO
+    )
     return ResultadoNotificacion(
         referencia=fopi.referencia,
         concepto=fopi.concepto,
@@ -87,8 +92,9 @@ def _resultado(session: Session, fopi: Fopi, *, aplicado: bool) -> ResultadoNoti
         fecha_pago=fopi.fecha_pago or fopi.fecha_emision,
         movimientos=len(movs),
         prestamo_liquidado=fopi.prestamo.estatus == prestamos.LIQUIDADO,
-        aplicado_al_prestamo=sum((Decimal(m.monto) for m in movs if m.origen != prestamos.SALDO_A_FAVOR),
-                                 prestamos.CERO),
+        aplicado_al_prestamo=sum(
+            (Decimal(m.monto) for m in movs if m.origen != prestamos.SALDO_A_FAVOR), prestamos.CERO
+        ),
         saldo_a_favor=favor,
     )
 
@@ -97,31 +103,46 @@ def _ya_pagada(session: Session, fopi: Fopi, folio_banco: str) -> ResultadoNotif
     if fopi.folio_banco == folio_banco:
         return _resultado(session, fopi, aplicado=False)
     raise Conflicto(
-        f"La referencia ya fue pagada el {fopi.fecha_pago:%d/%m/%Y}; no se puede aplicar otro pago con ella.",
+        f"La referencia ya fue pagada el {fopi.fecha_pago:%d/%m/%Y}; no se puede aplicar otro pago "
+        "con ella.",
         "referencia_pagada",
     )
 
 
-def _aplicar_regularizacion(session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date,
-                            hoy: date) -> None:
+def _aplicar_regularizacion(
+    session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date, hoy: date
+) -> None:
     cubiertas = [regularizacion.QuincenaPorRegularizar.de_json(q) for q in fopi.quincenas or []]
     pendientes = {
         q.numero
         for q in prestamos.quincenas_omitidas(
-            prestamo=prestamo, movimientos=prestamos.movimientos_de(session, prestamo_id=prestamo.id), hoy=hoy
+            prestamo=prestamo,
+            movimientos=prestamos.movimientos_de(session, prestamo_id=prestamo.id),
+            hoy=hoy,
         )
     }
     if not cubiertas or any(q.numero not in pendientes for q in cubiertas):
         raise Conflicto(
-            "Alguna quincena de este formato ya fue cubierta; genere un formato de regularización nuevo.",
+            "Alguna quincena de este formato ya fue cubierta; genere un formato de regularización "
+            "nuevo.",
             "quincenas_ya_cubiertas",
         )
     for q in cubiertas:
-        session.add(Movimiento(prestamo_id=prestamo.id, quincena=q.numero, fecha=fecha_pago, monto=q.descuento,
-                               origen=prestamos.REGULARIZACION, referencia=f"{ref}-Q{q.numero:03d}"))
+        session.add(
+            Movimiento(
+                prestamo_id=prestamo.id,
+                quincena=q.numero,
+                fecha=fecha_pago,
+                monto=q.descuento,
+                origen=prestamos.REGULARIZACION,
+                referencia=f"{ref}-Q{q.numero:03d}",
+            )
+        )
 
 
-def _aplicar_pago(session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date) -> Decimal:
+def _aplicar_pago(
+    session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str, fecha_pago: date
+) -> Decimal:
     """A pago parcial or liquidación: the saldo on the payment date is applied to the
     loan, anything beyond it becomes saldo a favor. Returns the saldo after the payment."""
     monto = Decimal(fopi.monto)
@@ -129,13 +150,35 @@ def _aplicar_pago(session: Session, *, fopi: Fopi, prestamo: Prestamo, ref: str,
     al_prestamo = min(monto, saldo)
     excedente = monto - al_prestamo
     if al_prestamo > 0:
-        session.add(Movimiento(prestamo_id=prestamo.id, quincena=None, fecha=fecha_pago, monto=al_prestamo,
-                               origen=prestamos.FOPI, referencia=ref))
+        session.add(
+            Movimiento(
+                prestamo_id=prestamo.id,
+                quincena=None,
+                fecha=fecha_pago,
+                monto=al_prestamo,
+                origen=prestamos.FOPI,
+                referencia=ref,
+            )
+        )
     if excedente > 0:
-        session.add(Movimiento(prestamo_id=prestamo.id, quincena=None, fecha=fecha_pago, monto=excedente,
-                               origen=prestamos.SALDO_A_FAVOR, referencia=ref))
-        log.info("pago con excedente: referencia=%s concepto=%s (saldo a favor registrado)", ref, fopi.concepto)
-    if fopi.concepto == "LIQUIDACION" and al_prestamo < saldo:  # pragma: no cover - the form covers the saldo
+        session.add(
+            Movimiento(
+                prestamo_id=prestamo.id,
+                quincena=None,
+                fecha=fecha_pago,
+                monto=excedente,
+                origen=prestamos.SALDO_A_FAVOR,
+                referencia=ref,
+            )
+        )
+        log.info(
+            "pago con excedente: referencia=%s concepto=%s (saldo a favor registrado)",
+            ref,
+            fopi.concepto,
+        )
+    if (
+        fopi.concepto == "LIQUIDACION" and al_prestamo < saldo
+    ):  # pragma: no cover - the form covers the saldo
         log.warning("liquidación insuficiente: referencia=%s; se aplicó como pago parcial", ref)
     return saldo - al_prestamo
 
@@ -159,14 +202,22 @@ def aplicar_notificacion(
     folio_banco = folio_banco.strip()
     fopi = session.scalars(select(Fopi).where(Fopi.referencia == ref).with_for_update()).first()
     if fopi is None:
-        raise NoEncontrado("No existe un formato de pago con esa referencia.", "referencia_desconocida")
+        raise NoEncontrado(
+            "No existe un formato de pago con esa referencia.", "referencia_desconocida"
+        )
     if fopi.estatus == "PAGADO":
         return _ya_pagada(session, fopi, folio_banco)
     if fecha_pago > hoy:
-        raise ReglaIncumplida("La fecha de pago no puede ser posterior a hoy.", "fecha_pago_futura", campos=["fecha_pago"])
+        raise ReglaIncumplida(
+            "La fecha de pago no puede ser posterior a hoy.",
+            "fecha_pago_futura",
+            campos=["fecha_pago"],
+        )
     if fecha_pago < fopi.fecha_emision:
         raise ReglaIncumplida(
-            "La fecha de pago es anterior a la emisión del formato.", "fecha_pago_invalida", campos=["fecha_pago"]
+            "La fecha de pago es anterior a la emisión del formato.",
+            "fecha_pago_invalida",
+            campos=["fecha_pago"],
         )
     if fecha_pago > fopi.vigencia:
         if marcar_vencido(fopi, hoy):
@@ -177,22 +228,31 @@ def aplicar_notificacion(
         )
     if monto != fopi.monto:
         raise ReglaIncumplida(
-            f"El monto pagado ({dinero(monto)}) no coincide con el importe del formato ({dinero(fopi.monto)}).",
+            f"El monto pagado ({dinero(monto)}) no coincide con el importe del formato "
+            f"({dinero(fopi.monto)}).",
             "monto_no_coincide",
             campos=["monto"],
         )
-    prestamo = session.scalars(select(Prestamo).where(Prestamo.id == fopi.prestamo_id).with_for_update()).one()
+    prestamo = session.scalars(
+        select(Prestamo).where(Prestamo.id == fopi.prestamo_id).with_for_update()
+    ).one()
     if fopi.concepto == "REGULARIZACION":
         if prestamo.estatus != prestamos.VIGENTE:
-            raise Conflicto("El préstamo de esta referencia ya está liquidado.", "prestamo_liquidado")
-        _aplicar_regularizacion(session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago, hoy=hoy)
+            raise Conflicto(
+                "El préstamo de esta referencia ya está liquidado.", "prestamo_liquidado"
+            )
+        _aplicar_regularizacion(
+            session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago, hoy=hoy
+        )
         session.flush()
         restante = prestamos.saldo_deudor(session, prestamo=prestamo, al=fecha_pago)
     else:
         # On a loan already liquidated (another form was paid first) saldo_al is 0:
         # the whole payment is recorded as saldo a favor instead of being refused,
         # because the bank has already taken the money.
-        restante = _aplicar_pago(session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago)
+        restante = _aplicar_pago(
+            session, fopi=fopi, prestamo=prestamo, ref=ref, fecha_pago=fecha_pago
+        )
     fopi.estatus = "PAGADO"
     fopi.fecha_pago = fecha_pago
     fopi.banco = nombre_banco
@@ -208,6 +268,8 @@ def aplicar_notificacion(
         fopi = session.scalars(select(Fopi).where(Fopi.referencia == ref)).one()
         if fopi.estatus == "PAGADO":
             return _ya_pagada(session, fopi, folio_banco)
-        raise Conflicto("El pago ya se está aplicando; intente de nuevo en un momento.", "pago_en_proceso") from None
+        raise Conflicto(
+            "El pago ya se está aplicando; intente de nuevo en un momento.", "pago_en_proceso"
+        ) from None
     log.info("pago aplicado: referencia=%s concepto=%s banco=%s", ref, fopi.concepto, nombre_banco)
     return _resultado(session, fopi, aplicado=True)

@@ -14,13 +14,18 @@ from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from backend.contacto import CORREO, LINEA_CAPP
 from backend.models import Derechohabiente
 from backend.privacy import mascara_curp
 from backend.services.prestamos import EstadoPrestamo
 
 LOCALE = "es_MX"
-ORIGENES = {"NOMINA": "Descuento por nómina", "FOPI": "Pago en banco (FOPI)", "REGULARIZACION": "Regularización",
-            "SALDO_A_FAVOR": "Saldo a favor (pago en exceso)"}
+ORIGENES = {
+    "NOMINA": "Descuento por nómina",
+    "FOPI": "Pago en banco (FOPI)",
+    "REGULARIZACION": "Regularización",
+    "SALDO_A_FAVOR": "Saldo a favor (pago en exceso)",
+}
 
 
 def pesos(valor: Decimal) -> str:
@@ -34,15 +39,27 @@ def _fecha(valor) -> str:  # type: ignore[no-untyped-def]
 class _Documento(FPDF):
     def header(self) -> None:
         self.set_font("Helvetica", "B", 12)
-        self.cell(0, 6, "ISSSTE - Centro de Atención de Préstamos Personales (CAPP)", new_x="LMARGIN", new_y="NEXT")
+        self.cell(
+            0,
+            6,
+            "ISSSTE - Centro de Atención de Préstamos Personales (CAPP)",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         self.set_font("Helvetica", "", 9)
-        self.cell(0, 5, "Dirección de Prestaciones Económicas, Sociales y Culturales", new_x="LMARGIN", new_y="NEXT")
+        self.cell(
+            0,
+            5,
+            "Dirección de Prestaciones Económicas, Sociales y Culturales",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         self.ln(3)
 
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font("Helvetica", "I", 8)
-        self.cell(0, 5, f"Página {self.page_no()} de {{nb}}  -  ISSSTETEL 55 4000 1000, opción 5  -  capp@issste.gob.mx",
+        self.cell(0, 5, f"Página {self.page_no()} de {{nb}}  -  {LINEA_CAPP}  -  {CORREO}",
                   align="C")
 
 
@@ -53,7 +70,9 @@ def _par(pdf: FPDF, etiqueta: str, valor: str) -> None:
     pdf.cell(0, 6, valor, new_x="LMARGIN", new_y="NEXT")
 
 
-def generar_estado_cuenta(*, derechohabiente: Derechohabiente, estado: EstadoPrestamo, emitido: datetime) -> bytes:
+def generar_estado_cuenta(
+    *, derechohabiente: Derechohabiente, estado: EstadoPrestamo, emitido: datetime
+) -> bytes:
     """Render the statement; `emitido` should already be in local (Mexico City) time."""
     p = estado.prestamo
     pdf = _Documento(format="Letter")
@@ -66,15 +85,26 @@ def generar_estado_cuenta(*, derechohabiente: Derechohabiente, estado: EstadoPre
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(0, 9, "Estado de cuenta de préstamo personal", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 5, "Emitido el " + format_datetime(emitido, "d 'de' MMMM 'de' y, HH:mm 'h'", locale=LOCALE)
-             + " (hora del centro de México)", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        5,
+        "Emitido el "
+        + format_datetime(emitido, "d 'de' MMMM 'de' y, HH:mm 'h'", locale=LOCALE)
+        + " (hora del centro de México)",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(4)
 
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, "Derechohabiente", new_x="LMARGIN", new_y="NEXT")
     _par(pdf, "Nombre:", derechohabiente.nombre_completo)
     _par(pdf, "CURP:", mascara_curp(derechohabiente.curp))
-    _par(pdf, "Tipo:", "Pensionado(a)" if derechohabiente.tipo == "pensionado" else "Trabajador(a) en activo")
+    _par(
+        pdf,
+        "Tipo:",
+        "Pensionado(a)" if derechohabiente.tipo == "pensionado" else "Trabajador(a) en activo",
+    )
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "B", 11)
@@ -93,7 +123,11 @@ def generar_estado_cuenta(*, derechohabiente: Derechohabiente, estado: EstadoPre
     _par(pdf, "Quincenas pagadas:", str(estado.quincenas_pagadas))
     _par(pdf, "Quincenas restantes:", str(estado.quincenas_restantes))
     if estado.quincenas_sin_descuento:
-        _par(pdf, "Quincenas sin descuento:", ", ".join(str(k) for k in estado.quincenas_sin_descuento))
+        _par(
+            pdf,
+            "Quincenas sin descuento:",
+            ", ".join(str(k) for k in estado.quincenas_sin_descuento),
+        )
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "B", 13)
@@ -103,9 +137,14 @@ def generar_estado_cuenta(*, derechohabiente: Derechohabiente, estado: EstadoPre
         pdf.cell(0, 7, f"Saldo a favor (se le reembolsa): {pesos(estado.saldo_a_favor)}",
                  new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, "El saldo se calcula con el calendario de descuentos del préstamo y los pagos "
-                         "efectivamente aplicados; incluye intereses e IVA devengados a la fecha.",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0,
+        5,
+        "El saldo se calcula con el calendario de descuentos del préstamo y los pagos "
+        "efectivamente aplicados; incluye intereses e IVA devengados a la fecha.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "B", 11)
@@ -114,8 +153,11 @@ def generar_estado_cuenta(*, derechohabiente: Derechohabiente, estado: EstadoPre
     if not estado.movimientos:
         pdf.cell(0, 6, "Aún no hay pagos aplicados a este préstamo.", new_x="LMARGIN", new_y="NEXT")
     else:
-        with pdf.table(col_widths=(25, 20, 55, 50, 35), text_align=("LEFT", "CENTER", "LEFT", "LEFT", "RIGHT"),
-                       headings_style=FontFace(emphasis="BOLD", fill_color=(225, 225, 225))) as tabla:
+        with pdf.table(
+            col_widths=(25, 20, 55, 50, 35),
+            text_align=("LEFT", "CENTER", "LEFT", "LEFT", "RIGHT"),
+            headings_style=FontFace(emphasis="BOLD", fill_color=(225, 225, 225)),
+        ) as tabla:
             tabla.row(["Fecha", "Quincena", "Concepto", "Referencia", "Importe"])
             for m in estado.movimientos:
                 tabla.row([

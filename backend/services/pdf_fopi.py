@@ -15,6 +15,7 @@ from num2words import num2words
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.contacto import CORREO, LINEA_CAPP
 from backend.models import Derechohabiente, Fopi, Prestamo
 from backend.privacy import mascara_curp
 from backend.services import referencias
@@ -54,7 +55,9 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(ancho, 8, "ISSSTE - Préstamos Personales", new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("Helvetica", "", 12)
-    pdf.cell(ancho, 7, "Formato de Pago de Individuales (FOPI)", new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.cell(
+        ancho, 7, "Formato de Pago de Individuales (FOPI)", new_x="LMARGIN", new_y="NEXT", align="C"
+    )
     pdf.ln(4)
 
     def renglon(etiqueta: str, valor: str, *, negritas: bool = False) -> None:
@@ -77,7 +80,9 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
         pdf.ln(3)
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(ancho, 7, "Quincenas que regulariza", new_x="LMARGIN", new_y="NEXT")
-        with pdf.table(col_widths=(20, 45, 40, 25), text_align=("CENTER", "LEFT", "RIGHT", "RIGHT")) as tabla:
+        with pdf.table(
+            col_widths=(20, 45, 40, 25), text_align=("CENTER", "LEFT", "RIGHT", "RIGHT")
+        ) as tabla:
             encabezado = tabla.row()
             for titulo in ("Quincena", "Fecha", "Descuento", "Días de atraso"):
                 encabezado.cell(titulo)
@@ -90,15 +95,26 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
                 fila.cell(dinero(q.descuento))
                 fila.cell(str(q.dias_atraso))
         pdf.set_font("Helvetica", "", 9)
-        pdf.multi_cell(ancho, 5, "Regularizar su crédito evita intereses moratorios: el importe son solo los "
-                       "descuentos que su dependencia no aplicó.", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            ancho,
+            5,
+            "Regularizar su crédito evita intereses moratorios: el importe son solo los "
+            "descuentos que su dependencia no aplicó.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
 
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(ancho, 7, "Pague en ventanilla o banca en línea de:", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(ancho, 6, ", ".join(BANCOS_AUTORIZADOS) + " (lista de referencia; confírmela con el CAPP).",
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        ancho,
+        6,
+        ", ".join(BANCOS_AUTORIZADOS) + " (lista de referencia; confírmela con el CAPP).",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.multi_cell(
         ancho,
         6,
@@ -127,8 +143,8 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
     pdf.multi_cell(
         ancho,
         4,
-        "Centro de Atención de Préstamos Personales (CAPP): ISSSTETEL 55 4000 1000, opción 5; "
-        "capp@issste.gob.mx. Este formato es personal; no lo comparta.",
+        f"Centro de Atención de Préstamos Personales (CAPP): {LINEA_CAPP}; {CORREO}. "
+        "Este formato es personal; no lo comparta.",
         new_x="LMARGIN",
         new_y="NEXT",
     )

@@ -10,12 +10,15 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from backend.contacto import LINEA_CAPP, LINEA_CITAS
 from backend.services.disponibilidad import horas_cancelacion
 
-# Seed 004 (ISSEG's crédito complementario), "REQUISITOS": original and a plain copy of each, for cotejo.
+# Seed 004 (ISSEG's crédito complementario), "REQUISITOS": original and a plain copy
+# of each, for cotejo.
 # ISSSTE publishes no list in the seeds; the PDF says whose list it is.
 REQUISITOS_AMBOS = (
-    "Último talón de pago de la quincena inmediata anterior al trámite en que pretenda realizar su préstamo.",
+    "Último talón de pago de la quincena inmediata anterior al trámite en que pretenda realizar su "
+    "préstamo.",
     "Identificación oficial vigente.",
     "Comprobante de domicilio con vigencia no mayor a 3 meses.",
 )
@@ -27,18 +30,19 @@ REQUISITOS_SOLICITANTE = (
 # Not in any seed: told as what it is.
 REQUISITOS_FUENTE = (
     "Lista de referencia tomada del folleto del crédito complementario del ISSEG (Guanajuato); "
-    "confirme los requisitos de la convocatoria vigente del ISSSTE con el CAPP: ISSSTETEL 55 4000 1000, opción 5."
+    f"confirme los requisitos de la convocatoria vigente del ISSSTE con el CAPP: {LINEA_CAPP}."
 )
 DIRECCION_FUENTE = (
-    "Dirección y teléfono de referencia (estimación); confírmelos en el directorio del ISSSTE, gob.mx/issste."
+    "Dirección y teléfono de referencia (estimación); confírmelos en el directorio "
+    "del ISSSTE, gob.mx/issste."
 )
 def aviso_cancelacion() -> str:
     return (
         "Importante: en caso de que por alguna razón no pueda asistir a su cita, cancélela con al "
-        f"menos {horas_cancelacion()} horas de anticipación desde el Sistema de Citas Administrativas "
-        "(Portal ASISSSTE, asisste.issste.gob.mx: Préstamos Personales, Agendar cita, menú Citas, "
-        "Bitácora; se recomienda Google Chrome) o en la Línea ASISSSTE 55 4000 1000, opción 5, "
-        "submenú 1. En la Bitácora también puede descargar de nuevo esta hoja."
+        f"menos {horas_cancelacion()} horas de anticipación desde el Sistema de Citas "
+        "Administrativas (Portal ASISSSTE, asisste.issste.gob.mx: Préstamos Personales, Agendar "
+        f"cita, menú Citas, Bitácora; se recomienda Google Chrome) o en la {LINEA_CITAS}. En la "
+        "Bitácora también puede descargar de nuevo esta hoja."
     )
 
 
@@ -60,8 +64,14 @@ class DatosHoja:
 class _Hoja(FPDF):
     def header(self) -> None:
         self.set_font("Helvetica", "B", 10)
-        self.cell(0, 5, "INSTITUTO DE SEGURIDAD Y SERVICIOS SOCIALES DE LOS TRABAJADORES DEL ESTADO",
-                  align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(
+            0,
+            5,
+            "INSTITUTO DE SEGURIDAD Y SERVICIOS SOCIALES DE LOS TRABAJADORES DEL ESTADO",
+            align="C",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         self.set_font("Helvetica", "", 9)
         self.cell(0, 5, "Sistema de Citas Administrativas - Préstamos Personales",
                   align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -89,7 +99,9 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     pdf.add_page()
 
     pdf.set_font("Helvetica", "B", 15)
-    pdf.cell(0, 9, "Hoja de asignación de clave de cita", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0, 9, "Hoja de asignación de clave de cita", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
     pdf.ln(2)
     pdf.set_font("Helvetica", "", 11)
     pdf.cell(0, 7, "Clave de cita", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -122,8 +134,13 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     pdf.set_font("Helvetica", "I", 9)
     pdf.multi_cell(0, 5, REQUISITOS_FUENTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 6, "ORIGINAL y COPIA SIMPLE para cotejo, del SOLICITANTE y del OBLIGADO SOLIDARIO:",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0,
+        6,
+        "ORIGINAL y COPIA SIMPLE para cotejo, del SOLICITANTE y del OBLIGADO SOLIDARIO:",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     numero = 1
     for req in REQUISITOS_AMBOS:
         pdf.multi_cell(0, 6, f"{numero}. {req}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -136,7 +153,12 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     pdf.set_font("Helvetica", "B", 10)
     pdf.multi_cell(0, 6, aviso_cancelacion(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, "Su cita ocupa un horario de 15 minutos. Preséntese puntualmente con su "
-                   "clave de cita. El ISSSTE nunca le pedirá contraseñas ni pagos por agendar una cita.",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0,
+        5,
+        "Su cita ocupa un horario de 15 minutos. Preséntese puntualmente con su "
+        "clave de cita. El ISSSTE nunca le pedirá contraseñas ni pagos por agendar una cita.",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     return bytes(pdf.output())

@@ -117,27 +117,42 @@ def prestamo_vigente(session: Session, *, derechohabiente_id: int) -> Prestamo |
 def exigir_vigente(session: Session, *, derechohabiente_id: int) -> Prestamo:
     prestamo = prestamo_vigente(session, derechohabiente_id=derechohabiente_id)
     if prestamo is None:
-        raise NoEncontrado("No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente")
+        raise NoEncontrado(
+            "No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente"
+        )
     return prestamo
 
 
 def prestamo_por_folio(session: Session, *, derechohabiente_id: int, folio: str) -> Prestamo:
     """A loan of this derechohabiente by folio; someone else's folio is simply not found."""
     prestamo = session.scalars(
-        select(Prestamo).where(Prestamo.folio == folio, Prestamo.derechohabiente_id == derechohabiente_id)
+        select(Prestamo).where(
+            Prestamo.folio == folio, Prestamo.derechohabiente_id == derechohabiente_id
+        )
     ).first()
     if prestamo is None:
-        raise NoEncontrado("No encontramos un préstamo suyo con ese folio.", "prestamo_no_encontrado")
+        raise NoEncontrado(
+            "No encontramos un préstamo suyo con ese folio.", "prestamo_no_encontrado"
+        )
     return prestamo
 
 
 def movimientos_de(session: Session, *, prestamo_id: int) -> list[MovimientoAplicado]:
     filas = session.execute(
-        select(Movimiento.fecha, Movimiento.quincena, Movimiento.monto, Movimiento.origen, Movimiento.referencia)
+        select(
+            Movimiento.fecha,
+            Movimiento.quincena,
+            Movimiento.monto,
+            Movimiento.origen,
+            Movimiento.referencia,
+        )
         .where(Movimiento.prestamo_id == prestamo_id)
         .order_by(Movimiento.fecha, Movimiento.id)
     ).all()
-    return [MovimientoAplicado(f.fecha, f.quincena, Decimal(f.monto), f.origen, f.referencia) for f in filas]
+    return [
+        MovimientoAplicado(f.fecha, f.quincena, Decimal(f.monto), f.origen, f.referencia)
+        for f in filas
+    ]
 
 
 def calendario(prestamo: Prestamo) -> list[date]:
@@ -218,7 +233,9 @@ def estado_prestamo(session: Session, *, prestamo: Prestamo, al: date) -> Estado
     aplicados = [m for m in todos if m.fecha <= al]
     fechas = calendario(prestamo)
     saldo = saldo_al(prestamo, aplicados, al=al)
-    cubiertas = {m.quincena for m in aplicados if m.origen in ORIGENES_QUE_CUBREN and m.quincena is not None}
+    cubiertas = {
+        m.quincena for m in aplicados if m.origen in ORIGENES_QUE_CUBREN and m.quincena is not None
+    }
     transcurridas = sum(1 for f in fechas if f < al)
     pagadas = len(cubiertas)
     restantes = 0 if saldo == 0 else max(prestamo.plazo_quincenas - pagadas, 0)
@@ -232,8 +249,9 @@ def estado_prestamo(session: Session, *, prestamo: Prestamo, al: date) -> Estado
         quincenas_pagadas=pagadas,
         quincenas_restantes=restantes,
         quincenas_transcurridas=transcurridas,
-        quincenas_sin_descuento=[q.numero for q in quincenas_omitidas(prestamo=prestamo, movimientos=aplicados,
-                                                                       hoy=al)],
+        quincenas_sin_descuento=[
+            q.numero for q in quincenas_omitidas(prestamo=prestamo, movimientos=aplicados, hoy=al)
+        ],
         total_pagado=sum((m.monto for m in aplicados), CERO),
     )
 
@@ -252,17 +270,28 @@ def saldo_para_consulta(session: Session, *, derechohabiente_id: int, al: date) 
     if prestamo is None:
         con_favor = exists().where(
             Movimiento.prestamo_id == Prestamo.id,
-            or_(Movimiento.origen == SALDO_A_FAVOR,
-                and_(Movimiento.origen.in_(ORIGENES_QUE_AMORTIZAN), Movimiento.fecha > Prestamo.fecha_liquidacion)),
+            or_(
+                Movimiento.origen == SALDO_A_FAVOR,
+                and_(
+                    Movimiento.origen.in_(ORIGENES_QUE_AMORTIZAN),
+                    Movimiento.fecha > Prestamo.fecha_liquidacion,
+                ),
+            ),
         )
         prestamo = session.scalars(
             select(Prestamo)
-            .where(Prestamo.derechohabiente_id == derechohabiente_id, Prestamo.estatus == LIQUIDADO, con_favor)
+            .where(
+                Prestamo.derechohabiente_id == derechohabiente_id,
+                Prestamo.estatus == LIQUIDADO,
+                con_favor,
+            )
             .order_by(Prestamo.fecha_liquidacion.desc(), Prestamo.id.desc())
             .limit(1)
         ).first()
     if prestamo is None:
-        raise NoEncontrado("No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente")
+        raise NoEncontrado(
+            "No tiene un préstamo personal vigente con el ISSSTE.", "sin_prestamo_vigente"
+        )
     return estado_prestamo(session, prestamo=prestamo, al=al)
 
 

@@ -69,7 +69,9 @@ def validar(referencia: str) -> str:
     if len(ref) != LONGITUD or not ref.isdigit():
         raise ReferenciaInvalida(f"La referencia debe tener {LONGITUD} dígitos.")
     if not mod_97_10.is_valid(ref):
-        raise ReferenciaInvalida("La referencia no es válida: su dígito verificador no corresponde.")
+        raise ReferenciaInvalida(
+            "La referencia no es válida: su dígito verificador no corresponde."
+        )
     if ref[0] not in _CONCEPTO_DE_DIGITO:
         raise ReferenciaInvalida("La referencia no corresponde a un formato de pago del ISSSTE.")
     return ref
@@ -80,7 +82,9 @@ def desglosar(referencia: str) -> ReferenciaDesglosada:
     try:
         vigencia = date(2000 + int(ref[9:11]), int(ref[11:13]), int(ref[13:15]))
     except ValueError as exc:
-        raise ReferenciaInvalida("La referencia no corresponde a un formato de pago del ISSSTE.") from exc
+        raise ReferenciaInvalida(
+            "La referencia no corresponde a un formato de pago del ISSSTE."
+        ) from exc
     return ReferenciaDesglosada(
         concepto=_CONCEPTO_DE_DIGITO[ref[0]],
         prestamo_id=int(ref[1:9]),

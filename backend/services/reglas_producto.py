@@ -7,14 +7,20 @@ backend/services/amortizacion.py) and no database.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from backend.schemas.productos import Antiguedad, Nivel, Producto, Sexo
 from backend.services.errores import ErrorDominio, ReglaIncumplida
-from backend.services.productos import RUTA_CATALOGO, obtener_producto
+from backend.services.productos import (
+    RUTA_CATALOGO,
+    Antiguedad,
+    Nivel,
+    Producto,
+    Sexo,
+    obtener_producto,
+)
 
 DIAS_ANIO = 360  # commercial calendar: 12 months of 30 days
 DIAS_MES = 30
@@ -39,7 +45,7 @@ def texto_antiguedad(a: Antiguedad) -> str:
     return f"{a.anios} años, {a.meses} meses y {a.dias} día" + ("" if a.dias == 1 else "s")
 
 
-def nivel_de(niveles: list[Nivel], anios: Decimal) -> Nivel:
+def nivel_de(niveles: Sequence[Nivel], anios: Decimal) -> Nivel:
     """The highest tier that applies (tiers are listed from lowest to highest)."""
     elegido = niveles[0]
     for nivel in niveles:
@@ -62,7 +68,11 @@ def texto_antiguedad_corto(a: Antiguedad) -> str:
     """'28 años', '28 años y 6 meses', '29 años, 2 meses y 15 días' (zero parts left out)."""
     partes = [
         texto
-        for n, uno, varios in ((a.anios, "año", "años"), (a.meses, "mes", "meses"), (a.dias, "día", "días"))
+        for n, uno, varios in (
+            (a.anios, "año", "años"),
+            (a.meses, "mes", "meses"),
+            (a.dias, "día", "días"),
+        )
         if n
         for texto in [f"{n} {uno if n == 1 else varios}"]
     ]
@@ -79,14 +89,23 @@ def plazo_maximo_por_limite(anios: Decimal, limite: Antiguedad) -> int:
 
 
 def plazo_maximo_de(
-    p: Producto, *, tipo: str, anios: Decimal | None, sexo: str | None, plazo: int, avisos: list[str]
+    p: Producto,
+    *,
+    tipo: str,
+    anios: Decimal | None,
+    sexo: str | None,
+    plazo: int,
+    avisos: list[str],
 ) -> int:
     """The longest plazo this person may take; raises if `plazo` breaks a rule."""
     nombre = p.nombre.lower()
     if tipo == "pensionado":
         maximo = p.plazo.maximo_pensionado
         if plazo > maximo:
-            raise ReglaIncumplida(f"Para pensionados el plazo máximo del {nombre} es de {maximo} quincenas.", "plazo_excedido")
+            raise ReglaIncumplida(
+                f"Para pensionados el plazo máximo del {nombre} es de {maximo} quincenas.",
+                "plazo_excedido",
+            )
         return maximo
 
     if p.plazo.maximo is not None:
@@ -99,24 +118,32 @@ def plazo_maximo_de(
             )
             raise ReglaIncumplida(f"El plazo del {nombre} {rango}.", "plazo_excedido")
     else:
-        niveles = p.plazo.maximo_por_antiguedad or []
+        niveles = p.plazo.maximo_por_antiguedad or ()
         if anios is None:
             maximo = niveles[0].maximo or 0
             if plazo > maximo:
                 siguiente = next((n for n in niveles if (n.maximo or 0) >= plazo), niveles[-1])
-                umbral = siguiente.desde_anios if siguiente.desde_anios is not None else siguiente.mas_de_anios
+                umbral = (
+                    siguiente.desde_anios
+                    if siguiente.desde_anios is not None
+                    else siguiente.mas_de_anios
+                )
                 raise ReglaIncumplida(
-                    f"Sin sus años de cotización podemos simular hasta {maximo} quincenas. "
-                    f"Con {texto_anios(umbral or Decimal(0))} o más de cotización el plazo máximo es de "
-                    f"{siguiente.maximo} quincenas; díganos cuántos años ha cotizado.",
+                    f"Sin sus años de cotización podemos simular hasta {maximo} quincenas. Con "
+                    f"{texto_anios(umbral or Decimal(0))} o más de cotización el plazo máximo es "
+                    f"de {siguiente.maximo} quincenas; díganos cuántos años ha cotizado.",
                     "faltan_anios_cotizacion",
                 )
-            avisos.append(f"Sin sus años de cotización calculamos con el plazo máximo más corto, {maximo} quincenas.")
+            avisos.append(
+                f"Sin sus años de cotización calculamos con el plazo máximo más corto, {maximo} "
+                "quincenas."
+            )
         else:
             maximo = nivel_de(niveles, anios).maximo or 0
             if plazo > maximo:
                 raise ReglaIncumplida(
-                    f"Con {texto_anios(anios)} de cotización el plazo máximo es de {maximo} quincenas.",
+                    f"Con {texto_anios(anios)} de cotización el plazo máximo es de {maximo} "
+                    "quincenas.",
                     "plazo_excedido",
                 )
 
@@ -127,7 +154,9 @@ def plazo_maximo_de(
         por_sexo = {s: plazo_maximo_por_limite(anios, lim) for s, lim in limites.items()}
         candidatos = {sexo: por_sexo[sexo]} if sexo in por_sexo else por_sexo
         if all(plazo > m for m in candidatos.values()):
-            partes = " o ".join(f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos)
+            partes = " o ".join(
+                f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos
+            )
             if len(candidatos) == 1:
                 m = next(iter(candidatos.values()))
                 cierre = (
@@ -140,13 +169,14 @@ def plazo_maximo_de(
                     f"{max(m, 0)} quincenas para {SEXO_TEXTO[s]}" for s, m in candidatos.items()
                 ) + "."
             raise ReglaIncumplida(
-                f"Con {texto_anios(anios)} de cotización, su cotización más el plazo debe ser menor a {partes}; {cierre}",
+                f"Con {texto_anios(anios)} de cotización, su cotización más el plazo debe ser "
+                f"menor a {partes}; {cierre}",
                 "cotizacion_mas_plazo",
             )
         if any(plazo > m for m in candidatos.values()):
             raise ReglaIncumplida(
-                f"Con {texto_anios(anios)} de cotización ese plazo depende de si usted es hombre o mujer; "
-                "indíquenos su sexo como aparece en su CURP, H o M.",
+                f"Con {texto_anios(anios)} de cotización ese plazo depende de si usted es hombre o "
+                "mujer; indíquenos su sexo como aparece en su CURP, H o M.",
                 "falta_sexo",
             )
         maximo = min(maximo, *candidatos.values())
@@ -154,7 +184,12 @@ def plazo_maximo_de(
 
 
 def _avisar_limite_sin_anios(
-    p: Producto, *, limites: Mapping[Sexo, Antiguedad], sexo: str | None, plazo: int, avisos: list[str]
+    p: Producto,
+    *,
+    limites: Mapping[Sexo, Antiguedad],
+    sexo: str | None,
+    plazo: int,
+    avisos: list[str],
 ) -> None:
     """Without años de cotización the cotización + plazo rule cannot be checked.
 
@@ -168,19 +203,26 @@ def _avisar_limite_sin_anios(
     tope = {s: _dias(lim) - plazo * DIAS_QUINCENA - 1 for s, lim in candidatos.items()}
     minimo = p.antiguedad_minima_anios * DIAS_ANIO
     if all(t < minimo for t in tope.values()):
-        partes = " o ".join(f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos)
+        partes = " o ".join(
+            f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos
+        )
         raise ReglaIncumplida(
-            f"Con {quincenas}, la cotización más el plazo pasaría de {partes} "
-            f"aun con la cotización mínima de {texto_anios(p.antiguedad_minima_anios)}; elija un plazo menor.",
+            f"Con {quincenas}, la cotización más el plazo pasaría de {partes} aun con la "
+            f"cotización mínima de {texto_anios(p.antiguedad_minima_anios)}; elija un plazo menor.",
             "cotizacion_mas_plazo",
         )
-    limite_txt = " o ".join(f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos)
+    limite_txt = " o ".join(
+        f"{texto_antiguedad(limites[s])} para {SEXO_TEXTO[s]}" for s in candidatos
+    )
     if len(tope) == 1:
         ((_, t),) = tope.items()
-        si_pasa = f"si usted tiene más de {texto_antiguedad_corto(_antiguedad_de_dias(t))} de cotización"
+        si_pasa = (
+            f"si usted tiene más de {texto_antiguedad_corto(_antiguedad_de_dias(t))} de cotización"
+        )
     else:
         si_pasa = "si usted tiene más de " + " o más de ".join(
-            f"{texto_antiguedad_corto(_antiguedad_de_dias(t))} de cotización ({SEXO_TEXTO[s]})" for s, t in tope.items()
+            f"{texto_antiguedad_corto(_antiguedad_de_dias(t))} de cotización ({SEXO_TEXTO[s]})"
+            for s, t in tope.items()
         )
     avisos.append(
         f"Supusimos que su cotización más el plazo queda debajo de {limite_txt}: con {quincenas}, "
@@ -189,7 +231,12 @@ def _avisar_limite_sin_anios(
 
 
 def plazo_maximo_permitido(
-    *, producto: str, tipo: str, anios_cotizacion: Decimal, sexo: str | None, ruta: Path = RUTA_CATALOGO
+    *,
+    producto: str,
+    tipo: str,
+    anios_cotizacion: Decimal,
+    sexo: str | None,
+    ruta: Path = RUTA_CATALOGO,
 ) -> int:
     """The longest plazo the product's rules allow this person (0 when none does).
 
@@ -202,7 +249,9 @@ def plazo_maximo_permitido(
     if tipo not in p.tipos or (tipo == "asegurado" and anios < p.antiguedad_minima_anios):
         return 0
     try:
-        maximo = plazo_maximo_de(p, tipo=tipo, anios=anios, sexo=sexo, plazo=p.plazo.minimo, avisos=[])
+        maximo = plazo_maximo_de(
+            p, tipo=tipo, anios=anios, sexo=sexo, plazo=p.plazo.minimo, avisos=[]
+        )
     except ErrorDominio:
         return 0
     return maximo if maximo >= p.plazo.minimo else 0

@@ -77,18 +77,30 @@ class Regularizacion:
         return bool(self.quincenas)
 
 
-def calcular(*, prestamo: Prestamo, movimientos: Iterable[MovimientoLike], hoy: date, al: date) -> Regularizacion:
+def calcular(
+    *, prestamo: Prestamo, movimientos: Iterable[MovimientoLike], hoy: date, al: date
+) -> Regularizacion:
     """What regularising today costs: the missed descuentos (`al` is the fecha límite de pago)."""
     quincenas = [
         QuincenaPorRegularizar(
-            numero=q.numero, fecha=q.fecha, descuento=q.descuento, dias_atraso=max((al - q.fecha).days, 0)
+            numero=q.numero,
+            fecha=q.fecha,
+            descuento=q.descuento,
+            dias_atraso=max((al - q.fecha).days, 0),
         )
         for q in quincenas_omitidas(prestamo=prestamo, movimientos=movimientos, hoy=hoy)
     ]
     adeudo = sum((q.descuento for q in quincenas), Decimal("0.00"))
-    return Regularizacion(prestamo=prestamo, quincenas=quincenas, adeudo=adeudo, total=adeudo, calculado_al=al)
+    return Regularizacion(
+        prestamo=prestamo, quincenas=quincenas, adeudo=adeudo, total=adeudo, calculado_al=al
+    )
 
 
 def consultar(*, session: Session, prestamo: Prestamo, hoy: date, al: date) -> Regularizacion:
     """`calcular` on the loan's movimientos as stored now."""
-    return calcular(prestamo=prestamo, movimientos=movimientos_de(session, prestamo_id=prestamo.id), hoy=hoy, al=al)
+    return calcular(
+        prestamo=prestamo,
+        movimientos=movimientos_de(session, prestamo_id=prestamo.id),
+        hoy=hoy,
+        al=al,
+    )

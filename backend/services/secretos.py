@@ -14,8 +14,12 @@ def exigir_secreto(*, recibido: str | None, esperado: str | None, encabezado: st
     """Raise 403 when the server has no secret, 401 when the header is missing,
     403 when it does not match (constant-time comparison)."""
     if not esperado:
-        raise Prohibido(f"{servicio} no están habilitadas en este servidor.", "webhook_no_configurado")
+        raise Prohibido(
+            f"{servicio} no están habilitadas en este servidor.", "webhook_no_configurado"
+        )
     if not recibido:
-        raise NoAutenticado(f"Falta la clave compartida {quien} (encabezado {encabezado}).", "no_autenticado")
+        raise NoAutenticado(
+            f"Falta la clave compartida {quien} (encabezado {encabezado}).", "no_autenticado"
+        )
     if not hmac.compare_digest(recibido.encode(), esperado.encode()):
         raise Prohibido(f"La clave compartida {quien} no es válida.", "prohibido")

@@ -77,17 +77,26 @@ def simular(
         raise ReglaIncumplida(f"El {nombre} no tiene modalidad de renovación.", "sin_renovacion")
     if tipo == "asegurado" and anios is not None and anios < p.antiguedad_minima_anios:
         raise ReglaIncumplida(
-            f"Para el {nombre} se necesita al menos {texto_anios(p.antiguedad_minima_anios)} de cotización; "
-            f"usted tiene {texto_anios(anios)}.",
+            f"Para el {nombre} se necesita al menos {texto_anios(p.antiguedad_minima_anios)} de "
+            f"cotización; usted tiene {texto_anios(anios)}.",
             "antiguedad_insuficiente",
         )
     if tipo == "asegurado" and anios is None:
-        avisos.append(f"Para el {nombre} se necesita al menos {texto_anios(p.antiguedad_minima_anios)} de cotización.")
+        avisos.append(
+            f"Para el {nombre} se necesita al menos {texto_anios(p.antiguedad_minima_anios)} de "
+            "cotización."
+        )
     plazo_maximo = plazo_maximo_de(p, tipo=tipo, anios=anios, sexo=sexo, plazo=plazo, avisos=avisos)
     if plazo < p.plazo.minimo:
-        raise ReglaIncumplida(f"El plazo mínimo del {nombre} es de {p.plazo.minimo} quincenas.", "plazo_insuficiente")
+        raise ReglaIncumplida(
+            f"El plazo mínimo del {nombre} es de {p.plazo.minimo} quincenas.", "plazo_insuficiente"
+        )
 
-    tasa = p.tasa_anual_renovacion if (renovacion and p.tasa_anual_renovacion is not None) else p.tasa_anual
+    tasa = (
+        p.tasa_anual_renovacion
+        if (renovacion and p.tasa_anual_renovacion is not None)
+        else p.tasa_anual
+    )
     tasa_q = finanzas.tasa_quincenal(tasa, con_iva=p.iva_sobre_intereses)
     quincenal = sueldo / 2
     regla = p.monto
@@ -103,7 +112,9 @@ def simular(
     else:
         assert regla.niveles and regla.capacidad_descuento is not None
         if tipo == "asegurado" and anios is None:
-            avisos.append("Sin sus años de cotización calculamos con el monto del primer nivel de antigüedad.")
+            avisos.append(
+                "Sin sus años de cotización calculamos con el monto del primer nivel de antigüedad."
+            )
         nivel = nivel_de(regla.niveles, anios if anios is not None else Decimal(0))
         if regla.regla == "tope_por_antiguedad":
             tope = regla.tope_pensionado if tipo == "pensionado" else nivel.tope
@@ -113,18 +124,22 @@ def simular(
             assert meses is not None and regla.sueldo_tope_mensual is not None
             tope = finanzas.redondear(meses * min(sueldo, regla.sueldo_tope_mensual))
         descuento_capacidad = finanzas.redondear(quincenal * regla.capacidad_descuento)
-        monto_capacidad = finanzas.redondear(finanzas.valor_presente(descuento_capacidad, tasa_q, plazo))
+        monto_capacidad = finanzas.redondear(
+            finanzas.valor_presente(descuento_capacidad, tasa_q, plazo)
+        )
         if monto_capacidad < tope:
             monto, descuento = monto_capacidad, descuento_capacidad
             avisos.append(
-                f"El monto se limita a lo que puede pagar con el {float(regla.capacidad_descuento) * 100:g} % "
-                "de su sueldo quincenal."
+                "El monto se limita a lo que puede pagar con el "
+                f"{float(regla.capacidad_descuento) * 100:g} % de su sueldo quincenal."
             )
         else:
             monto = finanzas.redondear(tope)
             descuento = finanzas.redondear(finanzas.pago_periodico(monto, tasa_q, plazo))
 
-    total, intereses, iva = totales_amortizacion(monto, tasa, plazo, descuento, con_iva=p.iva_sobre_intereses)
+    total, intereses, iva = totales_amortizacion(
+        monto, tasa, plazo, descuento, con_iva=p.iva_sobre_intereses
+    )
     factor_iva = _UNO_IVA if p.iva_sobre_intereses else Decimal(1)
 
     return Simulacion(
@@ -147,7 +162,9 @@ def simular(
         iva=iva,
         avisos=avisos,
         tabla=(
-            finanzas.tabla_amortizacion(monto, tasa, plazo, descuento, con_iva=p.iva_sobre_intereses)
+            finanzas.tabla_amortizacion(
+                monto, tasa, plazo, descuento, con_iva=p.iva_sobre_intereses
+            )
             if incluir_tabla
             else None
         ),

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from backend.schemas import productos as esquema
+from backend.services import productos as servicio
 from backend.services.productos import RUTA_CATALOGO, cargar_catalogo
 from backend.services.simulacion import simular
 
@@ -92,6 +94,10 @@ def test_los_parametros_son_datos(tmp_path: Path) -> None:
         lambda d: d["productos"][0]["plazo"].update({"maximo": 36}),
         lambda d: d["productos"][1]["monto"].update({"regla": "adivinar"}),
         lambda d: d["productos"][0].update({"tipos": ["jubilado"]}),
+        # No unknown keys at any depth, and the bounds of each field.
+        lambda d: d["productos"][0]["plazo"].update({"maximo_quincenas": 36}),
+        lambda d: d.update({"version": 2}),
+        lambda d: d["productos"][0]["limite_cotizacion_mas_plazo"]["H"].update({"meses": 12}),
     ],
 )
 def test_un_catalogo_mal_escrito_no_carga(tmp_path: Path, romper) -> None:  # type: ignore[no-untyped-def]
@@ -109,3 +115,17 @@ def test_clave_con_caracteres_raros_es_422_en_espanol(client: TestClient) -> Non
     r = client.get("/api/v1/productos/cr%C3%A9dito%00")
     assert r.status_code == 422
     assert r.json()["detail"] == "La dirección contiene caracteres no válidos."
+
+
+def test_el_servicio_da_objetos_de_dominio_y_el_router_el_esquema() -> None:
+    """The service answers with its frozen dataclasses (Decimal inside); only the
+    router turns them into the API schema, which gives back the same figures."""
+    catalogo = servicio.listar_productos()
+    producto = servicio.obtener_producto(clave="Credito complementario")
+    assert isinstance(catalogo, servicio.Catalogo) and isinstance(producto, servicio.Producto)
+    assert not isinstance(catalogo, BaseModel) and not isinstance(producto, BaseModel)
+    assert isinstance(producto.tasa_anual, Decimal) and producto.plazo.minimo == 1
+    api = esquema.Catalogo.model_validate(catalogo).model_dump(mode="json")
+    assert api["vigencia"] == catalogo.vigencia
+    cc = next(p for p in api["productos"] if p["clave"] == "credito_complementario")
+    assert cc["tasa_anual"] == float(producto.tasa_anual) and cc["requisitos"] == list(producto.requisitos)
