@@ -22,8 +22,9 @@ for secreto in RASA_ADMIN_TOKEN ACTIONS_TOKEN; do
     exit 78
   fi
 done
-rasa="$raiz/.venv-rasa/bin/rasa"; [ -x "$rasa" ] || rasa=rasa  # the container has it on PATH
-exec "$rasa" run -m "${RASA_MODEL:-bot/models/capp.tar.gz}" \
+# bot/servidor.py: the `rasa` command with its check of action answers made cheap.
+python="$raiz/.venv-rasa/bin/python"; [ -x "$python" ] || python=python  # the container's has Rasa
+exec "$python" -m bot.servidor run -m "${RASA_MODEL:-bot/models/capp.tar.gz}" \
   --enable-api --auth-token="$RASA_ADMIN_TOKEN" \
   --cors "${RASA_CORS:-http://localhost:8000}" \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
