@@ -1,13 +1,21 @@
 """Text rules the bot's actions and channels share, each in one place: accents,
-the shape of a CURP and how it is masked. Plain Python (no Rasa import), so any
+the shape of a CURP and how it is masked, CAPP's phone line and mail. Plain Python (no Rasa import), so any
 process on the Rasa side can use it; the backend keeps its own copy
-(backend/privacy.py), tied to this one by tests/test_una_regla.py."""
+(backend/privacy.py), tied to this one by tests/test_una_regla.py. The phone line is spelled as in
+tests/linea_capp.json, which ties the backend, the IVR and the texts to it."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from typing import Optional
+
+# CAPP's phone line and mail (seed 001; citas: seed 003).
+NUMERO_CAPP = "55 4000 1000"
+E164_CAPP = "+525540001000"
+LINEA_CAPP = f"ISSSTETEL {NUMERO_CAPP}, opción 5"
+LINEA_CITAS = f"Línea ASISSSTE {NUMERO_CAPP}, opción 5, submenú 1"
+CORREO_CAPP = "capp@issste.gob.mx"
 
 # CURP shape (4 letters, birth date, sex H/M/X, state, consonants, homoclave, digit),
 # in any case, not glued to other letters or digits.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rasa.core.channels.channel import CollectingOutputChannel
 
+from bot.texto import LINEA_CAPP
+
 CANAL = "whatsapp"
 
 SUGERENCIA = "Por ejemplo: «saldo», «simular préstamo» o «agendar cita»."
@@ -15,7 +17,10 @@ MENSAJES = {
     "archivo": "Recibí su archivo, pero por este medio solo puedo leer texto. ¿Me escribe su consulta? " + SUGERENCIA,
     "ubicacion": "Gracias por compartir su ubicación; no la necesito para atenderle. ¿Me escribe su consulta? " + SUGERENCIA,
     "vacio": "No recibí texto en su mensaje. ¿Me escribe su consulta? " + SUGERENCIA,
-    "error": "Lo siento, tuve un problema para atenderle. Intente de nuevo en unos minutos o llame a ISSSTETEL 55 4000 1000, opción 5.",
+    "error": (
+        "Lo siento, tuve un problema para atenderle. Intente de nuevo en unos minutos "
+        f"o llame a {LINEA_CAPP}."
+    ),
     "sin_respuesta": "Disculpe, no tengo una respuesta para eso. ¿Me lo puede decir de otra forma? " + SUGERENCIA,
     "demora": "Disculpe, su consulta está tardando más de lo normal. Escríbame de nuevo en un momento y le mostraré la respuesta.",
     "demora_saliente": "Disculpe, su consulta está tardando más de lo normal. En cuanto tenga la respuesta se la envío por aquí.",
