@@ -228,6 +228,16 @@ class ValidateSimulacionForm(ValidacionFormulario):
         simply comes again."""
         return any(s != slot for s in slots_dichos(tracker))
 
+    async def _sin_respuesta(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, utter: str
+    ) -> Dict[str, Any]:
+        """An unclear answer to `slot`: a product named instead switches to it;
+        otherwise `utter` says what is expected, unless other values were given."""
+        producto = await self._producto_dicho(tracker)
+        if not producto and not self._sin_queja(tracker, slot):
+            dispatcher.utter_message(response=utter)
+        return {slot: None, **producto}
+
     async def validate_anios_cotizacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
@@ -249,10 +259,7 @@ class ValidateSimulacionForm(ValidacionFormulario):
         candidatos = ([dicho] if dicho else []) + respuestas_posibles(tracker, "sueldo", value, texto_primero=True)
         monto = leer_primero(leer_monto, candidatos)
         if monto is None:
-            producto = await self._producto_dicho(tracker)
-            if not producto and not self._sin_queja(tracker, "sueldo"):
-                dispatcher.utter_message(response="utter_sueldo_no_valido")
-            return {"sueldo": None, **producto}
+            return await self._sin_respuesta(dispatcher, tracker, "sueldo", "utter_sueldo_no_valido")
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"sueldo": str(monto)})
 
     async def validate_tipo_derechohabiente(
@@ -260,10 +267,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         tipo = leer_tipo_respuesta(value)
         if tipo is None:
-            producto = await self._producto_dicho(tracker)
-            if not producto and not self._sin_queja(tracker, "tipo_derechohabiente"):
-                dispatcher.utter_message(response="utter_tipo_no_valido")
-            return {"tipo_derechohabiente": None, **producto}
+            return await self._sin_respuesta(
+                dispatcher, tracker, "tipo_derechohabiente", "utter_tipo_no_valido"
+            )
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"tipo_derechohabiente": tipo})
 
     async def validate_renovacion(
@@ -271,10 +277,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         renovacion = leer_renovacion(value)
         if renovacion is None:
-            producto = await self._producto_dicho(tracker)
-            if not producto and not self._sin_queja(tracker, "renovacion"):
-                dispatcher.utter_message(response="utter_renovacion_no_valida")
-            return {"renovacion": None, **producto}
+            return await self._sin_respuesta(
+                dispatcher, tracker, "renovacion", "utter_renovacion_no_valida"
+            )
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"renovacion": renovacion})
 
     async def validate_plazo(
