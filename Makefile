@@ -47,8 +47,8 @@ bench: setup system-deps
 	@scripts/bench.sh
 
 lint: setup-app
-	@.venv/bin/ruff check backend ivr bot rasa_sdk_plugins tests bench scripts tools
-	@.venv/bin/mypy backend ivr bot rasa_sdk_plugins
+	@.venv/bin/ruff check backend ivr bot habla rasa_sdk_plugins tests bench scripts tools
+	@.venv/bin/mypy backend ivr bot habla rasa_sdk_plugins
 
 call: setup-app env
 	@$(PY) -m ivr.simulator

@@ -1,1 +1,2 @@
-"""The assistant's Rasa side: actions, channels, stores (imported as `bot.*` from the repository root)."""
+"""The assistant's Rasa side: actions, channels, stores (imported as `bot.*` from
+the repository root)."""

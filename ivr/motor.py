@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, model_validator
 
+from habla.opciones import ULTIMA, numero_de_opcion
 from ivr.numeros import numeros_a_digitos
 from ivr.palabras import sin_acentos
 from ivr.textos import Textos
@@ -194,9 +195,12 @@ _PALABRAS_ASESOR = re.compile(
 )
 # "¿estoy hablando con una persona o es una grabación?" asks whether this is a
 # bot (Rasa answers it); only an explicit request transfers.
-_PREGUNTA_SI_ES_BOT = re.compile(r"\b(estoy hablando|hablo con|eres|es usted|grabacion|robot|maquina|contestadora)\b")
+_PREGUNTA_SI_ES_BOT = re.compile(
+    r"\b(estoy hablando|hablo con|eres|es usted|grabacion|robot|maquina|contestadora)\b"
+)
 _PIDE_ASESOR = re.compile(
-    r"\b(quiero|quisiera|necesito|ocupo|paseme|pasame|comuniqueme|comunicame|me pasa|me comunica|hablar con)\b"
+    r"\b(quiero|quisiera|necesito|ocupo|paseme|pasame|comuniqueme|comunicame|me pasa|"
+    r"me comunica|hablar con)\b"
 )
 _PALABRAS_ATRAS = re.compile(r"\b(regresar|atras|anterior|volver|menu anterior)\b")
 _PALABRAS_REPETIR = re.compile(r"\b(repetir|repita|repite|otra vez|no entendi)\b")
@@ -205,7 +209,9 @@ _PALABRAS_ADIOS = re.compile(r"^(adios|hasta luego|es todo|colgar|nada mas|graci
 
 def comando_hablado(texto: str) -> Literal["asesor", "atras", "repetir", "adios"] | None:
     limpio = sin_acentos(texto).strip(" .,¡!¿?")
-    if _PALABRAS_ASESOR.search(limpio) and (not _PREGUNTA_SI_ES_BOT.search(limpio) or _PIDE_ASESOR.search(limpio)):
+    if _PALABRAS_ASESOR.search(limpio) and (
+        not _PREGUNTA_SI_ES_BOT.search(limpio) or _PIDE_ASESOR.search(limpio)
+    ):
         return "asesor"
     if _PALABRAS_REPETIR.search(limpio):
         return "repetir"
@@ -288,7 +294,15 @@ class Motor:
             return Iniciar(hoja, estado.turno, texto=texto)
         if (
             intent
-            and intent not in {"nlu_fallback", "sin_sentido", "fuera_de_alcance", "saludar", "afirmar", "negar"}
+            and intent
+            not in {
+                "nlu_fallback",
+                "sin_sentido",
+                "fuera_de_alcance",
+                "saludar",
+                "afirmar",
+                "negar",
+            }
             and confianza >= umbral
         ):
             # something the bot answers by itself (a FAQ, "¿eres un robot?")
@@ -300,12 +314,15 @@ class Motor:
         return self._fallo(estado, self.menu.textos.no_entendi)
 
     def _tecla_dicha(self, nodo: Nodo, voz: str) -> str | None:
-        """'cinco', 'opción uno', 'citas' -> the option's digit."""
+        """'cinco', 'opción uno', 'la segunda', 'la última', 'citas' -> the option's digit.
+        Numbers and ordinals are read as the bot's buttons are (habla/opciones.py)."""
+        numero = numero_de_opcion(voz)
+        if numero == ULTIMA:
+            numero = max((int(t) for t in nodo.opciones if t.isdigit()), default=None)
+        if numero is not None and str(numero) in nodo.opciones:
+            return str(numero)
         limpio = re.sub(r"[^\w\s]", " ", sin_acentos(numeros_a_digitos(voz)))
         limpio = re.sub(r"\s+", " ", limpio).strip()
-        m = re.fullmatch(r"(?:(?:la\s+)?opcion\s+|el\s+|numero\s+)?(\d)", limpio)
-        if m and m.group(1) in nodo.opciones:
-            return m.group(1)
         # A bare option name ("citas", "saldo, por favor") picks it here; anything
         # longer ("quiero cancelar mi cita") goes to Rasa, which may jump deeper.
         corto = re.sub(r"\b(quiero|por favor|la|el|las|los|opcion|de|ver|consultar)\b", " ", limpio)

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from text_to_num import alpha2digit
 
+from habla.cifras import ACENTUADOS as ACENTOS_DE_TEXT2NUM
+from habla.cifras import miles_en_cifras, para_text2num
 from ivr.palabras import tokens
 
 DIGITOS: dict[str, str] = {
@@ -27,11 +29,8 @@ NUMEROS_PALABRA = {
     "quinientos", "seiscientos", "setecientos", "ochocientos", "novecientos", "mil",
     "dieci", "veinti",
 }
-# text2num wants the written accents; recognisers sometimes drop them.
-ACENTUADOS = {
-    "veintidos": "veintidós", "veintitres": "veintitrés", "veintiseis": "veintiséis",
-    "dieciseis": "dieciséis", "veintiun": "veintiuno", "veintiún": "veintiuno", "un": "uno",
-}
+# claves.py also reads a lone "un" as one; the rest is habla's list (text2num's accents).
+ACENTUADOS = {**ACENTOS_DE_TEXT2NUM, "un": "uno"}
 DECENAS = {
     "diez", "veinte", "treinta", "cuarenta", "cincuenta", "sesenta", "setenta", "ochenta",
     "noventa",
@@ -56,13 +55,7 @@ def numeros_a_digitos(texto: str, umbral: int = 0) -> str:
     if not texto:
         return ""
     texto = re.sub(r"\bprimero\b", "uno", texto, flags=re.IGNORECASE)
-    texto = re.sub(
-        r"\b(veintidos|veintitres|veintiseis|dieciseis|veintiun|veintiún)\b",
-        lambda m: ACENTUADOS[m.group(1).lower()],
-        texto,
-        flags=re.IGNORECASE,
-    )
-    return alpha2digit(texto, "es", threshold=umbral)
+    return alpha2digit(para_text2num(texto), "es", threshold=umbral)
 
 
 def es_numero(texto: str) -> bool:
@@ -93,18 +86,22 @@ def monto(texto: str) -> Decimal | None:
         return None
     limpio = texto.lower()
     centavos = Decimal(0)
-    m = re.search(r"\bcon\s+(.+?)\s+centavos?\b", limpio)
+    # "... con siete centavos", or "... pesos con cincuenta" (the centavos unsaid).
+    m = re.search(r"\bcon\s+(.+?)\s+centavos?\b", limpio) or re.search(
+        r"\bpesos?\s+con\s+(.+)$", limpio
+    )
     if m:
         c = re.sub(r"\D", "", numeros_a_digitos(m.group(1)))
         if c:
             centavos = Decimal(int(c)) / 100
         limpio = limpio[: m.start()]
     limpio = re.sub(r"\b(pesos?|mxn|moneda nacional|m\.?n\.?)\b", " ", limpio)
-    limpio = numeros_a_digitos(limpio)
+    limpio = numeros_a_digitos(miles_en_cifras(limpio))  # "15 mil" is 15000, not 15
     m = re.search(r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?", limpio)
     if not m:
         return None
     entero = Decimal(m.group(1).replace(",", ""))
     if m.group(2):
         entero += Decimal(m.group(2).ljust(2, "0")) / 100
-    return (entero + centavos).quantize(Decimal("0.01"))
+    cantidad = (entero + centavos).quantize(Decimal("0.01"))
+    return cantidad if cantidad > 0 else None  # "cero pesos" is no amount

@@ -21,14 +21,14 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from ivr.motor import cargar_menu
 from ivr.settings import IVRSettings
+from ivr.textos import CORREO_CAPP_DICHO
 from ivr.twiml import Voz
 
 # The one prompt kept in code (textos.falla_tecnica + textos.volver_a_llamar):
 # it is what is said when not even the settings or menu.yml could be read.
 _SIN_NADA = (
     "Una disculpa, tenemos una falla técnica en este momento. Por favor, vuelva a llamar en "
-    "unos minutos, o escriba al correo capp arroba issste punto gob punto mx. Gracias por "
-    "llamar a ISSSTETEL."
+    f"unos minutos, o escriba al correo {CORREO_CAPP_DICHO}. Gracias por llamar a ISSSTETEL."
 )
 
 

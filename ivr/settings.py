@@ -21,8 +21,11 @@ from functools import lru_cache
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# ISSSTETEL's own number, in any spelling (+52 55 4000 1000, 5540001000...).
-_ISSSTETEL = "5540001000"
+from ivr.textos import ISSSTETEL_E164, ISSSTETEL_NUMERO
+
+# ISSSTETEL's own number, in any spelling (+52 55 4000 1000, 5540001000...):
+# its last ten digits.
+_ISSSTETEL = ISSSTETEL_E164[-10:]
 
 
 class IVRSettings(BaseSettings):
@@ -70,7 +73,7 @@ class IVRSettings(BaseSettings):
             )
         if numero.endswith(_ISSSTETEL):
             raise ValueError(
-                "IVR_ASESOR_NUMERO no puede ser ISSSTETEL (55 4000 1000): "
+                f"IVR_ASESOR_NUMERO no puede ser ISSSTETEL ({ISSSTETEL_NUMERO}): "
                 "la llamada volvería a este menú"
             )
         return numero

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import httpx
 from twilio.request_validator import RequestValidator
 
+from ivr.textos import ISSSTETEL_E164
+
 
 @dataclass
 class Evento:
@@ -79,7 +81,7 @@ class Telefono:
         *,
         http: httpx.Client | None = None,
         desde: str = "+525512345678",
-        hacia: str = "+525540001000",
+        hacia: str = ISSSTETEL_E164,
         asesor_contesta: bool = True,
         imprimir: Callable[[str], None] | None = None,
     ) -> None:

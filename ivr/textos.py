@@ -13,6 +13,16 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+# ISSSTETEL, the line this IVR answers as opción 5, and CAPP's mail: one spelling,
+# tied to tests/linea_capp.json (the backend and the bot use the same values).
+ISSSTETEL_E164 = "+525540001000"
+ISSSTETEL_NUMERO = (
+    f"{ISSSTETEL_E164[3:5]} {ISSSTETEL_E164[5:9]} {ISSSTETEL_E164[9:]}"  # 55 4000 1000
+)
+CORREO_CAPP = "capp@issste.gob.mx"
+# How the mail is read aloud: "capp arroba issste punto gob punto mx".
+CORREO_CAPP_DICHO = CORREO_CAPP.replace("@", " arroba ").replace(".", " punto ")
+
 
 class Textos(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -30,7 +30,9 @@ hookimpl = pluggy.HookimplMarker("rasa_sdk")
 def rechazo(cabecera: Optional[str], esperado: Optional[str]) -> Optional[Any]:
     """None when the header carries the expected token, else the answer."""
     if not esperado:
-        return response.json({"detail": "El servidor de acciones no tiene ACTIONS_TOKEN: no atiende a nadie."}, 403)
+        return response.json(
+            {"detail": "El servidor de acciones no tiene ACTIONS_TOKEN: no atiende a nadie."}, 403
+        )
     esquema, _, token = (cabecera or "").strip().partition(" ")
     if esquema.lower() != "bearer" or not token.strip():
         return response.json({"detail": "Falta Authorization: Bearer con el token de Rasa."}, 401)
@@ -44,7 +46,9 @@ class SoloRasa:
     def attach_sanic_app_extensions(self, app: Any) -> None:
         esperado = os.environ.get("ACTIONS_TOKEN") or None
         if not esperado:
-            logger.error("ACTIONS_TOKEN no está definido: el servidor de acciones rechazará todo (403).")
+            logger.error(
+                "ACTIONS_TOKEN no está definido: el servidor de acciones rechazará todo (403)."
+            )
 
         @app.middleware("request")
         async def solo_rasa(request: Any) -> Optional[Any]:

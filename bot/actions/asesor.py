@@ -18,7 +18,9 @@ class ActionTransferirAsesor(Action):
     def name(self) -> str:
         return "action_transferir_asesor"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         dispatcher.utter_message(response="utter_transferir_asesor")
         dispatcher.utter_message(json_message=dict(ACCION_TRANSFERIR))
         return salir_de_forma(tracker.active_loop_name)

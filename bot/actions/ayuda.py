@@ -18,7 +18,9 @@ class ActionDetener(Action):
     def name(self) -> str:
         return "action_detener"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         dispatcher.utter_message(response="utter_detenido")
         return salir_de_forma(tracker.active_loop_name) + [SlotSet("pendiente", None)]
 
@@ -27,7 +29,9 @@ class ActionDespedir(Action):
     def name(self) -> str:
         return "action_despedir"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         nombre = (tracker.get_slot("nombre") or "").strip()
         if nombre:
             dispatcher.utter_message(response="utter_despedida_nombre", nombre=nombre)

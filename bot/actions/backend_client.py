@@ -51,7 +51,9 @@ LIMITES = httpx.Limits(max_connections=100, max_keepalive_connections=32, keepal
 
 _transporte: Optional[httpx.AsyncBaseTransport] = None
 # The shared client and the event loop it belongs to (a client cannot move between loops).
-_compartido: Optional[Tuple[weakref.ReferenceType[asyncio.AbstractEventLoop], httpx.AsyncClient]] = None
+_compartido: Optional[
+    Tuple[weakref.ReferenceType[asyncio.AbstractEventLoop], httpx.AsyncClient]
+] = None
 
 
 class BackendNoDisponible(Exception):
@@ -112,8 +114,14 @@ class BackendClient:
     phone caller) gives up on it.
     """
 
-    def __init__(self, token: Optional[str] = None, *, timeout: float = TIMEOUT_SEGUNDOS,
-                 presupuesto: float = PRESUPUESTO_SEGUNDOS, conversacion: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        token: Optional[str] = None,
+        *,
+        timeout: float = TIMEOUT_SEGUNDOS,
+        presupuesto: float = PRESUPUESTO_SEGUNDOS,
+        conversacion: Optional[str] = None,
+    ) -> None:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         if conversacion:
             # The backend throttles failed identity checks per source; every
@@ -153,15 +161,29 @@ class BackendClient:
                 )
             # asyncio.TimeoutError is not the builtin one on Python 3.10 (the Rasa side).
             except (asyncio.TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:  # noqa: UP041
-                registrar_llamada(metodo, ruta_sin_datos(ruta), None, (time.perf_counter() - inicio) * 1000)
+                registrar_llamada(
+                    metodo, ruta_sin_datos(ruta), None, (time.perf_counter() - inicio) * 1000
+                )
                 motivo = type(exc).__name__
-                logger.warning("backend %s %s sin respuesta (%s)", metodo, ruta_sin_datos(ruta), motivo)
+                logger.warning(
+                    "backend %s %s sin respuesta (%s)", metodo, ruta_sin_datos(ruta), motivo
+                )
                 continue
-            registrar_llamada(metodo, ruta_sin_datos(ruta), respuesta.status_code,
-                              (time.perf_counter() - inicio) * 1000, respuesta.headers.get("server-timing"))
+            registrar_llamada(
+                metodo,
+                ruta_sin_datos(ruta),
+                respuesta.status_code,
+                (time.perf_counter() - inicio) * 1000,
+                respuesta.headers.get("server-timing"),
+            )
             if respuesta.status_code >= 500:
                 motivo = f"HTTP {respuesta.status_code}"
-                logger.warning("backend %s %s respondió %s", metodo, ruta_sin_datos(ruta), respuesta.status_code)
+                logger.warning(
+                    "backend %s %s respondió %s",
+                    metodo,
+                    ruta_sin_datos(ruta),
+                    respuesta.status_code,
+                )
                 continue
             return _cuerpo(respuesta, metodo, ruta)
         raise BackendNoDisponible(motivo)
@@ -169,7 +191,9 @@ class BackendClient:
     async def _dict(self, metodo: str, ruta: str, **kwargs: Any) -> Dict[str, Any]:
         datos = await self._enviar(metodo, ruta, **kwargs)
         if not isinstance(datos, dict):
-            logger.warning("backend %s %s: se esperaba un objeto JSON", metodo, ruta_sin_datos(ruta))
+            logger.warning(
+                "backend %s %s: se esperaba un objeto JSON", metodo, ruta_sin_datos(ruta)
+            )
             raise BackendNoDisponible("respuesta inesperada")
         return datos
 
@@ -188,7 +212,9 @@ class BackendClient:
 
     # ------------------------------------------------------------- identity
     async def verificar(self, curp: str, nip: str) -> Dict[str, Any]:
-        return await self._dict("POST", "/api/v1/identidad/verificar", json={"curp": curp, "nip": nip})
+        return await self._dict(
+            "POST", "/api/v1/identidad/verificar", json={"curp": curp, "nip": nip}
+        )
 
     async def perfil(self) -> Dict[str, Any]:
         return await self._dict("GET", "/api/v1/identidad/perfil")
@@ -223,15 +249,24 @@ class BackendClient:
     async def oficinas(self, q: Optional[str] = None) -> List[Dict[str, Any]]:
         return await self._lista("/api/v1/oficinas", params={"q": q} if q else None)
 
-    async def disponibilidad(self, oficina_id: Any, desde: str, hasta: str, limite: int = 20) -> Dict[str, Any]:
+    async def disponibilidad(
+        self, oficina_id: Any, desde: str, hasta: str, limite: int = 20
+    ) -> Dict[str, Any]:
         return await self._dict(
             "GET",
             f"/api/v1/oficinas/{oficina_id}/disponibilidad",
             params={"desde": desde, "hasta": hasta, "limite": limite},
         )
 
-    async def agendar_cita(self, oficina_id: Any, inicio: str, origen: Optional[str] = None, *,
-                           idempotency_key: Optional[str] = None, vence: Optional[float] = None) -> Dict[str, Any]:
+    async def agendar_cita(
+        self,
+        oficina_id: Any,
+        inicio: str,
+        origen: Optional[str] = None,
+        *,
+        idempotency_key: Optional[str] = None,
+        vence: Optional[float] = None,
+    ) -> Dict[str, Any]:
         """`idempotency_key`: the same key books at most once (a retried turn gets the
         first answer); `vence`: epoch seconds after which the backend must not book
         (the caller has given up on the turn)."""
@@ -294,7 +329,9 @@ def _encabezados_de_turno(idempotency_key: Optional[str], vence: Optional[float]
 
 
 # ----------------------------------------------------------------- privacy
-_SECRETOS_EN_URL = re.compile(r"(?i)\b(token|firma|signature|sig|curp|nip|fecha_nacimiento)=[^&\s\"']+")
+_SECRETOS_EN_URL = re.compile(
+    r"(?i)\b(token|firma|signature|sig|curp|nip|fecha_nacimiento)=[^&\s\"']+"
+)
 
 
 def ruta_sin_datos(ruta: str) -> str:
@@ -348,6 +385,11 @@ def _cuerpo(respuesta: httpx.Response, metodo: str = "", ruta: str = "") -> Any:
             detail = ""
         raise BackendError(respuesta.status_code, detail, datos)
     if datos is None and respuesta.content:
-        logger.warning("backend %s %s respondió %s sin JSON", metodo, ruta_sin_datos(ruta), respuesta.status_code)
+        logger.warning(
+            "backend %s %s respondió %s sin JSON",
+            metodo,
+            ruta_sin_datos(ruta),
+            respuesta.status_code,
+        )
         raise BackendNoDisponible("respuesta sin JSON")
     return datos

@@ -29,13 +29,17 @@ VIGENCIA_SEGUNDOS = 2 * 3600
 
 @lru_cache(maxsize=4)
 def _fernet(clave: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(("capp-boveda:" + clave).encode()).digest()))
+    return Fernet(
+        base64.urlsafe_b64encode(hashlib.sha256(("capp-boveda:" + clave).encode()).digest())
+    )
 
 
 def _clave() -> str:
     clave = os.environ.get("ACCIONES_CLAVE") or ""
     if not clave:
-        raise RuntimeError("Falta ACCIONES_CLAVE: el servidor de acciones no puede guardar la identidad.")
+        raise RuntimeError(
+            "Falta ACCIONES_CLAVE: el servidor de acciones no puede guardar la identidad."
+        )
     return clave
 
 
@@ -50,7 +54,11 @@ def abrir(sellado: Any) -> Optional[str]:
     if not isinstance(sellado, str) or not sellado.startswith(PREFIJO):
         return None
     try:
-        return _fernet(_clave()).decrypt(sellado[len(PREFIJO):].encode(), ttl=VIGENCIA_SEGUNDOS).decode()
+        return (
+            _fernet(_clave())
+            .decrypt(sellado[len(PREFIJO) :].encode(), ttl=VIGENCIA_SEGUNDOS)
+            .decode()
+        )
     except (InvalidToken, ValueError):
         logger.warning("Un valor sellado no se pudo abrir (vencido o ajeno).")
         return None

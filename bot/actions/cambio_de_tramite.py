@@ -57,7 +57,9 @@ class ActionValidateSlotMappings(Action):
     def name(self) -> str:
         return "action_validate_slot_mappings"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         # Rasa runs this after every user message: its time is part of every turn.
         async with medir_accion(self.name()):
             return self._olvidar(tracker) + self._monto_de_la_peticion(tracker)
@@ -86,7 +88,8 @@ class ActionValidateSlotMappings(Action):
         de_este_mensaje = slots_de_este_turno(tracker)
         return [
             SlotSet(slot, None)
-            for forma, slots in SLOTS_DE_FORMA.items() if forma not in _NO_SE_OLVIDAN and forma != activa
+            for forma, slots in SLOTS_DE_FORMA.items()
+            if forma not in _NO_SE_OLVIDAN and forma != activa
             for slot in slots
             if slot not in de_este_mensaje and tracker.get_slot(slot) is not None
         ]

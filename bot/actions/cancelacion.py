@@ -30,7 +30,9 @@ from bot.actions.lectura import leer_fecha, normalizar_codigo, texto_de
 from bot.texto import sin_acentos
 
 _CLAVE = re.compile(r"[A-Z0-9]{6}")
-_PREGUNTA_POR_LA_CLAVE = re.compile(r"\?|\b(donde|cual|como|no se|no la (?:tengo|encuentro)|no tengo)\b")
+_PREGUNTA_POR_LA_CLAVE = re.compile(
+    r"\?|\b(donde|cual|como|no se|no la (?:tengo|encuentro)|no tengo)\b"
+)
 
 
 class ValidateCancelacionForm(ValidacionFormulario):
@@ -38,7 +40,11 @@ class ValidateCancelacionForm(ValidacionFormulario):
         return "validate_cancelacion_form"
 
     async def required_slots(
-        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> List[str]:
         # Identified callers already proved who they are: no birth date needed.
         if token_de(tracker):
@@ -52,7 +58,9 @@ class ValidateCancelacionForm(ValidacionFormulario):
         if not _CLAVE.fullmatch(clave):
             # "¿Dónde viene la clave?" is a question, not a mistyped clave.
             pregunta = _PREGUNTA_POR_LA_CLAVE.search(sin_acentos(texto_de(value).lower()))
-            dispatcher.utter_message(response="utter_donde_esta_la_clave" if pregunta else "utter_clave_no_valida")
+            dispatcher.utter_message(
+                response="utter_donde_esta_la_clave" if pregunta else "utter_clave_no_valida"
+            )
             return {"clave_cita": None, "clave_deletreada": None}
         # The phone line reads the clave back character by character.
         return {"clave_cita": clave, "clave_deletreada": deletrear(clave)}
@@ -60,8 +68,10 @@ class ValidateCancelacionForm(ValidacionFormulario):
     def validate_fecha_nacimiento(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        fecha = leer_primero(lambda v: leer_fecha(v, hacia="pasado"),
-                             respuestas_posibles(tracker, "fecha_nacimiento", value, texto_primero=True))
+        fecha = leer_primero(
+            lambda v: leer_fecha(v, hacia="pasado"),
+            respuestas_posibles(tracker, "fecha_nacimiento", value, texto_primero=True),
+        )
         if fecha is None:
             dispatcher.utter_message(response="utter_fecha_nacimiento_no_valida")
             return {"fecha_nacimiento": None}
@@ -84,34 +94,59 @@ class ActionCancelarCita(AccionSegura):
     def name(self) -> str:
         return "action_cancelar_cita"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["cancelacion_form"])
         clave = tracker.get_slot("clave_cita")
         token = token_de(tracker)
         fecha = tracker.get_slot("fecha_nacimiento")
-        if tracker.get_slot("confirmar_cancelacion") is not True or not clave or not (token or fecha):
+        if (
+            tracker.get_slot("confirmar_cancelacion") is not True
+            or not clave
+            or not (token or fecha)
+        ):
             return limpieza  # the form was left; it already said why
         clave_turno, vence = turno_de(tracker)
         try:
             async with bc.cliente(token, conversacion=tracker.sender_id) as api:
-                resultado = await api.cancelar_cita(clave, None if token else fecha, origen=origen(tracker),
-                                                    idempotency_key=clave_turno, vence=vence)
+                resultado = await api.cancelar_cita(
+                    clave,
+                    None if token else fecha,
+                    origen=origen(tracker),
+                    idempotency_key=clave_turno,
+                    vence=vence,
+                )
         except bc.BackendError as error:
-            if error.codigo == "turno_vencido":  # nobody waits for this answer any more; nothing changed
+            if (
+                error.codigo == "turno_vencido"
+            ):  # nobody waits for this answer any more; nothing changed
                 dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
             elif error.status == 409:
-                dispatcher.utter_message(response="utter_cancelacion_rechazada", detalle=error.detail)
-            elif error.status == 423:  # too many wrong birth dates for this clave: wait or use CURP + NIP
-                dispatcher.utter_message(response="utter_cancelacion_bloqueada", detalle=error.detail)
+                dispatcher.utter_message(
+                    response="utter_cancelacion_rechazada", detalle=error.detail
+                )
+            elif (
+                error.status == 423
+            ):  # too many wrong birth dates for this clave: wait or use CURP + NIP
+                dispatcher.utter_message(
+                    response="utter_cancelacion_bloqueada", detalle=error.detail
+                )
             elif error.status == 429:  # too many failures from this source or overall: a pause
                 dispatcher.utter_message(response="utter_demasiados_intentos")
             elif error.status in (403, 404, 422):
-                dispatcher.utter_message(response="utter_cancelacion_no_posible", detalle=error.detail)
+                dispatcher.utter_message(
+                    response="utter_cancelacion_no_posible", detalle=error.detail
+                )
             else:
                 return responder_error(dispatcher, error) + limpieza
             return limpieza
         except bc.BackendNoDisponible as error:
             return responder_error(dispatcher, error) + limpieza
-        respuesta = "utter_cita_ya_cancelada" if resultado.get("ya_estaba_cancelada") else "utter_cita_cancelada"
+        respuesta = (
+            "utter_cita_ya_cancelada"
+            if resultado.get("ya_estaba_cancelada")
+            else "utter_cita_cancelada"
+        )
         dispatcher.utter_message(response=respuesta, clave=clave, clave_deletreada=deletrear(clave))
         return limpieza

@@ -65,7 +65,9 @@ class ActionAskOficina(AccionSegura):
     def name(self) -> str:
         return "action_ask_oficina"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         if es_voz(tracker):
             dispatcher.utter_message(response="utter_ask_oficina")
             return []
@@ -92,8 +94,14 @@ class ActionAskInicioCita(AccionSegura):
     def name(self) -> str:
         return "action_ask_inicio_cita"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        horarios = [h for h in tracker.get_slot("horarios_ofrecidos") or [] if isinstance(h, dict) and h.get("hora")]
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        horarios = [
+            h
+            for h in tracker.get_slot("horarios_ofrecidos") or []
+            if isinstance(h, dict) and h.get("hora")
+        ]
         botones = [{"title": h["hora"], "payload": h["hora"]} for h in horarios]
         dispatcher.utter_message(response="utter_ask_inicio_cita",
                                  fecha_texto=tracker.get_slot("fecha_texto") or "", buttons=botones)
@@ -126,9 +134,15 @@ class ValidateCitaForm(ValidacionFormulario):
             dispatcher.utter_message(response="utter_oficina_no_valida")
             return {"oficina": None}
         if len(candidatas) > 1:
-            exactas = [o for o in candidatas
-                       if sin_acentos(texto.lower()) in (sin_acentos(str(o.get("ciudad", "")).lower()),
-                                                         sin_acentos(str(o.get("nombre", "")).lower()))]
+            exactas = [
+                o
+                for o in candidatas
+                if sin_acentos(texto.lower())
+                in (
+                    sin_acentos(str(o.get("ciudad", "")).lower()),
+                    sin_acentos(str(o.get("nombre", "")).lower()),
+                )
+            ]
             candidatas = exactas or candidatas
         oficina = candidatas[0]
         return {"oficina": str(oficina["id"]), "oficina_nombre": oficina.get("nombre", "")}
@@ -152,19 +166,27 @@ class ValidateCitaForm(ValidacionFormulario):
         try:
             async with bc.cliente(token_de(tracker)) as api:
                 disp = await api.disponibilidad(
-                    oficina, dia.isoformat(), (dia + timedelta(days=DIAS_A_BUSCAR)).isoformat(), limite=100
+                    oficina,
+                    dia.isoformat(),
+                    (dia + timedelta(days=DIAS_A_BUSCAR)).isoformat(),
+                    limite=100,
                 )
         except bc.BackendNoDisponible:
             return _abandonar_cita(dispatcher)
         except bc.BackendError as error:
             dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
             return {"fecha": None}
-        horarios = [h for h in disp.get("horarios") or [] if isinstance(h, dict) and h.get("inicio")]
+        horarios = [
+            h for h in disp.get("horarios") or [] if isinstance(h, dict) and h.get("inicio")
+        ]
         del_dia = [h for h in horarios if str(h["inicio"]).startswith(dia.isoformat())]
         if not del_dia:
             if horarios:
-                dispatcher.utter_message(response="utter_sin_horarios", fecha=fecha_larga(dia),
-                                         siguiente=horarios[0].get("fecha_texto") or horarios[0].get("fecha", ""))
+                dispatcher.utter_message(
+                    response="utter_sin_horarios",
+                    fecha=fecha_larga(dia),
+                    siguiente=horarios[0].get("fecha_texto") or horarios[0].get("fecha", ""),
+                )
             else:
                 dispatcher.utter_message(response="utter_sin_horarios_oficina")
             return {"fecha": None}
@@ -192,7 +214,9 @@ class ValidateCitaForm(ValidacionFormulario):
             if texto == h.get("inicio"):
                 return h
         # "las nueve y media", "diez y cuarto", "9:15", "2" (said, typed or marked).
-        texto = re.sub(r"\s+y\s+cuarto\b", ":15", sin_acentos(texto.lower()))  # before text2num: "cuarto" is 4º
+        texto = re.sub(
+            r"\s+y\s+cuarto\b", ":15", sin_acentos(texto.lower())
+        )  # before text2num: "cuarto" is 4º
         texto = numeros_en_cifras(re.sub(r"\s+y\s+media\b", ":30", texto))
         m = re.search(r"(\d{1,2})(?::|\s*y\s*|\s+)?(\d{2})?", texto)
         if not m:
@@ -225,7 +249,9 @@ class ActionAgendarCita(AccionSegura):
     def name(self) -> str:
         return "action_agendar_cita"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["cita_form"])
         oficina = str(tracker.get_slot("oficina") or "")
         if tracker.get_slot("confirmar_cita") is not True or not tracker.get_slot("inicio_cita"):
@@ -240,8 +266,13 @@ class ActionAgendarCita(AccionSegura):
         try:
             async with bc.cliente(token) as api:
                 clave_turno, vence = turno_de(tracker)
-                cita = await api.agendar_cita(int(oficina), tracker.get_slot("inicio_cita"), origen=origen(tracker),
-                                              idempotency_key=clave_turno, vence=vence)
+                cita = await api.agendar_cita(
+                    int(oficina),
+                    tracker.get_slot("inicio_cita"),
+                    origen=origen(tracker),
+                    idempotency_key=clave_turno,
+                    vence=vence,
+                )
                 clave = str(cita.get("clave") or "")
                 enlace = None
                 if clave and not es_voz(tracker):
@@ -250,7 +281,9 @@ class ActionAgendarCita(AccionSegura):
                     except (bc.BackendError, bc.BackendNoDisponible):
                         enlace = None
         except bc.BackendError as error:
-            if error.codigo == "turno_vencido":  # nobody waits for this answer any more; nothing booked
+            if (
+                error.codigo == "turno_vencido"
+            ):  # nobody waits for this answer any more; nothing booked
                 dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
                 return limpieza
             if error.status == 409:
@@ -268,7 +301,9 @@ class ActionAgendarCita(AccionSegura):
             clave_deletreada=deletrear(clave),
             fecha=cita.get("fecha_texto") or cita.get("fecha_cita", ""),
             hora=cita.get("hora", ""),
-            oficina=(cita.get("oficina") or {}).get("nombre", tracker.get_slot("oficina_nombre") or ""),
+            oficina=(cita.get("oficina") or {}).get(
+                "nombre", tracker.get_slot("oficina_nombre") or ""
+            ),
         )
         _enviar_hoja(dispatcher, clave, enlace)
         return limpieza
@@ -293,7 +328,9 @@ class ActionConsultarCitas(AccionDeConsulta):
     async def consultar(self, api: bc.BackendClient) -> Any:
         return await api.citas()
 
-    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, filas: Any) -> List[EventType]:
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, filas: Any
+    ) -> List[EventType]:
         if not filas:
             dispatcher.utter_message(response="utter_sin_citas")
             return []
@@ -321,7 +358,9 @@ class ActionReimprimirCita(AccionSegura):
     def name(self) -> str:
         return "action_reimprimir_cita"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -329,7 +368,11 @@ class ActionReimprimirCita(AccionSegura):
         try:
             async with bc.cliente(token) as api:
                 if not _CLAVE.fullmatch(clave):
-                    agendadas = [str(f.get("clave") or "") for f in await api.citas() if f.get("estatus") == "AGENDADA"]
+                    agendadas = [
+                        str(f.get("clave") or "")
+                        for f in await api.citas()
+                        if f.get("estatus") == "AGENDADA"
+                    ]
                     agendadas = [c for c in agendadas if _CLAVE.fullmatch(c)]
                     if not agendadas:
                         dispatcher.utter_message(response="utter_sin_cita_vigente")

@@ -33,9 +33,22 @@ CANAL_VOZ = "ivr"
 SLOTS_DE_FORMA: Dict[str, List[str]] = {
     "identificacion_form": ["curp", "nip"],
     "simulacion_form": ["sueldo", "renovacion", "plazo", "simulacion", "pedir_anios"],
-    "cita_form": ["oficina", "oficina_nombre", "fecha", "fecha_texto", "inicio_cita", "hora_cita",
-                  "horarios_ofrecidos", "confirmar_cita"],
-    "cancelacion_form": ["clave_cita", "clave_deletreada", "fecha_nacimiento", "confirmar_cancelacion"],
+    "cita_form": [
+        "oficina",
+        "oficina_nombre",
+        "fecha",
+        "fecha_texto",
+        "inicio_cita",
+        "hora_cita",
+        "horarios_ofrecidos",
+        "confirmar_cita",
+    ],
+    "cancelacion_form": [
+        "clave_cita",
+        "clave_deletreada",
+        "fecha_nacimiento",
+        "confirmar_cancelacion",
+    ],
     "fopi_form": ["tipo_fopi", "monto"],
 }
 
@@ -111,14 +124,21 @@ def token_o_aviso(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optiona
     return token
 
 
-def respuestas_posibles(tracker: Tracker, slot: str, valor: Any, *, texto_primero: bool) -> List[Any]:
+def respuestas_posibles(
+    tracker: Tracker, slot: str, valor: Any, *, texto_primero: bool
+) -> List[Any]:
     """What to read a slot's answer from: the value Rasa extracted and, when the
     user was answering this very question, the whole message too. An entity can
     be a piece of the answer ("veintisiete de abril" of "veintisiete de abril del
     cincuenta y seis", "cincuenta" of "dos mil quinientos con cincuenta centavos");
     a whole message can carry words around a date ("el jueves en la tarde")."""
     texto = str((tracker.latest_message or {}).get("text") or "").strip()
-    if tracker.get_slot("requested_slot") != slot or not texto or texto.startswith("/") or texto == texto_de(valor):
+    if (
+        tracker.get_slot("requested_slot") != slot
+        or not texto
+        or texto.startswith("/")
+        or texto == texto_de(valor)
+    ):
         return [valor]
     return [texto, valor] if texto_primero else [valor, texto]
 
@@ -177,7 +197,9 @@ class AccionSegura(Action, ABC):
     ) -> List[EventType]:
         """The action itself."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         abandonada = tracker.active_loop_name if self.deja_la_forma else None
         if abandonada == self.forma:
             abandonada = None  # the same request again while filling its form: it goes on
@@ -209,14 +231,18 @@ class AccionDeConsulta(AccionSegura, ABC):
         """The backend read."""
 
     @abstractmethod
-    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, datos: Any) -> List[EventType]:
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, datos: Any
+    ) -> List[EventType]:
         """The answer to what `consultar` returned."""
 
     def sin_resultado(self, dispatcher: CollectingDispatcher, error: BackendError) -> bool:
         """True when this failure was answered here (e.g. "no loan")."""
         return False
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -265,7 +291,9 @@ class ValidacionFormulario(FormValidationAction):
     def name(self) -> str:
         """Each form's validator names itself (`validate_<form>`)."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         async with medir_accion(self.name()):
             if not domain.get("forms"):
                 domain = dominio_local()  # Rasa sent none (selective domain)
@@ -289,8 +317,12 @@ class ValidacionFormulario(FormValidationAction):
             eventos = await super().get_validation_events(dispatcher, tracker, domain)
         finally:
             del tracker.slots_to_validate
-        termina = any(e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") is None
-                      for e in eventos)
+        termina = any(
+            e.get("event") == "slot"
+            and e.get("name") == "requested_slot"
+            and e.get("value") is None
+            for e in eventos
+        )
         if termina:
             # rasa_sdk's add_slots skips it; Rasa's form sees the loop was ended.
             eventos.append(ActiveLoop(None))

@@ -70,8 +70,12 @@ def entendido_como(tracker: Tracker, intent: str) -> List[EventType]:
         "entities": mensaje.get("entities") or [],
         "intent_ranking": [{"name": intent, "confidence": 1.0}],
     }
-    otra_vez = UserUttered(mensaje.get("text"), parse_data=parse_data, input_channel=tracker.get_latest_input_channel())
-    otra_vez["metadata"] = mensaje.get("metadata") or {}  # the turn's key and deadline (comun.turno_de)
+    otra_vez = UserUttered(
+        mensaje.get("text"), parse_data=parse_data, input_channel=tracker.get_latest_input_channel()
+    )
+    otra_vez["metadata"] = (
+        mensaje.get("metadata") or {}
+    )  # the turn's key and deadline (comun.turno_de)
     return [ActionExecuted("action_listen"), otra_vez]
 
 
@@ -82,7 +86,11 @@ def peticion_implicita(tracker: Tracker) -> Optional[str]:
     datos = datos_del_mensaje(tracker)
     if anterior in OFERTAS and (intent == "afirmar" or datos):
         return OFERTAS[anterior]
-    if intent == "informar" and datos and (anterior in RESULTADOS_DE_SIMULACION or "sueldo" in datos or len(datos) >= 2):
+    if (
+        intent == "informar"
+        and datos
+        and (anterior in RESULTADOS_DE_SIMULACION or "sueldo" in datos or len(datos) >= 2)
+    ):
         return "simular_prestamo"
     return None
 
@@ -97,8 +105,13 @@ def _trae_algo(tracker: Tracker) -> bool:
     mensaje = tracker.latest_message or {}
     intent = (mensaje.get("intent") or {}).get("name")
     texto = str(mensaje.get("text") or "")
-    return intent != "informar" or bool(mensaje.get("entities")) or bool(re.search(r"\d", texto)) \
-        or bool(_DE_PRESTAMOS.search(sin_acentos(texto.lower()))) or bool(datos_del_mensaje(tracker))
+    return (
+        intent != "informar"
+        or bool(mensaje.get("entities"))
+        or bool(re.search(r"\d", texto))
+        or bool(_DE_PRESTAMOS.search(sin_acentos(texto.lower())))
+        or bool(datos_del_mensaje(tracker))
+    )
 
 
 # A request with a question in the same breath ("quiero simular un préstamo,
@@ -116,7 +129,9 @@ def pregunta_de_paso(tracker: Tracker) -> Optional[str]:
     mensaje = tracker.latest_message or {}
     texto = sin_acentos(str(mensaje.get("text") or "").lower())
     clausulas = [c for c in re.split(r"[,;.?¿!]| y ", texto) if c.strip()]
-    if len(clausulas) < 2 or not any(_PREGUNTA.search(c) and not _DE_LA_PETICION.search(c) for c in clausulas):
+    if len(clausulas) < 2 or not any(
+        _PREGUNTA.search(c) and not _DE_LA_PETICION.search(c) for c in clausulas
+    ):
         return None
     elegida = ((mensaje.get("response_selector") or {}).get("faq") or {}).get("response") or {}
     clave = elegida.get("intent_response_key") or ""
@@ -136,11 +151,15 @@ class ActionInterpretarDato(AccionSegura):
     def name(self) -> str:
         return "action_interpretar_dato"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         peticion = peticion_implicita(tracker)
         if peticion:
             return entendido_como(tracker, peticion)
-        dispatcher.utter_message(response="utter_que_tramite" if _trae_algo(tracker) else "utter_no_entendi")
+        dispatcher.utter_message(
+            response="utter_que_tramite" if _trae_algo(tracker) else "utter_no_entendi"
+        )
         return []
 
 
@@ -150,7 +169,9 @@ class ActionRetomarTramite(AccionSegura):
     def name(self) -> str:
         return "action_retomar_tramite"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         respuesta = RETOMAR.get(tracker.active_loop_name or "")
         if respuesta:
             dispatcher.utter_message(response=respuesta)

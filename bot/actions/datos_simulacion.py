@@ -27,19 +27,27 @@ from bot.texto import sin_acentos
 SUELDO_MINIMO = Decimal(1000)  # a monthly sueldo under this is a plazo or a digit, not pesos
 
 # A negation reaches its keyword across a few function words, not across punctuation.
-_NO = r"\b(?:no|ni|tampoco)\s+(?:(?:es|soy|sea|era|estoy|he|fue|me|lo|la|el|un|una|mi|ninguna?|tengo|sido)\s+){0,3}"
+_NO = (r"\b(?:no|ni|tampoco)\s+"
+       r"(?:(?:es|soy|sea|era|estoy|he|fue|me|lo|la|el|un|una|mi|ninguna?|tengo|sido)\s+){0,3}")
 
 _PENSIONADO = r"(?:pensionad[oa]s?|jubilad[oa]s?|pension\b|retirad[oa])"
-_ASEGURADO = (r"(?:asegurad[oa]s?|trabajador[a]?\s+(?:en\s+)?activ[oa]|en\s+activo|activ[oa]\b|sigo\s+trabajando|"
-              r"todavia\s+trabajo|aun\s+trabajo|estoy\s+trabajando|trabajador[a]?\s+del\s+estado|"
-              r"trabajo\s+(?:en|para)\s+(?:el\s+|la\s+|una\s+)?(?:gobierno|dependencia|secretaria|escuela|issste))")
-_RENOVACION = (r"(?:renov\w*|segund[oa]|otra\s+vez|ya\s+(?:he\s+)?(?:tuve|tenido|tengo|pedi|saque)\b|"
-               r"ya\s+(?:habia|he)\s+(?:pedido|sacado)|otro\s+(?:credito|prestamo)\s+antes)")
-_PRIMERO = (r"(?:primer[oa]?\b|primera\s+vez|nuevo\b|nunca\b|es\s+el\s+1\b|\b1\s?(?:er|ro|ra|o|a)\b|"
-            r"no\s+he\s+tenido|ninguno\s+antes)")
+_ASEGURADO = (
+    r"(?:asegurad[oa]s?|trabajador[a]?\s+(?:en\s+)?activ[oa]|en\s+activo|activ[oa]\b|sigo\s+trabajando|"
+    r"todavia\s+trabajo|aun\s+trabajo|estoy\s+trabajando|trabajador[a]?\s+del\s+estado|"
+    r"trabajo\s+(?:en|para)\s+(?:el\s+|la\s+|una\s+)?(?:gobierno|dependencia|secretaria|escuela|issste))"
+)
+_RENOVACION = (
+    r"(?:renov\w*|segund[oa]|otra\s+vez|ya\s+(?:he\s+)?(?:tuve|tenido|tengo|pedi|saque)\b|"
+    r"ya\s+(?:habia|he)\s+(?:pedido|sacado)|otro\s+(?:credito|prestamo)\s+antes)"
+)
+_PRIMERO = (
+    r"(?:primer[oa]?\b|primera\s+vez|nuevo\b|nunca\b|es\s+el\s+1\b|\b1\s?(?:er|ro|ra|o|a)\b|"
+    r"no\s+he\s+tenido|ninguno\s+antes)"
+)
 
 _UNIDAD_PLAZO = r"(?:quincenas?|qnas?|meses|mes|anos?)"
-_COTIZACION = r"(?:de\s+)?(?:cotiz\w*|trabaj\w*|servicio|antiguedad|laborando|cotizad\w*|en\s+el\s+(?:issste|gobierno))"
+_COTIZACION = (r"(?:de\s+)?(?:cotiz\w*|trabaj\w*|servicio|antiguedad|laborando|cotizad\w*|"
+               r"en\s+el\s+(?:issste|gobierno))")
 
 
 def _normal(texto: str) -> str:
@@ -105,8 +113,11 @@ def _en_cifras(texto: str) -> str:
                lambda m: f"{Decimal(m.group(1).replace(',', '.')) * 1000:f}".split(".")[0], t)
     t = numeros_en_cifras(t)
     # "20000 500" (veinte mil quinientos) -> 20500, unless the second number has its own unit.
-    t = re.sub(r"(?<![a-z0-9.])(\d+000)\s+(?:y\s+)?(\d{1,3})(?![\d.])(?!\s*" + _UNIDAD_PLAZO + r"\b)",
-               lambda m: str(int(m.group(1)) + int(m.group(2))), t)
+    t = re.sub(
+        r"(?<![a-z0-9.])(\d+000)\s+(?:y\s+)?(\d{1,3})(?![\d.])(?!\s*" + _UNIDAD_PLAZO + r"\b)",
+        lambda m: str(int(m.group(1)) + int(m.group(2))),
+        t,
+    )
     return t
 
 
@@ -128,7 +139,8 @@ def _montos(t: str, usados: List[Tuple[int, int]]) -> Iterable[Tuple[int, int, D
 
 
 def monto_dicho(texto: Any, minimo: Decimal) -> Optional[Decimal]:
-    """The first amount of at least `minimo` said in a sentence ("kiero pagar 2000 de mi préstamo")."""
+    """The first amount of at least `minimo` said in a sentence
+    ("kiero pagar 2000 de mi préstamo")."""
     return next((m for _, _, m, _ in _montos(_en_cifras(texto_de(texto)), []) if m >= minimo), None)
 
 
@@ -139,9 +151,13 @@ def leer_numeros(texto: str) -> Dict[str, Any]:
     usados: List[Tuple[int, int]] = []
 
     # Años de cotización: "12 años de cotización", "llevo 12 años", "cotizo desde hace 12 años".
-    for a, b, m in _spans(r"(?:(?:tengo|llevo|cumplo|con|hace)\s+)?(\d{1,2})\s*anos?\s*" + _COTIZACION
-                          + r"|(?:llevo|cumplo)\s+(\d{1,2})\s*anos?\b"
-                          + r"|(?:cotiz\w*|antiguedad)\D{0,25}?(\d{1,2})\s*anos?", t):
+    for a, b, m in _spans(
+        r"(?:(?:tengo|llevo|cumplo|con|hace)\s+)?(\d{1,2})\s*anos?\s*"
+        + _COTIZACION
+        + r"|(?:llevo|cumplo)\s+(\d{1,2})\s*anos?\b"
+        + r"|(?:cotiz\w*|antiguedad)\D{0,25}?(\d{1,2})\s*anos?",
+        t,
+    ):
         anios = int(next(g for g in m.groups() if g))
         if 1 <= anios <= 50:
             datos.setdefault("anios", anios)
@@ -162,7 +178,11 @@ def leer_numeros(texto: str) -> Dict[str, Any]:
         usados.append((a, b))
     if "plazo" not in datos:
         suelto = re.search(r"\b(?:a|en|plazo\s+de)\s+(\d{1,2})\s*(?:$|[,.?!]|\by\b)", t)
-        if suelto and _libre(suelto.start(), suelto.end(), usados) and 1 <= int(suelto.group(1)) <= 96:
+        if (
+            suelto
+            and _libre(suelto.start(), suelto.end(), usados)
+            and 1 <= int(suelto.group(1)) <= 96
+        ):
             datos["plazo"] = int(suelto.group(1))
             usados.append((suelto.start(), suelto.end()))
 
@@ -170,7 +190,9 @@ def leer_numeros(texto: str) -> Dict[str, Any]:
     for a, b, monto, cola in _montos(t, usados):
         if monto < SUELDO_MINIMO:
             continue
-        if re.match(r"\s*(?:pesos\s+)?(?:a\s+la|por|cada)\s+quincena\b|\s*(?:pesos\s+)?quincenal", cola):
+        if re.match(
+            r"\s*(?:pesos\s+)?(?:a\s+la|por|cada)\s+quincena\b|\s*(?:pesos\s+)?quincenal", cola
+        ):
             monto *= 2  # the backend takes the monthly sueldo base
         datos.setdefault("sueldo", monto)
         usados.append((a, b))
@@ -257,10 +279,20 @@ _DATO_A_SLOT = {"sueldo": "sueldo", "plazo": "plazo", "tipo": "tipo_derechohabie
 
 def slots_dichos(tracker: Any) -> Dict[str, Any]:
     """The simulation slots the latest message says, whatever the question was."""
-    return {_DATO_A_SLOT[k]: (str(v) if k == "sueldo" else v) for k, v in datos_del_mensaje(tracker).items()}
+    return {
+        _DATO_A_SLOT[k]: (str(v) if k == "sueldo" else v)
+        for k, v in datos_del_mensaje(tracker).items()
+    }
 
 
-def resumen(*, renovacion: Optional[bool], tipo: Optional[str], plazo: Any, sueldo: Any, sexo: Optional[str] = None) -> str:
+def resumen(
+    *,
+    renovacion: Optional[bool],
+    tipo: Optional[str],
+    plazo: Any,
+    sueldo: Any,
+    sexo: Optional[str] = None,
+) -> str:
     """The values a result depends on, in one short line: "primer préstamo,
     pensionada, 36 quincenas, sueldo mensual de $12,690.80"."""
     partes = []

@@ -45,7 +45,11 @@ class ValidateFopiForm(ValidacionFormulario):
         return "validate_fopi_form"
 
     async def required_slots(
-        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> List[str]:
         if tracker.get_slot("tipo_fopi") == "liquidacion":
             return [s for s in domain_slots if s != "monto"]
@@ -63,7 +67,9 @@ class ValidateFopiForm(ValidacionFormulario):
     def validate_monto(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        monto = leer_primero(leer_monto, respuestas_posibles(tracker, "monto", value, texto_primero=True))
+        monto = leer_primero(
+            leer_monto, respuestas_posibles(tracker, "monto", value, texto_primero=True)
+        )
         if monto is None:
             dispatcher.utter_message(response="utter_monto_no_valido")
             return {"monto": None}
@@ -99,7 +105,9 @@ class ActionGenerarFopi(AccionSegura):
     def name(self) -> str:
         return "action_generar_fopi"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         limpieza = limpiar(*SLOTS_DE_FORMA["fopi_form"])
         tipo = tracker.get_slot("tipo_fopi")
         monto = tracker.get_slot("monto")

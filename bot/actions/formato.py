@@ -27,7 +27,11 @@ def fecha_texto(valor: Any) -> str:
         d = valor
     else:
         try:
-            d = datetime.fromisoformat(str(valor)) if "T" in str(valor) else date.fromisoformat(str(valor))
+            d = (
+                datetime.fromisoformat(str(valor))
+                if "T" in str(valor)
+                else date.fromisoformat(str(valor))
+            )
         except ValueError:
             return str(valor)
     return d.strftime("%d/%m/%Y")

@@ -37,7 +37,11 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         return "validate_identificacion_form"
 
     async def required_slots(
-        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> List[str]:
         # Already identified: the form completes at once.
         if token_de(tracker):
@@ -95,7 +99,9 @@ class ValidateIdentificacionForm(ValidacionFormulario):
         }
 
     @staticmethod
-    def _rechazo(error: bc.BackendError, curp: str, dispatcher: CollectingDispatcher) -> Dict[str, Any]:
+    def _rechazo(
+        error: bc.BackendError, curp: str, dispatcher: CollectingDispatcher
+    ) -> Dict[str, Any]:
         if error.status == 401:
             # A wrong NIP and an unknown CURP get the same words and both are asked
             # again: saying which one failed, or how many attempts are left, would

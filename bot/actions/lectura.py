@@ -13,6 +13,7 @@ import dateparser
 from text_to_num import alpha2digit
 
 from bot.texto import sin_acentos
+from habla.cifras import para_text2num
 
 
 def texto_de(valor: Any) -> str:
@@ -34,7 +35,7 @@ def solo_digitos(valor: Any) -> str:
 def numeros_en_cifras(texto: str) -> str:
     """Spoken numbers as digits ("veintisiete" -> "27", "dos" -> "2", "primero" -> "1")."""
     texto = re.sub(r"\bprimer[oa]?\b", "1", texto)
-    texto = alpha2digit(texto, "es", threshold=0)
+    texto = alpha2digit(para_text2num(texto), "es", threshold=0)  # "veintidos" as "veintidós"
     # Ordinal marks text2num or the user leave behind: "1º", "1°", "1ro", "1o".
     return re.sub(r"\b(\d{1,2})(?:º|°|ro|er|o)(?=\s|$)", r"\1", texto)
 
@@ -70,10 +71,14 @@ def leer_monto(valor: Any) -> Optional[Decimal]:
     texto = sin_acentos(texto_de(valor).lower()).strip()
     if not texto:
         return None
+    if not re.search(r"\d", alpha2digit(para_text2num(texto), "es", threshold=2)):
+        return None  # "con una persona": a lone article is no amount
     centavos = Decimal(0)
     # "... con siete centavos" / "... pesos con ochenta": text2num alone would turn
     # "centavos" into "1/100" and drop the cents, so the two parts are read apart.
-    partes = re.match(r"(.*?)\s*\b(?:con|y)\s+([a-z0-9 ]+?)\s*(?:centavos?|ctvs?\.?|cts\.?)?\s*$", texto)
+    partes = re.match(
+        r"(.*?)\s*\b(?:con|y)\s+([a-z0-9 ]+?)\s*(?:centavos?|ctvs?\.?|cts\.?)?\s*$", texto
+    )
     if partes and ("centavo" in texto or re.search(r"\bpesos?\s+con\b", texto)):
         cent = re.fullmatch(r"\s*(\d{1,2})\s*", numeros_en_cifras(partes.group(2)))
         if not cent:
@@ -167,7 +172,9 @@ def leer_fecha(valor: Any, *, hacia: str = "futuro", hoy: Optional[date] = None)
     }
     if pasado:
         ajustes["REQUIRE_PARTS"] = ["day", "month", "year"]
-    elif not any(d in texto for d in _DIAS) and not re.search(r"\bsemanas?\b|\bmanana\b|\bhoy\b", texto):
+    elif not any(d in texto for d in _DIAS) and not re.search(
+        r"\bsemanas?\b|\bmanana\b|\bhoy\b", texto
+    ):
         ajustes["REQUIRE_PARTS"] = ["day"]  # "junio" alone is not a day
     try:
         leida = dateparser.parse(texto, languages=["es"], settings=ajustes)

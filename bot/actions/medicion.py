@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 PREFIJO = "tiempos "
 _DURACION = re.compile(r"\bapp;dur=(\d+(?:\.\d+)?)")
 
-_llamadas: ContextVar[Optional[List[Dict[str, Any]]]] = ContextVar("capp_llamadas_backend", default=None)
+_llamadas: ContextVar[Optional[List[Dict[str, Any]]]] = ContextVar(
+    "capp_llamadas_backend", default=None
+)
 
 
 def registrar_llamada(metodo: str, ruta: str, status: Optional[int], ms: float,
@@ -41,7 +43,12 @@ def registrar_llamada(metodo: str, ruta: str, status: Optional[int], ms: float,
     backend's own share of `ms`."""
     llamadas = _llamadas.get()
     if llamadas is not None:
-        llamada: Dict[str, Any] = {"metodo": metodo, "ruta": ruta, "status": status, "ms": round(ms, 1)}
+        llamada: Dict[str, Any] = {
+            "metodo": metodo,
+            "ruta": ruta,
+            "status": status,
+            "ms": round(ms, 1),
+        }
         dur = _DURACION.search(servidor or "")
         if dur:
             llamada["servidor_ms"] = float(dur.group(1))

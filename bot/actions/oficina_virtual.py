@@ -18,7 +18,9 @@ class ActionRegistroOficinaVirtual(AccionSegura):
     def name(self) -> str:
         return "action_registro_oficina_virtual"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         dispatcher.utter_message(response="utter_registro_oficina_virtual")
         dispatcher.utter_message(response="utter_contrasena_privada")
         dispatcher.utter_message(response="utter_oficina_virtual_servicios")

@@ -26,14 +26,18 @@ class ActionConsultarRegularizacion(AccionSegura):
     def name(self) -> str:
         return "action_consultar_regularizacion"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         # Even after an unexpected failure the "¿le genero el FOPI?" question was not asked.
         eventos = await super().run(dispatcher, tracker, domain)
         if not any(e.get("name") == "regularizacion_pendiente" for e in eventos):
             eventos = eventos + _sin_pendiente()
         return eventos
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return _sin_pendiente()
@@ -68,12 +72,18 @@ class ActionGenerarFopiRegularizacion(AccionSegura):
     def name(self) -> str:
         return "action_generar_fopi_regularizacion"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         # Whatever happens, the question was answered: nothing stays pending.
         eventos = await super().run(dispatcher, tracker, domain)
-        return [e for e in eventos if e.get("name") != "regularizacion_pendiente"] + _sin_pendiente()
+        return [
+            e for e in eventos if e.get("name") != "regularizacion_pendiente"
+        ] + _sin_pendiente()
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return _sin_pendiente()

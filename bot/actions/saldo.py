@@ -34,7 +34,9 @@ class ActionConsultarSaldo(AccionSegura):
     def name(self) -> str:
         return "action_consultar_saldo"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
             return []
@@ -66,7 +68,9 @@ class ActionConsultarSaldo(AccionSegura):
             saldo=dinero(saldo.get("saldo_deudor_total")),
             al=fecha_texto(saldo.get("al")),
             folio=folio,
-            quincenas_restantes=cantidad(saldo.get("quincenas_restantes", ""), "quincena", "quincenas"),
+            quincenas_restantes=cantidad(
+                saldo.get("quincenas_restantes", ""), "quincena", "quincenas"
+            ),
         )
         a_favor = saldo.get("saldo_a_favor")
         if isinstance(a_favor, (int, float)) and a_favor > 0:  # paid in excess: CAPP refunds it
@@ -79,7 +83,9 @@ class ActionConsultarSaldo(AccionSegura):
         return []
 
 
-async def _enlace_estado_cuenta(api: bc.BackendClient, folio: Optional[str] = None) -> Optional[str]:
+async def _enlace_estado_cuenta(
+    api: bc.BackendClient, folio: Optional[str] = None
+) -> Optional[str]:
     """The signed PDF link (without a folio: of the vigente loan), or None: a failure
     here only means nothing is attached to the saldo."""
     try:
@@ -101,7 +107,9 @@ class ActionConsultarCondiciones(AccionDeConsulta):
     def sin_resultado(self, dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
         return _sin_prestamo(dispatcher, error)
 
-    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, p: Any) -> List[EventType]:
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, p: Any
+    ) -> List[EventType]:
         dispatcher.utter_message(
             response="utter_condiciones",
             monto=dinero(p.get("monto")),
@@ -122,7 +130,9 @@ class ActionConsultarHistorial(AccionDeConsulta):
     async def consultar(self, api: bc.BackendClient) -> Any:
         return await api.prestamos()
 
-    def mostrar(self, dispatcher: CollectingDispatcher, tracker: Tracker, prestamos: Any) -> List[EventType]:
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, prestamos: Any
+    ) -> List[EventType]:
         if not prestamos:
             dispatcher.utter_message(response="utter_historial_vacio")
             return []

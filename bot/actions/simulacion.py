@@ -102,12 +102,18 @@ class ActionPrepararSimulacion(AccionSegura):
     def name(self) -> str:
         return "action_preparar_simulacion"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         pregunta = pregunta_de_paso(tracker)
         if pregunta:
-            dispatcher.utter_message(response=pregunta)  # answered first, then the simulation goes on
+            dispatcher.utter_message(
+                response=pregunta
+            )  # answered first, then the simulation goes on
         dichos_ahora = slots_dichos(tracker)
-        dichos = {k for k, v in slots_de_este_turno(tracker).items() if v is not None} | set(dichos_ahora)
+        dichos = {k for k, v in slots_de_este_turno(tracker).items() if v is not None} | set(
+            dichos_ahora
+        )
         eventos: List[EventType] = []
         previa = tracker.get_slot("ultima_simulacion")
         if dichos_ahora and isinstance(previa, dict) and tras_un_resultado(tracker):
@@ -177,7 +183,11 @@ class ValidateSimulacionForm(ValidacionFormulario):
         return "validate_simulacion_form"
 
     async def required_slots(
-        self, domain_slots: List[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
     ) -> List[str]:
         # Años de cotización are asked only after the backend said it needs them,
         # and stay required until validate_anios_cotizacion accepts an answer and
@@ -193,7 +203,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
         valor = slots_dichos(tracker).get(slot)
         return {} if valor is None else {slot: valor}
 
-    def extract_sueldo(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    def extract_sueldo(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self._dicho(tracker, "sueldo")
 
     def extract_tipo_derechohabiente(
@@ -201,7 +213,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         return self._dicho(tracker, "tipo_derechohabiente")
 
-    def extract_renovacion(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    def extract_renovacion(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self._dicho(tracker, "renovacion")
 
     def extract_anios_cotizacion(
@@ -209,7 +223,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         return self._dicho(tracker, "anios_cotizacion")
 
-    def extract_plazo(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+    def extract_plazo(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[str, Any]:
         return self._dicho(tracker, "plazo")
 
     @staticmethod
@@ -219,7 +235,10 @@ class ValidateSimulacionForm(ValidacionFormulario):
         producto = await _producto_de_la_peticion(tracker)
         if producto is None:
             return {}
-        return {"producto": producto["clave"], **({"renovacion": False} if producto.get("renovable") is False else {})}
+        return {
+            "producto": producto["clave"],
+            **({"renovacion": False} if producto.get("renovable") is False else {}),
+        }
 
     @staticmethod
     def _sin_queja(tracker: Tracker, slot: str) -> bool:
@@ -227,6 +246,16 @@ class ValidateSimulacionForm(ValidacionFormulario):
         ("soy pensionado" when asked the sueldo) is not scolded: the question
         simply comes again."""
         return any(s != slot for s in slots_dichos(tracker))
+
+    async def _sin_respuesta(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, utter: str
+    ) -> Dict[str, Any]:
+        """An unclear answer to `slot`: a product named instead switches to it;
+        otherwise `utter` says what is expected, unless other values were given."""
+        producto = await self._producto_dicho(tracker)
+        if not producto and not self._sin_queja(tracker, slot):
+            dispatcher.utter_message(response=utter)
+        return {slot: None, **producto}
 
     async def validate_anios_cotizacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -246,13 +275,14 @@ class ValidateSimulacionForm(ValidacionFormulario):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         dicho = slots_dichos(tracker).get("sueldo")
-        candidatos = ([dicho] if dicho else []) + respuestas_posibles(tracker, "sueldo", value, texto_primero=True)
+        candidatos = ([dicho] if dicho else []) + respuestas_posibles(
+            tracker, "sueldo", value, texto_primero=True
+        )
         monto = leer_primero(leer_monto, candidatos)
         if monto is None:
-            producto = await self._producto_dicho(tracker)
-            if not producto and not self._sin_queja(tracker, "sueldo"):
-                dispatcher.utter_message(response="utter_sueldo_no_valido")
-            return {"sueldo": None, **producto}
+            return await self._sin_respuesta(
+                dispatcher, tracker, "sueldo", "utter_sueldo_no_valido"
+            )
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"sueldo": str(monto)})
 
     async def validate_tipo_derechohabiente(
@@ -260,10 +290,9 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         tipo = leer_tipo_respuesta(value)
         if tipo is None:
-            producto = await self._producto_dicho(tracker)
-            if not producto and not self._sin_queja(tracker, "tipo_derechohabiente"):
-                dispatcher.utter_message(response="utter_tipo_no_valido")
-            return {"tipo_derechohabiente": None, **producto}
+            return await self._sin_respuesta(
+                dispatcher, tracker, "tipo_derechohabiente", "utter_tipo_no_valido"
+            )
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"tipo_derechohabiente": tipo})
 
     async def validate_renovacion(
@@ -271,19 +300,22 @@ class ValidateSimulacionForm(ValidacionFormulario):
     ) -> Dict[str, Any]:
         renovacion = leer_renovacion(value)
         if renovacion is None:
-            producto = await self._producto_dicho(tracker)
-            if not producto and not self._sin_queja(tracker, "renovacion"):
-                dispatcher.utter_message(response="utter_renovacion_no_valida")
-            return {"renovacion": None, **producto}
+            return await self._sin_respuesta(
+                dispatcher, tracker, "renovacion", "utter_renovacion_no_valida"
+            )
         return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"renovacion": renovacion})
 
     async def validate_plazo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        if tracker.get_slot("simulacion") or ("plazo" in tracker.slots and tracker.slots["plazo"] is None):
+        if tracker.get_slot("simulacion") or (
+            "plazo" in tracker.slots and tracker.slots["plazo"] is None
+        ):
             return {}  # already simulated (or refused) by another value of this same answer
         dicho = slots_dichos(tracker).get("plazo")
-        candidatos = ([dicho] if dicho else []) + respuestas_posibles(tracker, "plazo", value, texto_primero=True)
+        candidatos = ([dicho] if dicho else []) + respuestas_posibles(
+            tracker, "plazo", value, texto_primero=True
+        )
         plazo = leer_primero(leer_plazo, candidatos)
         if plazo is None or plazo <= 0:
             if not self._sin_queja(tracker, "plazo"):
@@ -311,7 +343,9 @@ async def _simular_si_ya_hay_plazo(
     return valido
 
 
-async def _simular(dispatcher: CollectingDispatcher, tracker: Tracker, plazo: int) -> Dict[str, Any]:
+async def _simular(
+    dispatcher: CollectingDispatcher, tracker: Tracker, plazo: int
+) -> Dict[str, Any]:
     """Asks the backend; the slots to set: the result, or what must be asked again."""
     abandonar = {"plazo": None, "simulacion": None, "requested_slot": None}
     try:
@@ -355,7 +389,9 @@ class ActionSimularPrestamo(AccionSegura):
     def name(self) -> str:
         return "action_simular_prestamo"
 
-    async def ejecutar(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+    async def ejecutar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
         limpieza: List[EventType] = [SlotSet("plazo", None), SlotSet("simulacion", None)]
         sim: Optional[Dict[str, Any]] = tracker.get_slot("simulacion")
         if not isinstance(sim, dict) or not sim:
@@ -386,6 +422,11 @@ class ActionSimularPrestamo(AccionSegura):
         avisos = [a.strip() for a in sim.get("avisos") or [] if isinstance(a, str) and a.strip()]
         if avisos:
             dispatcher.utter_message(response="utter_simulacion_aviso", aviso=" ".join(avisos))
-        previa = {"sueldo": str(sueldo) if sueldo is not None else None, "renovacion": bool(renovacion),
-                  "tipo_derechohabiente": tipo, "plazo": plazo, "producto": tracker.get_slot("producto")}
+        previa = {
+            "sueldo": str(sueldo) if sueldo is not None else None,
+            "renovacion": bool(renovacion),
+            "tipo_derechohabiente": tipo,
+            "plazo": plazo,
+            "producto": tracker.get_slot("producto"),
+        }
         return limpieza + [SlotSet("ultima_simulacion", previa)]

@@ -23,9 +23,10 @@ endpoints.yml names two classes of this module:
   ``LOCK_STORE_URL`` (``redis://host:port/db``), or Rasa's in-memory lock
   store when it is unset (one replica only).
 
-Settings come from the environment (entorno.py). It also sets the time Rasa waits for the action server (``ACCIONES_TIMEOUT``,
-default 5 s; Rasa's own is 300 s): a turn the IVR gave up on after 8 s must
-not go on calling actions for minutes.
+Settings come from the environment (entorno.py). It also sets the time Rasa
+waits for the action server (``ACCIONES_TIMEOUT``, default 5 s; Rasa's own is
+300 s): a turn the IVR gave up on after 8 s must not go on calling actions for
+minutes.
 
 Rasa falls back to an in-memory tracker store, silently, when a custom class
 raises ImportError/AttributeError while it is built; errors here are turned
@@ -107,7 +108,9 @@ class AlmacenConversaciones(SQLTrackerStore):
         global _actual
         _actual = self
         ajustar_espera_de_acciones()
-        hilo = threading.Thread(target=self._mantenimiento, name="almacen-mantenimiento", daemon=True)
+        hilo = threading.Thread(
+            target=self._mantenimiento, name="almacen-mantenimiento", daemon=True
+        )
         hilo.start()
         logger.info(
             "Conversaciones en %s (cerrojo: %s, retención: %s días).",
@@ -125,7 +128,10 @@ class AlmacenConversaciones(SQLTrackerStore):
                     siguiente_retencion = time.monotonic() + CADA_RETENCION
                     self.aplicar_retencion()
             except Exception:  # the database may be briefly away; try again later
-                logger.warning("Mantenimiento del almacén de conversaciones falló; se reintenta.", exc_info=True)
+                logger.warning(
+                    "Mantenimiento del almacén de conversaciones falló; se reintenta.",
+                    exc_info=True,
+                )
 
     def cerrar(self) -> None:
         self._detener.set()
@@ -156,7 +162,9 @@ class AlmacenConversaciones(SQLTrackerStore):
                         sender_id=tracker.sender_id,
                         type_name=event.type_name,
                         timestamp=data.get("timestamp"),
-                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        intent_name=(data.get("parse_data") or {})
+                        .get("intent", {})
+                        .get(INTENT_NAME_KEY),
                         action_name=data.get("name"),
                         data=json.dumps(data),
                     )
@@ -176,6 +184,8 @@ class AlmacenConversaciones(SQLTrackerStore):
             except sa.exc.OperationalError:
                 if intento == 2:
                     raise
-                logger.warning("Lectura del almacén de conversaciones falló; reintento %s.", intento + 1)
+                logger.warning(
+                    "Lectura del almacén de conversaciones falló; reintento %s.", intento + 1
+                )
                 time.sleep(0.2 * (intento + 1))
         return None

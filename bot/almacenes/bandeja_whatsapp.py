@@ -25,7 +25,9 @@ class BandejaWhatsApp:
     A row whose lease ran out belongs to a replica that died: another replica
     claims it (an atomic UPDATE on the lease) and finishes it."""
 
-    def __init__(self, engine: sa.engine.Engine, replica: str, *, una_conexion: bool = False) -> None:
+    def __init__(
+        self, engine: sa.engine.Engine, replica: str, *, una_conexion: bool = False
+    ) -> None:
         self.engine = engine
         self.replica = replica
         # An in-memory SQLite is one connection: one thread at a time on it.
@@ -49,7 +51,9 @@ class BandejaWhatsApp:
         metadata.create_all(engine)
         return cls(engine, f"memoria-{uuid.uuid4().hex[:8]}", una_conexion=True)
 
-    def registrar(self, message_sid: str, remitente: str, datos: Dict[str, Any], plazo: float) -> bool:
+    def registrar(
+        self, message_sid: str, remitente: str, datos: Dict[str, Any], plazo: float
+    ) -> bool:
         """False when the turn is already registered (Twilio delivered it twice)."""
         ahora = time.time()
         try:
@@ -69,7 +73,10 @@ class BandejaWhatsApp:
             return bool(
                 con.execute(
                     turnos_whatsapp.update()
-                    .where(turnos_whatsapp.c.message_sid == message_sid, turnos_whatsapp.c.replica == self.replica)
+                    .where(
+                        turnos_whatsapp.c.message_sid == message_sid,
+                        turnos_whatsapp.c.replica == self.replica,
+                    )
                     .values(vence=time.time() + plazo)
                 ).rowcount
             )
@@ -80,7 +87,8 @@ class BandejaWhatsApp:
             return bool(
                 con.execute(
                     turnos_whatsapp.delete().where(
-                        turnos_whatsapp.c.message_sid == message_sid, turnos_whatsapp.c.replica == self.replica
+                        turnos_whatsapp.c.message_sid == message_sid,
+                        turnos_whatsapp.c.replica == self.replica,
                     )
                 ).rowcount
             )
@@ -100,20 +108,32 @@ class BandejaWhatsApp:
             with self._con() as con:
                 ganado = con.execute(
                     turnos_whatsapp.update()
-                    .where(turnos_whatsapp.c.message_sid == fila.message_sid, turnos_whatsapp.c.vence == fila.vence)
+                    .where(
+                        turnos_whatsapp.c.message_sid == fila.message_sid,
+                        turnos_whatsapp.c.vence == fila.vence,
+                    )
                     .values(vence=time.time() + plazo, replica=self.replica)
                 ).rowcount
                 if ganado:
                     datos = con.execute(
-                        sa.select(turnos_whatsapp).where(turnos_whatsapp.c.message_sid == fila.message_sid)
+                        sa.select(turnos_whatsapp).where(
+                            turnos_whatsapp.c.message_sid == fila.message_sid
+                        )
                     ).one()
-                    reclamados.append({"message_sid": datos.message_sid, "remitente": datos.remitente,
-                                       **json.loads(datos.datos)})
+                    reclamados.append(
+                        {
+                            "message_sid": datos.message_sid,
+                            "remitente": datos.remitente,
+                            **json.loads(datos.datos),
+                        }
+                    )
         return reclamados
 
     def guardar_pendientes(self, remitente: str, mensajes: Iterable[Dict[str, Any]]) -> None:
         ahora = time.time()
-        filas = [{"remitente": remitente, "mensaje": json.dumps(m), "creado": ahora} for m in mensajes]
+        filas = [
+            {"remitente": remitente, "mensaje": json.dumps(m), "creado": ahora} for m in mensajes
+        ]
         if filas:
             with self._con() as con:
                 con.execute(pendientes_whatsapp.insert(), filas)
@@ -130,6 +150,8 @@ class BandejaWhatsApp:
             for fila in filas:
                 # Deleting row by row makes a concurrent taker lose the race
                 # for each message instead of both delivering it.
-                if con.execute(pendientes_whatsapp.delete().where(pendientes_whatsapp.c.id == fila.id)).rowcount:
+                if con.execute(
+                    pendientes_whatsapp.delete().where(pendientes_whatsapp.c.id == fila.id)
+                ).rowcount:
                     tomados.append(json.loads(fila.mensaje))
         return tomados

@@ -29,7 +29,9 @@ class CerrojoConversaciones:
         if partes.scheme not in ("redis", "rediss"):
             raise RuntimeError(f"LOCK_STORE_URL debe ser redis://host:puerto/db (recibí {partes.scheme}://…)")
         db = (partes.path or "/0").strip("/") or "0"
-        logger.info("Cerrojo de conversaciones en Redis %s:%s/%s.", partes.hostname, partes.port or 6379, db)
+        logger.info(
+            "Cerrojo de conversaciones en Redis %s:%s/%s.", partes.hostname, partes.port or 6379, db
+        )
         return RedisLockStore(
             host=partes.hostname or "localhost",
             port=partes.port or 6379,

@@ -39,7 +39,10 @@ def dias_de_retencion() -> float:
     try:
         return float(os.environ.get("TRACKER_RETENCION_DIAS") or RETENCION_DIAS_PREDETERMINADA)
     except ValueError:
-        logger.warning("TRACKER_RETENCION_DIAS no es un número; se usan %s días.", RETENCION_DIAS_PREDETERMINADA)
+        logger.warning(
+            "TRACKER_RETENCION_DIAS no es un número; se usan %s días.",
+            RETENCION_DIAS_PREDETERMINADA,
+        )
         return float(RETENCION_DIAS_PREDETERMINADA)
 
 

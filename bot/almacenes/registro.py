@@ -46,27 +46,36 @@ class RegistroReplicas:
         host = socket.gethostname()
         with self.engine.begin() as con:
             con.execute(replicas.delete().where(replicas.c.visto < ahora - VIGENCIA_REPLICA))
-            for fila in con.execute(sa.select(replicas.c.id, replicas.c.pid).where(replicas.c.host == host)):
+            for fila in con.execute(
+                sa.select(replicas.c.id, replicas.c.pid).where(replicas.c.host == host)
+            ):
                 if not _proceso_vivo(int(fila.pid)):
                     con.execute(replicas.delete().where(replicas.c.id == fila.id))
             con.execute(
                 replicas.insert().values(
-                    id=self.replica_id, host=host, pid=os.getpid(), cerrojo=self.cerrojo, visto=ahora
+                    id=self.replica_id,
+                    host=host,
+                    pid=os.getpid(),
+                    cerrojo=self.cerrojo,
+                    visto=ahora,
                 )
             )
         # Checked after registering: of two replicas starting at once, at
         # least one sees the other.
         with self.engine.begin() as con:
             otras = con.execute(
-                sa.select(replicas.c.host, replicas.c.pid, replicas.c.cerrojo).where(replicas.c.id != self.replica_id)
+                sa.select(replicas.c.host, replicas.c.pid, replicas.c.cerrojo).where(
+                    replicas.c.id != self.replica_id
+                )
             ).all()
         conflicto = [o for o in otras if self.cerrojo == "memoria" or o.cerrojo == "memoria"]
         if conflicto:
             self.dar_de_baja()
             otra = conflicto[0]
             raise ReplicaRechazada(
-                f"Otra réplica de Rasa ({otra.host}, pid {otra.pid}) usa este almacén de conversaciones y al "
-                "menos una de las dos tiene el cerrojo en memoria. Con más de una réplica configure "
+                f"Otra réplica de Rasa ({otra.host}, pid {otra.pid}) usa este almacén de "
+                "conversaciones y al menos una de las dos tiene el cerrojo en memoria. "
+                "Con más de una réplica configure "
                 "LOCK_STORE_URL=redis://... en todas."
             )
 

@@ -32,7 +32,11 @@ def aplicar_retencion(engine: sa.engine.Engine, dias: float, ahora: Optional[flo
         .scalar_subquery()
     )
     e3 = events.alias("e3")
-    ultimo_evento = sa.select(sa.func.max(e3.c.timestamp)).where(e3.c.sender_id == events.c.sender_id).scalar_subquery()
+    ultimo_evento = (
+        sa.select(sa.func.max(e3.c.timestamp))
+        .where(e3.c.sender_id == events.c.sender_id)
+        .scalar_subquery()
+    )
     with engine.begin() as con:
         borrados = con.execute(
             events.delete().where(
@@ -43,7 +47,9 @@ def aplicar_retencion(engine: sa.engine.Engine, dias: float, ahora: Optional[flo
         con.execute(turnos_whatsapp.delete().where(turnos_whatsapp.c.creado < limite))
         con.execute(pendientes_whatsapp.delete().where(pendientes_whatsapp.c.creado < limite))
     if borrados:
-        logger.info("Retención: %s eventos de conversaciones de más de %s días borrados.", borrados, dias)
+        logger.info(
+            "Retención: %s eventos de conversaciones de más de %s días borrados.", borrados, dias
+        )
     return int(borrados or 0)
 
 
@@ -53,7 +59,9 @@ def principal(argv: Optional[List[str]] = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bot.almacenes")
     sub = parser.add_subparsers(dest="orden", required=True)
-    ret = sub.add_parser("retencion", help="borra conversaciones más viejas que TRACKER_RETENCION_DIAS")
+    ret = sub.add_parser(
+        "retencion", help="borra conversaciones más viejas que TRACKER_RETENCION_DIAS"
+    )
     ret.add_argument("--dias", type=float, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")

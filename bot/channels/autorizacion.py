@@ -26,7 +26,10 @@ VARIABLE_TOKEN = "RASA_TOKEN"
 def json_es(cuerpo: dict[str, Any], status: int, **cabeceras: str) -> HTTPResponse:
     """A JSON answer with Spanish text kept readable (no \\u escapes)."""
     return response.json(
-        cuerpo, status=status, headers=cabeceras or None, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        cuerpo,
+        status=status,
+        headers=cabeceras or None,
+        dumps=lambda o: json.dumps(o, ensure_ascii=False),
     )
 
 
@@ -38,10 +41,15 @@ def token_de_portador(request: Request) -> str | None:
     return token.strip()
 
 
-def rechazo_de_autorizacion(request: Request, esperado: str | None, *, canal: str) -> HTTPResponse | None:
+def rechazo_de_autorizacion(
+    request: Request, esperado: str | None, *, canal: str
+) -> HTTPResponse | None:
     """None when the request carries `Authorization: Bearer <esperado>`, else the 401/403 answer."""
     if not esperado:
-        return json_es({"detail": f"El canal {canal} está deshabilitado: falta configurar {VARIABLE_TOKEN}."}, 403)
+        return json_es(
+            {"detail": f"El canal {canal} está deshabilitado: falta configurar {VARIABLE_TOKEN}."},
+            403,
+        )
     recibido = token_de_portador(request)
     if recibido is None:
         return json_es(

@@ -41,6 +41,7 @@ from sanic.response import HTTPResponse
 from bot.channels.autorizacion import VARIABLE_TOKEN, rechazo_de_autorizacion
 from bot.channels.ultimo_turno import mensajes_del_ultimo_turno
 from bot.texto import sin_acentos
+from habla.opciones import posicion_de_opcion
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,10 @@ def _avisar_sin_token() -> None:
     global _aviso_sin_token_dado
     if not _aviso_sin_token_dado:
         _aviso_sin_token_dado = True
-        logger.warning("%s no está definido: el canal ivr rechazará todas las solicitudes (403).", VARIABLE_TOKEN)
+        logger.warning(
+            "%s no está definido: el canal ivr rechazará todas las solicitudes (403).",
+            VARIABLE_TOKEN,
+        )
 
 
 def _cuerpo(request: Request) -> dict[str, Any]:
@@ -104,13 +108,16 @@ class IVRInput(InputChannel):
 
     @staticmethod
     def mapear_boton(anterior: dict[str, Any] | None, texto: str) -> str:
-        """Turn a key ("2") or a spoken button title into that button's payload."""
+        """Turn a key ("2"), a spoken number or ordinal, or a spoken button title
+        into that button's payload."""
         botones = (anterior or {}).get("botones") or []
         if not botones or texto.lstrip().startswith("/"):
             return texto  # an intent the ivr chose ("/cancelar_cita{...}") is never a button
         limpio = texto.strip()
-        if limpio.isdigit() and 1 <= int(limpio) <= len(botones):
-            return botones[int(limpio) - 1]["payload"]
+        # "2", "dos", "la segunda", "la última": read as on WhatsApp and in the phone menus.
+        posicion = posicion_de_opcion(limpio, len(botones))
+        if posicion is not None:
+            return botones[posicion - 1]["payload"]
         dicho = _minusculas_sin_acentos(limpio)
         nombrados = []
         for boton in botones:

@@ -79,7 +79,9 @@ class RestProtegidoInput(RestInput):
     def __init__(self, token: str | None = None) -> None:
         self.token = token or None
         if not self.token:
-            logger.warning("%s no está definido: el canal REST rechazará todo (403).", VARIABLE_TOKEN)
+            logger.warning(
+                "%s no está definido: el canal REST rechazará todo (403).", VARIABLE_TOKEN
+            )
 
     def get_metadata(self, request: Request) -> Any:
         """The body's `metadata` (Rasa's REST channel drops it): trusted

@@ -47,7 +47,9 @@ MAX_MENSAJE = 2000
 MENSAJES = {
     "sin_sesion": "Su sesión de chat no está lista. Recargue la página e intente de nuevo.",
     "no_valido": "No pude leer su mensaje. Escríbalo de nuevo, por favor.",
-    "largo": f"Su mensaje es demasiado largo; escríbalo en menos de {MAX_MENSAJE} caracteres, por favor.",
+    "largo": (
+        f"Su mensaje es demasiado largo; escríbalo en menos de {MAX_MENSAJE} caracteres, por favor."
+    ),
 }
 
 
@@ -79,14 +81,18 @@ class WebChatInput(SocketIOInput):
             return datos.get("session_id") if isinstance(datos, dict) else None
 
         async def avisar(sid: str, clave: str) -> None:
-            await sio.emit(self.bot_message_evt, {"text": MENSAJES[clave]}, room=sid, namespace=namespace)
+            await sio.emit(
+                self.bot_message_evt, {"text": MENSAJES[clave]}, room=sid, namespace=namespace
+            )
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any) -> None:
             pedido = data.get("session_id") if isinstance(data, dict) else None
             session_id = pedido if sesion_valida(pedido) else uuid.uuid4().hex
             if pedido is not None and pedido != session_id:
-                logger.info("socket.io %s pidió un id de sesión no válido; se le asignó uno nuevo.", sid)
+                logger.info(
+                    "socket.io %s pidió un id de sesión no válido; se le asignó uno nuevo.", sid
+                )
             anterior = await sesion_de(sid)
             if self.session_persistence:
                 if anterior and anterior != session_id:

@@ -67,7 +67,9 @@ CADA_RESCATE = 2.0
 MAX_CUERPO = 16 * 1024
 
 def _error(detail: str, status: int) -> HTTPResponse:
-    return response.json({"detail": detail}, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    return response.json(
+        {"detail": detail}, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+    )
 
 
 def _twiml(respuesta: MessagingResponse) -> HTTPResponse:
@@ -95,7 +97,9 @@ class WhatsAppInput(TurnosWhatsApp, InputChannel):
             public_base_url=credentials.get("public_base_url") or os.environ.get("PUBLIC_BASE_URL"),
             enviador=EnviadorTwilio.desde_entorno(credentials),
             espera_maxima=float(
-                credentials.get("espera_maxima") or os.environ.get("WHATSAPP_ESPERA_MAXIMA") or ESPERA_MAXIMA
+                credentials.get("espera_maxima")
+                or os.environ.get("WHATSAPP_ESPERA_MAXIMA")
+                or ESPERA_MAXIMA
             ),
             plazo_turno=float(os.environ.get("WHATSAPP_PLAZO_TURNO") or PLAZO_TURNO),
             max_cuerpo=int(os.environ.get("WHATSAPP_MAX_CUERPO_BYTES") or MAX_CUERPO),
@@ -124,9 +128,13 @@ class WhatsAppInput(TurnosWhatsApp, InputChannel):
         self._en_curso: Set[asyncio.Future[Any]] = set()
         self._rescate: Optional[asyncio.Future[Any]] = None
         if not self.auth_token:
-            logger.warning("TWILIO_AUTH_TOKEN no está definido: el canal whatsapp rechazará todo (403).")
+            logger.warning(
+                "TWILIO_AUTH_TOKEN no está definido: el canal whatsapp rechazará todo (403)."
+            )
         if not self.public_base_url:
-            logger.warning("PUBLIC_BASE_URL no está definido: el canal whatsapp rechazará todo (403).")
+            logger.warning(
+                "PUBLIC_BASE_URL no está definido: el canal whatsapp rechazará todo (403)."
+            )
 
     # -- webhook ---------------------------------------------------------------
 
@@ -142,8 +150,12 @@ class WhatsAppInput(TurnosWhatsApp, InputChannel):
         @whatsapp_webhook.route("/webhook", methods=["POST"], stream=True)
         async def message(request: Request) -> HTTPResponse:
             if not await leer_cuerpo_limitado(request, self.max_cuerpo):
-                logger.warning("Webhook de WhatsApp rechazado: cuerpo de más de %s bytes.", self.max_cuerpo)
-                return _error(f"La solicitud es demasiado grande (máximo {self.max_cuerpo} bytes).", 413)
+                logger.warning(
+                    "Webhook de WhatsApp rechazado: cuerpo de más de %s bytes.", self.max_cuerpo
+                )
+                return _error(
+                    f"La solicitud es demasiado grande (máximo {self.max_cuerpo} bytes).", 413
+                )
             if not firma_valida(self.auth_token, self.public_base_url, request):
                 logger.warning("Webhook de WhatsApp rechazado: firma de Twilio ausente o inválida.")
                 return _error("Firma de Twilio ausente o inválida.", 403)
@@ -179,20 +191,31 @@ class WhatsAppInput(TurnosWhatsApp, InputChannel):
         numero_capp = parametros.get("To")
         # What another replica needs to finish the turn; a NIP is not kept
         # (replayed, it would be asked again rather than stored).
-        datos = {"texto": "****" if nips else texto, "to": numero_capp, "metadata": self.get_metadata(request)}
-        if not await asyncio.to_thread(self.bandeja.registrar, message_sid, remitente, datos, self.plazo_turno):
-            logger.info("Mensaje de WhatsApp repetido por Twilio (%s): ya se está atendiendo.", message_sid)
+        datos = {
+            "texto": "****" if nips else texto,
+            "to": numero_capp,
+            "metadata": self.get_metadata(request),
+        }
+        if not await asyncio.to_thread(
+            self.bandeja.registrar, message_sid, remitente, datos, self.plazo_turno
+        ):
+            logger.info(
+                "Mensaje de WhatsApp repetido por Twilio (%s): ya se está atendiendo.", message_sid
+            )
             return _twiml(MessagingResponse())
 
         salida = WhatsAppOutput()
-        turno = self._correr(on_new_message, texto, salida, remitente, message_sid, self.get_metadata(request))
+        turno = self._correr(
+            on_new_message, texto, salida, remitente, message_sid, self.get_metadata(request)
+        )
         try:
             # shield: when the wait ends (or Twilio hangs up), the turn goes on,
             # so the tracker is never left half-updated.
             await asyncio.wait_for(asyncio.shield(turno), timeout=self.espera_maxima)
         except asyncio.TimeoutError:  # noqa: UP041 (not the builtin on Python 3.10)
             logger.warning(
-                "Un turno de WhatsApp tardó más de %.1f s: se respondió una disculpa; la respuesta irá después.",
+                "Un turno de WhatsApp tardó más de %.1f s: se respondió una disculpa; "
+                "la respuesta irá después.",
                 self.espera_maxima,
             )
             self._entregar_al_terminar(turno, salida, remitente, numero_capp, message_sid, nips)
@@ -207,7 +230,9 @@ class WhatsAppInput(TurnosWhatsApp, InputChannel):
 
         await asyncio.to_thread(self.bandeja.terminar, message_sid)
         pendientes = await asyncio.to_thread(self.bandeja.tomar_pendientes, remitente)
-        mensajes = ([{"text": MENSAJES["anterior"]}, *pendientes] if pendientes else []) + list(salida.messages)
+        mensajes = ([{"text": MENSAJES["anterior"]}, *pendientes] if pendientes else []) + list(
+            salida.messages
+        )
         if medio:
             mensajes.insert(0, {"text": MENSAJES[medio].split(" ¿")[0]})
         if not salida.messages:

@@ -35,7 +35,9 @@ class EnviadorTwilio:
         self.remitente = remitente or None
 
     @classmethod
-    def desde_entorno(cls, credenciales: Optional[Dict[str, Any]] = None) -> Optional[EnviadorTwilio]:
+    def desde_entorno(
+        cls, credenciales: Optional[Dict[str, Any]] = None
+    ) -> Optional[EnviadorTwilio]:
         credenciales = credenciales or {}
         auth_token = credenciales.get("auth_token") or os.environ.get("TWILIO_AUTH_TOKEN")
         account_sid = credenciales.get("account_sid") or os.environ.get("TWILIO_ACCOUNT_SID")
@@ -51,7 +53,9 @@ class EnviadorTwilio:
         origen = self.remitente or de
         if not origen:
             raise ValueError("No sé desde qué número de WhatsApp enviar (TWILIO_FROM_WHATSAPP).")
-        if not origen.startswith("whatsapp:"):  # same setting as the backend's sender: "+1415…" is fine
+        if not origen.startswith(
+            "whatsapp:"
+        ):  # same setting as the backend's sender: "+1415…" is fine
             origen = f"whatsapp:{origen}"
         datos: Dict[str, Any] = {"to": para, "from_": origen, "body": pieza.cuerpo}
         if pieza.medios:

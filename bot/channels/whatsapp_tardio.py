@@ -64,7 +64,9 @@ class TurnosWhatsApp:
             if almacen is not None:
                 self._bandeja = BandejaWhatsApp(almacen.engine, almacen.replica_id)
             else:
-                logger.warning("Sin almacén de conversaciones SQL: la bandeja de WhatsApp vive en memoria.")
+                logger.warning(
+                    "Sin almacén de conversaciones SQL: la bandeja de WhatsApp vive en memoria."
+                )
                 self._bandeja = BandejaWhatsApp.en_memoria()
         return self._bandeja
 
@@ -76,7 +78,9 @@ class TurnosWhatsApp:
         try:
             return await almacen.retrieve(remitente)
         except Exception:  # a tracker store hiccup must not lose the message
-            logger.warning("No pude leer el tracker de una conversación de WhatsApp.", exc_info=True)
+            logger.warning(
+                "No pude leer el tracker de una conversación de WhatsApp.", exc_info=True
+            )
             return None
 
     # -- running a turn ------------------------------------------------------------
@@ -115,7 +119,9 @@ class TurnosWhatsApp:
             try:
                 await asyncio.to_thread(self.bandeja.renovar, message_sid, self.plazo_turno)
             except Exception:
-                logger.warning("No se pudo renovar un turno de WhatsApp en la bandeja.", exc_info=True)
+                logger.warning(
+                    "No se pudo renovar un turno de WhatsApp en la bandeja.", exc_info=True
+                )
 
     # -- late answers --------------------------------------------------------------
 
@@ -133,7 +139,9 @@ class TurnosWhatsApp:
         def al_terminar(tarea: asyncio.Future[Any]) -> None:
             if tarea.cancelled() or tarea.exception() is not None:
                 if not tarea.cancelled():
-                    logger.error("Un turno de WhatsApp que tardó falló después", exc_info=tarea.exception())
+                    logger.error(
+                        "Un turno de WhatsApp que tardó falló después", exc_info=tarea.exception()
+                    )
                 mensajes: List[Dict[str, Any]] = [{"text": MENSAJES["error"]}]
             else:
                 mensajes = list(salida.messages) or [{"text": MENSAJES["sin_respuesta"]}]
@@ -144,7 +152,9 @@ class TurnosWhatsApp:
                 if self.bandeja.terminar(message_sid):
                     self.bandeja.guardar_pendientes(remitente, mensajes)
                 return
-            envio = asyncio.ensure_future(self._entregar(message_sid, remitente, numero_capp, mensajes, nips))
+            envio = asyncio.ensure_future(
+                self._entregar(message_sid, remitente, numero_capp, mensajes, nips)
+            )
             self._en_curso.add(envio)
             envio.add_done_callback(self._en_curso.discard)
 
@@ -173,9 +183,14 @@ class TurnosWhatsApp:
                 await self.enviador.enviar(para=remitente, de=numero_capp, pieza=pieza)
                 enviadas += 1
         except Exception:
-            logger.exception("No se pudo enviar por Twilio una respuesta que tardó; irá con el siguiente mensaje.")
+            logger.exception(
+                "No se pudo enviar por Twilio una respuesta que tardó; "
+                "irá con el siguiente mensaje."
+            )
             # Keep what did not arrive (already rendered and masked) for the next reply.
-            await asyncio.to_thread(self.bandeja.guardar_pendientes, remitente, _como_mensajes(piezas[enviadas:]))
+            await asyncio.to_thread(
+                self.bandeja.guardar_pendientes, remitente, _como_mensajes(piezas[enviadas:])
+            )
 
     # -- turns left by a replica that died -------------------------------------------
 
@@ -187,24 +202,41 @@ class TurnosWhatsApp:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("El rescate de turnos de WhatsApp falló; se reintenta.", exc_info=True)
+                logger.warning(
+                    "El rescate de turnos de WhatsApp falló; se reintenta.", exc_info=True
+                )
 
     async def rescatar(self, app: Any, on_new_message: Manejador) -> int:
         """Finish and deliver the turns whose replica stopped renewing them."""
         reclamados = await asyncio.to_thread(self.bandeja.reclamar_vencidos, self.plazo_turno)
         for turno in reclamados:
             sid, remitente = turno["message_sid"], turno["remitente"]
-            logger.warning("Rescatando un turno de WhatsApp de una réplica que no responde (%s).", sid)
+            logger.warning(
+                "Rescatando un turno de WhatsApp de una réplica que no responde (%s).", sid
+            )
             mensajes = respuesta_guardada(await self._tracker(app, remitente), sid)
             if mensajes is None:
                 salida = WhatsAppOutput()
                 try:
-                    await self._correr(on_new_message, turno["texto"], salida, remitente, sid, turno.get("metadata"))
+                    await self._correr(
+                        on_new_message,
+                        turno["texto"],
+                        salida,
+                        remitente,
+                        sid,
+                        turno.get("metadata"),
+                    )
                     mensajes = list(salida.messages) or [{"text": MENSAJES["sin_respuesta"]}]
                 except Exception:
                     logger.exception("Un turno rescatado de WhatsApp falló")
                     mensajes = [{"text": MENSAJES["error"]}]
-            await self._entregar(sid, remitente, turno.get("to"), mensajes or [{"text": MENSAJES["sin_respuesta"]}], [])
+            await self._entregar(
+                sid,
+                remitente,
+                turno.get("to"),
+                mensajes or [{"text": MENSAJES["sin_respuesta"]}],
+                [],
+            )
         return len(reclamados)
 
     async def terminar_pendientes(self) -> None:
@@ -217,7 +249,9 @@ def _como_mensajes(piezas: List[Pieza]) -> List[Dict[str, Any]]:
     mensajes: List[Dict[str, Any]] = []
     for pieza in piezas:
         if pieza.medios:
-            mensajes.extend({"attachment": {"url": url, "title": pieza.cuerpo or None}} for url in pieza.medios)
+            mensajes.extend(
+                {"attachment": {"url": url, "title": pieza.cuerpo or None}} for url in pieza.medios
+            )
         elif pieza.cuerpo:
             mensajes.append({"text": pieza.cuerpo})
     return mensajes

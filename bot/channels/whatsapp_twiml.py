@@ -87,7 +87,9 @@ def construir_piezas(mensajes: List[Dict[str, Any]], nips: List[str]) -> List[Pi
 
     def vaciar() -> None:
         if textos:
-            piezas.extend(Pieza(p) for p in partir(apto_para_xml(enmascarar("\n\n".join(textos), nips))))
+            piezas.extend(
+                Pieza(p) for p in partir(apto_para_xml(enmascarar("\n\n".join(textos), nips)))
+            )
             textos.clear()
 
     for mensaje in mensajes:
@@ -107,7 +109,12 @@ def construir_piezas(mensajes: List[Dict[str, Any]], nips: List[str]) -> List[Pi
             if url:
                 vaciar()
                 titulo = titulo_de_adjunto(adjunto)
-                piezas.append(Pieza(apto_para_xml(enmascarar(titulo, nips))[:LIMITE_CUERPO] if titulo else "", [url]))
+                piezas.append(
+                    Pieza(
+                        apto_para_xml(enmascarar(titulo, nips))[:LIMITE_CUERPO] if titulo else "",
+                        [url],
+                    )
+                )
     vaciar()
     return piezas
 
@@ -127,6 +134,8 @@ def twiml_de(piezas: List[Pieza]) -> MessagingResponse:
     return twiml
 
 
-def construir_twiml(mensajes: List[Dict[str, Any]], nips: List[str]) -> Tuple[MessagingResponse, List[Pieza]]:
+def construir_twiml(
+    mensajes: List[Dict[str, Any]], nips: List[str]
+) -> Tuple[MessagingResponse, List[Pieza]]:
     piezas = construir_piezas(mensajes, nips)
     return twiml_de(piezas), piezas

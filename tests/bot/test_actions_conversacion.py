@@ -122,12 +122,24 @@ def test_la_ultima_respuesta_cuenta_el_mensaje_reinterpretado_una_vez():
     assert ultima_respuesta(dos_seguidos) is None
 
 
+def _tras_el_resultado(slots: Dict[str, Any], texto: str) -> Any:
+    """A new simulation request right after a result was shown."""
+    return tracker(slots, intent="simular_prestamo", texto=texto,
+                   anteriores=[_usuario("36"), _bot("utter_simulacion_resultado")])
+
+
+def _respuesta_a_renovacion(texto: str) -> Any:
+    """`texto` said when the form asked primer préstamo o renovación (the sueldo already given)."""
+    return tracker({"sueldo": "12690.80", "requested_slot": "renovacion", "renovacion": texto},
+                   texto=texto, active_loop="simulacion_form",
+                   eventos_extra=[{"event": "slot", "name": "renovacion", "value": texto}])
+
+
 @pytest.mark.asyncio
 async def test_una_correccion_tras_el_resultado_conserva_lo_demas():
     previa = {"sueldo": "12690.80", "renovacion": False, "tipo_derechohabiente": "asegurado", "plazo": 36,
               "producto": "credito_complementario"}
-    t = tracker({"ultima_simulacion": previa, "producto": "credito_complementario"}, intent="simular_prestamo",
-                texto="soy pensionada", anteriores=[_usuario("36"), _bot("utter_simulacion_resultado")])
+    t = _tras_el_resultado({"ultima_simulacion": previa, "producto": "credito_complementario"}, "soy pensionada")
     BackendFalso({}).instalar()
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
     assert slots["tipo_derechohabiente"] == "pensionado"
@@ -137,8 +149,7 @@ async def test_una_correccion_tras_el_resultado_conserva_lo_demas():
 @pytest.mark.asyncio
 async def test_una_peticion_nueva_sin_datos_tras_el_resultado_empieza_de_cero():
     previa = {"sueldo": "12690.80", "renovacion": False, "tipo_derechohabiente": "asegurado", "plazo": 36}
-    t = tracker({"ultima_simulacion": previa, "sueldo": "12690.80"}, intent="simular_prestamo",
-                texto="quiero otra simulación", anteriores=[_usuario("36"), _bot("utter_simulacion_resultado")])
+    t = _tras_el_resultado({"ultima_simulacion": previa, "sueldo": "12690.80"}, "quiero otra simulación")
     BackendFalso({}).instalar()
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
     assert slots["sueldo"] is None and slots["plazo"] is None
@@ -159,11 +170,8 @@ async def test_retomar_la_simulacion_conserva_lo_dado_y_toma_el_valor_nuevo():
 async def test_respuestas_fuera_de_orden_llenan_la_forma_sin_regaño():
     """Asked primer préstamo o renovación, the person gives the plazo and the tipo."""
     for texto in ("36 quincenas", "soy pensionado"):
-        t = tracker({"sueldo": "12690.80", "requested_slot": "renovacion", "renovacion": texto},
-                    texto=texto, active_loop="simulacion_form",
-                    eventos_extra=[{"event": "slot", "name": "renovacion", "value": texto}])
         d = CollectingDispatcher()
-        eventos = slots_de(await ValidateSimulacionForm().run(d, t, DOMINIO_SIM))
+        eventos = slots_de(await ValidateSimulacionForm().run(d, _respuesta_a_renovacion(texto), DOMINIO_SIM))
         assert respuestas(d) == []  # no "no me quedó claro"
         assert eventos["renovacion"] is None
         assert eventos.get("plazo") == 36 or eventos.get("tipo_derechohabiente") == "pensionado"
@@ -175,9 +183,7 @@ async def test_varios_valores_en_una_respuesta_simulan_una_sola_vez():
                  "plazo_quincenas": 36, "renovacion": False, "tipo": "pensionado"}
     backend = BackendFalso({SIM: resultado}).instalar()
     texto = "es el primero, no es renovación, soy pensionado, a 36 quincenas"
-    t = tracker({"sueldo": "12690.80", "requested_slot": "renovacion", "renovacion": texto},
-                texto=texto, active_loop="simulacion_form",
-                eventos_extra=[{"event": "slot", "name": "renovacion", "value": texto}])
+    t = _respuesta_a_renovacion(texto)
     eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
     assert eventos["simulacion"] == resultado and eventos["requested_slot"] is None
     assert len(backend.peticiones) == 1

@@ -11,7 +11,18 @@ from typing import List, Optional, Tuple
 import pytest
 
 from bot.channels.privacidad import nips_en
-from bot.texto import CURP_RE, mascara_curp, palabras, sin_acentos
+from bot.channels.whatsapp_salida import MENSAJES
+from bot.texto import (
+    CORREO_CAPP,
+    CURP_RE,
+    E164_CAPP,
+    LINEA_CAPP,
+    LINEA_CITAS,
+    NUMERO_CAPP,
+    mascara_curp,
+    palabras,
+    sin_acentos,
+)
 
 CASOS: List[Tuple[Optional[str], str]] = [
     (curp, esperada) for curp, esperada in json.loads((Path(__file__).parents[1] / "mascara_curp_casos.json").read_text())
@@ -33,3 +44,12 @@ def test_una_curp_en_texto_libre_se_reconoce_y_se_enmascara_igual(curp: str, esp
 def test_acentos_y_palabras() -> None:
     assert sin_acentos("¿Cuánto pagaré? Ñandú") == "¿Cuanto pagare? Nandu"
     assert palabras("  La opción ¡DOS!  ") == "la opcion dos"
+
+
+def test_la_linea_del_capp_es_la_del_archivo_compartido() -> None:
+    """tests/linea_capp.json: the same spelling the backend and the IVR are tied to."""
+    linea = json.loads((Path(__file__).parents[1] / "linea_capp.json").read_text(encoding="utf-8"))
+    assert (
+        linea["numero"], linea["e164"], linea["capp"], linea["citas"], linea["correo"]
+    ) == (NUMERO_CAPP, E164_CAPP, LINEA_CAPP, LINEA_CITAS, CORREO_CAPP)
+    assert LINEA_CAPP in MENSAJES["error"]

@@ -384,6 +384,17 @@ def _dia_con_lugar(stack: Any, oficina_clave: str) -> dict[str, Any]:
             "dia_numeros": dia.strftime("%d/%m/%Y")}
 
 
+# Calculations that are one personal GET: the endpoint each reads.
+_CONSULTAS = {
+    "saldo": "/api/v1/prestamos/saldo",
+    "prestamos": "/api/v1/prestamos",
+    "vigente": "/api/v1/prestamos/vigente",
+    "perfil": "/api/v1/identidad/perfil",
+    "regularizacion": "/api/v1/regularizacion",
+    "citas": "/api/v1/citas",
+}
+
+
 def calcular(stack: Any, calculos: dict[str, Any]) -> dict[str, Any]:
     valores: dict[str, Any] = {}
     for nombre, spec in calculos.items():
@@ -396,18 +407,8 @@ def calcular(stack: Any, calculos: dict[str, Any]) -> dict[str, Any]:
             valores[nombre] = _simular(stack, {
                 "sueldo_base_mensual": perfil["sueldo_base_mensual"], "tipo": perfil["tipo"],
                 "anios_cotizacion": perfil["anios_cotizacion"], "sexo": perfil["sexo"], **arg})
-        elif tipo == "saldo":
-            valores[nombre] = _get(stack, "/api/v1/prestamos/saldo", arg)
-        elif tipo == "prestamos":
-            valores[nombre] = _get(stack, "/api/v1/prestamos", arg)
-        elif tipo == "vigente":
-            valores[nombre] = _get(stack, "/api/v1/prestamos/vigente", arg)
-        elif tipo == "perfil":
-            valores[nombre] = _get(stack, "/api/v1/identidad/perfil", arg)
-        elif tipo == "regularizacion":
-            valores[nombre] = _get(stack, "/api/v1/regularizacion", arg)
-        elif tipo == "citas":
-            valores[nombre] = _get(stack, "/api/v1/citas", arg)
+        elif tipo in _CONSULTAS:
+            valores[nombre] = _get(stack, _CONSULTAS[tipo], arg)
         elif tipo == "dia_con_lugar":
             valores[nombre] = _dia_con_lugar(stack, arg)
         else:
