@@ -215,6 +215,14 @@ class Banco:
         r.raise_for_status()
         return ms(time.perf_counter() - inicio)
 
+    async def leer_tracker(self, sender: str) -> float:
+        """GET of the tracker: what /predict costs besides the prediction (HTTP, reading and
+        serialising the tracker), subtracted from it in the estimate."""
+        inicio = time.perf_counter()
+        r = await self.http.get(self.stack.rasa_api(f"/conversations/{sender}/tracker"))
+        r.raise_for_status()
+        return ms(time.perf_counter() - inicio)
+
     async def turno_en_tracker(self, sender: str) -> tuple[int, int, int]:
         """(predictions made in the last turn, events in the tracker, bytes of the tracker JSON)."""
         r = await self.http.get(self.stack.rasa_api(f"/conversations/{sender}/tracker"))
@@ -266,6 +274,7 @@ async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
         desglose["NLU (/model/parse \"4821\")"].append(await banco.nlu("4821"))
         desglose["NLU bare (/model/parse \"hello\")"].append(await _nlu_base(banco))
         desglose["una predicción de políticas (/predict)"].append(await banco.prediccion(sender))
+        desglose["lectura del tracker (GET /tracker)"].append(await banco.leer_tracker(sender))
         predichas, eventos, bytes_tracker = await banco.turno_en_tracker(sender)
         predicciones.append(predichas)
         tamanos.append((eventos, bytes_tracker))
@@ -342,14 +351,16 @@ def informe(banco: Banco, extra: dict[str, Any], args: argparse.Namespace) -> st
         medianas[nombre] = statistics.median(valores)
         filas.append([nombre, str(len(valores)), fmt(medianas[nombre]), fmt(percentil(valores, 95))])
     nlu = medianas.get('NLU (/model/parse "4821")', 0.0)
-    pred = medianas.get("una predicción de políticas (/predict)", 0.0)
+    # /predict answers with the tracker: its own HTTP and tracker handling are not the prediction's.
+    pred = max(0.0, medianas.get("una predicción de políticas (/predict)", 0.0)
+               - medianas.get("lectura del tracker (GET /tracker)", 0.0))
     acciones = sum(v for k, v in medianas.items() if k.startswith("acción "))
     resto = total - nlu - pred * predichas - acciones
     salida += ["", f"Desglose del turno del NIP (mediana {fmt(total)} ms; {predichas:.0f} predicciones de políticas "
                "por turno; /model/parse y /predict incluyen su propio viaje HTTP)",
                tabla(["parte", "n", "p50", "p95"], filas)]
     salida.append(
-        f"estimado: NLU {fmt(nlu)} + políticas {predichas:.0f}×{fmt(pred)} + acciones {fmt(acciones)} "
+        f"estimado: NLU {fmt(nlu)} + políticas {predichas:.0f}×{fmt(pred)} (/predict − GET /tracker) + acciones {fmt(acciones)} "
         f"+ resto {fmt(resto)} (tracker, llamadas de Rasa al servidor de acciones y su (de)serialización) "
         f"= {fmt(total)} ms")
     if extra["desglose_rafaga"]:
