@@ -13,7 +13,8 @@ from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
 
 from bot.actions.contexto import ActionInterpretarDato, ActionRetomarTramite, ultima_respuesta
 from bot.actions.datos_simulacion import leer_datos, leer_renovacion_dicha, leer_tipo, resumen
-from bot.actions.simulacion import ActionPrepararSimulacion, ValidateSimulacionForm
+from bot.actions.formulario_simulacion import ValidateSimulacionForm
+from bot.actions.simulacion import ActionPrepararSimulacion
 
 DOMINIO_SIM = {"forms": {"simulacion_form": {"required_slots": [
     "sueldo", "tipo_derechohabiente", "renovacion", "anios_cotizacion", "plazo"]}}}
@@ -272,9 +273,9 @@ async def test_el_producto_dicho_al_pedir_el_sueldo_no_se_regaña():
     catalogo = {"productos": [{"clave": "credito_complementario", "renovable": True},
                               {"clave": "ordinario", "renovable": False}]}
     BackendFalso({("GET", "/api/v1/productos"): catalogo}).instalar()
-    from bot.actions import simulacion
+    from bot.actions import producto_simulado
 
-    simulacion._catalogo.update(productos=None, hasta=0.0)
+    producto_simulado._catalogo.update(productos=None, hasta=0.0)
     t = tracker({"requested_slot": "sueldo", "sueldo": "el ordinario"}, texto="el ordinario",
                 active_loop="simulacion_form", eventos_extra=[{"event": "slot", "name": "sueldo", "value": "el ordinario"}])
     d = CollectingDispatcher()

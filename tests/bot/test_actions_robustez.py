@@ -199,7 +199,7 @@ async def test_saldo_sin_cifra_no_dice_none():
 async def test_la_respuesta_completa_gana_a_una_entidad_parcial(mensaje, entidad, validador, slot, esperado):
     from bot.actions.cancelacion import ValidateCancelacionForm
     from bot.actions.fopi import ValidateFopiForm
-    from bot.actions.simulacion import ValidateSimulacionForm
+    from bot.actions.formulario_simulacion import ValidateSimulacionForm
 
     formulario = {"fopi": ValidateFopiForm, "sim": ValidateSimulacionForm, "cancel": ValidateCancelacionForm}[validador]()
     t = tracker({"requested_slot": slot}, texto=mensaje)

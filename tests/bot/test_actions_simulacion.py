@@ -9,14 +9,11 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
 
-from bot.actions import simulacion
+from bot.actions import producto_simulado
 from bot.actions.datos_simulacion import leer_renovacion
-from bot.actions.simulacion import (
-    ActionPrepararSimulacion,
-    ActionSimularPrestamo,
-    ValidateSimulacionForm,
-    producto_nombrado,
-)
+from bot.actions.formulario_simulacion import ValidateSimulacionForm
+from bot.actions.producto_simulado import producto_nombrado
+from bot.actions.simulacion import ActionPrepararSimulacion, ActionSimularPrestamo
 
 SIM = ("POST", "/api/v1/simulaciones")
 
@@ -377,7 +374,7 @@ async def test_sin_nombrar_producto_o_sin_catalogo_se_simula_el_complementario()
     assert slots["producto"] == "credito_complementario"
     assert "renovacion" in slots and slots["renovacion"] is None  # cleared, so the form asks it
     # A renovable product named keeps the question.
-    simulacion._catalogo.update(productos=None, hasta=0.0)
+    producto_simulado._catalogo.update(productos=None, hasta=0.0)
     BackendFalso({PRODUCTOS: CATALOGO}).instalar()
     t = tracker({"producto": "especial"}, intent="simular_prestamo", texto="mejor el complementario")
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
