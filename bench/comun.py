@@ -31,14 +31,30 @@ def puerto_libre() -> int:
 
 
 @contextmanager
-def backend_uvicorn(cwd: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def backend_uvicorn(
+    cwd: Path, env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`backend.main:app` of the checkout `cwd` on a free loopback port, up once
     /health answers 200 (at most ~20 s); yields the process and its base URL."""
     puerto = puerto_libre()
     servidor = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(puerto),
-         "--workers", "1", "--log-level", "warning", "--no-access-log"],
-        cwd=cwd, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "backend.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(puerto),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=cwd,
+        env=env,
     )
     base = f"http://127.0.0.1:{puerto}"
     try:

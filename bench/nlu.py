@@ -107,8 +107,35 @@ SPELLING = {"q": "que", "k": "que", "ke": "que", "kiero": "quiero", "pa": "para"
             "xq": "porque", "credito": "prestamo", "creditos": "prestamos", "del": "de",
             "al": "a"}
 # Fillers, politeness and articles: "este pues mi préstamo xfa" is "préstamo".
-FILLER = {"xfa", "porfa", "porfavor", "plis", "pls", "este", "mmm", "mm", "eh", "ah", "oiga", "pues", "bueno",
-          "el", "la", "los", "las", "lo", "un", "una", "unos", "unas", "mi", "mis", "su", "sus", "tu"}
+FILLER = {
+    "xfa",
+    "porfa",
+    "porfavor",
+    "plis",
+    "pls",
+    "este",
+    "mmm",
+    "mm",
+    "eh",
+    "ah",
+    "oiga",
+    "pues",
+    "bueno",
+    "el",
+    "la",
+    "los",
+    "las",
+    "lo",
+    "un",
+    "una",
+    "unos",
+    "unas",
+    "mi",
+    "mis",
+    "su",
+    "sus",
+    "tu",
+}
 SIMILAR = 0.85
 
 
@@ -301,7 +328,9 @@ def entity_combined(results_dir: Path, trained: set[str]) -> dict[str, Any]:
     files (written with --successes), which together hold every message with a
     target or a prediction."""
     messages: dict[str, dict[str, Any]] = {}
-    for path in sorted(results_dir.glob("*_successes.json")) + sorted(results_dir.glob("*_errors.json")):
+    for path in sorted(results_dir.glob("*_successes.json")) + sorted(
+        results_dir.glob("*_errors.json")
+    ):
         if path.name.split("_")[0] in {"intent", "response"}:
             continue
         for row in read_json(path) or []:

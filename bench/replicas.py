@@ -1,6 +1,7 @@
 """What Rasa replicas buy: the saldo NIP turn alone and in bursts, on the production shape.
 
-    .venv/bin/python bench/replicas.py [--replicas 1,2] [--rafaga 32] [--rafagas 2] [--secuenciales 15]
+    .venv/bin/python bench/replicas.py [--replicas 1,2] [--rafaga 32] [--rafagas 2]
+        [--secuenciales 15]
 
 For each replica count N it starts tools/cluster.py's deployment (`make cluster`):
 PostgreSQL tracker store, Redis lock store, N Rasa replicas and N action servers
@@ -52,15 +53,22 @@ class Corrida:
 
     async def decir(self, sender: str, mensaje: str) -> tuple[float, str]:
         inicio = time.perf_counter()
-        r = await self.http.post(self.cluster.public_url + REST, json={"sender": sender, "message": mensaje},
-                                 headers={"Authorization": f"Bearer {self.cluster.rasa_token}"})
+        r = await self.http.post(
+            self.cluster.public_url + REST,
+            json={"sender": sender, "message": mensaje},
+            headers={"Authorization": f"Bearer {self.cluster.rasa_token}"},
+        )
         transcurrido = ms(time.perf_counter() - inicio)
-        textos = " ".join(str(m.get("text") or "") for m in r.json()) if r.status_code == 200 else ""
+        textos = (
+            " ".join(str(m.get("text") or "") for m in r.json()) if r.status_code == 200 else ""
+        )
         return transcurrido, textos
 
     async def bare(self) -> None:
         inicio = time.perf_counter()
-        r = await self.http.post(self.base_url + REST, json={"sender": _sender("b"), "message": "hello"})
+        r = await self.http.post(
+            self.base_url + REST, json={"sender": _sender("b"), "message": "hello"}
+        )
         self.tiempos["rafaga_bare"].append(ms(time.perf_counter() - inicio))
         if r.status_code != 200 or not r.json():
             self.fallas["rafaga_bare"] += 1
@@ -87,9 +95,13 @@ class Corrida:
         await asyncio.gather(*(self.bare() for _ in range(n)))
         senders = [_sender("r") for _ in range(n)]
         personas = [PERSONAS[i % len(PERSONAS)] for i in range(n)]
-        listos = await asyncio.gather(*(self.preparar(s, p[0]) for s, p in zip(senders, personas, strict=True)))
+        listos = await asyncio.gather(
+            *(self.preparar(s, p[0]) for s, p in zip(senders, personas, strict=True))
+        )
         self.fallas["rafaga_nip"] += listos.count(False)
-        await asyncio.gather(*(self.nip(s, p[1], "rafaga_nip") for s, p in zip(senders, personas, strict=True)))
+        await asyncio.gather(
+            *(self.nip(s, p[1], "rafaga_nip") for s, p in zip(senders, personas, strict=True))
+        )
 
 
 def _sender(tipo: str) -> str:
@@ -99,15 +111,19 @@ def _sender(tipo: str) -> str:
 async def medir(cluster: Cluster, base_url: str, args: argparse.Namespace) -> Corrida:
     corrida = Corrida(cluster, base_url, conexiones=max(2 * args.rafaga, 16))
     try:
-        for _ in range(3 * len(cluster.rasa_ports)):  # warm-up: models, connection pools, every replica
+        # warm-up: models, connection pools, every replica
+        for _ in range(3 * len(cluster.rasa_ports)):
             await corrida.secuencial("calentamiento")
         corrida.tiempos.clear()
         corrida.fallas.clear()
         for _ in range(args.secuenciales):
             await corrida.secuencial("nip")
         for n in range(args.rafagas):
-            print(f"    ráfaga {n + 1}/{args.rafagas}: {args.rafaga} turnos bare, luego {args.rafaga} turnos del NIP",
-                  flush=True)
+            print(
+                f"    ráfaga {n + 1}/{args.rafagas}: {args.rafaga} turnos bare, luego "
+                f"{args.rafaga} turnos del NIP",
+                flush=True,
+            )
             await corrida.rafaga(args.rafaga)
     finally:
         await corrida.http.aclose()
@@ -119,10 +135,17 @@ def fila(replicas: int, corrida: Corrida) -> list[str]:
     nip, rafaga, bare = t.get("nip", []), t.get("rafaga_nip", []), t.get("rafaga_bare", [])
     if not (nip and rafaga and bare):
         return [str(replicas)] + ["-"] * 8
-    return [str(replicas), fmt(percentil(nip, 50)), fmt(percentil(nip, 95)), fmt(percentil(bare, 95)),
-            fmt(percentil(rafaga, 50)), fmt(percentil(rafaga, 95)), fmt(percentil(rafaga, 99)),
-            f"{percentil(rafaga, 95) / percentil(bare, 95):.2f}",
-            str(sum(corrida.fallas.values()))]
+    return [
+        str(replicas),
+        fmt(percentil(nip, 50)),
+        fmt(percentil(nip, 95)),
+        fmt(percentil(bare, 95)),
+        fmt(percentil(rafaga, 50)),
+        fmt(percentil(rafaga, 95)),
+        fmt(percentil(rafaga, 99)),
+        f"{percentil(rafaga, 95) / percentil(bare, 95):.2f}",
+        str(sum(corrida.fallas.values())),
+    ]
 
 
 async def principal(args: argparse.Namespace) -> None:
@@ -132,9 +155,15 @@ async def principal(args: argparse.Namespace) -> None:
     base, base_url = arrancar_base(workdir)
     filas = []
     try:
-        base.wait_healthy(300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file")))
+        base.wait_healthy(
+            300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file"))
+        )
         for replicas in args.replicas:
-            print(f"==> {replicas} réplica(s) de Rasa y {replicas} servidor(es) de acciones detrás de nginx", flush=True)
+            print(
+                f"==> {replicas} réplica(s) de Rasa y {replicas} servidor(es) de acciones detrás "
+                f"de nginx",
+                flush=True,
+            )
             cluster = Cluster(workdir / f"r{replicas}", pg.url,
                               rasa_ports=[free_port() for _ in range(replicas)],
                               actions_ports=[free_port() for _ in range(replicas)])
@@ -149,9 +178,26 @@ async def principal(args: argparse.Namespace) -> None:
     finally:
         base.stop()
         pg.stop()
-    print(f"\nTurno del NIP en la forma de producción (PostgreSQL + Redis + nginx), ms; ráfagas de {args.rafaga}")
-    print(tabla(["réplicas", "NIP p50", "NIP p95", "bare ráfaga p95", "ráfaga NIP p50", "ráfaga NIP p95",
-                 "ráfaga NIP p99", "p95/bare", "fallas"], filas))
+    print(
+        f"\nTurno del NIP en la forma de producción (PostgreSQL + Redis + nginx), ms; ráfagas de "
+        f"{args.rafaga}"
+    )
+    print(
+        tabla(
+            [
+                "réplicas",
+                "NIP p50",
+                "NIP p95",
+                "bare ráfaga p95",
+                "ráfaga NIP p50",
+                "ráfaga NIP p95",
+                "ráfaga NIP p99",
+                "p95/bare",
+                "fallas",
+            ],
+            filas,
+        )
+    )
     print(f"\n(corrida completa en {time.monotonic() - inicio:.0f} s; {os.cpu_count()} núcleos; "
           f"{args.secuenciales} turnos secuenciales y {args.rafagas} ráfagas por configuración)")
     if not args.conservar:
@@ -159,12 +205,18 @@ async def principal(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--replicas", default="1,2", help="cuántas réplicas de Rasa probar, separadas por comas")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--replicas", default="1,2", help="cuántas réplicas de Rasa probar, separadas por comas"
+    )
     parser.add_argument("--rafaga", type=int, default=32, help="turnos simultáneos en cada ráfaga")
     parser.add_argument("--rafagas", type=int, default=2, help="cuántas ráfagas por configuración")
     parser.add_argument("--secuenciales", type=int, default=15, help="turnos del NIP de uno en uno")
-    parser.add_argument("--conservar", action="store_true", help="conservar los registros de los servicios")
+    parser.add_argument(
+        "--conservar", action="store_true", help="conservar los registros de los servicios"
+    )
     args = parser.parse_args()
     try:
         args.replicas = [int(x) for x in str(args.replicas).split(",") if x.strip()]

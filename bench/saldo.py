@@ -1,6 +1,7 @@
 """Saldo lookup latency (p50/p99, ms) with N derechohabientes, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/saldo.py [--count 1000000] [--muestras 2000] [--postgres-url URL] [--solo sqlite|postgresql]
+    .venv/bin/python bench/saldo.py [--count 1000000] [--muestras 2000] [--postgres-url URL]
+        [--solo sqlite|postgresql]
 
 Seeds with `backend.seed` (idempotent; the SQLite file under var/bench/ is reused
 between runs), then measures, for random people with a vigente loan:
@@ -39,7 +40,9 @@ from backend.settings import BackendSettings  # noqa: E402
 from tests.pgcluster import base_nueva  # noqa: E402
 
 
-def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, str, int, float, float, float]]:
+def medir(
+    nombre: str, url: str, count: int, muestras: int
+) -> list[tuple[str, str, int, float, float, float]]:
     print(f"==> {nombre}: migrando y sembrando {count:,} derechohabientes", flush=True)
     upgrade(url)
     engine = make_engine(url, pool_size=5) if not url.startswith("sqlite") else make_engine(url)
@@ -50,9 +53,14 @@ def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, s
     print(f"    semilla: {time.monotonic() - inicio:.1f} s", flush=True)
     with factory() as s:
         total = s.scalar(select(func.count()).select_from(Derechohabiente))
-        ids = list(s.scalars(
-            select(Prestamo.derechohabiente_id).where(Prestamo.estatus == "VIGENTE").order_by(func.random()).limit(muestras)
-        ))
+        ids = list(
+            s.scalars(
+                select(Prestamo.derechohabiente_id)
+                .where(Prestamo.estatus == "VIGENTE")
+                .order_by(func.random())
+                .limit(muestras)
+            )
+        )
     hoy = datetime.now(ZoneInfo("America/Mexico_City")).date()
     filas = []
 
@@ -65,7 +73,16 @@ def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, s
         with factory() as s:
             saldo_vigente(s, derechohabiente_id=dh_id, al=hoy)
         tiempos.append((time.perf_counter() - t0) * 1000)
-    filas.append((nombre, "servicio", total, statistics.median(tiempos), percentil(tiempos, 99), max(tiempos)))
+    filas.append(
+        (
+            nombre,
+            "servicio",
+            total,
+            statistics.median(tiempos),
+            percentil(tiempos, 99),
+            max(tiempos),
+        )
+    )
 
     secreto = "bench-" + "x" * 32
     settings = BackendSettings(database_url=url, token_secret=secreto)
@@ -76,10 +93,16 @@ def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, s
     # Baseline in the same run: GET /health on the same server (framework + one
     # trivial query), so the saldo's own cost is the difference.
     env = {**os.environ, "DATABASE_URL": url, "TOKEN_SECRET": secreto}
-    with backend_uvicorn(ROOT, env) as (_servidor, base), httpx.Client(base_url=base, timeout=10) as client:
+    with (
+        backend_uvicorn(ROOT, env) as (_servidor, base),
+        httpx.Client(base_url=base, timeout=10) as client,
+    ):
         for etiqueta, peticiones in (
             ("http /health", [("/health", {}) for _ in tokens]),
-            ("http saldo", [("/api/v1/prestamos/saldo", {"Authorization": f"Bearer {t}"}) for t in tokens]),
+            (
+                "http saldo",
+                [("/api/v1/prestamos/saldo", {"Authorization": f"Bearer {t}"}) for t in tokens],
+            ),
         ):
             for ruta, cab in peticiones[:50]:
                 client.get(ruta, headers=cab)
@@ -89,13 +112,24 @@ def medir(nombre: str, url: str, count: int, muestras: int) -> list[tuple[str, s
                 r = client.get(ruta, headers=cab)
                 tiempos.append((time.perf_counter() - t0) * 1000)
                 assert r.status_code == 200, r.text
-            filas.append((nombre, etiqueta, total, statistics.median(tiempos), percentil(tiempos, 99), max(tiempos)))
+            filas.append(
+                (
+                    nombre,
+                    etiqueta,
+                    total,
+                    statistics.median(tiempos),
+                    percentil(tiempos, 99),
+                    max(tiempos),
+                )
+            )
     engine.dispose()
     return filas
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--muestras", type=int, default=2000)
     parser.add_argument("--postgres-url", default=None)
@@ -124,7 +158,10 @@ def main() -> int:
 
     print()
     print(f"Consulta de saldo ({args.muestras} muestras, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
-    print(f"{'base':<11} {'modo':<13} {'derechohabientes':>17} {'p50 ms':>8} {'p99 ms':>8} {'máx ms':>8}")
+    print(
+        f"{'base':<11} {'modo':<13} {'derechohabientes':>17} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'máx ms':>8}"
+    )
     for base, modo, total, p50, p99, maximo in filas:
         print(f"{base:<11} {modo:<13} {total:>17,} {p50:>8.2f} {p99:>8.2f} {maximo:>8.2f}")
     peor = max(f[4] for f in filas if f[1] != "http /health")

@@ -11,7 +11,8 @@ also gives requests per CPU-second of the server process: what the worker
 sustains with a core to itself. The target (>= 1,000 simulations/s per worker)
 is judged on the observed figure, the conservative one.
 
-    .venv/bin/python bench/simulaciones.py [--segundos 5] [--clientes 2] [--rondas 3] [--raiz OTRA_COPIA]
+    .venv/bin/python bench/simulaciones.py [--segundos 5] [--clientes 2] [--rondas 3]
+        [--raiz OTRA_COPIA]
 
 `--raiz` serves the app of another checkout (e.g. an older commit) with this same
 load, to compare versions.
@@ -108,7 +109,10 @@ def _medir(servidor: subprocess.Popen[bytes], base: str, etiqueta: str, metodo: 
     cpu_antes = _cpu_segundos(servidor.pid)
     inicio = time.time()
     with multiprocessing.Pool(clientes) as pool:
-        tiempos = pool.map(_cliente, [(base, metodo, ruta, casos, inicio + segundos, k * 7) for k in range(clientes)])
+        tiempos = pool.map(
+            _cliente,
+            [(base, metodo, ruta, casos, inicio + segundos, k * 7) for k in range(clientes)],
+        )
     duracion = time.time() - inicio
     cpu = _cpu_segundos(servidor.pid) - cpu_antes
     todos = [t * 1000 for lista in tiempos for t in lista]
@@ -126,7 +130,9 @@ def por_http(segundos: float, clientes: int, raiz: Path, rondas: int) -> list[Fi
         url = f"sqlite:///{tmp}/bench.db"
         env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(raiz)}
         # /health asks the database: give it a migrated one, as `make run` does.
-        subprocess.run([sys.executable, "-m", "backend.migrate", url], cwd=raiz, env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "backend.migrate", url], cwd=raiz, env=env, check=True
+        )
         with backend_uvicorn(raiz, env) as (servidor, base):
             casos = [{**c, "sueldo_base_mensual": float(c["sueldo_base_mensual"])} for c in CASOS]
             with httpx.Client(base_url=base, timeout=10) as cliente:
@@ -138,32 +144,73 @@ def por_http(segundos: float, clientes: int, raiz: Path, rondas: int) -> list[Fi
             # the machine weighs on both alike; the median round is reported.
             rondas_base, rondas_sim = [], []
             for _ in range(rondas):
-                rondas_base.append(_medir(servidor, base, "GET /health (línea base)", "GET", "/health", None,
-                                          segundos, clientes))
-                rondas_sim.append(_medir(servidor, base, f"POST {SIM}", "POST", SIM, casos, segundos, clientes))
+                rondas_base.append(
+                    _medir(
+                        servidor,
+                        base,
+                        "GET /health (línea base)",
+                        "GET",
+                        "/health",
+                        None,
+                        segundos,
+                        clientes,
+                    )
+                )
+                rondas_sim.append(
+                    _medir(servidor, base, f"POST {SIM}", "POST", SIM, casos, segundos, clientes)
+                )
             return [_mediana(rondas_base), _mediana(rondas_sim)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--segundos", type=float, default=5.0, help="seconds per measured endpoint")
-    parser.add_argument("--clientes", type=int, default=2, help="load processes, each with one keep-alive connection")
-    parser.add_argument("--rondas", type=int, default=3, help="alternating baseline/simulation rounds (median reported)")
-    parser.add_argument("--raiz", type=Path, default=ROOT, help="checkout whose app is measured (default: this one)")
+    parser.add_argument(
+        "--clientes",
+        type=int,
+        default=2,
+        help="load processes, each with one keep-alive connection",
+    )
+    parser.add_argument(
+        "--rondas",
+        type=int,
+        default=3,
+        help="alternating baseline/simulation rounds (median reported)",
+    )
+    parser.add_argument(
+        "--raiz", type=Path, default=ROOT, help="checkout whose app is measured (default: this one)"
+    )
     args = parser.parse_args()
     raiz = args.raiz.resolve()
 
-    print(f"app: {raiz}  ({os.cpu_count()} núcleos compartidos entre servidor y {args.clientes} cliente(s))")
+    print(
+        f"app: {raiz}  ({os.cpu_count()} núcleos compartidos entre servidor y {args.clientes} "
+        f"cliente(s))"
+    )
     print(f"(a) servicio en proceso: {en_proceso(args.segundos, raiz):,.0f} simulaciones/s")
     filas = por_http(args.segundos, args.clientes, raiz, args.rondas)
-    print(f"(b) HTTP, uvicorn 1 worker, {args.clientes} cliente(s) httpx keep-alive; mediana de {args.rondas} "
-          f"rondas alternadas de {args.segundos:g} s por operación:")
-    print(f"    {'operación':<32} {'pet/s':>8} {'pet/s CPU':>10} {'p50 ms':>7} {'p99 ms':>7} {'vs base':>8}")
+    print(
+        f"(b) HTTP, uvicorn 1 worker, {args.clientes} cliente(s) httpx keep-alive; mediana de "
+        f"{args.rondas} "
+        f"rondas alternadas de {args.segundos:g} s por operación:"
+    )
+    print(
+        f"    {'operación':<32} {'pet/s':>8} {'pet/s CPU':>10} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'vs base':>8}"
+    )
     linea_base = filas[0]
     for f in filas:
-        print(f"    {f.etiqueta:<32} {f.por_segundo:>8,.0f} {f.por_cpu:>10,.0f} {f.p50_ms:>7.2f} {f.p99_ms:>7.2f} "
-              f"{f.por_segundo / linea_base.por_segundo:>7.2f}x")
-    print("    (pet/s CPU: peticiones por segundo de CPU del proceso servidor, lo que sostiene un worker con un núcleo propio)")
+        print(
+            f"    {f.etiqueta:<32} {f.por_segundo:>8,.0f} {f.por_cpu:>10,.0f} {f.p50_ms:>7.2f} "
+            f"{f.p99_ms:>7.2f} "
+            f"{f.por_segundo / linea_base.por_segundo:>7.2f}x"
+        )
+    print(
+        "    (pet/s CPU: peticiones por segundo de CPU del proceso servidor, lo que sostiene un "
+        "worker con un núcleo propio)"
+    )
     sim = filas[-1]
     estado = "CUMPLE" if sim.por_segundo >= OBJETIVO else (
         "cumple solo con un núcleo propio" if sim.por_cpu >= OBJETIVO else "NO CUMPLE")

@@ -1,4 +1,5 @@
-"""Turn latency of the assistant next to Rasa's own `rasa init` bot, and where a NIP turn's time goes.
+"""Turn latency of the assistant next to Rasa's own `rasa init` bot, and where a NIP turn's
+time goes.
 
     .venv/bin/python bench/turnos.py [--rondas 25] [--rafaga 32] [--rafagas 2] [--calentamiento 3]
 
@@ -73,14 +74,20 @@ def fmt(valor: float) -> str:
 def tabla(encabezados: list[str], filas: list[list[str]]) -> str:
     anchos = [max(len(str(c)) for c in col) for col in zip(encabezados, *filas, strict=True)]
     linea = lambda celdas: "  ".join(  # noqa: E731
-        str(c).ljust(a) if i == 0 else str(c).rjust(a) for i, (c, a) in enumerate(zip(celdas, anchos, strict=True)))
-    return "\n".join([linea(encabezados), "  ".join("-" * a for a in anchos)] + [linea(f) for f in filas])
+        str(c).ljust(a) if i == 0 else str(c).rjust(a)
+        for i, (c, a) in enumerate(zip(celdas, anchos, strict=True))
+    )
+    return "\n".join(
+        [linea(encabezados), "  ".join("-" * a for a in anchos)] + [linea(f) for f in filas]
+    )
 
 
 # ------------------------------------------------------------- bare Rasa bot
 def entorno_rasa() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
-    env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1")
+    env.update(
+        RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1"
+    )
     return env
 
 
@@ -88,11 +95,20 @@ def bot_base() -> Path:
     """`rasa init --no-prompt` trained once, reused from var/bench/rasa_init/."""
     if list((BASE_DIR / "models").glob("*.tar.gz")):
         return BASE_DIR
-    print("==> entrenando el bot de `rasa init` (una sola vez; queda en var/bench/rasa_init/)", flush=True)
+    print(
+        "==> entrenando el bot de `rasa init` (una sola vez; queda en var/bench/rasa_init/)",
+        flush=True,
+    )
     BASE_DIR.parent.mkdir(parents=True, exist_ok=True)  # var/bench/ on a fresh checkout
     temporal = Path(tempfile.mkdtemp(prefix="rasa-init-", dir=BASE_DIR.parent))
-    subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(temporal)], cwd=temporal,
-                   env=entorno_rasa(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    subprocess.run(
+        [str(RASA), "init", "--no-prompt", "--init-dir", str(temporal)],
+        cwd=temporal,
+        env=entorno_rasa(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     shutil.rmtree(BASE_DIR, ignore_errors=True)
     temporal.rename(BASE_DIR)
     return BASE_DIR
@@ -105,9 +121,24 @@ def arrancar_base(workdir: Path) -> tuple[_Proc, str]:
     url = f"http://127.0.0.1:{puerto}"
     proc = _Proc(
         "rasa_init",
-        [str(RASA), "run", "-m", "models", "--enable-api", "--port", str(puerto), "--interface", "127.0.0.1",
-         "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-        directorio, workdir / "rasa_init.log", f"{url}/status",
+        [
+            str(RASA),
+            "run",
+            "-m",
+            "models",
+            "--enable-api",
+            "--port",
+            str(puerto),
+            "--interface",
+            "127.0.0.1",
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ],
+        directorio,
+        workdir / "rasa_init.log",
+        f"{url}/status",
     )
     proc.start(entorno_rasa())
     return proc, url
@@ -132,7 +163,9 @@ class Banco:
 
     async def bare(self, clase: str = "bare") -> None:
         inicio = time.perf_counter()
-        r = await self.http.post(self.base_url + REST, json={"sender": _sender("b"), "message": "hello"})
+        r = await self.http.post(
+            self.base_url + REST, json={"sender": _sender("b"), "message": "hello"}
+        )
         self.tiempos[clase].append(ms(time.perf_counter() - inicio))
         if r.status_code != 200 or not r.json():
             self.fallas[clase] += 1
@@ -165,7 +198,9 @@ class Banco:
         if "saldo deudor" not in textos.lower():
             self.fallas[clase] += 1
 
-    async def conversacion_nip(self, clase: str, persona: tuple[str, str] = PERSONAS[0]) -> tuple[str, list[str]]:
+    async def conversacion_nip(
+        self, clase: str, persona: tuple[str, str] = PERSONAS[0]
+    ) -> tuple[str, list[str]]:
         """A saldo conversation; returns its sender id and the action server's
         `tiempos` lines written during the NIP turn (sequential runs only)."""
         sender = _sender("n")
@@ -182,8 +217,15 @@ class Banco:
 
     async def ivr_menu(self) -> None:
         """Digit 5 at ISSSTETEL's main menu: the call starts (untimed), then the timed step."""
-        call = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32, "From": "+525512345678",
-                "To": "+525540001000", "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+        call = {
+            "CallSid": "CA" + uuid.uuid4().hex,
+            "AccountSid": "AC" + "0" * 32,
+            "From": "+525512345678",
+            "To": "+525540001000",
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
         raiz = await self._twilio("/ivr/voice", call)
         gather = raiz.find(".//Gather") if raiz is not None else None
         if gather is None or not gather.get("action"):
@@ -199,7 +241,9 @@ class Banco:
         publica = accion if accion.startswith("http") else self.stack.public_base_url + accion
         ruta = publica[len(self.stack.public_base_url):]
         firma = self.validador.compute_signature(publica, params)
-        r = await self.http.post(self.stack.ivr_url + ruta, data=params, headers={"X-Twilio-Signature": firma})
+        r = await self.http.post(
+            self.stack.ivr_url + ruta, data=params, headers={"X-Twilio-Signature": firma}
+        )
         return ET.fromstring(r.content) if r.status_code == 200 and r.content else None
 
     # ------------------------------------------------------- the breakdown
@@ -229,7 +273,9 @@ class Banco:
         r.raise_for_status()
         eventos = r.json()["events"]
         ultimo_usuario = max(i for i, e in enumerate(eventos) if e.get("event") == "user")
-        predichas = sum(1 for e in eventos[ultimo_usuario:] if e.get("event") == "action" and e.get("policy"))
+        predichas = sum(
+            1 for e in eventos[ultimo_usuario:] if e.get("event") == "action" and e.get("policy")
+        )
         return predichas, len(eventos), len(r.content)
 
 
@@ -263,14 +309,18 @@ async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
     banco.tiempos.clear()
     banco.fallas.clear()
 
-    print(f"==> {args.rondas} rondas intercaladas: bare, hola, turno del NIP, paso del menú IVR", flush=True)
+    print(
+        f"==> {args.rondas} rondas intercaladas: bare, hola, turno del NIP, paso del menú IVR",
+        flush=True,
+    )
     for i in range(args.rondas):
         await banco.bare()
         await banco.hola()
         sender, lineas = await banco.conversacion_nip("nip")
         await banco.ivr_menu()
         acumular(desglose, leer_tiempos(lineas))
-        # What Rasa does outside the actions, measured right after the turn on the same conversation.
+        # What Rasa does outside the actions, measured right after the turn on the same
+        # conversation.
         desglose["NLU (/model/parse \"4821\")"].append(await banco.nlu("4821"))
         desglose["NLU bare (/model/parse \"hello\")"].append(await _nlu_base(banco))
         desglose["una predicción de políticas (/predict)"].append(await banco.prediccion(sender))
@@ -284,19 +334,36 @@ async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
     for n in range(args.rafagas):
         print(f"==> ráfaga {n + 1}/{args.rafagas}: {args.rafaga} turnos bare a la vez", flush=True)
         await asyncio.gather(*(banco.bare("rafaga_bare") for _ in range(args.rafaga)))
-        print(f"==> ráfaga {n + 1}/{args.rafagas}: {args.rafaga} conversaciones de saldo, turnos del NIP a la vez",
-              flush=True)
+        print(
+            f"==> ráfaga {n + 1}/{args.rafagas}: {args.rafaga} conversaciones de saldo, turnos "
+            f"del NIP a la vez",
+            flush=True,
+        )
         senders = [_sender("r") for _ in range(args.rafaga)]
         personas = [PERSONAS[i % len(PERSONAS)] for i in range(args.rafaga)]
-        listos = await asyncio.gather(*(banco.preparar_saldo(s, p[0]) for s, p in zip(senders, personas, strict=True)))
+        listos = await asyncio.gather(
+            *(banco.preparar_saldo(s, p[0]) for s, p in zip(senders, personas, strict=True))
+        )
         banco.fallas["rafaga_nip"] += listos.count(False)
         desde = banco.acciones_log.stat().st_size
-        await asyncio.gather(*(banco.turno_nip(s, p[1], "rafaga_nip") for s, p in zip(senders, personas, strict=True)))
+        await asyncio.gather(
+            *(
+                banco.turno_nip(s, p[1], "rafaga_nip")
+                for s, p in zip(senders, personas, strict=True)
+            )
+        )
         await asyncio.sleep(0.05)
         with banco.acciones_log.open("rb") as f:
             f.seek(desde)
-            lineas = [ln for ln in f.read().decode("utf-8", "replace").splitlines() if PREFIJO_TIEMPOS in ln]
-        acumular(desglose_rafaga, [r for r in leer_tiempos(lineas) if r["accion"] != "action_validate_slot_mappings"])
+            lineas = [
+                ln
+                for ln in f.read().decode("utf-8", "replace").splitlines()
+                if PREFIJO_TIEMPOS in ln
+            ]
+        acumular(
+            desglose_rafaga,
+            [r for r in leer_tiempos(lineas) if r["accion"] != "action_validate_slot_mappings"],
+        )
     return {"desglose": desglose, "desglose_rafaga": desglose_rafaga, "predicciones": predicciones,
             "tamanos": tamanos}
 
@@ -309,8 +376,9 @@ def acumular(desglose: dict[str, list[float]], registros: list[dict[str, Any]]) 
             clave = f"  backend {llamada['metodo']} {llamada['ruta']}"
             desglose[clave].append(llamada["ms"])
             if "servidor_ms" in llamada:
-                desglose[f"    en el backend (Server-Timing)  {llamada['ruta'].rsplit('/', 1)[-1]}"].append(
-                    llamada["servidor_ms"])
+                desglose[
+                    f"    en el backend (Server-Timing)  {llamada['ruta'].rsplit('/', 1)[-1]}"
+                ].append(llamada["servidor_ms"])
 
 
 async def _nlu_base(banco: Banco) -> float:
@@ -328,7 +396,11 @@ def informe(banco: Banco, extra: dict[str, Any], args: argparse.Namespace) -> st
         ("nip", "asistente, turno del NIP (identidad + saldo)", "bare"),
         ("ivr", "paso del menú IVR (sin Rasa)", "bare"),
         ("rafaga_bare", f"{args.rafaga} turnos bare a la vez", "rafaga_bare"),
-        ("rafaga_nip", f"{args.rafaga} conversaciones de saldo a la vez, turno del NIP", "rafaga_bare"),
+        (
+            "rafaga_nip",
+            f"{args.rafaga} conversaciones de saldo a la vez, turno del NIP",
+            "rafaga_bare",
+        ),
     ]
     filas = []
     for clave, nombre, contra in clases:
@@ -349,29 +421,43 @@ def informe(banco: Banco, extra: dict[str, Any], args: argparse.Namespace) -> st
     medianas: dict[str, float] = {}
     for nombre, valores in desglose.items():
         medianas[nombre] = statistics.median(valores)
-        filas.append([nombre, str(len(valores)), fmt(medianas[nombre]), fmt(percentil(valores, 95))])
+        filas.append(
+            [nombre, str(len(valores)), fmt(medianas[nombre]), fmt(percentil(valores, 95))]
+        )
     nlu = medianas.get('NLU (/model/parse "4821")', 0.0)
     # /predict answers with the tracker: its own HTTP and tracker handling are not the prediction's.
     pred = max(0.0, medianas.get("una predicción de políticas (/predict)", 0.0)
                - medianas.get("lectura del tracker (GET /tracker)", 0.0))
     acciones = sum(v for k, v in medianas.items() if k.startswith("acción "))
     resto = total - nlu - pred * predichas - acciones
-    salida += ["", f"Desglose del turno del NIP (mediana {fmt(total)} ms; {predichas:.0f} predicciones de políticas "
-               "por turno; /model/parse y /predict incluyen su propio viaje HTTP)",
-               tabla(["parte", "n", "p50", "p95"], filas)]
+    salida += [
+        "",
+        f"Desglose del turno del NIP (mediana {fmt(total)} ms; {predichas:.0f} predicciones de "
+        f"políticas "
+        "por turno; /model/parse y /predict incluyen su propio viaje HTTP)",
+        tabla(["parte", "n", "p50", "p95"], filas),
+    ]
     salida.append(
-        f"estimado: NLU {fmt(nlu)} + políticas {predichas:.0f}×{fmt(pred)} (/predict − GET /tracker) + acciones {fmt(acciones)} "
-        f"+ resto {fmt(resto)} (tracker, llamadas de Rasa al servidor de acciones y su (de)serialización) "
-        f"= {fmt(total)} ms")
+        f"estimado: NLU {fmt(nlu)} + políticas {predichas:.0f}×{fmt(pred)} (/predict − GET "
+        f"/tracker) + acciones {fmt(acciones)} "
+        f"+ resto {fmt(resto)} (tracker, llamadas de Rasa al servidor de acciones y su "
+        f"(de)serialización) "
+        f"= {fmt(total)} ms"
+    )
     if extra["desglose_rafaga"]:
         filas = [[n, str(len(v)), fmt(statistics.median(v)), fmt(percentil(v, 95))]
                  for n, v in extra["desglose_rafaga"].items()]
-        salida += ["", f"Desglose de los turnos del NIP en las ráfagas de {args.rafaga} (acciones y backend)",
-                   tabla(["parte", "n", "p50", "p95"], filas)]
+        salida += [
+            "",
+            f"Desglose de los turnos del NIP en las ráfagas de {args.rafaga} (acciones y backend)",
+            tabla(["parte", "n", "p50", "p95"], filas),
+        ]
     if extra["tamanos"]:
         eventos, octetos = extra["tamanos"][-1]
-        salida.append(f"tracker de una conversación de saldo tras el turno del NIP: {eventos} eventos, "
-                      f"{octetos / 1024:.1f} KiB en JSON (Rasa lo envía entero en cada llamada a una acción)")
+        salida.append(
+            f"tracker de una conversación de saldo tras el turno del NIP: {eventos} eventos, "
+            f"{octetos / 1024:.1f} KiB en JSON (Rasa lo envía entero en cada llamada a una acción)"
+        )
     return "\n".join(salida)
 
 
@@ -381,10 +467,15 @@ async def principal(args: argparse.Namespace) -> None:
     stack = Stack(workdir, seed_count=args.semilla)
     base: _Proc | None = None
     try:
-        print("==> levantando el bot de `rasa init` y el asistente (backend, acciones, Rasa, IVR)", flush=True)
+        print(
+            "==> levantando el bot de `rasa init` y el asistente (backend, acciones, Rasa, IVR)",
+            flush=True,
+        )
         base, base_url = arrancar_base(workdir)
         stack.start()
-        base.wait_healthy(300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file")))
+        base.wait_healthy(
+            300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file"))
+        )
         print(f"    listo en {time.monotonic() - inicio:.0f} s; registros en {workdir}", flush=True)
         banco = Banco(stack, base_url, conexiones=max(2 * args.rafaga, 16))
         try:
@@ -392,7 +483,9 @@ async def principal(args: argparse.Namespace) -> None:
         finally:
             await banco.cerrar()
         print(informe(banco, extra, args))
-        print(f"\n(corrida completa en {time.monotonic() - inicio:.0f} s; {os.cpu_count()} núcleos)")
+        print(
+            f"\n(corrida completa en {time.monotonic() - inicio:.0f} s; {os.cpu_count()} núcleos)"
+        )
     finally:
         stack.stop()
         if base is not None:
@@ -402,13 +495,23 @@ async def principal(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rondas", type=int, default=25, help="rondas intercaladas de un turno de cada clase")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rondas", type=int, default=25, help="rondas intercaladas de un turno de cada clase"
+    )
     parser.add_argument("--rafaga", type=int, default=32, help="turnos simultáneos en cada ráfaga")
     parser.add_argument("--rafagas", type=int, default=2, help="cuántas ráfagas de cada clase")
-    parser.add_argument("--calentamiento", type=int, default=3, help="turnos de cada clase antes de medir")
-    parser.add_argument("--semilla", type=int, default=20, help="derechohabientes sintéticos además de las personas")
-    parser.add_argument("--conservar", action="store_true", help="conservar los registros de los servicios")
+    parser.add_argument(
+        "--calentamiento", type=int, default=3, help="turnos de cada clase antes de medir"
+    )
+    parser.add_argument(
+        "--semilla", type=int, default=20, help="derechohabientes sintéticos además de las personas"
+    )
+    parser.add_argument(
+        "--conservar", action="store_true", help="conservar los registros de los servicios"
+    )
     args = parser.parse_args()
     for nombre in ("rondas", "rafaga", "rafagas"):
         if getattr(args, nombre) < 1:

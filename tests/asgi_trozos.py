@@ -14,7 +14,8 @@ T = TypeVar("T")
 
 
 class Cuerpo:
-    """A streamed body of `total` bytes in chunks of `trozo` that remembers how much of it was pulled."""
+    """A streamed body of `total` bytes in chunks of `trozo` that remembers how much of it
+    was pulled."""
 
     def __init__(self, total: int, trozo: int, inicio: bytes = b"", relleno: bytes = b" ") -> None:
         self.total, self.trozo, self.entregados = total, trozo, 0
@@ -26,7 +27,9 @@ class Cuerpo:
             yield self._pieza
 
 
-def enviar(app: Any, cuerpo: Cuerpo, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+def enviar(
+    app: Any, cuerpo: Cuerpo, path: str, headers: list[tuple[bytes, bytes]]
+) -> tuple[int, bytes]:
     """POST `cuerpo` to `path`; the answer's status and body."""
     trozos = iter(cuerpo)
     enviado: list[dict[str, Any]] = []
@@ -38,12 +41,26 @@ def enviar(app: Any, cuerpo: Cuerpo, path: str, headers: list[tuple[bytes, bytes
     async def send(mensaje: dict[str, Any]) -> None:
         enviado.append(mensaje)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": headers, "client": ("127.0.0.1", 5000), "server": ("testserver", 80), "app": app}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "app": app,
+    }
     asyncio.run(app(scope, receive, send))
     inicio = next(m for m in enviado if m["type"] == "http.response.start")
-    return inicio["status"], b"".join(m.get("body", b"") for m in enviado if m["type"] == "http.response.body")
+    return inicio["status"], b"".join(
+        m.get("body", b"") for m in enviado if m["type"] == "http.response.body"
+    )
 
 
 def con_pico_de_memoria(funcion: Callable[[], T]) -> tuple[T, int]:

@@ -18,7 +18,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> None:
     # When an end-to-end test fails, show what the services said.
-    if call.when == "call" and call.excinfo is not None and "stack" in getattr(item, "fixturenames", ()):
+    if (
+        call.when == "call"
+        and call.excinfo is not None
+        and "stack" in getattr(item, "fixturenames", ())
+    ):
         s = item.funcargs.get("stack")  # type: ignore[attr-defined]
         if isinstance(s, Stack):
             item.add_report_section("call", "service logs", s.logs())

@@ -73,8 +73,10 @@ class PgCluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", self.datadir, "-m", "immediate", "stop"]),
-                       capture_output=True)
+        subprocess.run(
+            _as_postgres([_bin("pg_ctl"), "-D", self.datadir, "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(os.path.dirname(self.datadir), ignore_errors=True)
 
 
@@ -84,12 +86,45 @@ def start() -> PgCluster:
     os.chmod(base, 0o755)
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
-    subprocess.run(_as_postgres([_bin("initdb"), "-D", datadir, "-U", "postgres", "--auth=trust",
-                                 "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                _bin("initdb"),
+                "-D",
+                datadir,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", datadir, "-o", opts, "-l", os.path.join(base, "log"), "-w", "start"]),
-                   check=True, capture_output=True)
+    opts = (
+        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c "
+        f"synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                datadir,
+                "-o",
+                opts,
+                "-l",
+                os.path.join(base, "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     cluster = PgCluster(datadir=datadir, port=port)
     deadline = time.time() + 30
     while time.time() < deadline:

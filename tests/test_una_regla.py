@@ -2,7 +2,8 @@
 `mascara_curp` (separate Python environments, neither imports the other), tied
 by one list of cases, tests/mascara_curp_casos.json, that both must pass.
 
-This file checks backend.privacy; the bot's suite (.venv-rasa, tests/bot/test_texto.py) runs the same
+This file checks backend.privacy; the bot's suite (.venv-rasa, tests/bot/test_texto.py) runs the
+same
 JSON against bot/texto.py.
 """
 
@@ -18,7 +19,10 @@ from backend import contacto
 from backend.privacy import enmascarar_texto, mascara_curp
 
 CASOS: list[tuple[str | None, str]] = [
-    (curp, esperado) for curp, esperado in json.loads((Path(__file__).parent / "mascara_curp_casos.json").read_text())
+    (curp, esperado)
+    for curp, esperado in json.loads(
+        (Path(__file__).parent / "mascara_curp_casos.json").read_text()
+    )
 ]
 
 
@@ -27,14 +31,18 @@ def test_mascara_curp_del_backend(curp: str | None, esperada: str) -> None:
     assert mascara_curp(curp) == esperada
 
 
-@pytest.mark.parametrize(("curp", "esperada"), [(c, e) for c, e in CASOS if c and len(c.strip()) == 18])
+@pytest.mark.parametrize(
+    ("curp", "esperada"), [(c, e) for c, e in CASOS if c and len(c.strip()) == 18]
+)
 def test_en_texto_libre_la_curp_se_enmascara_igual(curp: str, esperada: str) -> None:
     assert enmascarar_texto(f"curp={curp.strip()} ok") == f"curp={esperada} ok"
 
 
 # CAPP's phone line: one spelling for every environment (tests/linea_capp.json);
 # the bot's suite ties bot/ and ivr/ to the same file.
-LINEA_CAPP_JSON = json.loads((Path(__file__).parent / "linea_capp.json").read_text(encoding="utf-8"))
+LINEA_CAPP_JSON = json.loads(
+    (Path(__file__).parent / "linea_capp.json").read_text(encoding="utf-8")
+)
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
 # Any way of writing the number: with spaces, dashes, dots or nothing between groups.
 _NUMERO_SUELTO = re.compile(r"(?:\+?52[\s.-]?)?\(?55\)?[\s.-]?40[\s.-]?00[\s.-]?10[\s.-]?00")
@@ -52,8 +60,10 @@ def test_constantes_del_backend_iguales_al_json() -> None:
 
 def _archivos_del_backend() -> list[Path]:
     return sorted(
-        p for p in BACKEND.rglob("*")
-        if p.is_file() and p.suffix in {".py", ".json", ".html", ".js", ".yml", ".yaml", ".txt", ".md"}
+        p
+        for p in BACKEND.rglob("*")
+        if p.is_file()
+        and p.suffix in {".py", ".json", ".html", ".js", ".yml", ".yaml", ".txt", ".md"}
     )
 
 
@@ -68,9 +78,14 @@ def _sin_formas_canonicas(texto: str) -> str:
 
 def test_el_numero_del_capp_se_escribe_de_una_sola_forma_en_el_backend() -> None:
     archivos = _archivos_del_backend()
-    assert BACKEND / "data" / "productos.json" in archivos and BACKEND / "static" / "chat" / "chat.js" in archivos
+    assert (
+        BACKEND / "data" / "productos.json" in archivos
+        and BACKEND / "static" / "chat" / "chat.js" in archivos
+    )
     mal_escritos = {
-        str(p.relative_to(BACKEND)): _NUMERO_SUELTO.findall(_sin_formas_canonicas(p.read_text(encoding="utf-8")))
+        str(p.relative_to(BACKEND)): _NUMERO_SUELTO.findall(
+            _sin_formas_canonicas(p.read_text(encoding="utf-8"))
+        )
         for p in archivos
     }
     assert {k: v for k, v in mal_escritos.items() if v} == {}

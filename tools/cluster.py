@@ -37,7 +37,9 @@ REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 def _nginx_conf(c: Cluster) -> str:
     def pool(nombre: str, puertos: list[int]) -> str:
-        servidores = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=3s;" for p in puertos)
+        servidores = "\n".join(
+            f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=3s;" for p in puertos
+        )
         return f"  upstream {nombre} {{\n{servidores}\n    keepalive 16;\n  }}\n"
 
     proxy = """
@@ -72,7 +74,8 @@ http {{
   client_body_buffer_size 1m;
   proxy_max_temp_file_size 0;
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-{pool("backend", c.backend_ports)}{pool("rasa", c.rasa_ports)}{pool("acciones", c.actions_ports)}{pool("ivr", [c.ivr_port])}
+{pool("backend", c.backend_ports)}{pool("rasa", c.rasa_ports)}\
+{pool("acciones", c.actions_ports)}{pool("ivr", [c.ivr_port])}
   server {{
     listen 127.0.0.1:{c.public_port};
     location /ivr/ {{ proxy_pass http://ivr; {proxy} }}
@@ -148,10 +151,27 @@ class Cluster(Secretos):
             subprocess.run([str(ROOT / "scripts" / "train.sh")], check=True)
         self._crear_bases()
         env = self.env()
-        subprocess.run([str(VENV / "python"), "-m", "backend.migrate"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
-        subprocess.run([str(VENV / "python"), "-m", "backend.seed", "--count", str(self.seed_count), "--forzar"],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [str(VENV / "python"), "-m", "backend.migrate"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                str(VENV / "python"),
+                "-m",
+                "backend.seed",
+                "--count",
+                str(self.seed_count),
+                "--forzar",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         (self.workdir / "nginx.conf").write_text(_nginx_conf(self))
         w = self.workdir
         self.procs["redis"] = _Proc(
@@ -166,16 +186,35 @@ class Cluster(Secretos):
         for i, puerto in enumerate(self.backend_ports):
             self.procs[f"backend{i}"] = _Proc(
                 f"backend{i}",
-                [str(VENV / "uvicorn"), "backend.main:app", "--host", "127.0.0.1", "--port", str(puerto)],
-                ROOT, w / f"backend{i}.log", f"http://127.0.0.1:{puerto}/health",
+                [
+                    str(VENV / "uvicorn"),
+                    "backend.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(puerto),
+                ],
+                ROOT,
+                w / f"backend{i}.log",
+                f"http://127.0.0.1:{puerto}/health",
             )
         for i, puerto in enumerate(self.actions_ports):
             self.procs[f"actions{i}"] = self._acciones(i, puerto)
         for i in range(len(self.rasa_ports)):
             self.procs[f"rasa{i}"] = self._rasa(i)
         self.procs["ivr"] = _Proc(
-            "ivr", [str(VENV / "uvicorn"), "ivr.main:app", "--host", "127.0.0.1", "--port", str(self.ivr_port)],
-            ROOT, w / "ivr.log", f"http://127.0.0.1:{self.ivr_port}/health",
+            "ivr",
+            [
+                str(VENV / "uvicorn"),
+                "ivr.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ivr_port),
+            ],
+            ROOT,
+            w / "ivr.log",
+            f"http://127.0.0.1:{self.ivr_port}/health",
         )
         for proc in self.procs.values():
             proc.start(env)
@@ -189,8 +228,12 @@ class Cluster(Secretos):
 
     def _acciones(self, i: int, puerto: int) -> _Proc:
         return _Proc(
-            f"actions{i}", [str(ROOT / "scripts" / "acciones.sh")], ROOT, self.workdir / f"actions{i}.log",
-            f"http://127.0.0.1:{puerto}/health", env_extra={"ACTIONS_PORT": str(puerto)},
+            f"actions{i}",
+            [str(ROOT / "scripts" / "acciones.sh")],
+            ROOT,
+            self.workdir / f"actions{i}.log",
+            f"http://127.0.0.1:{puerto}/health",
+            env_extra={"ACTIONS_PORT": str(puerto)},
         )
 
     def _rasa(self, i: int) -> _Proc:

@@ -37,10 +37,22 @@ class Secretos:
     nip_pepper: str = field(default_factory=_secreto)
     acciones_clave: str = field(default_factory=_secreto)
 
-    def entorno_servicios(self, *, database_url: str, tracker_store_url: str, backend_url: str, rasa_url: str,
-                          action_endpoint_url: str, public_base_url: str, **extra: str) -> dict[str, str]:
-        """This process's environment (minus its virtualenv) plus every service setting; `extra` last."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))}
+    def entorno_servicios(
+        self,
+        *,
+        database_url: str,
+        tracker_store_url: str,
+        backend_url: str,
+        rasa_url: str,
+        action_endpoint_url: str,
+        public_base_url: str,
+        **extra: str,
+    ) -> dict[str, str]:
+        """This process's environment (minus its virtualenv) plus every service setting;
+        `extra` last."""
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONHOME"))
+        }
         env.update(
             DATABASE_URL=database_url,
             TRACKER_STORE_URL=tracker_store_url,

@@ -85,7 +85,9 @@ class TelefonoWhatsApp:
     @classmethod
     def desde_settings(cls, settings: SimuladorSettings, **extra: object) -> TelefonoWhatsApp:
         if not settings.twilio_auth_token:
-            raise ErrorSimulador("Falta TWILIO_AUTH_TOKEN (en el entorno o en .env; `make run` lo genera).")
+            raise ErrorSimulador(
+                "Falta TWILIO_AUTH_TOKEN (en el entorno o en .env; `make run` lo genera)."
+            )
         return cls(
             rasa_url=settings.rasa_url,
             public_base_url=settings.public_base_url,
@@ -112,7 +114,9 @@ class TelefonoWhatsApp:
         return params
 
     def publicar(self, params: dict[str, str], *, firma: str | None = None) -> httpx.Response:
-        firma = self.validador.compute_signature(self.url_firmada, params) if firma is None else firma
+        firma = (
+            self.validador.compute_signature(self.url_firmada, params) if firma is None else firma
+        )
         try:
             return self.cliente.post(
                 self.rasa_url + WEBHOOK, data=params, headers={"X-Twilio-Signature": firma}
@@ -141,7 +145,9 @@ class TelefonoWhatsApp:
         return self.decir("", NumMedia="1", MediaContentType0="audio/ogg",
                           MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1")
 
-    def enviar_ubicacion(self, latitud: float = 19.4326, longitud: float = -99.1332) -> list[Mensaje]:
+    def enviar_ubicacion(
+        self, latitud: float = 19.4326, longitud: float = -99.1332
+    ) -> list[Mensaje]:
         return self.decir("", Latitude=str(latitud), Longitude=str(longitud))
 
 
@@ -179,20 +185,35 @@ def guardar_medios(mensajes: Iterable[Mensaje], carpeta: Path, cliente: httpx.Cl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.whatsapp",
-        description="Simulador de WhatsApp para el asistente CAPP (firma las solicitudes como Twilio).",
+        description="Simulador de WhatsApp para el asistente CAPP (firma las solicitudes como "
+                    "Twilio).",
     )
-    parser.add_argument("--say", action="append", default=[], metavar="TEXTO",
-                        help="mensaje a enviar (repetible); sin --say se abre una sesión interactiva")
-    parser.add_argument("--numero", default=NUMERO_DEMO, help=f"número de WhatsApp del usuario (predeterminado {NUMERO_DEMO})")
+    parser.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXTO",
+        help="mensaje a enviar (repetible); sin --say se abre una sesión interactiva",
+    )
+    parser.add_argument(
+        "--numero",
+        default=NUMERO_DEMO,
+        help=f"número de WhatsApp del usuario (predeterminado {NUMERO_DEMO})",
+    )
     parser.add_argument("--imagen", action="store_true", help="enviar una foto")
     parser.add_argument("--audio", action="store_true", help="enviar una nota de voz")
     parser.add_argument("--ubicacion", action="store_true", help="enviar una ubicación")
-    parser.add_argument("--guardar-medios", type=Path, metavar="CARPETA", help="descargar los PDF recibidos")
+    parser.add_argument(
+        "--guardar-medios", type=Path, metavar="CARPETA", help="descargar los PDF recibidos"
+    )
     args = parser.parse_args(argv)
 
     try:
         telefono = TelefonoWhatsApp.desde_settings(SimuladorSettings(), numero=args.numero)
-        print(f"Conversación de {telefono.numero} con {telefono.rasa_url} (firma sobre {telefono.url_firmada})")
+        print(
+            f"Conversación de {telefono.numero} con {telefono.rasa_url} (firma sobre "
+            f"{telefono.url_firmada})"
+        )
 
         def turno(mensajes: list[Mensaje]) -> None:
             imprimir(mensajes)
@@ -211,7 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.say or args.imagen or args.audio or args.ubicacion:
             return 0
 
-        print("Escriba sus mensajes; «/imagen», «/audio», «/ubicacion» envían eso; Ctrl-D o «/salir» termina.")
+        print(
+            "Escriba sus mensajes; «/imagen», «/audio», «/ubicacion» envían eso; Ctrl-D o "
+            "«/salir» termina."
+        )
         while True:
             try:
                 texto = input("Usted> ").strip()

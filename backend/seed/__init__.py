@@ -4,8 +4,8 @@
 2. The three demo personas of DESIGN.md (personas.py, data in backend/data/personas.json).
 3. Offices and the demo citas (citas.py).
 4. N synthetic derechohabientes with valid CURPs, loans and payroll movimientos
-   (sinteticos.py), deterministic (seeded random) and bulk-inserted, so 1,000,000
-   is practical.
+   (sinteticos.py; names, dependencias and salaries in catalogos.py),
+   deterministic (seeded random) and bulk-inserted, so 1,000,000 is practical.
 
 Idempotent: personas are found by CURP and their loans by folio; vigente demo
 loans get the payroll movimientos of the quincenas that passed since the last

@@ -47,10 +47,17 @@ def curp_prueba(i: int) -> str:
 
 def crear_oficina(session: Session, *, ventanillas: int = 2, clave: str = "TST-01",
                   nombre: str = "Oficina de Representación del ISSSTE de prueba") -> Oficina:
-    oficina = Oficina(clave=clave, nombre=nombre, estado="Ciudad de México", ciudad="Ciudad de México",
-                      direccion="Av. de Prueba 1, Col. Centro, C.P. 06000, Ciudad de México",
-                      telefono="55 4000 1000", horario="Lunes a viernes de 8:30 a 15:30 h",
-                      ventanillas=ventanillas, activa=True)
+    oficina = Oficina(
+        clave=clave,
+        nombre=nombre,
+        estado="Ciudad de México",
+        ciudad="Ciudad de México",
+        direccion="Av. de Prueba 1, Col. Centro, C.P. 06000, Ciudad de México",
+        telefono="55 4000 1000",
+        horario="Lunes a viernes de 8:30 a 15:30 h",
+        ventanillas=ventanillas,
+        activa=True,
+    )
     session.add(oficina)
     session.commit()
     return oficina

@@ -153,7 +153,9 @@ def verificar(client: TestClient, curp: str, nip: str, **kw: Any) -> httpx.Respo
 
 
 @pytest.fixture
-def client(settings: BackendSettings, engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+def client(
+    settings: BackendSettings, engine: Engine, session_factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
     app = create_app(settings)
     app.state.engine = engine
     app.state.sessionmaker = session_factory

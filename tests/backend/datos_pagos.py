@@ -27,7 +27,9 @@ def fijar_hoy(client: TestClient, dia: date) -> None:
     client.app.dependency_overrides[reloj] = lambda: instante  # type: ignore[attr-defined]
 
 
-def crear_derechohabiente(session: Session, *, curp: str = "BEML920313HMCLNS09", nombre: str = "Luis") -> Derechohabiente:
+def crear_derechohabiente(
+    session: Session, *, curp: str = "BEML920313HMCLNS09", nombre: str = "Luis"
+) -> Derechohabiente:
     dh = Derechohabiente(
         curp=curp,
         nombre=nombre,
@@ -113,7 +115,9 @@ def saldo_independiente(session: Session, prestamo: Prestamo, al: date) -> Decim
     return finanzas.saldo_deudor(
         monto=Decimal(prestamo.monto),
         tasa_anual=Decimal(prestamo.tasa_anual),
-        fechas_programadas=finanzas.fechas_quincena(prestamo.fecha_primer_descuento, prestamo.plazo_quincenas),
+        fechas_programadas=finanzas.fechas_quincena(
+            prestamo.fecha_primer_descuento, prestamo.plazo_quincenas
+        ),
         pagos=[finanzas.Pago(m.fecha, Decimal(m.monto)) for m in movs],
         al=al,
     )

@@ -41,7 +41,9 @@ class Agendada:
 
 
 @pytest.fixture
-def agendada(client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj) -> Agendada:
+def agendada(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> Agendada:
     """A cita AGENDADA for Tuesday 30 January 2024, 13:30, booked at AHORA."""
     dh = crear_dh(session)
     oficina = crear_oficina(session)
@@ -51,12 +53,16 @@ def agendada(client: TestClient, session: Session, settings: BackendSettings, re
 
 
 def _agendar(client: TestClient, headers: dict[str, str], oficina_id: int, inicio: datetime):  # type: ignore[no-untyped-def]
-    return client.post("/api/v1/citas", json={"oficina_id": oficina_id, "inicio": inicio.isoformat()},
-                       headers=headers)
+    return client.post(
+        "/api/v1/citas",
+        json={"oficina_id": oficina_id, "inicio": inicio.isoformat()},
+        headers=headers,
+    )
 
 
-def test_agendar_da_clave_y_bitacora(client: TestClient, session: Session, settings: BackendSettings,
-                                     reloj_fijo: Reloj) -> None:
+def test_agendar_da_clave_y_bitacora(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
@@ -76,7 +82,11 @@ def test_agendar_da_clave_y_bitacora(client: TestClient, session: Session, setti
         (body["clave"], "AGENDADA", "13:30 hrs-13:45 hrs")]
     # The booking notice sits in the outbox, addressed to the person's phone.
     notif = session.scalars(select(Notificacion)).one()
-    assert (notif.tipo, notif.canal, notif.destino) == ("CITA_AGENDADA", "WHATSAPP", "+5213312345678")
+    assert (notif.tipo, notif.canal, notif.destino) == (
+        "CITA_AGENDADA",
+        "WHATSAPP",
+        "+5213312345678",
+    )
     assert body["clave"] in notif.cuerpo
 
 
@@ -84,15 +94,22 @@ def test_inicio_sin_zona_es_hora_del_centro(client: TestClient, session: Session
                                             settings: BackendSettings, reloj_fijo: Reloj) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
-    r = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": "2024-01-30T08:30:00"},
-                    headers=auth(settings, dh))
+    r = client.post(
+        "/api/v1/citas",
+        json={"oficina_id": oficina.id, "inicio": "2024-01-30T08:30:00"},
+        headers=auth(settings, dh),
+    )
     assert r.status_code == 201, r.text
     assert r.json()["hora"] == "08:30 hrs-08:45 hrs"
 
 
-def test_agendar_requiere_identidad(client: TestClient, session: Session, reloj_fijo: Reloj) -> None:
+def test_agendar_requiere_identidad(
+    client: TestClient, session: Session, reloj_fijo: Reloj
+) -> None:
     oficina = crear_oficina(session)
-    r = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": "2024-01-30T13:30:00"})
+    r = client.post(
+        "/api/v1/citas", json={"oficina_id": oficina.id, "inicio": "2024-01-30T13:30:00"}
+    )
     assert r.status_code == 401
     assert "CURP" in r.json()["detail"]
 
@@ -101,15 +118,23 @@ def test_agendar_requiere_identidad(client: TestClient, session: Session, reloj_
     ("inicio", "codigo", "fragmento"),
     [
         (mx(2024, 1, 27, 10, 0), "dia_inhabil", "sábado"),
-        (mx(2024, 2, 5, 10, 0), "dia_inhabil", "feriado"),  # Día de la Constitución (first Monday of Feb)
+        # Día de la Constitución (first Monday of Feb)
+        (mx(2024, 2, 5, 10, 0), "dia_inhabil", "feriado"),
         (mx(2024, 1, 30, 13, 20), "horario_invalido", "cada 15 minutos"),
         (mx(2024, 1, 30, 15, 30), "horario_invalido", "15:30"),
         (mx(2024, 1, 30, 7, 45), "horario_invalido", "8:30"),
         (mx(2024, 1, 22, 10, 0), "horario_pasado", "ya pasó"),
     ],
 )
-def test_horarios_no_validos(client: TestClient, session: Session, settings: BackendSettings,
-                             reloj_fijo: Reloj, inicio: datetime, codigo: str, fragmento: str) -> None:
+def test_horarios_no_validos(
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    inicio: datetime,
+    codigo: str,
+    fragmento: str,
+) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     r = _agendar(client, auth(settings, dh), oficina.id, inicio)
@@ -126,8 +151,9 @@ def test_oficina_inexistente(client: TestClient, session: Session, settings: Bac
     assert r.json()["codigo"] == "oficina_no_encontrada"
 
 
-def test_una_cita_agendada_por_persona(client: TestClient, session: Session, settings: BackendSettings,
-                                       reloj_fijo: Reloj) -> None:
+def test_una_cita_agendada_por_persona(
+    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     primera = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()
@@ -157,8 +183,13 @@ def test_cancelar_con_token_libera_lugar_y_es_idempotente(
     oficina = crear_oficina(session, ventanillas=1)
     dh = crear_dh(session)
     otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
-    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
-    assert _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code == 409
+    clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()[
+        "clave"
+    ]
+    assert (
+        _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code
+        == 409
+    )
 
     reloj_fijo.ahora = mx(2024, 1, 23, 15, 49, 45)
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
@@ -175,13 +206,20 @@ def test_cancelar_con_token_libera_lugar_y_es_idempotente(
     assert [(f["estatus"], f["registrado_en"]) for f in filas] == [
         ("CANCELADA", "23/01/2024 15:49:45"), ("AGENDADA", "22/01/2024 10:07:00")]
     # The place is free again: the other person gets it.
-    assert _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code == 201
+    assert (
+        _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code
+        == 201
+    )
     tipos = sorted(n.tipo for n in session.scalars(select(Notificacion)))
     assert tipos == ["CITA_AGENDADA", "CITA_AGENDADA", "CITA_CANCELADA"]
 
 
 def test_cancelar_dentro_de_36_horas_se_rechaza(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    agendada: Agendada,
 ) -> None:
     dh, clave = agendada.dh, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 29, 1, 30, 1)  # one second past the 36 h deadline
@@ -206,13 +244,19 @@ def plazo_48_horas(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_el_plazo_de_cancelacion_y_sus_mensajes_salen_del_ajuste(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, plazo_48_horas: None
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    plazo_48_horas: None,
 ) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
     assert datetime.fromisoformat(r.json()["limite_cancelacion"]) == mx(2024, 1, 28, 13, 30)
-    aviso = session.scalars(select(Notificacion.cuerpo).where(Notificacion.tipo == "CITA_AGENDADA")).one()
+    aviso = session.scalars(
+        select(Notificacion.cuerpo).where(Notificacion.tipo == "CITA_AGENDADA")
+    ).one()
     assert "menos 48 horas de anticipación" in aviso
     reloj_fijo.ahora = mx(2024, 1, 28, 13, 30, 1)
     r = client.post(f"/api/v1/citas/{r.json()['clave']}/cancelar", headers=auth(settings, dh))
@@ -223,7 +267,11 @@ def test_el_plazo_de_cancelacion_y_sus_mensajes_salen_del_ajuste(
 
 
 def test_cancelar_exactamente_a_36_horas_se_permite(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    agendada: Agendada,
 ) -> None:
     dh, clave = agendada.dh, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 29, 1, 30)
@@ -238,8 +286,12 @@ def test_cancelar_por_telefono_con_fecha_de_nacimiento(
     clave = agendada.clave
 
     mala = client.post(f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-10"})
-    inexistente = client.post("/api/v1/citas/ZZZZZ9/cancelar", json={"fecha_nacimiento": "1989-09-09"})
-    basura = client.post("/api/v1/citas/no-es-clave/cancelar", json={"fecha_nacimiento": "1989-09-09"})
+    inexistente = client.post(
+        "/api/v1/citas/ZZZZZ9/cancelar", json={"fecha_nacimiento": "1989-09-09"}
+    )
+    basura = client.post(
+        "/api/v1/citas/no-es-clave/cancelar", json={"fecha_nacimiento": "1989-09-09"}
+    )
     # Same answer for a wrong birth date, an unknown clave and garbage: nothing leaks.
     assert mala.status_code == inexistente.status_code == basura.status_code == 404
     assert mala.json() == inexistente.json() == basura.json()
@@ -249,12 +301,16 @@ def test_cancelar_por_telefono_con_fecha_de_nacimiento(
     assert sin_nada.status_code == 401
     assert "fecha de nacimiento" in sin_nada.json()["detail"]
 
-    ok = client.post(f"/api/v1/citas/{clave.lower()}/cancelar", json={"fecha_nacimiento": "09/09/1989"})
+    ok = client.post(
+        f"/api/v1/citas/{clave.lower()}/cancelar", json={"fecha_nacimiento": "09/09/1989"}
+    )
     assert ok.status_code == 200, ok.text
     assert ok.json()["estatus"] == "CANCELADA"
     evento = session.scalars(select(EventoCita).where(EventoCita.estatus == "CANCELADA")).one()
     assert evento.origen == "telefono"
-    cancelacion = session.scalars(select(Notificacion).where(Notificacion.tipo == "CITA_CANCELADA")).one()
+    cancelacion = session.scalars(
+        select(Notificacion).where(Notificacion.tipo == "CITA_CANCELADA")
+    ).one()
     assert cancelacion.canal == "SMS"
 
 
@@ -264,7 +320,9 @@ def test_no_se_cancela_ni_consulta_la_cita_de_otro(
     duena = crear_dh(session)
     extrano = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
     oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, duena), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    clave = _agendar(client, auth(settings, duena), oficina.id, mx(2024, 1, 30, 13, 30)).json()[
+        "clave"
+    ]
     for r in (client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, extrano)),
               client.get(f"/api/v1/citas/{clave}", headers=auth(settings, extrano)),
               client.get(f"/api/v1/citas/{clave}/hoja.pdf", headers=auth(settings, extrano))):
@@ -299,9 +357,18 @@ def test_hoja_de_asignacion_pdf(client: TestClient, session: Session, settings: 
     assert r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF-")
     texto = _texto_pdf(r.content)
-    for esperado in (clave, "Hoja de asignación de clave de cita", oficina.nombre, "Av. de Prueba 1",
-                     "martes 30 de enero de 2024", "13:30 hrs-13:45 hrs", "Identificación oficial vigente",
-                     "CLABE", "36 horas", "PEGL************08"):
+    for esperado in (
+        clave,
+        "Hoja de asignación de clave de cita",
+        oficina.nombre,
+        "Av. de Prueba 1",
+        "martes 30 de enero de 2024",
+        "13:30 hrs-13:45 hrs",
+        "Identificación oficial vigente",
+        "CLABE",
+        "36 horas",
+        "PEGL************08",
+    ):
         assert esperado in texto, esperado
     assert "PEGL890909MJCRMS08" not in texto  # the CURP is masked on paper
 
@@ -315,17 +382,29 @@ def test_reenviar_hoja_encola_mensaje_con_adjunto(
     client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
     dh, clave = agendada.dh, agendada.clave
-    r1 = client.post(f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"})
-    r2 = client.post(f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"})
+    r1 = client.post(
+        f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"}
+    )
+    r2 = client.post(
+        f"/api/v1/citas/{clave}/reenviar", headers=auth(settings, dh), json={"canal": "SMS"}
+    )
     assert r1.status_code == r2.status_code == 202
     assert r1.json()["canal"] == "SMS"
     hojas = session.scalars(select(Notificacion).where(Notificacion.tipo == "HOJA_CITA")).all()
     assert len(hojas) == 1  # a double tap within the same minute is one message
-    assert (hojas[0].adjunto_tipo, hojas[0].adjunto_id, hojas[0].canal) == ("hoja_cita", clave, "SMS")
+    assert (hojas[0].adjunto_tipo, hojas[0].adjunto_id, hojas[0].canal) == (
+        "hoja_cita",
+        clave,
+        "SMS",
+    )
 
 
 def test_cita_pasada_vence_y_permite_agendar_otra(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    agendada: Agendada,
 ) -> None:
     dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
@@ -338,20 +417,27 @@ def test_cita_pasada_vence_y_permite_agendar_otra(
     filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
     assert [(f["clave"], f["estatus"]) for f in filas] == [
         (nueva.json()["clave"], "AGENDADA"), (clave, "AGENDADA")]
-    assert client.get(f"/api/v1/citas/{clave}", headers=auth(settings, dh)).json()["estatus"] == "VENCIDA"
+    assert (
+        client.get(f"/api/v1/citas/{clave}", headers=auth(settings, dh)).json()["estatus"]
+        == "VENCIDA"
+    )
 
 
 @pytest.mark.parametrize(("inicio", "limite"), [
     (mx(2024, 1, 30, 13, 30), mx(2024, 1, 29, 1, 30)),  # Tuesday 13:30 -> Monday 01:30
     (mx(2024, 1, 29, 8, 30), mx(2024, 1, 27, 20, 30)),  # Monday 8:30 -> Saturday 20:30
 ])
-def test_limite_de_cancelacion_36_horas_en_servicio(session: Session, inicio: datetime, limite: datetime) -> None:
+def test_limite_de_cancelacion_36_horas_en_servicio(
+    session: Session, inicio: datetime, limite: datetime
+) -> None:
     from backend.services import cancelacion_citas as cancelacion
     from backend.services import citas as svc
 
     dh = crear_dh(session)
     oficina = crear_oficina(session)
-    cita = svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id, inicio=inicio, ahora=AHORA)
+    cita = svc.agendar(
+        session, derechohabiente=dh, oficina_id=oficina.id, inicio=inicio, ahora=AHORA
+    )
     assert cancelacion.limite_cancelacion(cita) == limite
 
 
@@ -379,11 +465,18 @@ def test_tres_fechas_erroneas_bloquean_la_clave_15_minutos(
     assert session.scalars(select(Cita.estatus)).one() == "AGENDADA"
 
     # The owner with a token is not locked out.
-    assert client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh)).status_code == 200
+    assert (
+        client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh)).status_code
+        == 200
+    )
 
 
 def test_el_bloqueo_vence_y_un_acierto_reinicia_la_cuenta(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    agendada: Agendada,
 ) -> None:
     clave = agendada.clave
     for _ in range(3):
@@ -405,7 +498,11 @@ def test_clave_inexistente_se_bloquea_igual_sin_revelar_nada(
     clave = agendada.clave
     existente = [_por_telefono(client, clave, "2000-01-01") for _ in range(4)]
     inexistente = [_por_telefono(client, "ZZZZZ9", "2000-01-01") for _ in range(4)]
-    assert [r.status_code for r in existente] == [r.status_code for r in inexistente] == [404, 404, 423, 423]
+    assert (
+        [r.status_code for r in existente]
+        == [r.status_code for r in inexistente]
+        == [404, 404, 423, 423]
+    )
     assert [r.json() for r in existente] == [r.json() for r in inexistente]
 
 
@@ -435,7 +532,9 @@ def test_clave_repetida_se_reintenta(
     from backend.services import citas as svc
 
     oficina = crear_oficina(session)
-    primera = _agendar(client, auth(settings, crear_dh(session)), oficina.id, mx(2024, 1, 30, 13, 30)).json()
+    primera = _agendar(
+        client, auth(settings, crear_dh(session)), oficina.id, mx(2024, 1, 30, 13, 30)
+    ).json()
     claves = iter([primera["clave"]] * 3 + ["NUEVA1"])
     monkeypatch.setattr(svc, "nueva_clave", lambda: next(claves))
     otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
@@ -452,7 +551,9 @@ def test_si_todas_las_claves_chocan_es_503_y_no_queda_nada(
     from backend.services import citas as svc
 
     oficina = crear_oficina(session, ventanillas=1)
-    existente = _agendar(client, auth(settings, crear_dh(session)), oficina.id, mx(2024, 1, 30, 9, 0)).json()
+    existente = _agendar(
+        client, auth(settings, crear_dh(session)), oficina.id, mx(2024, 1, 30, 9, 0)
+    ).json()
     llamadas = []
     monkeypatch.setattr(svc, "nueva_clave", lambda: llamadas.append(1) or existente["clave"])
     otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
@@ -465,8 +566,12 @@ def test_si_todas_las_claves_chocan_es_503_y_no_queda_nada(
     assert session.scalars(select(Cita.clave)).all() == [existente["clave"]]
     assert len(session.scalars(select(EventoCita)).all()) == 1
     assert len(session.scalars(select(Notificacion)).all()) == 1
-    monkeypatch.undo()  # with working claves the same request now succeeds: nothing was left half-done
-    assert _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code == 201
+    # with working claves the same request now succeeds: nothing was left half-done
+    monkeypatch.undo()
+    assert (
+        _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30)).status_code
+        == 201
+    )
 
 
 # --- ATENDIDA (CAPP staff) --------------------------------------------------------------
@@ -477,7 +582,11 @@ def _atender(client: TestClient, clave: str, secreto: str | None = SECRETO_CAPP)
 
 
 def test_personal_del_capp_marca_atendida(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    agendada: Agendada,
 ) -> None:
     dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     antes = _atender(client, clave)
@@ -494,7 +603,9 @@ def test_personal_del_capp_marca_atendida(
     filas = client.get("/api/v1/citas", headers=auth(settings, dh)).json()
     assert [(f["estatus"], f["expediente"], f["registrado_en"]) for f in filas] == [
         ("ATENDIDA", "SI", "30/01/2024 13:41:07"), ("AGENDADA", "NO", "22/01/2024 10:07:00")]
-    assert session.scalars(select(EventoCita.origen).where(EventoCita.estatus == "ATENDIDA")).all() == ["capp"]
+    assert session.scalars(
+        select(EventoCita.origen).where(EventoCita.estatus == "ATENDIDA")
+    ).all() == ["capp"]
     cancelar = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert cancelar.status_code == 409 and cancelar.json()["codigo"] == "cita_atendida"
     # Attended, the person may book again.
@@ -506,9 +617,12 @@ def test_atendida_tambien_si_ya_habia_vencido_pero_no_si_se_cancelo(
 ) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
-    vieja = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()["clave"]
+    vieja = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()[
+        "clave"
+    ]
     reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
-    nueva = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 6, 9, 0)).json()["clave"]  # vieja -> VENCIDA
+    # vieja -> VENCIDA
+    nueva = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 6, 9, 0)).json()["clave"]
     assert _atender(client, vieja).json()["estatus"] == "ATENDIDA"  # registered late by the office
     client.post(f"/api/v1/citas/{nueva}/cancelar", headers=auth(settings, dh))
     reloj_fijo.ahora = mx(2024, 2, 6, 9, 0)
@@ -518,7 +632,11 @@ def test_atendida_tambien_si_ya_habia_vencido_pero_no_si_se_cancelo(
 
 
 def test_atendida_exige_el_secreto_del_capp(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj, agendada: Agendada
+    client: TestClient,
+    session: Session,
+    settings: BackendSettings,
+    reloj_fijo: Reloj,
+    agendada: Agendada,
 ) -> None:
     clave = agendada.clave
     reloj_fijo.ahora = mx(2024, 1, 30, 14, 0)

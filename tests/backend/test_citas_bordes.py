@@ -18,7 +18,11 @@ def test_inicio_extremo(client: TestClient, session: Session, settings: BackendS
     client.app.dependency_overrides[reloj] = lambda: AHORA  # type: ignore[attr-defined]
     dh = crear_dh(session)
     oficina = crear_oficina(session)
-    r = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": inicio}, headers=auth(settings, dh))
+    r = client.post(
+        "/api/v1/citas",
+        json={"oficina_id": oficina.id, "inicio": inicio},
+        headers=auth(settings, dh),
+    )
     client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
     assert r.status_code == 422
     assert r.json()["detail"]
@@ -27,9 +31,11 @@ def test_inicio_extremo(client: TestClient, session: Session, settings: BackendS
 @pytest.mark.parametrize(("params", "codigo", "fragmento"), [
     ({"desde": "0001-01-01"}, "rango_pasado", "ya pasaron"),
     ({"desde": "0001-01-01", "hasta": "0001-01-02"}, "rango_pasado", "ya pasaron"),
-    ({"desde": "2024-01-01", "hasta": "2024-01-21"}, "rango_pasado", "ya pasaron"),  # the day before today
+    # the day before today
+    ({"desde": "2024-01-01", "hasta": "2024-01-21"}, "rango_pasado", "ya pasaron"),
     ({"desde": "9999-12-31"}, "fuera_de_horizonte", "90 días"),
-    ({"desde": "2024-04-22"}, "fuera_de_horizonte", "hasta el domingo 21 de abril de 2024"),  # today + 91 days
+    # today + 91 days
+    ({"desde": "2024-04-22"}, "fuera_de_horizonte", "hasta el domingo 21 de abril de 2024"),
 ])
 def test_disponibilidad_fuera_de_lo_consultable_dice_por_que(
     client: TestClient, session: Session, params: dict[str, str], codigo: str, fragmento: str
@@ -45,16 +51,29 @@ def test_disponibilidad_fuera_de_lo_consultable_dice_por_que(
     assert fragmento in r.json()["detail"]
 
 
-@pytest.mark.parametrize(("params", "primero", "ultimo"), [
-    ({"desde": "2024-01-01", "hasta": "2024-01-23"}, "2024-01-22T10:15:00-06:00", "2024-01-23T15:15:00-06:00"),
-    ({"desde": "2024-04-19", "hasta": "2024-05-30"}, "2024-04-19T08:30:00-06:00", "2024-04-19T15:15:00-06:00"),
-])
+@pytest.mark.parametrize(
+    ("params", "primero", "ultimo"),
+    [
+        (
+            {"desde": "2024-01-01", "hasta": "2024-01-23"},
+            "2024-01-22T10:15:00-06:00",
+            "2024-01-23T15:15:00-06:00",
+        ),
+        (
+            {"desde": "2024-04-19", "hasta": "2024-05-30"},
+            "2024-04-19T08:30:00-06:00",
+            "2024-04-19T15:15:00-06:00",
+        ),
+    ],
+)
 def test_disponibilidad_que_cruza_un_limite_se_recorta(
     client: TestClient, session: Session, params: dict[str, str], primero: str, ultimo: str
 ) -> None:
     client.app.dependency_overrides[reloj] = lambda: AHORA  # type: ignore[attr-defined]
     oficina = crear_oficina(session)
-    r = client.get(f"/api/v1/oficinas/{oficina.id}/disponibilidad", params={**params, "limite": 200})
+    r = client.get(
+        f"/api/v1/oficinas/{oficina.id}/disponibilidad", params={**params, "limite": 200}
+    )
     client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
     assert r.status_code == 200
     inicios = [h["inicio"] for h in r.json()["horarios"]]

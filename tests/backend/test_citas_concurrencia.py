@@ -26,8 +26,13 @@ RIVALES = 8
 SLOT = mx(2024, 1, 30, 13, 30)
 
 
-def _intentar(factory: sessionmaker[Session], barrera: threading.Barrier, dh_id: int, oficina_id: int,
-              inicio=SLOT) -> str:  # type: ignore[no-untyped-def]
+def _intentar(
+    factory: sessionmaker[Session],
+    barrera: threading.Barrier,
+    dh_id: int,
+    oficina_id: int,
+    inicio=SLOT,
+) -> str:  # type: ignore[no-untyped-def]
     with factory() as s:
         dh = s.get(Derechohabiente, dh_id)
         assert dh is not None
@@ -50,11 +55,15 @@ def test_carrera_por_el_ultimo_lugar(session_factory: sessionmaker[Session]) -> 
 
     barrera = threading.Barrier(RIVALES)
     with ThreadPoolExecutor(RIVALES) as pool:
-        resultados = list(pool.map(lambda i: _intentar(session_factory, barrera, i, oficina_id), rivales))
+        resultados = list(
+            pool.map(lambda i: _intentar(session_factory, barrera, i, oficina_id), rivales)
+        )
 
     assert Counter(resultados) == {"agendada": 1, "horario_lleno": RIVALES - 1}
     with session_factory() as s:
-        lugares = s.scalars(select(Cita.lugar).where(Cita.oficina_id == oficina_id, Cita.inicio == utc(SLOT))).all()
+        lugares = s.scalars(
+            select(Cita.lugar).where(Cita.oficina_id == oficina_id, Cita.inicio == utc(SLOT))
+        ).all()
     assert sorted(lugares) == [1, 2, 3]
 
 
@@ -66,7 +75,9 @@ def test_misma_persona_en_dos_horarios_a_la_vez(session_factory: sessionmaker[Se
     horarios = [mx(2024, 1, 30, 9, 0) + timedelta(minutes=15 * i) for i in range(RIVALES)]
     barrera = threading.Barrier(RIVALES)
     with ThreadPoolExecutor(RIVALES) as pool:
-        resultados = list(pool.map(lambda h: _intentar(session_factory, barrera, dh_id, oficina_id, h), horarios))
+        resultados = list(
+            pool.map(lambda h: _intentar(session_factory, barrera, dh_id, oficina_id, h), horarios)
+        )
 
     assert Counter(resultados) == {"agendada": 1, "cita_vigente_existente": RIVALES - 1}
     with session_factory() as s:
@@ -77,12 +88,16 @@ def test_carrera_http_por_un_solo_lugar(client: TestClient, session: Session,
                                         settings: BackendSettings) -> None:
     client.app.dependency_overrides[reloj] = lambda: AHORA  # type: ignore[attr-defined]
     oficina = crear_oficina(session, ventanillas=1)
-    cabeceras = [auth(settings, crear_dh(session, curp=curp_prueba(30 + i))) for i in range(RIVALES)]
+    cabeceras = [
+        auth(settings, crear_dh(session, curp=curp_prueba(30 + i))) for i in range(RIVALES)
+    ]
     barrera = threading.Barrier(RIVALES)
 
     def pedir(h: dict[str, str]) -> tuple[int, str]:
         barrera.wait(timeout=30)
-        r = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": SLOT.isoformat()}, headers=h)
+        r = client.post(
+            "/api/v1/citas", json={"oficina_id": oficina.id, "inicio": SLOT.isoformat()}, headers=h
+        )
         return r.status_code, r.json().get("codigo", r.json().get("estatus"))
 
     with ThreadPoolExecutor(RIVALES) as pool:

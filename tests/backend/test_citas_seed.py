@@ -68,7 +68,9 @@ def _hay_horario_habil(desde: datetime, hasta: datetime) -> bool:
 
 
 def _personas(session: Session):  # type: ignore[no-untyped-def]
-    p1 = crear_dh(session, curp="HEGG560427MVZRRL04", nacimiento=date(1956, 4, 27), nombre="Guadalupe")
+    p1 = crear_dh(
+        session, curp="HEGG560427MVZRRL04", nacimiento=date(1956, 4, 27), nombre="Guadalupe"
+    )
     p3 = crear_dh(session, curp="PEGL890909MJCRMS08", nacimiento=date(1989, 9, 9))
     return p1, p3
 
@@ -85,15 +87,18 @@ def test_bitacora_de_p1_como_en_seed_003(client: TestClient, session: Session,
     sembrar_citas_demo(session, ahora=AHORA)
     filas = client.get("/api/v1/citas", headers=auth(settings, p1)).json()
     dia = filas[0]["fecha_cita"]
-    assert [(f["fecha_cita"], f["hora"], f["expediente"], f["registrado_en"], f["estatus"], f["clave"])
-            for f in filas] == [
+    assert [
+        (f["fecha_cita"], f["hora"], f["expediente"], f["registrado_en"], f["estatus"], f["clave"])
+        for f in filas
+    ] == [
         (dia, "13:30 hrs-13:45 hrs", "NO", "30/01/2024 15:53:49", "AGENDADA", "CC3QZ8"),
         (dia, "13:15 hrs-13:30 hrs", "NO", "30/01/2024 15:49:45", "CANCELADA", "Z8YP3Q"),
         (dia, "13:15 hrs-13:30 hrs", "NO", "30/01/2024 12:56:02", "AGENDADA", "Z8YP3Q"),
     ]
     fecha_cita = datetime.strptime(dia, "%d/%m/%Y").date()
     assert _habiles_entre(AHORA.date(), fecha_cita) == 5
-    assert fecha_cita == date(2024, 2, 7)  # Wed 31, Thu 1, Fri 2, (Mon 5 Constitución), Tue 6, Wed 7
+    # Wed 31, Thu 1, Fri 2, (Mon 5 Constitución), Tue 6, Wed 7
+    assert fecha_cita == date(2024, 2, 7)
 
 
 @pytest.mark.parametrize("momento", MOMENTOS.values(), ids=MOMENTOS.keys())
@@ -107,13 +112,18 @@ def test_demo_valida_a_cualquier_hora(session: Session, momento: datetime) -> No
     assert _habil(local(cc.inicio).date()) and _es_cuarto_de_atencion(local(cc.inicio))
     assert _habiles_entre(momento.date(), local(cc.inicio).date()) >= 5
     assert z8.estatus == "CANCELADA" and z8.lugar is None
-    eventos = session.scalars(select(EventoCita).join(Cita).where(Cita.clave.in_(["CC3QZ8", "Z8YP3Q"]))
-                              .order_by(EventoCita.registrado_en)).all()
+    eventos = session.scalars(
+        select(EventoCita)
+        .join(Cita)
+        .where(Cita.clave.in_(["CC3QZ8", "Z8YP3Q"]))
+        .order_by(EventoCita.registrado_en)
+    ).all()
     horas = [local(e.registrado_en) for e in eventos]
     assert [(e.cita.clave, e.estatus) for e in eventos] == [
         ("Z8YP3Q", "AGENDADA"), ("Z8YP3Q", "CANCELADA"), ("CC3QZ8", "AGENDADA")]
     assert [h.time() for h in horas] == [time(12, 56, 2), time(15, 49, 45), time(15, 53, 49)]
-    assert len({h.date() for h in horas}) == 1 and horas[-1] <= momento  # one day, never in the future
+    # one day, never in the future
+    assert len({h.date() for h in horas}) == 1 and horas[-1] <= momento
 
     # Every seeded cita is on a business day, in office hours (issue 16, point 8).
     for cita in (cc, z8):
@@ -210,11 +220,15 @@ def test_no_borra_lo_que_la_persona_hizo_en_la_demo(session: Session) -> None:
     sembrar_citas_demo(session, ahora=AHORA)
     oficina = session.scalars(select(Oficina).where(Oficina.clave == "CDMX-ZC")).one()
     cancelacion.cancelar(session, clave="CC3QZ8", ahora=AHORA, derechohabiente=p1)
-    propia = svc.agendar(session, derechohabiente=p1, oficina_id=oficina.id, inicio=mx(2024, 2, 1, 9, 0),
-                         ahora=AHORA)
+    propia = svc.agendar(
+        session, derechohabiente=p1, oficina_id=oficina.id, inicio=mx(2024, 2, 1, 9, 0), ahora=AHORA
+    )
     sembrar_citas_demo(session, ahora=AHORA + timedelta(days=1))
     session.expire_all()
-    de_p1 = {c.clave: c.estatus for c in session.scalars(select(Cita).where(Cita.derechohabiente_id == p1.id))}
+    de_p1 = {
+        c.clave: c.estatus
+        for c in session.scalars(select(Cita).where(Cita.derechohabiente_id == p1.id))
+    }
     assert de_p1 == {"Z8YP3Q": "CANCELADA", "CC3QZ8": "CANCELADA", propia.clave: "AGENDADA"}
     assert session.scalar(select(func.count()).select_from(EventoCita)
                           .where(EventoCita.cita_id == _cita(session, "CC3QZ8").id)) == 2
@@ -232,7 +246,9 @@ def test_horario_demo_lleno_toma_el_siguiente_con_lugar(session: Session) -> Non
     cc, z8 = _cita(session, "CC3QZ8"), _cita(session, "Z8YP3Q")
     assert local(cc.inicio) == mx(2024, 2, 7, 13, 45) and cc.lugar is not None
     assert local(z8.inicio) == lleno  # 15 minutes before, as in seed 003
-    lugares = session.scalars(select(Cita.lugar).where(Cita.inicio == cc.inicio, Cita.oficina_id == oficina.id)).all()
+    lugares = session.scalars(
+        select(Cita.lugar).where(Cita.inicio == cc.inicio, Cita.oficina_id == oficina.id)
+    ).all()
     assert len(lugares) == len(set(lugares))
 
 

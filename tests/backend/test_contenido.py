@@ -29,12 +29,16 @@ def test_el_complementario_es_del_isseg_y_lo_dice() -> None:
     p = _productos()["credito_complementario"]
     assert p["institucion"] == "ISSEG"
     assert "ISSEG" in p["fuente"] and "seed 004" in p["fuente"]
-    assert "Guanajuato" in p["aviso_fuente"] and "no son condiciones del ISSSTE" in p["aviso_fuente"]
+    assert (
+        "Guanajuato" in p["aviso_fuente"] and "no son condiciones del ISSSTE" in p["aviso_fuente"]
+    )
     assert "473 735 1400, opción 4" in p["aviso_fuente"]
     assert p["garantia"] == "Obligado solidario y cuotas."
     assert any("quincena inmediata anterior" in r for r in p["requisitos"])
     # Its minimum plazo of 1 quincena is in no seed: written down as an assumption.
-    assert p["plazo"]["minimo"] == 1 and any("Plazo mínimo de 1 quincena" in s for s in p["supuestos"])
+    assert p["plazo"]["minimo"] == 1 and any(
+        "Plazo mínimo de 1 quincena" in s for s in p["supuestos"]
+    )
 
 
 def test_el_aviso_se_puede_decir_por_telefono() -> None:
@@ -55,14 +59,26 @@ def test_los_demas_productos_se_dicen_como_estimacion() -> None:
 
 
 def test_la_simulacion_dice_primero_de_quien_son_las_condiciones(client: TestClient) -> None:
-    cuerpo = {"sueldo_base_mensual": 12690.80, "plazo_quincenas": 36, "tipo": "asegurado", "anios_cotizacion": 12}
-    comp = client.post("/api/v1/simulaciones", json={**cuerpo, "producto": "credito_complementario"})
+    cuerpo = {
+        "sueldo_base_mensual": 12690.80,
+        "plazo_quincenas": 36,
+        "tipo": "asegurado",
+        "anios_cotizacion": 12,
+    }
+    comp = client.post(
+        "/api/v1/simulaciones", json={**cuerpo, "producto": "credito_complementario"}
+    )
     assert comp.status_code == 200, comp.text
     assert comp.json()["avisos"][0] == _productos()["credito_complementario"]["aviso_fuente"]
-    assert comp.json()["monto_maximo"] == 39745.43  # the figures themselves are unchanged (seed 004 table)
-    ordi = client.post("/api/v1/simulaciones", json={**cuerpo, "producto": "ordinario", "plazo_quincenas": 48})
+    # the figures themselves are unchanged (seed 004 table)
+    assert comp.json()["monto_maximo"] == 39745.43
+    ordi = client.post(
+        "/api/v1/simulaciones", json={**cuerpo, "producto": "ordinario", "plazo_quincenas": 48}
+    )
     assert ordi.status_code == 200, ordi.text
-    assert ordi.json()["avisos"][0].startswith("Tasa, montos y plazos según información pública de 2025")
+    assert ordi.json()["avisos"][0].startswith(
+        "Tasa, montos y plazos según información pública de 2025"
+    )
 
 
 def test_el_catalogo_publica_institucion_y_aviso(client: TestClient) -> None:
@@ -75,16 +91,29 @@ def test_el_catalogo_publica_institucion_y_aviso(client: TestClient) -> None:
 
 
 def _texto_pdf(contenido: bytes) -> str:
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(contenido)).pages).split())
+    return " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(contenido)).pages).split()
+    )
 
 
 def test_hoja_de_asignacion_dice_al_menos_36_horas_y_la_ruta_completa() -> None:
-    texto = _texto_pdf(generar_hoja(DatosHoja(
-        clave="CC3QZ8", estatus="AGENDADA", nombre="Guadalupe Hernández", curp_enmascarada="HEGG************04",
-        oficina="Oficina de Representación", direccion="Av. Jesús García 140", telefono_oficina="55 4000 1000",
-        fecha="martes 30 de enero de 2024", hora="13:30 hrs-13:45 hrs", registrado_en="24/01/2024 15:53:49",
-        generado_en=datetime(2024, 1, 24, 22, 0, tzinfo=UTC),
-    )))
+    texto = _texto_pdf(
+        generar_hoja(
+            DatosHoja(
+                clave="CC3QZ8",
+                estatus="AGENDADA",
+                nombre="Guadalupe Hernández",
+                curp_enmascarada="HEGG************04",
+                oficina="Oficina de Representación",
+                direccion="Av. Jesús García 140",
+                telefono_oficina="55 4000 1000",
+                fecha="martes 30 de enero de 2024",
+                hora="13:30 hrs-13:45 hrs",
+                registrado_en="24/01/2024 15:53:49",
+                generado_en=datetime(2024, 1, 24, 22, 0, tzinfo=UTC),
+            )
+        )
+    )
     assert "al menos 36 horas de anticipación" in texto
     assert "máximo de 36 horas" not in texto
     assert "opción 5, submenú 1" in texto and "Portal ASISSSTE" in texto and "Bitácora" in texto

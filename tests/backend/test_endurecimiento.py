@@ -60,7 +60,9 @@ def test_curp_conocida_y_desconocida_responden_igual(client: TestClient) -> None
     assert conocida.status_code == desconocida.status_code == 423
     assert conocida.json() == desconocida.json()
     # ... and stays locked alike, whatever NIP comes next.
-    assert verificar(client, P1.curp, P1.nip).json() == verificar(client, DESCONOCIDA, "1234").json()
+    assert (
+        verificar(client, P1.curp, P1.nip).json() == verificar(client, DESCONOCIDA, "1234").json()
+    )
 
 
 # --- 2. NIP hashes: HMAC with a pepper, rotation, argon2 migration --------------------------
@@ -77,17 +79,25 @@ def _hash_de(session_factory: sessionmaker[Session], curp: str) -> str:
 
 def _poner_hash(session_factory: sessionmaker[Session], curp: str, valor: str) -> None:
     with session_factory() as s:
-        s.scalars(select(Derechohabiente).where(Derechohabiente.curp == curp)).one().nip_hash = valor
+        s.scalars(
+            select(Derechohabiente).where(Derechohabiente.curp == curp)
+        ).one().nip_hash = valor
         s.commit()
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
-def test_hash_argon2_se_rehace_con_la_pimienta_al_entrar(client: TestClient, settings: BackendSettings,
-                                                         session_factory: sessionmaker[Session]) -> None:
+def test_hash_argon2_se_rehace_con_la_pimienta_al_entrar(
+    client: TestClient, settings: BackendSettings, session_factory: sessionmaker[Session]
+) -> None:
     _pimienta(settings, "pimienta-nueva-" + "n" * 32)
-    _poner_hash(session_factory, P1.curp, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(P1.nip))
+    _poner_hash(
+        session_factory,
+        P1.curp,
+        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(P1.nip),
+    )
     assert verificar(client, P1.curp, "0000").status_code == 401
-    assert _hash_de(session_factory, P1.curp).startswith("$argon2")  # nothing unverified is rewritten
+    # nothing unverified is rewritten
+    assert _hash_de(session_factory, P1.curp).startswith("$argon2")
     assert verificar(client, P1.curp, P1.nip).status_code == 200
     nuevo = _hash_de(session_factory, P1.curp)
     assert nuevo.split("$")[:2] == ["hmac-sha256", claves_nip.id_de("pimienta-nueva-" + "n" * 32)]
@@ -99,12 +109,21 @@ def test_rotacion_de_pimienta(client: TestClient, settings: BackendSettings,
                               session_factory: sessionmaker[Session]) -> None:
     vieja, nueva = "pimienta-vieja-" + "v" * 32, "pimienta-nueva-" + "n" * 32
     _pimienta(settings, vieja)
-    _poner_hash(session_factory, P1.curp, claves_nip.hash_nip(P1.curp, P1.nip, claves_nip.pimientas(settings)))
-    _poner_hash(session_factory, P2.curp, claves_nip.hash_nip(P2.curp, P2.nip, claves_nip.pimientas(settings)))
+    _poner_hash(
+        session_factory,
+        P1.curp,
+        claves_nip.hash_nip(P1.curp, P1.nip, claves_nip.pimientas(settings)),
+    )
+    _poner_hash(
+        session_factory,
+        P2.curp,
+        claves_nip.hash_nip(P2.curp, P2.nip, claves_nip.pimientas(settings)),
+    )
     _pimienta(settings, nueva, anteriores=vieja)
     assert verificar(client, P1.curp, P1.nip).status_code == 200
     assert _hash_de(session_factory, P1.curp).split("$")[1] == claves_nip.id_de(nueva)
-    assert _hash_de(session_factory, P2.curp).split("$")[1] == claves_nip.id_de(vieja)  # not logged in yet
+    # not logged in yet
+    assert _hash_de(session_factory, P2.curp).split("$")[1] == claves_nip.id_de(vieja)
     # Once the old pepper is dropped, its hashes no longer verify (never by accident).
     _pimienta(settings, nueva)
     assert verificar(client, P2.curp, P2.nip).status_code == 401
@@ -114,8 +133,16 @@ def test_rotacion_de_pimienta(client: TestClient, settings: BackendSettings,
 def test_verificacion_de_hash_es_de_tiempo_constante_y_con_formato_estricto() -> None:
     claves = claves_nip.pimientas(BackendSettings(nip_pepper=SecretStr("p" * 40)))
     bueno = claves_nip.hash_nip(P1.curp, P1.nip, claves)
-    assert claves_nip.verificar_nip(bueno, P1.curp, P1.nip, claves) == claves_nip.Verificacion(True, False)
-    for malo in ("", "hmac-sha256$xx$" + "0" * 64, bueno[:-1], bueno.replace("hmac", "hmad"), "texto"):
+    assert claves_nip.verificar_nip(bueno, P1.curp, P1.nip, claves) == claves_nip.Verificacion(
+        True, False
+    )
+    for malo in (
+        "",
+        "hmac-sha256$xx$" + "0" * 64,
+        bueno[:-1],
+        bueno.replace("hmac", "hmad"),
+        "texto",
+    ):
         assert not claves_nip.verificar_nip(malo, P1.curp, P1.nip, claves).correcto
 
 
@@ -131,17 +158,24 @@ def test_sembrar_un_millon_de_hashes_es_rapido() -> None:
 # --- 3. throttling --------------------------------------------------------------------
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
-def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(client: TestClient, reloj_fijo: Reloj) -> None:
+def test_429_tras_20_fallos_de_un_origen_en_muchas_curp(
+    client: TestClient, reloj_fijo: Reloj
+) -> None:
     for i in range(20):
         reloj_fijo.ahora = AHORA + timedelta(seconds=i)
         assert verificar(client, curp_valida(i + 1), "1234").status_code == 401
     r = verificar(client, P1.curp, P1.nip)  # even the right NIP: the source is throttled
     assert r.status_code == 429
-    assert r.json()["codigo"] == "demasiados_intentos" and "demasiados intentos" in r.json()["detail"]
+    assert (
+        r.json()["codigo"] == "demasiados_intentos" and "demasiados intentos" in r.json()["detail"]
+    )
     # The oldest failure (at AHORA) leaves the 15-minute window 15 min - 19 s from now.
     assert int(r.headers["Retry-After"]) == 15 * 60 - 19
     # Another source is not affected; the throttled one is free once the window passed.
-    assert verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+    assert (
+        verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "203.0.113.9"}).status_code
+        == 429
+    )
     reloj_fijo.ahora = AHORA + timedelta(minutes=15, seconds=1)
     assert verificar(client, P1.curp, P1.nip).status_code == 200
 
@@ -155,10 +189,13 @@ def test_origen_confiable_y_x_forwarded_for(settings: BackendSettings) -> None:
 
     def origen(par: str, xff: str | None) -> str:
         headers = [(b"x-forwarded-for", xff.encode())] if xff else []
-        return origen_de(Request({"type": "http", "client": (par, 1), "headers": headers}), settings)
+        return origen_de(
+            Request({"type": "http", "client": (par, 1), "headers": headers}), settings
+        )
 
     assert origen("10.1.2.3", "198.51.100.7, 10.9.9.9") == "198.51.100.7"  # skips trusted hops
-    assert origen("10.1.2.3", "1.1.1.1, 198.51.100.7") == "198.51.100.7"  # a spoofed left entry is ignored
+    # a spoofed left entry is ignored
+    assert origen("10.1.2.3", "1.1.1.1, 198.51.100.7") == "198.51.100.7"
     assert origen("203.0.113.5", "198.51.100.7") == "203.0.113.5"  # untrusted peer: header ignored
     assert origen("127.0.0.1", None) == "127.0.0.1"
 
@@ -168,15 +205,18 @@ def test_limite_global(client: TestClient, reloj_fijo: Reloj, settings: BackendS
     settings.intentos_globales = 5
     settings.proxies_confiables = "0.0.0.0/0"  # so each request can claim its own address
     for i in range(5):
-        r = verificar(client, curp_valida(i), "1234", headers={"X-Forwarded-For": f"198.51.100.{i}"})
+        r = verificar(
+            client, curp_valida(i), "1234", headers={"X-Forwarded-For": f"198.51.100.{i}"}
+        )
         assert r.status_code == 401
     r = verificar(client, P1.curp, P1.nip, headers={"X-Forwarded-For": "198.51.100.200"})
     assert r.status_code == 429 and "en el servicio" in r.json()["detail"]
 
 
 @pytest.fixture
-def dos_instancias(db_url: str, settings: BackendSettings, session_factory: sessionmaker[Session]) -> Iterator[
-        tuple[TestClient, TestClient]]:
+def dos_instancias(
+    db_url: str, settings: BackendSettings, session_factory: sessionmaker[Session]
+) -> Iterator[tuple[TestClient, TestClient]]:
     """Two app instances, each with its own engine and pool, on one database: what
     two uvicorn workers share."""
     with session_factory() as s:
@@ -210,7 +250,9 @@ def test_cancelar_por_fecha_tiene_limite_por_origen(client: TestClient, session:
     client.app.dependency_overrides[reloj] = lambda: AHORA_CITAS  # type: ignore[attr-defined]
     settings.cancelacion_max_intentos = 100  # only the per-source limit in play here
     for i in range(20):
-        r = client.post(f"/api/v1/citas/ZZ{i:04d}/cancelar", json={"fecha_nacimiento": "1989-09-09"})
+        r = client.post(
+            f"/api/v1/citas/ZZ{i:04d}/cancelar", json={"fecha_nacimiento": "1989-09-09"}
+        )
         assert r.status_code == 404, r.text
     r = client.post("/api/v1/citas/ABCDEF/cancelar", json={"fecha_nacimiento": "1989-09-09"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
@@ -230,7 +272,11 @@ def test_agendar_con_la_misma_clave_no_agenda_dos_veces(client: TestClient, sess
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     cuerpo = {"oficina_id": oficina.id, "inicio": mx(2024, 1, 30, 13, 30).isoformat()}
-    cab = {**auth(settings, dh), "Idempotency-Key": "turno-1", "X-Turno-Vence": str(time.time() + 60)}
+    cab = {
+        **auth(settings, dh),
+        "Idempotency-Key": "turno-1",
+        "X-Turno-Vence": str(time.time() + 60),
+    }
     r1 = client.post("/api/v1/citas", json=cuerpo, headers=cab)
     r2 = client.post("/api/v1/citas", json=cuerpo, headers=cab)
     assert r1.status_code == r2.status_code == 201
@@ -244,11 +290,17 @@ def test_agendar_con_la_misma_clave_no_agenda_dos_veces(client: TestClient, sess
 
 
 @pytest.mark.usefixtures("reloj_citas")
-def test_turno_vencido_no_cambia_nada(client: TestClient, session: Session, settings: BackendSettings) -> None:
+def test_turno_vencido_no_cambia_nada(
+    client: TestClient, session: Session, settings: BackendSettings
+) -> None:
     dh = crear_dh(session)
     oficina = crear_oficina(session)
     cuerpo = {"oficina_id": oficina.id, "inicio": mx(2024, 1, 30, 13, 30).isoformat()}
-    tarde = {**auth(settings, dh), "Idempotency-Key": "turno-tarde", "X-Turno-Vence": str(time.time() - 1)}
+    tarde = {
+        **auth(settings, dh),
+        "Idempotency-Key": "turno-tarde",
+        "X-Turno-Vence": str(time.time() - 1),
+    }
     r = client.post("/api/v1/citas", json=cuerpo, headers=tarde)
     assert r.status_code == 409 and r.json()["codigo"] == "turno_vencido"
     assert session.scalar(select(func.count()).select_from(Cita)) == 0
@@ -262,16 +314,28 @@ def test_turno_vencido_no_cambia_nada(client: TestClient, session: Session, sett
     assert session.scalars(select(Cita.estatus)).one() == "AGENDADA"
     # The same cancel on time goes through once; its repeat replays the answer.
     cab = {"X-Turno-Vence": str(time.time() + 30), "Idempotency-Key": "c-2"}
-    r1 = client.post(f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-09"}, headers=cab)
-    r2 = client.post(f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-09"}, headers=cab)
+    r1 = client.post(
+        f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-09"}, headers=cab
+    )
+    r2 = client.post(
+        f"/api/v1/citas/{clave}/cancelar", json={"fecha_nacimiento": "1989-09-09"}, headers=cab
+    )
     assert r1.status_code == r2.status_code == 200
     assert r1.json() == r2.json() and r1.json()["ya_estaba_cancelada"] is False
 
 
-@pytest.mark.parametrize(("nombre", "valor"), [("Idempotency-Key", "x" * 129), ("Idempotency-Key", "con espacio"),
-                                               ("X-Turno-Vence", "manana"), ("X-Turno-Vence", "nan")])
-def test_encabezados_invalidos_dan_422(client: TestClient, session: Session, settings: BackendSettings,
-                                       nombre: str, valor: str) -> None:
+@pytest.mark.parametrize(
+    ("nombre", "valor"),
+    [
+        ("Idempotency-Key", "x" * 129),
+        ("Idempotency-Key", "con espacio"),
+        ("X-Turno-Vence", "manana"),
+        ("X-Turno-Vence", "nan"),
+    ],
+)
+def test_encabezados_invalidos_dan_422(
+    client: TestClient, session: Session, settings: BackendSettings, nombre: str, valor: str
+) -> None:
     dh = crear_dh(session)
     r = client.post("/api/v1/citas", json={"oficina_id": 1, "inicio": "2024-01-30T13:30:00"},
                     headers={**auth(settings, dh), nombre: valor})
@@ -307,8 +371,15 @@ def test_enlace_firmado_enmascarado_en_el_log_de_accesos() -> None:
     from backend.privacy import FiltroPrivacidad
 
     token = "eyJhbGciOiJIUzI1NiJ9.eyJraW5kIjoiaG9qYSJ9.abc-_123"
-    registro = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                                 ("127.0.0.1:5", "GET", f"/api/v1/archivos/{token}", "1.1", 200), None)
+    registro = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", f"/api/v1/archivos/{token}", "1.1", 200),
+        None,
+    )
     FiltroPrivacidad().filter(registro)
     linea = registro.getMessage()
     assert token not in linea and "/api/v1/archivos/****" in linea

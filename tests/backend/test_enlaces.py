@@ -19,7 +19,9 @@ T0 = datetime(2024, 1, 22, 16, 0, tzinfo=UTC)
 
 
 def test_firmar_y_verificar(settings: BackendSettings) -> None:
-    token, expira = enlaces.sign(settings, kind="fopi", id_="F123", ttl=timedelta(minutes=10), ahora=T0)
+    token, expira = enlaces.sign(
+        settings, kind="fopi", id_="F123", ttl=timedelta(minutes=10), ahora=T0
+    )
     assert expira == T0 + timedelta(minutes=10)
     v = enlaces.verify(settings, token, ahora=T0 + timedelta(minutes=9))
     assert (v.kind, v.id, v.expira_en) == ("fopi", "F123", expira)
@@ -35,7 +37,8 @@ def test_enlace_expirado_es_410(settings: BackendSettings) -> None:
 @pytest.mark.parametrize("alterar", [
     lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature changed
     lambda t: "basura",
-    lambda t: t.split(".")[0] + "." + t.split(".")[1][::-1] + "." + t.split(".")[2],  # payload changed
+    # payload changed
+    lambda t: t.split(".")[0] + "." + t.split(".")[1][::-1] + "." + t.split(".")[2],
 ])
 def test_enlace_alterado_es_403(settings: BackendSettings, alterar) -> None:  # type: ignore[no-untyped-def]
     token, _ = enlaces.sign(settings, kind="hoja_cita", id_="CC3QZ8", ahora=T0)
@@ -65,8 +68,11 @@ def test_enlace_a_la_hoja_sin_credenciales(client: TestClient, session: Session,
     client.app.dependency_overrides[reloj] = lambda: ahora["v"]  # type: ignore[attr-defined]
     dh = crear_dh(session)
     oficina = crear_oficina(session)
-    clave = client.post("/api/v1/citas", json={"oficina_id": oficina.id, "inicio": mx(2024, 1, 30, 13, 30).isoformat()},
-                        headers=auth(settings, dh)).json()["clave"]
+    clave = client.post(
+        "/api/v1/citas",
+        json={"oficina_id": oficina.id, "inicio": mx(2024, 1, 30, 13, 30).isoformat()},
+        headers=auth(settings, dh),
+    ).json()["clave"]
 
     r = client.post(f"/api/v1/citas/{clave}/enlace", headers=auth(settings, dh))
     assert r.status_code == 200

@@ -21,10 +21,14 @@ def _modulo(monkeypatch: pytest.MonkeyPatch, env: Path):  # type: ignore[no-unty
 
 
 def _valores(env: Path) -> dict[str, str]:
-    return dict(x.split("=", 1) for x in env.read_text().splitlines() if x and not x.startswith("#"))
+    return dict(
+        x.split("=", 1) for x in env.read_text().splitlines() if x and not x.startswith("#")
+    )
 
 
-def test_env_nuevo_es_privado_y_trae_pimienta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_nuevo_es_privado_y_trae_pimienta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = tmp_path / ".env"
     _modulo(monkeypatch, env).main()
     assert stat.S_IMODE(env.stat().st_mode) == 0o600
@@ -32,7 +36,9 @@ def test_env_nuevo_es_privado_y_trae_pimienta(tmp_path: Path, monkeypatch: pytes
     assert len(valores["NIP_PEPPER"]) >= 40 and valores["ENTORNO"] == "desarrollo"
 
 
-def test_env_viejo_se_corrige_sin_cambiar_valores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_viejo_se_corrige_sin_cambiar_valores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = tmp_path / ".env"
     env.write_text("TOKEN_SECRET=el-de-siempre\nENTORNO=produccion\n")
     env.chmod(0o644)

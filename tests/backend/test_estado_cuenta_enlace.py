@@ -54,7 +54,9 @@ def _pesos(valor: float | Decimal) -> str:
 
 def _vigente(session: Session, curp: str) -> Prestamo:
     return session.scalars(
-        select(Prestamo).join(Derechohabiente).where(Derechohabiente.curp == curp, Prestamo.estatus == "VIGENTE")
+        select(Prestamo)
+        .join(Derechohabiente)
+        .where(Derechohabiente.curp == curp, Prestamo.estatus == "VIGENTE")
     ).one()
 
 
@@ -89,14 +91,24 @@ def test_el_pdf_se_genera_al_abrir_el_enlace_con_el_saldo_de_ese_dia(
     api: TestClient, session: Session, clock: Reloj
 ) -> None:
     headers = _auth(api, P1)
-    antes = Decimal(str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"]))
+    antes = Decimal(
+        str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
+    )
     ruta = urlsplit(api.post(ENLACE, headers=headers).json()["url"]).path
     assert _pesos(antes) in _texto(api.get(ruta).content)
 
     # A bank payment applied after the link was issued shows up when it is opened.
     p = _vigente(session, P1.curp)
-    session.add(Movimiento(prestamo_id=p.id, quincena=None, fecha=HOY, monto=Decimal("5000.00"), origen="FOPI",
-                           referencia="FOPI-ENLACE-1"))
+    session.add(
+        Movimiento(
+            prestamo_id=p.id,
+            quincena=None,
+            fecha=HOY,
+            monto=Decimal("5000.00"),
+            origen="FOPI",
+            referencia="FOPI-ENLACE-1",
+        )
+    )
     session.commit()
     texto = _texto(api.get(ruta).content)
     assert f"Saldo deudor total al 20/11/2026: {_pesos(antes - Decimal('5000.00'))}" in texto
@@ -123,7 +135,10 @@ def test_folio_de_otra_persona_es_404(api: TestClient, session: Session) -> None
     h3 = _auth(api, P3)
     r = api.post(ENLACE, params={"folio": folio_p1}, headers=h3)
     assert r.status_code == 404
-    assert r.json() == {"detail": "No encontramos un préstamo suyo con ese folio.", "codigo": "prestamo_no_encontrado"}
+    assert r.json() == {
+        "detail": "No encontramos un préstamo suyo con ese folio.",
+        "codigo": "prestamo_no_encontrado",
+    }
     assert "url" not in r.json()
     # Without a folio, P3 (no loan) is told so.
     r = api.post(ENLACE, headers=h3)
@@ -143,7 +158,9 @@ def test_folio_demasiado_largo_es_422_en_espanol(api: TestClient) -> None:
     assert r.json()["detail"].startswith("Revise los datos")
 
 
-def test_enlace_alterado_es_403(api: TestClient, session: Session, settings: BackendSettings) -> None:
+def test_enlace_alterado_es_403(
+    api: TestClient, session: Session, settings: BackendSettings
+) -> None:
     ruta = urlsplit(api.post(ENLACE, headers=_auth(api, P2)).json()["url"]).path
     base, firma = ruta.rsplit("/", 1)
     cabeza, carga, sello = firma.split(".")
@@ -174,7 +191,9 @@ def test_enlace_expirado_es_410(api: TestClient, clock: Reloj) -> None:
     assert "expiró" in r.json()["detail"]
 
 
-def test_enlace_a_un_folio_que_ya_no_existe_es_404(api: TestClient, settings: BackendSettings) -> None:
+def test_enlace_a_un_folio_que_ya_no_existe_es_404(
+    api: TestClient, settings: BackendSettings
+) -> None:
     url, _ = enlaces.url_firmada(settings, kind="estado_cuenta", id_="NO-EXISTE", ahora=AHORA)
     r = api.get(urlsplit(url).path)
     assert r.status_code == 404

@@ -42,8 +42,16 @@ def emitir(client: TestClient, auth: dict[str, str], cuerpo: dict[str, object]):
     return client.post("/api/v1/pagos/fopi", json=cuerpo, headers=auth)
 
 
-def pago(referencia: str, monto: float, fecha: date, folio: str = "BBVA-000001", banco: str = "BBVA") -> dict:
-    return {"referencia": referencia, "monto": monto, "fecha_pago": fecha.isoformat(), "banco": banco, "folio_banco": folio}
+def pago(
+    referencia: str, monto: float, fecha: date, folio: str = "BBVA-000001", banco: str = "BBVA"
+) -> dict:
+    return {
+        "referencia": referencia,
+        "monto": monto,
+        "fecha_pago": fecha.isoformat(),
+        "banco": banco,
+        "folio_banco": folio,
+    }
 
 
 # --- vigencia -------------------------------------------------------------------
@@ -94,7 +102,8 @@ def test_pago_parcial_emite_fopi(
     enlace = enlaces.verify(settings, body["pdf_enlace"].rsplit("/", 1)[1],
                             ahora=datetime(2026, 11, 12, 18, 0, tzinfo=UTC))
     assert (enlace.kind, enlace.id) == ("fopi", ref)
-    assert enlace.expira_en == datetime(2026, 11, 13, 18, 0, tzinfo=UTC)  # noon in Mexico City + 24 h
+    # noon in Mexico City + 24 h
+    assert enlace.expira_en == datetime(2026, 11, 13, 18, 0, tzinfo=UTC)
 
     leido = client.get(f"/api/v1/pagos/fopi/{ref}", headers=auth)
     assert leido.status_code == 200
@@ -126,7 +135,12 @@ def test_dos_fopis_el_mismo_dia_tienen_referencias_distintas(
     ],
 )
 def test_pago_parcial_invalido_422_en_espanol(
-    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session, cuerpo: dict, fragmento: str
+    client: TestClient,
+    prestamo: Prestamo,
+    auth: dict[str, str],
+    session: Session,
+    cuerpo: dict,
+    fragmento: str,
 ) -> None:
     fijar_hoy(client, HOY)
     r = emitir(client, auth, cuerpo)
@@ -150,7 +164,9 @@ def test_pago_parcial_no_puede_exceder_el_saldo(
     assert Decimal(str(exacto.json()["monto"])) == saldo
 
 
-def test_sin_prestamo_vigente_404(client: TestClient, session: Session, settings: BackendSettings) -> None:
+def test_sin_prestamo_vigente_404(
+    client: TestClient, session: Session, settings: BackendSettings
+) -> None:
     sin = crear_derechohabiente(session, curp="PEGL890909MJCRMS08", nombre="Lucía")
     fijar_hoy(client, HOY)
     r = emitir(client, encabezados(sin, settings), {"tipo": "liquidacion"})
@@ -165,11 +181,17 @@ def test_sin_token_401(client: TestClient, prestamo: Prestamo) -> None:
 
 
 def test_fopi_ajeno_no_se_muestra(
-    client: TestClient, prestamo: Prestamo, auth: dict[str, str], session: Session, settings: BackendSettings
+    client: TestClient,
+    prestamo: Prestamo,
+    auth: dict[str, str],
+    session: Session,
+    settings: BackendSettings,
 ) -> None:
     fijar_hoy(client, HOY)
     ref = emitir(client, auth, {"tipo": "parcial", "monto": 100}).json()["referencia"]
-    otro = encabezados(crear_derechohabiente(session, curp="PEGL890909MJCRMS08", nombre="Lucía"), settings)
+    otro = encabezados(
+        crear_derechohabiente(session, curp="PEGL890909MJCRMS08", nombre="Lucía"), settings
+    )
     for ruta in (f"/api/v1/pagos/fopi/{ref}", f"/api/v1/pagos/fopi/{ref}.pdf"):
         r = client.get(ruta, headers=otro)
         assert r.status_code == 404
@@ -228,8 +250,11 @@ def test_liquidacion_pagada_antes_de_la_quincena_deja_saldo_a_favor(
     assert Decimal(str(r["aplicado_al_prestamo"])) == deuda
     assert Decimal(str(r["saldo_a_favor"])) == monto - deuda
     assert "a favor" in r["mensaje"]
-    assert [(m.origen, m.monto, m.fecha) for m in movimientos(session, prestamo.id) if m.origen != "NOMINA"] == [
-        ("FOPI", deuda, pagado), ("SALDO_A_FAVOR", monto - deuda, pagado)]
+    assert [
+        (m.origen, m.monto, m.fecha)
+        for m in movimientos(session, prestamo.id)
+        if m.origen != "NOMINA"
+    ] == [("FOPI", deuda, pagado), ("SALDO_A_FAVOR", monto - deuda, pagado)]
     session.refresh(prestamo)
     assert (prestamo.estatus, prestamo.fecha_liquidacion) == ("LIQUIDADO", pagado)
 
@@ -237,9 +262,12 @@ def test_liquidacion_pagada_antes_de_la_quincena_deja_saldo_a_favor(
     saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
     assert (saldo["estatus"], saldo["saldo_deudor_total"]) == ("LIQUIDADO", 0.0)
     assert Decimal(str(saldo["saldo_a_favor"])) == monto - deuda
-    pdf = client.get("/api/v1/prestamos/estado-de-cuenta.pdf", params={"folio": prestamo.folio}, headers=auth)
+    pdf = client.get(
+        "/api/v1/prestamos/estado-de-cuenta.pdf", params={"folio": prestamo.folio}, headers=auth
+    )
     texto = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert f"${monto - deuda:,.2f}" in texto and f"${deuda:,.2f}" in texto  # both movimientos are listed
+    # both movimientos are listed
+    assert f"${monto - deuda:,.2f}" in texto and f"${deuda:,.2f}" in texto
     lineas = [linea.strip() for linea in texto.splitlines()]
     assert f"Saldo a favor (se le reembolsa): ${monto - deuda:,.2f}" in lineas
     assert "SALDO_A_FAVOR" not in texto  # the movimiento has a label, not the raw code
@@ -247,7 +275,10 @@ def test_liquidacion_pagada_antes_de_la_quincena_deja_saldo_a_favor(
     # The same notification again changes nothing and answers the same split.
     again = notificar(client, pago(body["referencia"], body["monto"], pagado)).json()
     assert again["aplicado"] is False
-    assert (again["aplicado_al_prestamo"], again["saldo_a_favor"]) == (r["aplicado_al_prestamo"], r["saldo_a_favor"])
+    assert (again["aplicado_al_prestamo"], again["saldo_a_favor"]) == (
+        r["aplicado_al_prestamo"],
+        r["saldo_a_favor"],
+    )
     assert len(movimientos(session, prestamo.id, "SALDO_A_FAVOR")) == 1
 
 
@@ -264,7 +295,9 @@ def test_descuento_de_nomina_entre_emision_y_pago_no_se_cobra_dos_veces(
     r = notificar(client, pago(body["referencia"], body["monto"], VIGENCIA)).json()
     assert r["prestamo_liquidado"] is True
     assert r["saldo_a_favor"] == 1000.0  # the payroll discount comes back, it is not counted twice
-    assert Decimal(str(r["aplicado_al_prestamo"])) == Decimal(str(body["monto"])) - Decimal("1000.00")
+    assert Decimal(str(r["aplicado_al_prestamo"])) == Decimal(str(body["monto"])) - Decimal(
+        "1000.00"
+    )
     assert saldo_independiente(session, prestamo, VIGENCIA) == Decimal("0.00")
     saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
     assert (saldo["saldo_deudor_total"], saldo["saldo_a_favor"]) == (0.0, 1000.0)
@@ -277,7 +310,12 @@ def test_pago_parcial_despues_de_liquidar_queda_a_favor(
     parcial = emitir(client, auth, {"tipo": "parcial", "monto": 1500}).json()
     liquidacion = emitir(client, auth, {"tipo": "liquidacion"}).json()
     fijar_hoy(client, VIGENCIA)
-    assert notificar(client, pago(liquidacion["referencia"], liquidacion["monto"], VIGENCIA)).status_code == 200
+    assert (
+        notificar(
+            client, pago(liquidacion["referencia"], liquidacion["monto"], VIGENCIA)
+        ).status_code
+        == 200
+    )
     r = notificar(client, pago(parcial["referencia"], 1500.00, VIGENCIA, folio="BBVA-000002"))
     assert r.status_code == 200, r.text  # the bank already has the money: recorded, not refused
     assert (r.json()["aplicado_al_prestamo"], r.json()["saldo_a_favor"]) == (0.0, 1500.0)
@@ -290,14 +328,21 @@ def test_descuento_de_nomina_despues_de_liquidar_queda_a_favor(
     fijar_hoy(client, HOY)
     body = emitir(client, auth, {"tipo": "liquidacion"}).json()
     fijar_hoy(client, VIGENCIA)
-    assert notificar(client, pago(body["referencia"], body["monto"], VIGENCIA)).json()["saldo_a_favor"] == 0.0
+    assert (
+        notificar(client, pago(body["referencia"], body["monto"], VIGENCIA)).json()["saldo_a_favor"]
+        == 0.0
+    )
     # The dependencia had not heard yet and discounted quincena 22 (30 Nov) anyway.
     session.add(Movimiento(prestamo_id=prestamo.id, quincena=22, fecha=date(2026, 11, 30),
                            monto=Decimal("1000.00"), origen="NOMINA", referencia="NOM-q22"))
     session.commit()
     fijar_hoy(client, date(2026, 12, 1))
     saldo = client.get("/api/v1/prestamos/saldo", headers=auth).json()
-    assert (saldo["estatus"], saldo["saldo_deudor_total"], saldo["saldo_a_favor"]) == ("LIQUIDADO", 0.0, 1000.0)
+    assert (saldo["estatus"], saldo["saldo_deudor_total"], saldo["saldo_a_favor"]) == (
+        "LIQUIDADO",
+        0.0,
+        1000.0,
+    )
 
 
 # --- bank notification ----------------------------------------------------------
@@ -311,7 +356,11 @@ def fopi_parcial(client: TestClient, prestamo: Prestamo, auth: dict[str, str]) -
 
 
 def test_notificacion_idempotente_y_saldo_inmediato(
-    client: TestClient, prestamo: Prestamo, fopi_parcial: dict, session: Session, auth: dict[str, str]
+    client: TestClient,
+    prestamo: Prestamo,
+    fopi_parcial: dict,
+    session: Session,
+    auth: dict[str, str],
 ) -> None:
     dia = date(2026, 11, 13)
     fijar_hoy(client, dia)
@@ -323,12 +372,20 @@ def test_notificacion_idempotente_y_saldo_inmediato(
     primera = notificar(client, cuerpo)
     assert primera.status_code == 200, primera.text
     assert primera.json()["aplicado"] is True and primera.json()["estatus"] == "PAGADO"
-    assert (primera.json()["aplicado_al_prestamo"], primera.json()["saldo_a_favor"]) == (1500.0, 0.0)
+    assert (primera.json()["aplicado_al_prestamo"], primera.json()["saldo_a_favor"]) == (
+        1500.0,
+        0.0,
+    )
     # The saldo endpoint reflects the payment at once, to the cent.
     despues_api = client.get("/api/v1/prestamos/saldo", headers=auth).json()
     assert Decimal(str(despues_api["saldo_deudor_total"])) == saldo_antes - Decimal("1500.00")
-    assert Decimal(str(despues_api["total_pagado"])) == Decimal(str(saldo_api["total_pagado"])) + Decimal("1500.00")
-    assert (despues_api["fecha_ultimo_pago"], despues_api["saldo_a_favor"]) == (dia.isoformat(), 0.0)
+    assert Decimal(str(despues_api["total_pagado"])) == Decimal(
+        str(saldo_api["total_pagado"])
+    ) + Decimal("1500.00")
+    assert (despues_api["fecha_ultimo_pago"], despues_api["saldo_a_favor"]) == (
+        dia.isoformat(),
+        0.0,
+    )
     segunda = notificar(client, cuerpo)
     assert segunda.status_code == 200
     assert segunda.json()["aplicado"] is False
@@ -336,7 +393,9 @@ def test_notificacion_idempotente_y_saldo_inmediato(
 
     assert len(movimientos(session, prestamo.id, "FOPI")) == 1
     assert saldo_independiente(session, prestamo, dia) == saldo_antes - Decimal("1500.00")
-    assert servicio.saldo_prestamo(session=session, prestamo=prestamo, al=dia) == saldo_antes - Decimal("1500.00")
+    assert servicio.saldo_prestamo(
+        session=session, prestamo=prestamo, al=dia
+    ) == saldo_antes - Decimal("1500.00")
     leido = client.get(f"/api/v1/pagos/fopi/{fopi_parcial['referencia']}", headers=auth).json()
     assert (leido["estatus"], leido["fecha_pago"]) == ("PAGADO", dia.isoformat())
 
@@ -355,7 +414,9 @@ def test_notificacion_referencia_desconocida_404(client: TestClient, fopi_parcia
     assert r.json()["detail"] == "No existe un formato de pago con esa referencia."
 
 
-def test_notificacion_digito_verificador_incorrecto_422(client: TestClient, fopi_parcial: dict) -> None:
+def test_notificacion_digito_verificador_incorrecto_422(
+    client: TestClient, fopi_parcial: dict
+) -> None:
     ref = fopi_parcial["referencia"]
     alterada = ref[:-1] + str((int(ref[-1]) + 1) % 10)
     r = notificar(client, pago(alterada, 1500.00, HOY))
@@ -363,7 +424,9 @@ def test_notificacion_digito_verificador_incorrecto_422(client: TestClient, fopi
     assert "dígito verificador" in r.json()["detail"]
 
 
-def test_notificacion_monto_distinto_422(client: TestClient, fopi_parcial: dict, session: Session, prestamo: Prestamo) -> None:
+def test_notificacion_monto_distinto_422(
+    client: TestClient, fopi_parcial: dict, session: Session, prestamo: Prestamo
+) -> None:
     r = notificar(client, pago(fopi_parcial["referencia"], 1499.99, HOY))
     assert r.status_code == 422
     assert r.json()["codigo"] == "monto_no_coincide"
@@ -372,7 +435,11 @@ def test_notificacion_monto_distinto_422(client: TestClient, fopi_parcial: dict,
 
 
 def test_notificacion_vencida_409(
-    client: TestClient, fopi_parcial: dict, session: Session, prestamo: Prestamo, auth: dict[str, str]
+    client: TestClient,
+    fopi_parcial: dict,
+    session: Session,
+    prestamo: Prestamo,
+    auth: dict[str, str],
 ) -> None:
     despues = date(2026, 11, 23)
     fijar_hoy(client, despues)
@@ -381,7 +448,12 @@ def test_notificacion_vencida_409(
     assert r.json()["codigo"] == "referencia_vencida"
     assert "venció el 20/11/2026" in r.json()["detail"]
     assert movimientos(session, prestamo.id, "FOPI") == []
-    assert client.get(f"/api/v1/pagos/fopi/{fopi_parcial['referencia']}", headers=auth).json()["estatus"] == "VENCIDO"
+    assert (
+        client.get(f"/api/v1/pagos/fopi/{fopi_parcial['referencia']}", headers=auth).json()[
+            "estatus"
+        ]
+        == "VENCIDO"
+    )
 
 
 def test_pago_en_tiempo_notificado_tarde_se_aplica(
@@ -402,7 +474,12 @@ def test_pago_en_tiempo_notificado_tarde_se_aplica(
     ],
 )
 def test_notificacion_datos_invalidos_422(
-    client: TestClient, fopi_parcial: dict, session: Session, prestamo: Prestamo, cambios: dict, codigo: str
+    client: TestClient,
+    fopi_parcial: dict,
+    session: Session,
+    prestamo: Prestamo,
+    cambios: dict,
+    codigo: str,
 ) -> None:
     cuerpo = pago(fopi_parcial["referencia"], 1500.00, HOY) | cambios
     r = notificar(client, cuerpo)
@@ -412,13 +489,20 @@ def test_notificacion_datos_invalidos_422(
 
 
 def test_notificacion_exige_el_secreto_del_banco(
-    client: TestClient, fopi_parcial: dict, settings: BackendSettings, session: Session, prestamo: Prestamo
+    client: TestClient,
+    fopi_parcial: dict,
+    settings: BackendSettings,
+    session: Session,
+    prestamo: Prestamo,
 ) -> None:
     cuerpo = pago(fopi_parcial["referencia"], 1500.00, HOY)
     sin = notificar(client, cuerpo, secreto=None)
     assert sin.status_code == 401 and "X-Webhook-Secret" in sin.json()["detail"]
     mal = notificar(client, cuerpo, secreto="otro-secreto")
-    assert mal.status_code == 403 and mal.json()["detail"] == "La clave compartida del banco no es válida."
+    assert (
+        mal.status_code == 403
+        and mal.json()["detail"] == "La clave compartida del banco no es válida."
+    )
     settings.banco_webhook_secret = None  # a server without the secret refuses everything
     apagado = notificar(client, cuerpo, secreto=SECRETO_BANCO)
     assert apagado.status_code == 403 and apagado.json()["codigo"] == "webhook_no_configurado"

@@ -52,7 +52,9 @@ def _url_muerta(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def sin_base(settings: BackendSettings, db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def sin_base(
+    settings: BackendSettings, db_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """The app with its database down."""
     from sqlalchemy import create_engine
 
@@ -129,7 +131,9 @@ def test_prohibido_403_en_espanol(client: TestClient, settings: BackendSettings)
     _error(client.get("/api/v1/archivos/no-es-una-firma"), 403, "enlace_invalido")
 
 
-def _app_que_falla(settings: BackendSettings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+def _app_que_falla(
+    settings: BackendSettings, engine: Engine, session_factory: sessionmaker[Session]
+) -> FastAPI:
     """The real app plus a route that breaks with an unexpected exception carrying a CURP."""
     app = create_app(settings)
     app.state.engine = engine
@@ -214,15 +218,30 @@ def test_openapi_declara_los_errores_que_cada_ruta_puede_dar(client: TestClient)
     openapi = client.get("/openapi.json").json()
     declarados = {
         (ruta, metodo): set(_respuestas(openapi, ruta, metodo))
-        for ruta, metodo in [("/api/v1/simulaciones", "post"), ("/health", "get"),
-                             ("/api/v1/productos/{clave}", "get"), ("/api/v1/identidad/verificar", "post"),
-                             ("/api/v1/identidad/perfil", "get"), ("/api/v1/prestamos/saldo", "get")]
+        for ruta, metodo in [
+            ("/api/v1/simulaciones", "post"),
+            ("/health", "get"),
+            ("/api/v1/productos/{clave}", "get"),
+            ("/api/v1/identidad/verificar", "post"),
+            ("/api/v1/identidad/perfil", "get"),
+            ("/api/v1/prestamos/saldo", "get"),
+        ]
     }
     # No database, no token: no 401/503.
     assert declarados[("/api/v1/simulaciones", "post")] == {"200", "400", "413", "422", "500"}
     assert declarados[("/api/v1/productos/{clave}", "get")] == {"200", "404", "422", "500"}
     assert declarados[("/health", "get")] == {"200", "422", "500", "503"}
-    assert declarados[("/api/v1/identidad/verificar", "post")] == {"200", "400", "401", "413", "422", "423", "429", "500", "503"}
+    assert declarados[("/api/v1/identidad/verificar", "post")] == {
+        "200",
+        "400",
+        "401",
+        "413",
+        "422",
+        "423",
+        "429",
+        "500",
+        "503",
+    }
     assert declarados[("/api/v1/identidad/perfil", "get")] == {"200", "401", "422", "500", "503"}
     assert {"401", "503"} <= declarados[("/api/v1/prestamos/saldo", "get")]
     assert {"403"} <= set(_respuestas(openapi, "/api/v1/pagos/notificacion-bancaria", "post"))
@@ -232,4 +251,8 @@ def test_openapi_declara_los_errores_que_cada_ruta_puede_dar(client: TestClient)
             for codigo, respuesta in operacion["responses"].items():
                 if codigo.startswith(("4", "5")):
                     esquema = respuesta["content"]["application/json"]["schema"]["$ref"]
-                    assert esquema.rsplit("/", 1)[-1] in {"ErrorResponse", "HealthNoDisponible"}, (ruta, metodo, codigo)
+                    assert esquema.rsplit("/", 1)[-1] in {"ErrorResponse", "HealthNoDisponible"}, (
+                        ruta,
+                        metodo,
+                        codigo,
+                    )

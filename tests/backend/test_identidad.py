@@ -115,11 +115,15 @@ def test_tres_nip_erroneos_bloquean_15_minutos(client: TestClient, reloj_fijo: R
     # ... so the next lockout is a first one again: 15 minutes.
     r = verificar(client, P2.curp, "0002")
     assert r.status_code == 423
-    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo.ahora + timedelta(minutes=15)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) == reloj_fijo.ahora + timedelta(
+        minutes=15
+    )
 
 
 @pytest.mark.usefixtures("personas")
-def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(client: TestClient, reloj_fijo: Reloj) -> None:
+def test_bloqueo_vencido_con_nip_erroneo_empieza_cuenta_nueva(
+    client: TestClient, reloj_fijo: Reloj
+) -> None:
     for _ in range(3):
         verificar(client, P1.curp, "1111")
     reloj_fijo.ahora = AHORA + timedelta(minutes=16)
@@ -145,7 +149,9 @@ def test_bloqueos_repetidos_se_alargan_hasta_el_maximo(client: TestClient, reloj
     assert verificar(client, P1.curp, P1.nip).status_code == 200
     for nip in ("1111", "1112", "1113"):
         r = verificar(client, P1.curp, nip)
-    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo.ahora == timedelta(minutes=15)
+    assert datetime.fromisoformat(r.json()["bloqueado_hasta"]) - reloj_fijo.ahora == timedelta(
+        minutes=15
+    )
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
@@ -159,7 +165,9 @@ def test_acierto_reinicia_el_contador(client: TestClient) -> None:
 
 
 @pytest.mark.usefixtures("personas")
-def test_intentos_en_paralelo_no_pasan_de_tres(session_factory: sessionmaker[Session], settings: BackendSettings) -> None:
+def test_intentos_en_paralelo_no_pasan_de_tres(
+    session_factory: sessionmaker[Session], settings: BackendSettings
+) -> None:
     hilos = 6
     barrera = threading.Barrier(hilos)
     resultados: list[int] = []
@@ -210,7 +218,9 @@ def _token(client: TestClient, persona) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.usefixtures("personas")
 def test_perfil_con_token(client: TestClient) -> None:
-    r = client.get("/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {_token(client, P2)}"})
+    r = client.get(
+        "/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {_token(client, P2)}"}
+    )
     assert r.status_code == 200, r.text
     assert r.json() == {
         "nombre": "Luis",
@@ -231,20 +241,31 @@ def test_perfil_sin_token_da_401(client: TestClient) -> None:
 
 
 @pytest.mark.usefixtures("personas")
-def test_token_vencido_o_basura_da_401(client: TestClient, session: Session, settings: BackendSettings) -> None:
+def test_token_vencido_o_basura_da_401(
+    client: TestClient, session: Session, settings: BackendSettings
+) -> None:
     dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
     vencido, _ = emitir_token(dh, settings, ahora=datetime.now(UTC) - timedelta(minutes=16))
     r = client.get("/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {vencido}"})
     assert r.status_code == 401 and "expiró" in r.json()["detail"]
-    for basura in ("basura", "a.b.c", jwt.encode({"sub": str(dh.id), "curp": dh.curp, "typ": "identidad"},
-                                                "otro-secreto-" + "y" * 24, algorithm=ALGORITHM)):
+    for basura in (
+        "basura",
+        "a.b.c",
+        jwt.encode(
+            {"sub": str(dh.id), "curp": dh.curp, "typ": "identidad"},
+            "otro-secreto-" + "y" * 24,
+            algorithm=ALGORITHM,
+        ),
+    ):
         r = client.get("/api/v1/identidad/perfil", headers={"Authorization": f"Bearer {basura}"})
         assert r.status_code == 401
         assert r.json()["codigo"] == "no_autenticado"
 
 
 @pytest.mark.usefixtures("personas", "reloj_fijo")
-def test_los_logs_no_contienen_curp_ni_nip(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_los_logs_no_contienen_curp_ni_nip(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     verificar(client, P1.curp, P1.nip)
     verificar(client, P1.curp, "9137")
@@ -252,7 +273,8 @@ def test_los_logs_no_contienen_curp_ni_nip(client: TestClient, caplog: pytest.Lo
     for _ in range(3):
         verificar(client, P2.curp, "9137")
     mensajes = [r.getMessage() for r in caplog.records]
-    assert any("HEGG************04" in m for m in mensajes), mensajes  # the masked form is what we log
+    # the masked form is what we log
+    assert any("HEGG************04" in m for m in mensajes), mensajes
     for m in mensajes:
         for secreto in (P1.curp, P2.curp, DESCONOCIDA, P1.nip, P2.nip, "9137"):
             assert secreto not in m

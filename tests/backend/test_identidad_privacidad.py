@@ -57,7 +57,10 @@ def test_mascara_curp() -> None:
 
 
 def test_texto_libre_en_cualquier_caso() -> None:
-    assert enmascarar_texto(f"busco {CURP.lower()} y {OTRA}") == f"busco {MASCARA} y BEML************09"
+    assert (
+        enmascarar_texto(f"busco {CURP.lower()} y {OTRA}")
+        == f"busco {MASCARA} y BEML************09"
+    )
     assert enmascarar_texto("curp=HeGg560427mVzRrL04&x=1") == f"curp={MASCARA}&x=1"
     # Not a CURP: left alone.
     assert enmascarar_texto("folio CAPP-00418832, año 2025, quedan 2 intentos") == (
@@ -67,8 +70,14 @@ def test_texto_libre_en_cualquier_caso() -> None:
 
 @pytest.mark.parametrize(
     "texto",
-    [f"nip={NIP}", f'{{"curp": "x", "nip": "{NIP}"}}', f"{{'nip': {NIP}}}", f"NIP {NIP}", f"Nip: {NIP}",
-     f"curp=X&nip={NIP}&canal=ivr"],
+    [
+        f"nip={NIP}",
+        f'{{"curp": "x", "nip": "{NIP}"}}',
+        f"{{'nip': {NIP}}}",
+        f"NIP {NIP}",
+        f"Nip: {NIP}",
+        f"curp=X&nip={NIP}&canal=ivr",
+    ],
 )
 def test_un_nip_nunca_queda_en_el_texto(texto: str) -> None:
     enmascarado = enmascarar_texto(texto)
@@ -82,7 +91,9 @@ def test_saldos_enmascarados() -> None:
     assert texto.count("***") == 3
 
 
-def test_curp_en_la_excepcion_y_en_los_argumentos(salida: tuple[logging.Logger, io.StringIO, list[logging.LogRecord]]) -> None:
+def test_curp_en_la_excepcion_y_en_los_argumentos(
+    salida: tuple[logging.Logger, io.StringIO, list[logging.LogRecord]],
+) -> None:
     logger, texto, registros = salida
     try:
         raise LookupError(f"no existe {CURP.lower()} en el padrón")
@@ -119,11 +130,15 @@ def test_numeros_sin_datos_personales_se_formatean_igual(
 
 @pytest.fixture
 def acceso() -> Iterator[tuple[logging.Handler, io.StringIO]]:
-    """uvicorn's access logger with uvicorn's own formatter, as `uvicorn backend.main:app` sets it."""
+    """uvicorn's access logger with uvicorn's own formatter, as `uvicorn backend.main:app`
+    sets it."""
     texto = io.StringIO()
     handler = logging.StreamHandler(texto)
-    handler.setFormatter(AccessFormatter('%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
-                                         use_colors=False))
+    handler.setFormatter(
+        AccessFormatter(
+            '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False
+        )
+    )
     logger = logging.getLogger("uvicorn.access")
     antes = (logger.handlers[:], logger.level, logger.propagate)
     logger.handlers[:] = [handler]
@@ -157,7 +172,9 @@ def test_create_app_protege_raiz_y_el_respaldo(settings: BackendSettings) -> Non
     try:
         create_app(settings)
         assert isinstance(raiz.formatter, FormateadorPrivado)
-        assert logging.lastResort is not None and isinstance(logging.lastResort.formatter, FormateadorPrivado)
+        assert logging.lastResort is not None and isinstance(
+            logging.lastResort.formatter, FormateadorPrivado
+        )
         create_app(settings)  # idempotent: one filter, one wrapper
         assert sum(isinstance(f, FiltroPrivacidad) for f in raiz.filters) == 1
         assert not isinstance(raiz.formatter.interno, FormateadorPrivado)  # type: ignore[union-attr]

@@ -28,7 +28,9 @@ def _diferencias(engine: Engine) -> list[object]:
     """What `alembic revision --autogenerate` would write: [] when the database
     matches the models (tables, columns, types, server defaults, indexes, constraints)."""
     with engine.connect() as conn:
-        contexto = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        contexto = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
         return list(compare_metadata(contexto, Base.metadata))
 
 
@@ -42,7 +44,9 @@ def _revision(engine: Engine) -> str | None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def base_vacia(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base_vacia(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A database no migration has touched (the suite's shared one stays at head)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('migra') / 'migra.db'}"

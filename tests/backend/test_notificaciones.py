@@ -102,16 +102,31 @@ def twilio() -> Iterator[FakeTwilio]:
                                     "message": "falla simulada", "more_info": "https://www.twilio.com/docs/errors",
                                     "status": status})
                 return
-            self._json(201, {
-                "sid": f"SM{n:032d}", "account_sid": SID, "status": "queued",
-                "to": form["To"][0], "from": form["From"][0], "body": form["Body"][0],
-                "num_media": str(len(form.get("MediaUrl", []))), "num_segments": "1",
-                "direction": "outbound-api", "api_version": "2010-04-01",
-                "date_created": "Mon, 22 Jan 2024 16:07:00 +0000", "date_updated": "Mon, 22 Jan 2024 16:07:00 +0000",
-                "date_sent": None, "error_code": None, "error_message": None, "price": None,
-                "price_unit": "USD", "messaging_service_sid": None,
-                "uri": f"/2010-04-01/Accounts/{SID}/Messages/SM{n:032d}.json", "subresource_uris": {},
-            })
+            self._json(
+                201,
+                {
+                    "sid": f"SM{n:032d}",
+                    "account_sid": SID,
+                    "status": "queued",
+                    "to": form["To"][0],
+                    "from": form["From"][0],
+                    "body": form["Body"][0],
+                    "num_media": str(len(form.get("MediaUrl", []))),
+                    "num_segments": "1",
+                    "direction": "outbound-api",
+                    "api_version": "2010-04-01",
+                    "date_created": "Mon, 22 Jan 2024 16:07:00 +0000",
+                    "date_updated": "Mon, 22 Jan 2024 16:07:00 +0000",
+                    "date_sent": None,
+                    "error_code": None,
+                    "error_message": None,
+                    "price": None,
+                    "price_unit": "USD",
+                    "messaging_service_sid": None,
+                    "uri": f"/2010-04-01/Accounts/{SID}/Messages/SM{n:032d}.json",
+                    "subresource_uris": {},
+                },
+            )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -136,8 +151,14 @@ def _agendar(session: Session, *, telefono: str | None = "+5213312345678", canal
     if "oficina" not in session.info:
         session.info["oficina"] = crear_oficina(session, ventanillas=4)
     oficina = session.info["oficina"]
-    return svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id, inicio=inicio, ahora=AHORA,
-                       canal_notificacion=canal)
+    return svc.agendar(
+        session,
+        derechohabiente=dh,
+        oficina_id=oficina.id,
+        inicio=inicio,
+        ahora=AHORA,
+        canal_notificacion=canal,
+    )
 
 
 def _estado(factory: sessionmaker[Session]) -> list[tuple[str, str, int, str | None]]:
@@ -146,8 +167,12 @@ def _estado(factory: sessionmaker[Session]) -> list[tuple[str, str, int, str | N
                 for n in s.scalars(select(Notificacion).order_by(Notificacion.id))]
 
 
-def test_envia_whatsapp_con_la_hoja_y_no_repite(session: Session, session_factory: sessionmaker[Session],
-                                               ajustes: BackendSettings, twilio: FakeTwilio) -> None:
+def test_envia_whatsapp_con_la_hoja_y_no_repite(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
+) -> None:
     cita = _agendar(session)
     r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
     assert (r.enviadas, r.reintentos, r.fallidas) == (1, 0, 0)
@@ -174,7 +199,10 @@ def test_envia_whatsapp_con_la_hoja_y_no_repite(session: Session, session_factor
 
 
 def test_sms_sin_adjunto_lleva_el_enlace_en_el_texto(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     cita = _agendar(session, canal="SMS")
     hoja.reenviar_hoja(session, derechohabiente=cita.derechohabiente, clave=cita.clave, ahora=AHORA)
@@ -187,7 +215,10 @@ def test_sms_sin_adjunto_lleva_el_enlace_en_el_texto(
 
 
 def test_falla_dos_veces_y_luego_envia_con_backoff(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     _agendar(session)
     twilio.fallar = [500, 503]
@@ -197,7 +228,12 @@ def test_falla_dos_veces_y_luego_envia_con_backoff(
     assert _estado(session_factory) == [("CITA_AGENDADA", "PENDIENTE", 1, None)]
 
     # Not due yet: the first backoff is 30 s.
-    assert envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=29)).reintentos == 0
+    assert (
+        envio.enviar_pendientes(
+            session_factory, ajustes, ahora=t + timedelta(seconds=29)
+        ).reintentos
+        == 0
+    )
     assert len(twilio.peticiones) == 1
 
     r2 = envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=30))
@@ -206,7 +242,10 @@ def test_falla_dos_veces_y_luego_envia_con_backoff(
         n = s.scalars(select(Notificacion)).one()
         assert utc(n.proximo_intento) == t + timedelta(seconds=90)  # 30 s, then 60 s
         assert "503" in (n.ultimo_error or "")
-    assert envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=89)).enviadas == 0
+    assert (
+        envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=89)).enviadas
+        == 0
+    )
 
     r3 = envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=90))
     assert r3.enviadas == 1
@@ -215,7 +254,10 @@ def test_falla_dos_veces_y_luego_envia_con_backoff(
 
 
 def test_error_permanente_no_se_reintenta(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     _agendar(session)
     twilio.fallar = [400]
@@ -227,7 +269,10 @@ def test_error_permanente_no_se_reintenta(
 
 
 def test_envio_interrumpido_queda_incierto_y_solo_el_operador_lo_reencola(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     _agendar(session)
     with session_factory() as s:  # a sender claimed the row and died before recording the SID
@@ -242,14 +287,19 @@ def test_envio_interrumpido_queda_incierto_y_solo_el_operador_lo_reencola(
     with session_factory() as s:
         (incierta,) = notif_svc.inciertas(s)
         assert notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
-        assert not notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
+        assert not notif_svc.reencolar(
+            s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1)
+        )
     envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
     assert len(twilio.peticiones) == 1
     assert _estado(session_factory)[0][1] == "ENVIADA"
 
 
 def test_timeout_de_lectura_queda_incierto_y_no_se_reenvia(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _agendar(session)
@@ -270,7 +320,10 @@ def test_timeout_de_lectura_queda_incierto_y_no_se_reenvia(
 
 
 def test_conexion_cortada_tras_enviar_queda_incierta(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     _agendar(session)
     twilio.demoras = ["cortar"]  # the request arrived, the answer never did
@@ -288,11 +341,15 @@ def _puerto_cerrado() -> int:
 
 
 def test_sin_conexion_se_reintenta_y_luego_se_envia_una_vez(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     _agendar(session)
     caido = ajustes.model_copy(update={"twilio_api_base": f"http://127.0.0.1:{_puerto_cerrado()}"})
-    r = envio.enviar_pendientes(session_factory, caido, ahora=AHORA)  # connection refused: surely not sent
+    # connection refused: surely not sent
+    r = envio.enviar_pendientes(session_factory, caido, ahora=AHORA)
     assert (r.reintentos, r.inciertas) == (1, 0)
     with session_factory() as s:
         n = s.scalars(select(Notificacion)).one()
@@ -318,7 +375,10 @@ def test_clasificacion_de_errores(excepcion: Exception, desenlace: str) -> None:
 
 
 def test_el_lease_es_por_mensaje_y_solo_su_dueno_registra(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     """Sender A claims message 1 and hangs in Twilio; 3 minutes later (A's lease
     is over) sender B runs. Message 2 was never claimed by A, so B sends it;
@@ -354,14 +414,18 @@ def test_un_reclamo_ajeno_no_registra_resultado(
     with session_factory() as s:
         reclamo = envio.reclamar_una(s, ahora=AHORA)
         assert reclamo is not None
-        s.execute(update(Notificacion).values(reclamo="otro-remitente"))  # requeued and re-claimed elsewhere
+        # requeued and re-claimed elsewhere
+        s.execute(update(Notificacion).values(reclamo="otro-remitente"))
         s.commit()
         assert not envio.registrar_resultado(s, reclamo, estado="ENVIADA", twilio_sid="SMx")
     assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIANDO", 1, None)]
 
 
 def test_cancelar_antes_de_enviar_descarta_el_aviso_de_agendada(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     cita = _agendar(session)
     cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
@@ -374,17 +438,28 @@ def test_cancelar_antes_de_enviar_descarta_el_aviso_de_agendada(
 
 
 def test_aviso_ya_enviado_no_se_toca_al_cancelar(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     cita = _agendar(session)
     envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
-    cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(hours=1), derechohabiente=cita.derechohabiente)
+    cancelacion.cancelar(
+        session,
+        clave=cita.clave,
+        ahora=AHORA + timedelta(hours=1),
+        derechohabiente=cita.derechohabiente,
+    )
     assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
         ("CITA_AGENDADA", "ENVIADA"), ("CITA_CANCELADA", "PENDIENTE")]
 
 
 def test_aviso_reclamado_de_una_cita_cancelada_no_sale(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     cita = _agendar(session)
     with session_factory() as s:  # cancelled by another path while the row sat in the outbox
@@ -396,7 +471,10 @@ def test_aviso_reclamado_de_una_cita_cancelada_no_sale(
 
 
 def test_dos_remitentes_a_la_vez_no_duplican(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     for i in range(6):
         _agendar(session, i=i, inicio=mx(2024, 1, 30, 9, 0) + timedelta(minutes=15 * i))
@@ -415,7 +493,10 @@ def test_dos_remitentes_a_la_vez_no_duplican(
 
 
 def test_recordatorio_48_horas_antes_y_se_descarta_al_cancelar(
-    session: Session, session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+    session: Session,
+    session_factory: sessionmaker[Session],
+    ajustes: BackendSettings,
+    twilio: FakeTwilio,
 ) -> None:
     cita = _agendar(session, inicio=mx(2024, 1, 30, 13, 30))
     envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)  # booking notice
@@ -432,7 +513,12 @@ def test_recordatorio_48_horas_antes_y_se_descarta_al_cancelar(
     otra = _agendar(session, i=1, inicio=mx(2024, 1, 31, 9, 0))
     with session_factory() as s:
         assert notif_svc.programar_recordatorios(s, ahora=mx(2024, 1, 29, 10, 0)) == 1
-    cancelacion.cancelar(session, clave=otra.clave, ahora=mx(2024, 1, 29, 10, 0), derechohabiente=otra.derechohabiente)
+    cancelacion.cancelar(
+        session,
+        clave=otra.clave,
+        ahora=mx(2024, 1, 29, 10, 0),
+        derechohabiente=otra.derechohabiente,
+    )
     with session_factory() as s:
         recordatorio_otra = s.scalars(select(Notificacion).where(
             Notificacion.cita_id == otra.id, Notificacion.tipo == "RECORDATORIO_CITA")).one()
@@ -446,12 +532,20 @@ def test_sin_telefono_no_se_encola(session: Session) -> None:
 
 def _entorno_sin_twilio(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
-    for nombre in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_SMS", "TWILIO_FROM_WHATSAPP"):
+    for nombre in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM_SMS",
+        "TWILIO_FROM_WHATSAPP",
+    ):
         monkeypatch.setenv(nombre, "")
 
 
 def test_worker_sin_credenciales_programa_y_guarda(
-    session: Session, session_factory: sessionmaker[Session], db_url: str, monkeypatch: pytest.MonkeyPatch,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     from backend import settings as settings_mod
@@ -460,8 +554,16 @@ def test_worker_sin_credenciales_programa_y_guarda(
     manana = mx(2024, 1, 24, 10, 0)
     dh = crear_dh(session, curp=curp_prueba(1))
     oficina = crear_oficina(session)
-    svc.agendar(session, derechohabiente=dh, oficina_id=oficina.id, inicio=manana, ahora=manana - timedelta(days=9))
-    monkeypatch.setattr("backend.notificaciones.__main__._ahora", lambda: manana - timedelta(hours=47))
+    svc.agendar(
+        session,
+        derechohabiente=dh,
+        oficina_id=oficina.id,
+        inicio=manana,
+        ahora=manana - timedelta(days=9),
+    )
+    monkeypatch.setattr(
+        "backend.notificaciones.__main__._ahora", lambda: manana - timedelta(hours=47)
+    )
     _entorno_sin_twilio(monkeypatch, db_url)
     settings_mod.get_settings.cache_clear()
     try:
@@ -478,19 +580,37 @@ def _env_worker(db_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)})
     # Explicitly empty: these also beat any TWILIO_* a developer's .env may hold.
-    env.update({k: "" for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_SMS", "TWILIO_FROM_WHATSAPP")})
+    env.update(
+        {
+            k: ""
+            for k in (
+                "TWILIO_ACCOUNT_SID",
+                "TWILIO_AUTH_TOKEN",
+                "TWILIO_FROM_SMS",
+                "TWILIO_FROM_WHATSAPP",
+            )
+        }
+    )
     return env
 
 
 def _correr_worker(env: dict[str, str], hasta: object, *, limite: float = 30.0) -> tuple[int, str]:
     """Run `python -m backend.notificaciones --loop` until `hasta()` holds, then SIGTERM it."""
-    proc = subprocess.Popen([sys.executable, "-m", "backend.notificaciones", "--loop", "--intervalo", "0.2"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.notificaciones", "--loop", "--intervalo", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         fin = time.monotonic() + limite
         while time.monotonic() < fin and proc.poll() is None and not hasta():  # type: ignore[operator]
             time.sleep(0.2)
-        assert proc.poll() is None, "el worker terminó solo:\n" + (proc.stdout.read() if proc.stdout else "")
+        assert proc.poll() is None, "el worker terminó solo:\n" + (
+            proc.stdout.read() if proc.stdout else ""
+        )
         proc.send_signal(signal.SIGTERM)
         salida, _ = proc.communicate(timeout=30)
     finally:
@@ -505,9 +625,17 @@ def test_worker_en_bucle_sin_twilio_no_termina_y_programa_recordatorios(
     ahora = datetime.now(MX)
     dh = crear_dh(session, curp=curp_prueba(2))
     oficina = crear_oficina(session)
-    cita = Cita(clave="RECO48", derechohabiente_id=dh.id, oficina_id=oficina.id, lugar=1, estatus="AGENDADA",
-                inicio=ahora + timedelta(hours=40), fin=ahora + timedelta(hours=40, minutes=15),
-                creado_en=ahora - timedelta(days=5), canal_notificacion="SMS")
+    cita = Cita(
+        clave="RECO48",
+        derechohabiente_id=dh.id,
+        oficina_id=oficina.id,
+        lugar=1,
+        estatus="AGENDADA",
+        inicio=ahora + timedelta(hours=40),
+        fin=ahora + timedelta(hours=40, minutes=15),
+        creado_en=ahora - timedelta(days=5),
+        canal_notificacion="SMS",
+    )
     session.add(cita)
     session.commit()
 
@@ -537,8 +665,13 @@ def test_worker_de_linea_de_comandos_envia_una_pasada(
     from backend import settings as settings_mod
 
     cita = _agendar(session, canal="SMS")
-    for nombre, valor in {"DATABASE_URL": db_url, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
-                          "TWILIO_FROM_SMS": "+15005550006", "TWILIO_API_BASE": twilio.url}.items():
+    for nombre, valor in {
+        "DATABASE_URL": db_url,
+        "TWILIO_ACCOUNT_SID": SID,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_FROM_SMS": "+15005550006",
+        "TWILIO_API_BASE": twilio.url,
+    }.items():
         monkeypatch.setenv(nombre, valor)
     settings_mod.get_settings.cache_clear()
     try:
@@ -553,13 +686,29 @@ def test_worker_de_linea_de_comandos_envia_una_pasada(
 def test_el_motivo_de_no_entregar_nombra_solo_lo_que_falta() -> None:
     from backend.services.envio_notificaciones import faltante_para_entregar
 
-    base = {"twilio_account_sid": "", "twilio_auth_token": "", "twilio_from_sms": "", "twilio_from_whatsapp": ""}
+    base = {
+        "twilio_account_sid": "",
+        "twilio_auth_token": "",
+        "twilio_from_sms": "",
+        "twilio_from_whatsapp": "",
+    }
     casos = [
         ({}, "faltan TWILIO_ACCOUNT_SID y TWILIO_AUTH_TOKEN"),
-        ({"twilio_auth_token": "tok"}, "falta TWILIO_ACCOUNT_SID"),  # make run's .env has only the token
+        # make run's .env has only the token
+        ({"twilio_auth_token": "tok"}, "falta TWILIO_ACCOUNT_SID"),
         ({"twilio_account_sid": "AC1"}, "falta TWILIO_AUTH_TOKEN"),
-        ({"twilio_account_sid": "AC1", "twilio_auth_token": "tok"}, "faltan TWILIO_FROM_SMS y TWILIO_FROM_WHATSAPP"),
-        ({"twilio_account_sid": "AC1", "twilio_auth_token": "tok", "twilio_from_sms": "+5215500000000"}, None),
+        (
+            {"twilio_account_sid": "AC1", "twilio_auth_token": "tok"},
+            "faltan TWILIO_FROM_SMS y TWILIO_FROM_WHATSAPP",
+        ),
+        (
+            {
+                "twilio_account_sid": "AC1",
+                "twilio_auth_token": "tok",
+                "twilio_from_sms": "+5215500000000",
+            },
+            None,
+        ),
     ]
     for campos, motivo in casos:
         assert faltante_para_entregar(BackendSettings(**{**base, **campos})) == motivo, campos

@@ -86,15 +86,22 @@ def test_disponibilidad_descuenta_lugares_y_omite_llenos(
 ) -> None:
     oficina = crear_oficina(session, ventanillas=2)
     for i, hora in enumerate([(8, 30), (8, 30), (8, 45)]):
-        svc.agendar(session, derechohabiente=crear_dh(session, curp=curp_prueba(i)), oficina_id=oficina.id,
-                    inicio=mx(2024, 1, 30, *hora), ahora=AHORA)
+        svc.agendar(
+            session,
+            derechohabiente=crear_dh(session, curp=curp_prueba(i)),
+            oficina_id=oficina.id,
+            inicio=mx(2024, 1, 30, *hora),
+            ahora=AHORA,
+        )
     r = client.get(f"/api/v1/oficinas/{oficina.id}/disponibilidad",
                    params={"desde": "2024-01-30", "hasta": "2024-01-30", "limite": 2})
     horarios = [(h["hora"], h["lugares_disponibles"]) for h in r.json()["horarios"]]
     assert horarios == [("08:45 hrs-09:00 hrs", 1), ("09:00 hrs-09:15 hrs", 2)]
 
 
-def test_disponibilidad_rango_invalido(client: TestClient, session: Session, reloj_fijo: None) -> None:
+def test_disponibilidad_rango_invalido(
+    client: TestClient, session: Session, reloj_fijo: None
+) -> None:
     oficina = crear_oficina(session)
     r = client.get(f"/api/v1/oficinas/{oficina.id}/disponibilidad",
                    params={"desde": "2024-02-10", "hasta": "2024-02-01"})

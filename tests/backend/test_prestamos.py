@@ -40,11 +40,15 @@ def _auth(client: TestClient, persona) -> dict[str, str]:  # type: ignore[no-unt
 
 def _vigente(session: Session, curp: str) -> Prestamo:
     return session.scalars(
-        select(Prestamo).join(Derechohabiente).where(Derechohabiente.curp == curp, Prestamo.estatus == "VIGENTE")
+        select(Prestamo)
+        .join(Derechohabiente)
+        .where(Derechohabiente.curp == curp, Prestamo.estatus == "VIGENTE")
     ).one()
 
 
-def _saldo_cerrado(monto: Decimal, tasa_anual: Decimal, descuento: Decimal, pagadas: int, sin_pago: int) -> Decimal:
+def _saldo_cerrado(
+    monto: Decimal, tasa_anual: Decimal, descuento: Decimal, pagadas: int, sin_pago: int
+) -> Decimal:
     """Independent closed form: `pagadas` equal discounts, then `sin_pago`
     quincenas that only accrue interest (+ IVA)."""
     with localcontext() as ctx:
@@ -66,7 +70,9 @@ def test_saldo_p1_igual_a_calculo_independiente(api: TestClient, session: Sessio
     assert r.status_code == 200, r.text
     body = r.json()
     p = _vigente(session, P1.curp)
-    pagos = session.scalar(select(func.count()).select_from(Movimiento).where(Movimiento.prestamo_id == p.id))
+    pagos = session.scalar(
+        select(func.count()).select_from(Movimiento).where(Movimiento.prestamo_id == p.id)
+    )
     assert pagos and pagos > 10
     esperado = _saldo_cerrado(p.monto, p.tasa_anual, p.descuento_quincenal, pagos, 0)
     assert isinstance(body["saldo_deudor_total"], float)
@@ -79,10 +85,14 @@ def test_saldo_p1_igual_a_calculo_independiente(api: TestClient, session: Sessio
     assert body["descuento_quincenal"] == float(p.descuento_quincenal)
 
 
-def test_saldo_p2_capitaliza_las_tres_quincenas_sin_descuento(api: TestClient, session: Session) -> None:
+def test_saldo_p2_capitaliza_las_tres_quincenas_sin_descuento(
+    api: TestClient, session: Session
+) -> None:
     body = api.get("/api/v1/prestamos/saldo", headers=_auth(api, P2)).json()
     p = _vigente(session, P2.curp)
-    pagos = session.scalar(select(func.count()).select_from(Movimiento).where(Movimiento.prestamo_id == p.id))
+    pagos = session.scalar(
+        select(func.count()).select_from(Movimiento).where(Movimiento.prestamo_id == p.id)
+    )
     assert body["quincenas_sin_descuento"] == 3
     esperado = _saldo_cerrado(p.monto, p.tasa_anual, p.descuento_quincenal, pagos, 3)
     assert abs(Decimal(str(body["saldo_deudor_total"])) - esperado) <= Decimal("0.01")
@@ -92,23 +102,52 @@ def test_saldo_p2_capitaliza_las_tres_quincenas_sin_descuento(api: TestClient, s
 
 def test_saldo_baja_al_aplicar_un_pago(api: TestClient, session: Session) -> None:
     headers = _auth(api, P1)
-    antes = Decimal(str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"]))
+    antes = Decimal(
+        str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
+    )
     p = _vigente(session, P1.curp)
-    session.add(Movimiento(prestamo_id=p.id, quincena=None, fecha=HOY, monto=Decimal("5000.00"), origen="FOPI",
-                           referencia="FOPI-TEST-1"))
+    session.add(
+        Movimiento(
+            prestamo_id=p.id,
+            quincena=None,
+            fecha=HOY,
+            monto=Decimal("5000.00"),
+            origen="FOPI",
+            referencia="FOPI-TEST-1",
+        )
+    )
     session.commit()
-    despues = Decimal(str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"]))
+    despues = Decimal(
+        str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
+    )
     assert despues == antes - Decimal("5000.00")
     # A payment dated in the future is not applied yet.
-    session.add(Movimiento(prestamo_id=p.id, quincena=None, fecha=HOY + timedelta(days=3), monto=Decimal("100.00"),
-                           origen="FOPI", referencia="FOPI-TEST-2"))
+    session.add(
+        Movimiento(
+            prestamo_id=p.id,
+            quincena=None,
+            fecha=HOY + timedelta(days=3),
+            monto=Decimal("100.00"),
+            origen="FOPI",
+            referencia="FOPI-TEST-2",
+        )
+    )
     session.commit()
-    assert Decimal(str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])) == despues
+    assert (
+        Decimal(
+            str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
+        )
+        == despues
+    )
 
 
 def test_sin_prestamo_vigente_da_404_en_espanol(api: TestClient) -> None:
     headers = _auth(api, P3)
-    for ruta in ("/api/v1/prestamos/saldo", "/api/v1/prestamos/vigente", "/api/v1/prestamos/estado-de-cuenta.pdf"):
+    for ruta in (
+        "/api/v1/prestamos/saldo",
+        "/api/v1/prestamos/vigente",
+        "/api/v1/prestamos/estado-de-cuenta.pdf",
+    ):
         r = api.get(ruta, headers=headers)
         assert r.status_code == 404, ruta
         assert r.json() == {"detail": "No tiene un préstamo personal vigente con el ISSSTE.",
@@ -121,7 +160,8 @@ def test_condiciones_del_vigente(api: TestClient, session: Session) -> None:
     body = api.get("/api/v1/prestamos/vigente", headers=_auth(api, P1)).json()
     p = _vigente(session, P1.curp)
     assert body["folio"] == p.folio
-    assert body["monto"] == 88242.56  # seed 004, nivel 11 at 72 quincenas: monto from the 20 % discount
+    # seed 004, nivel 11 at 72 quincenas: monto from the 20 % discount
+    assert body["monto"] == 88242.56
     assert body["descuento_quincenal"] == 1602.91
     assert body["plazo_quincenas"] == 72
     assert body["tasa_anual"] == 0.16 and body["tasa_anual_porcentaje"] == 16.0
@@ -140,10 +180,16 @@ def test_historico_mas_reciente_primero(api: TestClient) -> None:
     assert fechas == sorted(fechas, reverse=True)
     assert all(p["fecha_liquidacion"] for p in body[1:])
     assert body[0]["fecha_liquidacion"] is None
-    assert [p["producto"] for p in body] == ["credito_complementario", "credito_complementario", "ordinario"]
+    assert [p["producto"] for p in body] == [
+        "credito_complementario",
+        "credito_complementario",
+        "ordinario",
+    ]
 
 
-def test_cada_token_solo_ve_lo_suyo(api: TestClient, session: Session, settings: BackendSettings) -> None:
+def test_cada_token_solo_ve_lo_suyo(
+    api: TestClient, session: Session, settings: BackendSettings
+) -> None:
     p1_folio = _vigente(session, P1.curp).folio
     h1, h3 = _auth(api, P1), _auth(api, P3)
     assert api.get("/api/v1/prestamos/saldo", headers=h1).json()["prestamo_folio"] == p1_folio
@@ -154,13 +200,23 @@ def test_cada_token_solo_ve_lo_suyo(api: TestClient, session: Session, settings:
     assert r.status_code == 404
     # A token whose subject was swapped to P1's id, keeping P3's CURP, is refused.
     dh1 = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
-    cruzado = jwt.encode({"sub": str(dh1.id), "curp": P3.curp, "typ": "identidad",
-                          "exp": datetime.now(UTC) + timedelta(minutes=5)}, settings.token_secret, algorithm=ALGORITHM)
+    cruzado = jwt.encode(
+        {
+            "sub": str(dh1.id),
+            "curp": P3.curp,
+            "typ": "identidad",
+            "exp": datetime.now(UTC) + timedelta(minutes=5),
+        },
+        settings.token_secret,
+        algorithm=ALGORITHM,
+    )
     r = api.get("/api/v1/prestamos/saldo", headers={"Authorization": f"Bearer {cruzado}"})
     assert r.status_code == 401
 
 
-def test_token_vencido_o_basura_no_da_saldo(api: TestClient, session: Session, settings: BackendSettings) -> None:
+def test_token_vencido_o_basura_no_da_saldo(
+    api: TestClient, session: Session, settings: BackendSettings
+) -> None:
     dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == P1.curp)).one()
     vencido, _ = emitir_token(dh, settings, ahora=datetime.now(UTC) - timedelta(minutes=20))
     for token in (vencido, "no-es-un-token"):
@@ -183,7 +239,9 @@ def test_estado_de_cuenta_pdf(api: TestClient, session: Session) -> None:
     assert f"${saldo['saldo_deudor_total']:,.2f}" in texto
     assert "Saldo deudor total al 20/11/2026" in texto
     p = _vigente(session, P2.curp)
-    movs = session.scalars(select(Movimiento).where(Movimiento.prestamo_id == p.id).order_by(Movimiento.fecha)).all()
+    movs = session.scalars(
+        select(Movimiento).where(Movimiento.prestamo_id == p.id).order_by(Movimiento.fecha)
+    ).all()
     for m in (movs[0], movs[-1]):
         assert m.fecha.strftime("%d/%m/%Y") in texto
     assert texto.count("Descuento por nómina") == len(movs)
@@ -194,7 +252,11 @@ def test_estado_de_cuenta_de_un_prestamo_liquidado_por_folio(api: TestClient) ->
     headers = _auth(api, P1)
     historico = api.get("/api/v1/prestamos", headers=headers).json()
     liquidado = historico[-1]
-    r = api.get("/api/v1/prestamos/estado-de-cuenta.pdf", params={"folio": liquidado["folio"]}, headers=headers)
+    r = api.get(
+        "/api/v1/prestamos/estado-de-cuenta.pdf",
+        params={"folio": liquidado["folio"]},
+        headers=headers,
+    )
     assert r.status_code == 200
     texto = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
     assert liquidado["folio"] in texto and "LIQUIDADO" in texto

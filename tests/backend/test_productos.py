@@ -15,7 +15,14 @@ from backend.services import productos as servicio
 from backend.services.productos import RUTA_CATALOGO, cargar_catalogo
 from backend.services.simulacion import simular
 
-CLAVES = {"credito_complementario", "ordinario", "especial", "conmemorativo", "emergente", "damnificados"}
+CLAVES = {
+    "credito_complementario",
+    "ordinario",
+    "especial",
+    "conmemorativo",
+    "emergente",
+    "damnificados",
+}
 
 
 def test_lista_los_productos_con_fuente_y_vigencia(client: TestClient) -> None:
@@ -43,7 +50,10 @@ def test_credito_complementario_como_el_folleto(client: TestClient) -> None:
     assert cc["monto"]["porcentaje_descuento"] == 0.20
     assert cc["monto"]["porcentaje_descuento_renovacion"] == 0.25
     assert cc["plazo"]["maximo_pensionado"] == 72
-    assert [(n["desde_anios"], n["maximo"]) for n in cc["plazo"]["maximo_por_antiguedad"]] == [(0, 36), (10, 72)]
+    assert [(n["desde_anios"], n["maximo"]) for n in cc["plazo"]["maximo_por_antiguedad"]] == [
+        (0, 36),
+        (10, 72),
+    ]
     assert cc["limite_cotizacion_mas_plazo"] == {
         "H": {"anios": 29, "meses": 6, "dias": 1},
         "M": {"anios": 27, "meses": 6, "dias": 1},
@@ -80,7 +90,12 @@ def test_los_parametros_son_datos(tmp_path: Path) -> None:
         cc["monto"]["porcentaje_descuento"] = 0.30
 
     ruta = _copia_catalogo(tmp_path, subir_tasa)
-    r = simular(producto="credito_complementario", sueldo_base_mensual=Decimal("10000"), plazo_quincenas=24, ruta=ruta)
+    r = simular(
+        producto="credito_complementario",
+        sueldo_base_mensual=Decimal("10000"),
+        plazo_quincenas=24,
+        ruta=ruta,
+    )
     assert r.vigencia == 2031
     assert r.tasa_anual == Decimal("0.18")
     assert r.descuento_quincenal == Decimal("1500.00")
@@ -128,4 +143,6 @@ def test_el_servicio_da_objetos_de_dominio_y_el_router_el_esquema() -> None:
     api = esquema.Catalogo.model_validate(catalogo).model_dump(mode="json")
     assert api["vigencia"] == catalogo.vigencia
     cc = next(p for p in api["productos"] if p["clave"] == "credito_complementario")
-    assert cc["tasa_anual"] == float(producto.tasa_anual) and cc["requisitos"] == list(producto.requisitos)
+    assert cc["tasa_anual"] == float(producto.tasa_anual) and cc["requisitos"] == list(
+        producto.requisitos
+    )

@@ -99,13 +99,21 @@ def test_ida_y_vuelta(concepto: str, prestamo_id: int, vigencia: date, consecuti
         concepto=concepto, prestamo_id=prestamo_id, vigencia=vigencia, consecutivo=consecutivo
     )
     assert len(ref) == 20 and int(ref) % 97 == 1
-    assert referencias.desglosar(ref) == referencias.ReferenciaDesglosada(concepto, prestamo_id, vigencia, consecutivo)
+    assert referencias.desglosar(ref) == referencias.ReferenciaDesglosada(
+        concepto, prestamo_id, vigencia, consecutivo
+    )
 
 
 def test_rangos_invalidos() -> None:
     with pytest.raises(ValueError):
-        referencias.generar_referencia(concepto="PARCIAL", prestamo_id=0, vigencia=date(2026, 1, 1), consecutivo=1)
+        referencias.generar_referencia(
+            concepto="PARCIAL", prestamo_id=0, vigencia=date(2026, 1, 1), consecutivo=1
+        )
     with pytest.raises(ValueError):
-        referencias.generar_referencia(concepto="PARCIAL", prestamo_id=1, vigencia=date(2026, 1, 1), consecutivo=1000)
+        referencias.generar_referencia(
+            concepto="PARCIAL", prestamo_id=1, vigencia=date(2026, 1, 1), consecutivo=1000
+        )
     with pytest.raises(ValueError):
-        referencias.generar_referencia(concepto="OTRO", prestamo_id=1, vigencia=date(2026, 1, 1), consecutivo=1)
+        referencias.generar_referencia(
+            concepto="OTRO", prestamo_id=1, vigencia=date(2026, 1, 1), consecutivo=1
+        )

@@ -85,11 +85,15 @@ def test_la_quincena_de_hoy_aun_no_se_reclama(
     assert [q["numero"] for q in body["quincenas"]] == [21]
 
 
-def test_nomina_sin_numero_de_quincena_cuenta_por_fecha(prestamo: Prestamo, session: Session) -> None:
+def test_nomina_sin_numero_de_quincena_cuenta_por_fecha(
+    prestamo: Prestamo, session: Session
+) -> None:
     movs = movimientos(session, prestamo.id)
     tardio = Movimiento(prestamo_id=prestamo.id, quincena=None, fecha=date(2026, 10, 31),
                         monto=DESCUENTO, origen="NOMINA", referencia="NOM-sin-numero")
-    omitidas = regularizacion.quincenas_omitidas(prestamo=prestamo, movimientos=[*movs, tardio], hoy=HOY)
+    omitidas = regularizacion.quincenas_omitidas(
+        prestamo=prestamo, movimientos=[*movs, tardio], hoy=HOY
+    )
     assert [q.numero for q in omitidas] == [19, 21]
 
 
@@ -108,7 +112,9 @@ def test_saldo_y_regularizacion_cuentan_las_mismas_quincenas(
     assert saldo["quincenas_sin_descuento"] == 2
 
 
-def test_sin_prestamo_vigente_404(client: TestClient, auth: dict[str, str], dh: Derechohabiente) -> None:
+def test_sin_prestamo_vigente_404(
+    client: TestClient, auth: dict[str, str], dh: Derechohabiente
+) -> None:
     fijar_hoy(client, HOY)
     r = client.get("/api/v1/regularizacion", headers=auth)
     assert r.status_code == 404
@@ -138,7 +144,9 @@ def test_fopi_de_regularizacion_y_su_pago_las_liquida(
     assert (n.json()["aplicado"], n.json()["movimientos"]) == (True, 3)
 
     regs = movimientos(session, prestamo.id, "REGULARIZACION")
-    assert [(m.quincena, m.monto, m.fecha) for m in regs] == [(q, DESCUENTO, dia) for q in (19, 20, 21)]
+    assert [(m.quincena, m.monto, m.fecha) for m in regs] == [
+        (q, DESCUENTO, dia) for q in (19, 20, 21)
+    ]
     assert len({m.referencia for m in regs}) == 3
     # The descuentos amortise the loan.
     assert saldo_independiente(session, prestamo, dia) == saldo_antes - Decimal(str(ADEUDO))
@@ -155,11 +163,27 @@ def test_pago_rechazado_si_la_nomina_cubrio_una_quincena_despues(
 ) -> None:
     fijar_hoy(client, HOY)
     fopi = client.post("/api/v1/regularizacion/fopi", headers=auth).json()
-    session.add(Movimiento(prestamo_id=prestamo.id, quincena=21, fecha=date(2026, 11, 20), monto=DESCUENTO,
-                           origen="NOMINA", referencia="NOM-tardia-21"))
+    session.add(
+        Movimiento(
+            prestamo_id=prestamo.id,
+            quincena=21,
+            fecha=date(2026, 11, 20),
+            monto=DESCUENTO,
+            origen="NOMINA",
+            referencia="NOM-tardia-21",
+        )
+    )
     session.commit()
-    r = notificar(client, {"referencia": fopi["referencia"], "monto": TOTAL, "fecha_pago": HOY.isoformat(),
-                           "banco": "BBVA", "folio_banco": "B-1"})
+    r = notificar(
+        client,
+        {
+            "referencia": fopi["referencia"],
+            "monto": TOTAL,
+            "fecha_pago": HOY.isoformat(),
+            "banco": "BBVA",
+            "folio_banco": "B-1",
+        },
+    )
     assert r.status_code == 409 and r.json()["codigo"] == "quincenas_ya_cubiertas"
     assert movimientos(session, prestamo.id, "REGULARIZACION") == []
 

@@ -46,7 +46,9 @@ DATOS_DE_P1 = ("HEGG560427MVZRRL04", "HEGG************04", "CC3QZ8", "Z8YP3Q")
 
 
 @schemathesis.check
-def sin_datos_de_otra_persona(ctx: object, response: schemathesis.Response, case: schemathesis.Case) -> None:
+def sin_datos_de_otra_persona(
+    ctx: object, response: schemathesis.Response, case: schemathesis.Case
+) -> None:
     texto = response.content.decode("utf-8", "replace") if response.content else ""
     ajenos = [dato for dato in DATOS_DE_P1 if dato in texto]
     if ajenos:
@@ -69,17 +71,26 @@ def token_p2(settings: BackendSettings, session_factory: sessionmaker[Session]) 
 
 
 @pytest.fixture
-def fopi_p2(settings: BackendSettings, session_factory: sessionmaker[Session], token_p2: str) -> dict[str, object]:
+def fopi_p2(
+    settings: BackendSettings, session_factory: sessionmaker[Session], token_p2: str
+) -> dict[str, object]:
     """A real pago-parcial FOPI of P2 and the notification a bank would send for it."""
     from backend.services.fopi import emitir_fopi
 
     hoy = datetime.now(ZoneInfo(settings.timezone)).date()
     with session_factory() as session:
         dh = session.scalars(select(Derechohabiente).where(Derechohabiente.curp == CURP_P2)).one()
-        fopi = emitir_fopi(session=session, derechohabiente=dh, tipo="parcial", monto=Decimal("500.00"), hoy=hoy)
+        fopi = emitir_fopi(
+            session=session, derechohabiente=dh, tipo="parcial", monto=Decimal("500.00"), hoy=hoy
+        )
         session.commit()
-        return {"referencia": fopi.referencia, "monto": float(fopi.monto), "fecha_pago": hoy.isoformat(),
-                "banco": "BBVA", "folio_banco": "SCHEMATHESIS-0001"}
+        return {
+            "referencia": fopi.referencia,
+            "monto": float(fopi.monto),
+            "fecha_pago": hoy.isoformat(),
+            "banco": "BBVA",
+            "folio_banco": "SCHEMATHESIS-0001",
+        }
 
 
 @pytest.fixture
@@ -94,7 +105,10 @@ def secreto_banco(settings: BackendSettings) -> str:
 
 @pytest.fixture
 def api_schema(
-    settings: BackendSettings, secreto_banco: str, engine: Engine, session_factory: sessionmaker[Session]
+    settings: BackendSettings,
+    secreto_banco: str,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
 ) -> BaseSchema:
     app = create_app(settings)
     assert app.state.settings.banco_webhook_secret == secreto_banco
@@ -113,7 +127,10 @@ def _cabeceras(operacion: APIOperation, token: str, secreto_banco: str) -> dict[
 
 def _probar_operacion(operacion: APIOperation, cabeceras: dict[str, str]) -> None:
     """Hypothesis run of one operation: valid requests, then schema-breaking ones."""
-    for modo, ejemplos in ((GenerationMode.POSITIVE, EJEMPLOS_POR_OPERACION), (GenerationMode.NEGATIVE, EJEMPLOS_NEGATIVOS)):
+    for modo, ejemplos in (
+        (GenerationMode.POSITIVE, EJEMPLOS_POR_OPERACION),
+        (GenerationMode.NEGATIVE, EJEMPLOS_NEGATIVOS),
+    ):
 
         @given(case=operacion.as_strategy(generation_mode=modo))
         @hyp_settings(
@@ -145,7 +162,11 @@ def _notificaciones_que_llegan_a_la_logica(
 
     def valida(case: schemathesis.Case) -> schemathesis.Case:
         if isinstance(case.body, dict):
-            case.body = {**case.body, "monto": notificacion_real["monto"], "banco": notificacion_real["banco"]}
+            case.body = {
+                **case.body,
+                "monto": notificacion_real["monto"],
+                "banco": notificacion_real["banco"],
+            }
         return case
 
     @given(case=operacion.as_strategy(generation_mode=GenerationMode.POSITIVE).map(valida))
@@ -199,4 +220,7 @@ def test_api_no_falla_y_cumple_su_esquema(
                       "fecha_pago_invalida", "referencia_vencida"}, codigos
     aplicada = banco[-1]
     assert aplicada.status_code == 200, aplicada.text
-    assert aplicada.json()["referencia"] == fopi_p2["referencia"] and aplicada.json()["aplicado"] is True
+    assert (
+        aplicada.json()["referencia"] == fopi_p2["referencia"]
+        and aplicada.json()["aplicado"] is True
+    )

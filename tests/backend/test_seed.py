@@ -33,7 +33,8 @@ ESPERADAS = {
 
 def _conteos(session: Session) -> tuple[int, int, int]:
     return tuple(  # type: ignore[return-value]
-        session.scalar(select(func.count()).select_from(m)) for m in (Derechohabiente, Prestamo, Movimiento)
+        session.scalar(select(func.count()).select_from(m))
+        for m in (Derechohabiente, Prestamo, Movimiento)
     )
 
 
@@ -56,9 +57,18 @@ def test_personas_exactas(session: Session) -> None:
         assert dh.nip_hash.startswith("hmac-sha256$")
         assert dh.telefono and dh.telefono.startswith("+52") and dh.email and "@" in dh.email
         # The names are the ones the CURP was derived from.
-        assert seed.construir_curp(nombre=dh.nombre, primer_apellido=dh.primer_apellido,
-                                   segundo_apellido=dh.segundo_apellido, fecha_nacimiento=dh.fecha_nacimiento,
-                                   sexo=dh.sexo, estado=curp[11:13], homoclave=curp[16]) == curp
+        assert (
+            seed.construir_curp(
+                nombre=dh.nombre,
+                primer_apellido=dh.primer_apellido,
+                segundo_apellido=dh.segundo_apellido,
+                fecha_nacimiento=dh.fecha_nacimiento,
+                sexo=dh.sexo,
+                estado=curp[11:13],
+                homoclave=curp[16],
+            )
+            == curp
+        )
     assert _dh(session, "BEML920313HMCLNS09").anios_cotizacion == 8
     assert _dh(session, "PEGL890909MJCRMS08").anios_cotizacion == 12
 
@@ -68,8 +78,14 @@ def test_personas_exactas(session: Session) -> None:
         estado = servicio_prestamos.estado_prestamo(session, prestamo=p, al=p.fecha_liquidacion)
         assert estado.quincenas_pagadas == p.plazo_quincenas
         from backend.services.finanzas import Pago, saldo_deudor
-        cierre = saldo_deudor(monto=p.monto, tasa_anual=p.tasa_anual, fechas_programadas=estado.fechas,
-                              pagos=[Pago(m.fecha, m.monto) for m in estado.movimientos], al=p.fecha_liquidacion)
+
+        cierre = saldo_deudor(
+            monto=p.monto,
+            tasa_anual=p.tasa_anual,
+            fechas_programadas=estado.fechas,
+            pagos=[Pago(m.fecha, m.monto) for m in estado.movimientos],
+            al=p.fecha_liquidacion,
+        )
         assert cierre == Decimal("0.00")
     assert _prestamos(session, "PEGL890909MJCRMS08") == []
 
@@ -89,12 +105,20 @@ def test_p2_sin_descuento_en_las_ultimas_tres_quincenas(session: Session) -> Non
 def test_personas_idempotentes_y_al_dia_en_una_nueva_corrida(session: Session) -> None:
     seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
     primera = _conteos(session)
-    session.add(IntentoIdentidad(curp="HEGG560427MVZRRL04", intentos_fallidos=3, bloqueos=2,
-                                 bloqueado_hasta=AHORA + timedelta(minutes=10), actualizado_en=AHORA))
+    session.add(
+        IntentoIdentidad(
+            curp="HEGG560427MVZRRL04",
+            intentos_fallidos=3,
+            bloqueos=2,
+            bloqueado_hasta=AHORA + timedelta(minutes=10),
+            actualizado_en=AHORA,
+        )
+    )
     session.commit()
     seed.sembrar_personas(session, hoy=HOY, ahora=AHORA)
     assert _conteos(session) == primera
-    assert session.get(IntentoIdentidad, "HEGG560427MVZRRL04") is None  # re-seeding unlocks the demo
+    # re-seeding unlocks the demo
+    assert session.get(IntentoIdentidad, "HEGG560427MVZRRL04") is None
 
     # A month later the vigente loans get the payroll of the quincenas in between;
     # P2 still lacks exactly its last three.
@@ -114,7 +138,9 @@ def _curps_esperadas(count: int) -> set[str]:
     curps = set()
     for bloque in range((count + sinteticos.BLOQUE - 1) // sinteticos.BLOQUE):
         rng = random.Random(f"{sinteticos.SEMILLA}-{bloque}")
-        for indice in range(bloque * sinteticos.BLOQUE, min((bloque + 1) * sinteticos.BLOQUE, count)):
+        for indice in range(
+            bloque * sinteticos.BLOQUE, min((bloque + 1) * sinteticos.BLOQUE, count)
+        ):
             persona, _, _ = sinteticos._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
             curps.add(str(persona["curp"]))
     return curps
@@ -136,7 +162,10 @@ def test_sinteticos_validos_deterministas_e_idempotentes(session: Session) -> No
     for p in vigentes:
         fechas = fechas_quincena(p.fecha_primer_descuento, p.plazo_quincenas)
         movs = session.scalars(select(Movimiento).where(Movimiento.prestamo_id == p.id)).all()
-        assert all(m.origen == "NOMINA" and m.fecha == fechas[m.quincena - 1] and m.fecha < HOY for m in movs)
+        assert all(
+            m.origen == "NOMINA" and m.fecha == fechas[m.quincena - 1] and m.fecha < HOY
+            for m in movs
+        )
         assert len(movs) < p.plazo_quincenas
         saldo = servicio_prestamos.estado_prestamo(session, prestamo=p, al=HOY).saldo_deudor_total
         assert Decimal(0) < saldo <= p.monto * Decimal("1.2")
@@ -159,27 +188,45 @@ def test_prestamos_sinteticos_que_la_simulacion_permitiria() -> None:
     rng = random.Random(f"{sinteticos.SEMILLA}-0")
     revisados = cerca_del_limite = 0
     for indice in range(3000):
-        persona, prestamos, _ = sinteticos._persona_sintetica(rng, indice, HOY, cal, pimientas(), AHORA)
+        persona, prestamos, _ = sinteticos._persona_sintetica(
+            rng, indice, HOY, cal, pimientas(), AHORA
+        )
         for p in prestamos:
             anios = Decimal(int(persona["anios_cotizacion"]) * 24  # type: ignore[call-overload]
                             - _quincenas_antes_de_hoy(p["fecha_primer_descuento"])) / 24  # type: ignore[arg-type]
             # Raises ErrorDominio (422) if the loan breaks a product rule.
-            r = simular(producto=str(p["producto"]), sueldo_base_mensual=persona["sueldo_base_mensual"],  # type: ignore[arg-type]
-                        plazo_quincenas=int(p["plazo_quincenas"]), tipo=str(persona["tipo"]),  # type: ignore[call-overload]
-                        anios_cotizacion=anios, sexo=str(persona["sexo"]))
-            assert (r.descuento_quincenal, r.monto_maximo) == (p["descuento_quincenal"], p["monto"]), (persona, p)
+            r = simular(
+                producto=str(p["producto"]),
+                sueldo_base_mensual=persona["sueldo_base_mensual"],  # type: ignore[arg-type]
+                plazo_quincenas=int(p["plazo_quincenas"]),
+                tipo=str(persona["tipo"]),  # type: ignore[call-overload]
+                anios_cotizacion=anios,
+                sexo=str(persona["sexo"]),
+            )
+            assert (r.descuento_quincenal, r.monto_maximo) == (
+                p["descuento_quincenal"],
+                p["monto"],
+            ), (persona, p)
             revisados += 1
             limite = 28 if persona["sexo"] == "H" else 26
-            if persona["tipo"] == "asegurado" and anios + Decimal(int(p["plazo_quincenas"])) / 24 > limite:  # type: ignore[call-overload]
+            if (
+                persona["tipo"] == "asegurado"
+                and anios + Decimal(int(p["plazo_quincenas"])) / 24 > limite
+            ):  # type: ignore[call-overload]
                 cerca_del_limite += 1
-    # Enough loans, and enough of them close to the cotización + plazo limit, for the rule to matter.
+    # Enough loans, and enough of them close to the cotización + plazo limit, for the rule to
+    # matter.
     assert revisados > 1500 and cerca_del_limite > 20, (revisados, cerca_del_limite)
 
 
-def test_sembrar_siembra_oficinas_y_citas(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sembrar_siembra_oficinas_y_citas(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     llamadas: list[tuple[str, object]] = []
     monkeypatch.setattr(seed_citas, "sembrar_oficinas", lambda s: llamadas.append(("oficinas", s)))
-    monkeypatch.setattr(seed_citas, "sembrar_citas_demo", lambda s, *, ahora: llamadas.append(("citas", ahora)))
+    monkeypatch.setattr(
+        seed_citas, "sembrar_citas_demo", lambda s, *, ahora: llamadas.append(("citas", ahora))
+    )
     seed.sembrar(session, count=3, ahora=AHORA)
     assert llamadas == [("oficinas", session), ("citas", AHORA)]
     assert _conteos(session)[0] == 3 + 3

@@ -71,7 +71,10 @@ def test_reproduce_la_tabla_del_seed_004(client: TestClient) -> None:
             assert _d(r["descuento_quincenal"]) == Decimal(fila["descuento_quincenal"]), fila
             assert _d(r["sueldo_base_quincenal"]) == Decimal(fila["sueldo_base_quincenal"]), fila
         for plazo in (36, 48, 72):
-            assert _d(resultados[plazo]["monto_maximo"]) == Decimal(fila[f"monto_{plazo}"]), (fila, plazo)
+            assert _d(resultados[plazo]["monto_maximo"]) == Decimal(fila[f"monto_{plazo}"]), (
+                fila,
+                plazo,
+            )
         # The brochure's 24 column was computed from the UNROUNDED discount (20 % of
         # mensual / 2 with all its decimals) while 36/48/72 use the discount rounded to
         # cents, which is what is actually withheld from the payroll. We compute from the
@@ -85,7 +88,9 @@ def test_la_columna_24_sale_del_descuento_sin_redondear() -> None:
     i = finanzas.tasa_quincenal(Decimal("0.16"))
     for fila in FILAS:
         sin_redondear = Decimal(fila["sueldo_base_mensual"]) / 2 * Decimal("0.20")
-        assert finanzas.redondear(finanzas.valor_presente(sin_redondear, i, 24)) == Decimal(fila["monto_24"])
+        assert finanzas.redondear(finanzas.valor_presente(sin_redondear, i, 24)) == Decimal(
+            fila["monto_24"]
+        )
 
 
 # --- rates and discount shares -------------------------------------------------------
@@ -112,8 +117,14 @@ def test_renovacion_25_por_ciento_y_tasa_17(client: TestClient) -> None:
 
 def test_descuento_redondea_medio_centavo_hacia_arriba(client: TestClient) -> None:
     # 5,512.17 / 2 * 20 % = 551.217 -> 551.22 ; 10,000.05 / 2 * 20 % = 1,000.005 -> 1,000.01
-    assert _simular(client, sueldo_base_mensual=5512.17, plazo_quincenas=12)["descuento_quincenal"] == 551.22
-    assert _simular(client, sueldo_base_mensual=10000.05, plazo_quincenas=12)["descuento_quincenal"] == 1000.01
+    assert (
+        _simular(client, sueldo_base_mensual=5512.17, plazo_quincenas=12)["descuento_quincenal"]
+        == 551.22
+    )
+    assert (
+        _simular(client, sueldo_base_mensual=10000.05, plazo_quincenas=12)["descuento_quincenal"]
+        == 1000.01
+    )
 
 
 # --- plazo limits -------------------------------------------------------------------
@@ -121,9 +132,21 @@ def test_descuento_redondea_medio_centavo_hacia_arriba(client: TestClient) -> No
 def test_menos_de_10_anios_plazo_maximo_36(client: TestClient) -> None:
     ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36, anios_cotizacion=8)
     assert ok["plazo_maximo_permitido"] == 36
-    cuerpo = _rechazo(client, "plazo_excedido", sueldo_base_mensual=9840.70, plazo_quincenas=37, anios_cotizacion=8)
+    cuerpo = _rechazo(
+        client,
+        "plazo_excedido",
+        sueldo_base_mensual=9840.70,
+        plazo_quincenas=37,
+        anios_cotizacion=8,
+    )
     assert cuerpo["detail"] == "Con 8 años de cotización el plazo máximo es de 36 quincenas."
-    _rechazo(client, "plazo_excedido", sueldo_base_mensual=9840.70, plazo_quincenas=48, anios_cotizacion=9.9)
+    _rechazo(
+        client,
+        "plazo_excedido",
+        sueldo_base_mensual=9840.70,
+        plazo_quincenas=48,
+        anios_cotizacion=9.9,
+    )
 
 
 def test_desde_10_anios_plazo_maximo_72(client: TestClient) -> None:
@@ -138,7 +161,9 @@ def test_sin_anios_de_cotizacion_se_pide_el_dato_para_mas_de_36(client: TestClie
     ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36)
     assert ok["plazo_maximo_permitido"] == 36
     assert any("1 año de cotización" in a for a in ok["avisos"])
-    cuerpo = _rechazo(client, "faltan_anios_cotizacion", sueldo_base_mensual=9840.70, plazo_quincenas=48)
+    cuerpo = _rechazo(
+        client, "faltan_anios_cotizacion", sueldo_base_mensual=9840.70, plazo_quincenas=48
+    )
     assert "36 quincenas" in cuerpo["detail"] and "72 quincenas" in cuerpo["detail"]
 
 
@@ -149,8 +174,13 @@ def test_pensionados_hasta_72_sin_limite_de_cotizacion(client: TestClient) -> No
     ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=72, tipo="pensionado",
                   anios_cotizacion=35, sexo="M")
     assert ok["monto_maximo"] == 54174.51  # nivel 8 at 72 quincenas
-    cuerpo = _rechazo(client, "plazo_excedido", sueldo_base_mensual=9840.70, plazo_quincenas=73, tipo="pensionado")
-    assert cuerpo["detail"] == "Para pensionados el plazo máximo del crédito complementario es de 72 quincenas."
+    cuerpo = _rechazo(
+        client, "plazo_excedido", sueldo_base_mensual=9840.70, plazo_quincenas=73, tipo="pensionado"
+    )
+    assert (
+        cuerpo["detail"]
+        == "Para pensionados el plazo máximo del crédito complementario es de 72 quincenas."
+    )
 
 
 @pytest.mark.parametrize(
@@ -163,7 +193,9 @@ def test_pensionados_hasta_72_sin_limite_de_cotizacion(client: TestClient) -> No
         ("M", 27, 12),  # 27 a + 6 m = 27 a 6 m
     ],
 )
-def test_cotizacion_mas_plazo_en_el_limite(client: TestClient, sexo: str, anios: int, plazo_limite: int) -> None:
+def test_cotizacion_mas_plazo_en_el_limite(
+    client: TestClient, sexo: str, anios: int, plazo_limite: int
+) -> None:
     ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo_limite,
                   anios_cotizacion=anios, sexo=sexo)
     assert ok["plazo_maximo_permitido"] == plazo_limite
@@ -175,43 +207,81 @@ def test_cotizacion_mas_plazo_en_el_limite(client: TestClient, sexo: str, anios:
 
 
 def test_cotizacion_que_ya_no_alcanza(client: TestClient) -> None:
-    cuerpo = _rechazo(client, "cotizacion_mas_plazo", sueldo_base_mensual=9840.70, plazo_quincenas=1,
-                      anios_cotizacion=29.5, sexo="H")
+    cuerpo = _rechazo(
+        client,
+        "cotizacion_mas_plazo",
+        sueldo_base_mensual=9840.70,
+        plazo_quincenas=1,
+        anios_cotizacion=29.5,
+        sexo="H",
+    )
     assert "ya no alcanza" in cuerpo["detail"]
 
 
 def test_sin_sexo_el_limite_se_decide_cuando_se_puede(client: TestClient) -> None:
     # Under both limits: fine without sexo.
-    assert _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=12, anios_cotizacion=27)["plazo_maximo_permitido"] == 12
+    assert (
+        _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=12, anios_cotizacion=27)[
+            "plazo_maximo_permitido"
+        ]
+        == 12
+    )
     # Over the women's limit, under the men's: we must ask.
-    cuerpo = _rechazo(client, "falta_sexo", sueldo_base_mensual=9840.70, plazo_quincenas=13, anios_cotizacion=27)
+    cuerpo = _rechazo(
+        client, "falta_sexo", sueldo_base_mensual=9840.70, plazo_quincenas=13, anios_cotizacion=27
+    )
     assert "hombre o mujer" in cuerpo["detail"]
     # Over both: refused, naming both limits.
-    cuerpo = _rechazo(client, "cotizacion_mas_plazo", sueldo_base_mensual=9840.70, plazo_quincenas=61,
-                      anios_cotizacion=27)
-    assert "60 quincenas para hombres" in cuerpo["detail"] and "12 quincenas para mujeres" in cuerpo["detail"]
+    cuerpo = _rechazo(
+        client,
+        "cotizacion_mas_plazo",
+        sueldo_base_mensual=9840.70,
+        plazo_quincenas=61,
+        anios_cotizacion=27,
+    )
+    assert (
+        "60 quincenas para hombres" in cuerpo["detail"]
+        and "12 quincenas para mujeres" in cuerpo["detail"]
+    )
 
 
 def _anios_del_aviso(aviso: str) -> dict[str, Decimal]:
     """'más de 28 años y 6 meses de cotización (hombres)' -> {"H": 28.5} (years and months only)."""
-    encontrados = re.findall(r"más de (\d+) años(?: y (\d+) meses)? de cotización(?: \((hombres|mujeres)\))?", aviso)
+    encontrados = re.findall(
+        r"más de (\d+) años(?: y (\d+) meses)? de cotización(?: \((hombres|mujeres)\))?", aviso
+    )
     return {("M" if sexo == "mujeres" else "H") if sexo else "?": Decimal(a) + Decimal(m or 0) / 12
             for a, m, sexo in encontrados}
 
 
 @pytest.mark.parametrize("plazo", [24, 36])
-def test_sin_anios_el_limite_de_cotizacion_mas_plazo_se_avisa(client: TestClient, plazo: int) -> None:
+def test_sin_anios_el_limite_de_cotizacion_mas_plazo_se_avisa(
+    client: TestClient, plazo: int
+) -> None:
     """Años are optional: without them the cotización + plazo rule cannot be checked, so
     the answer says up to how many years this plazo is allowed (and it is true)."""
     r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo)
     (aviso,) = [a for a in r["avisos"] if "29 años, 6 meses y 1 día" in a]
-    assert "27 años, 6 meses y 1 día" in aviso and aviso.endswith("díganos sus años de cotización para confirmarlo.")
+    assert "27 años, 6 meses y 1 día" in aviso and aviso.endswith(
+        "díganos sus años de cotización para confirmarlo."
+    )
     topes = _anios_del_aviso(aviso)
-    assert topes == {"H": Decimal(28 if plazo == 36 else "28.5"), "M": Decimal(26 if plazo == 36 else "26.5")}
+    assert topes == {
+        "H": Decimal(28 if plazo == 36 else "28.5"),
+        "M": Decimal(26 if plazo == 36 else "26.5"),
+    }
     for sexo, tope in topes.items():
         # Up to the stated cotización the plazo is allowed; one day more and it is not.
-        assert _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo, anios_cotizacion=str(tope),
-                        sexo=sexo)["plazo_maximo_permitido"] >= plazo
+        assert (
+            _simular(
+                client,
+                sueldo_base_mensual=9840.70,
+                plazo_quincenas=plazo,
+                anios_cotizacion=str(tope),
+                sexo=sexo,
+            )["plazo_maximo_permitido"]
+            >= plazo
+        )
         _rechazo(client, "cotizacion_mas_plazo", sueldo_base_mensual=9840.70, plazo_quincenas=plazo,
                  anios_cotizacion=str(tope + Decimal(1) / 360), sexo=sexo)
 
@@ -230,12 +300,23 @@ def test_con_anios_o_pensionado_no_hay_aviso_del_limite(client: TestClient) -> N
 
 
 def test_un_anio_de_cotizacion_minimo(client: TestClient) -> None:
-    cuerpo = _rechazo(client, "antiguedad_insuficiente", sueldo_base_mensual=9840.70, plazo_quincenas=24,
-                      anios_cotizacion=0.5)
-    assert cuerpo["detail"] == (
-        "Para el crédito complementario se necesita al menos 1 año de cotización; usted tiene 6 meses."
+    cuerpo = _rechazo(
+        client,
+        "antiguedad_insuficiente",
+        sueldo_base_mensual=9840.70,
+        plazo_quincenas=24,
+        anios_cotizacion=0.5,
     )
-    assert _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=24, anios_cotizacion=1)["monto_maximo"] == 21480.00
+    assert cuerpo["detail"] == (
+        "Para el crédito complementario se necesita al menos 1 año de cotización; usted tiene 6 "
+        "meses."
+    )
+    assert (
+        _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=24, anios_cotizacion=1)[
+            "monto_maximo"
+        ]
+        == 21480.00
+    )
 
 
 # --- bad input ----------------------------------------------------------------------
@@ -243,20 +324,66 @@ def test_un_anio_de_cotizacion_minimo(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("campos", "campo", "frase"),
     [
-        ({"sueldo_base_mensual": 0, "plazo_quincenas": 24}, "sueldo_base_mensual", "mayor que cero"),
-        ({"sueldo_base_mensual": -100, "plazo_quincenas": 24}, "sueldo_base_mensual", "mayor que cero"),
-        ({"sueldo_base_mensual": "mucho", "plazo_quincenas": 24}, "sueldo_base_mensual", "cantidad en pesos"),
-        ({"sueldo_base_mensual": 2_000_000, "plazo_quincenas": 24}, "sueldo_base_mensual", "un millón"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": 0}, "plazo_quincenas", "al menos una quincena"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": 12.5}, "plazo_quincenas", "número entero"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": True}, "plazo_quincenas", "número entero"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "tipo": "jefe"}, "tipo", "asegurado o pensionado"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "sexo": "X"}, "sexo", "H (hombre) o M (mujer)"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "anios_cotizacion": -1}, "anios_cotizacion", "negativos"),
-        ({"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "renovacion": "quizá"}, "renovacion", "true o false"),
+        (
+            {"sueldo_base_mensual": 0, "plazo_quincenas": 24},
+            "sueldo_base_mensual",
+            "mayor que cero",
+        ),
+        (
+            {"sueldo_base_mensual": -100, "plazo_quincenas": 24},
+            "sueldo_base_mensual",
+            "mayor que cero",
+        ),
+        (
+            {"sueldo_base_mensual": "mucho", "plazo_quincenas": 24},
+            "sueldo_base_mensual",
+            "cantidad en pesos",
+        ),
+        (
+            {"sueldo_base_mensual": 2_000_000, "plazo_quincenas": 24},
+            "sueldo_base_mensual",
+            "un millón",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": 0},
+            "plazo_quincenas",
+            "al menos una quincena",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": 12.5},
+            "plazo_quincenas",
+            "número entero",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": True},
+            "plazo_quincenas",
+            "número entero",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "tipo": "jefe"},
+            "tipo",
+            "asegurado o pensionado",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "sexo": "X"},
+            "sexo",
+            "H (hombre) o M (mujer)",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "anios_cotizacion": -1},
+            "anios_cotizacion",
+            "negativos",
+        ),
+        (
+            {"sueldo_base_mensual": 9000, "plazo_quincenas": 24, "renovacion": "quizá"},
+            "renovacion",
+            "true o false",
+        ),
     ],
 )
-def test_datos_invalidos_dan_422_en_espanol(client: TestClient, campos: dict, campo: str, frase: str) -> None:
+def test_datos_invalidos_dan_422_en_espanol(
+    client: TestClient, campos: dict, campo: str, frase: str
+) -> None:
     cuerpo = _rechazo(client, "datos_invalidos", **campos)
     assert frase in cuerpo["detail"]
     assert cuerpo["campos"] == [campo]
@@ -272,7 +399,9 @@ def test_faltan_campos(client: TestClient) -> None:
 
 
 def test_producto_desconocido(client: TestClient) -> None:
-    r = client.post(URL, json={"producto": "hipotecario", "sueldo_base_mensual": 9000, "plazo_quincenas": 24})
+    r = client.post(
+        URL, json={"producto": "hipotecario", "sueldo_base_mensual": 9000, "plazo_quincenas": 24}
+    )
     assert r.status_code == 422
     cuerpo = r.json()
     assert cuerpo["codigo"] == "producto_desconocido"
@@ -327,12 +456,26 @@ def test_totales_rapidos_igual_a_la_tabla() -> None:
     for fila in FILAS:
         for plazo in (1, 24, 36, 48, 72):
             for renovacion in (False, True):
-                r = simular(producto="credito_complementario", sueldo_base_mensual=Decimal(fila["sueldo_base_mensual"]),
-                            plazo_quincenas=plazo, renovacion=renovacion, tipo="pensionado")
+                r = simular(
+                    producto="credito_complementario",
+                    sueldo_base_mensual=Decimal(fila["sueldo_base_mensual"]),
+                    plazo_quincenas=plazo,
+                    renovacion=renovacion,
+                    tipo="pensionado",
+                )
                 tasa = Decimal(str(r.tasa_anual))
-                filas = finanzas.tabla_amortizacion(r.monto_maximo, tasa, plazo, r.descuento_quincenal)
-                esperado = (sum(f.pago for f in filas), sum(f.interes for f in filas), sum(f.iva for f in filas))
-                assert totales_amortizacion(r.monto_maximo, tasa, plazo, r.descuento_quincenal) == esperado
+                filas = finanzas.tabla_amortizacion(
+                    r.monto_maximo, tasa, plazo, r.descuento_quincenal
+                )
+                esperado = (
+                    sum(f.pago for f in filas),
+                    sum(f.interes for f in filas),
+                    sum(f.iva for f in filas),
+                )
+                assert (
+                    totales_amortizacion(r.monto_maximo, tasa, plazo, r.descuento_quincenal)
+                    == esperado
+                )
 
 
 def _totales_de_la_tabla(monto: Decimal, tasa: Decimal, plazo: int, descuento: Decimal,
@@ -354,11 +497,13 @@ def _totales_de_la_tabla(monto: Decimal, tasa: Decimal, plazo: int, descuento: D
 def test_totales_rapidos_en_medio_centavo(monto: str, tasa: str) -> None:
     for plazo in (1, 2, 36):
         m, t = Decimal(monto), Decimal(tasa)
-        descuento = finanzas.redondear(finanzas.pago_periodico(m, finanzas.tasa_quincenal(t), plazo))
+        descuento = finanzas.redondear(
+            finanzas.pago_periodico(m, finanzas.tasa_quincenal(t), plazo)
+        )
         for con_iva in (True, False):
-            assert totales_amortizacion(m, t, plazo, descuento, con_iva=con_iva) == _totales_de_la_tabla(
-                m, t, plazo, descuento, con_iva
-            )
+            assert totales_amortizacion(
+                m, t, plazo, descuento, con_iva=con_iva
+            ) == _totales_de_la_tabla(m, t, plazo, descuento, con_iva)
 
 
 def _saldos_de_medio_centavo(tasa: str) -> tuple[int, int]:
@@ -371,8 +516,10 @@ def _saldos_de_medio_centavo(tasa: str) -> tuple[int, int]:
 
 @given(
     monto=st.integers(min_value=1, max_value=10**8).map(lambda c: Decimal(c).scaleb(-2)),
-    tasa=st.one_of(st.sampled_from(["0.16", "0.17", "0.11", "0.075"]),
-                   st.integers(min_value=1, max_value=4000).map(lambda n: str(Decimal(n).scaleb(-4)))),
+    tasa=st.one_of(
+        st.sampled_from(["0.16", "0.17", "0.11", "0.075"]),
+        st.integers(min_value=1, max_value=4000).map(lambda n: str(Decimal(n).scaleb(-4))),
+    ),
     plazo=st.integers(min_value=1, max_value=72),
     factor=st.sampled_from(["1", "1", "0.97", "1.4", "0.5"]),
     con_iva=st.booleans(),
@@ -385,16 +532,18 @@ def test_totales_rapidos_igual_a_la_tabla_con_cualquier_dato(
     amortise it, which the integer path hands back to Decimal)."""
     t = Decimal(tasa)
     descuento = finanzas.redondear(
-        finanzas.pago_periodico(monto, finanzas.tasa_quincenal(t, con_iva=con_iva), plazo) * Decimal(factor)
+        finanzas.pago_periodico(monto, finanzas.tasa_quincenal(t, con_iva=con_iva), plazo)
+        * Decimal(factor)
     )
-    assert totales_amortizacion(monto, t, plazo, descuento, con_iva=con_iva) == _totales_de_la_tabla(
-        monto, t, plazo, descuento, con_iva
-    )
+    assert totales_amortizacion(
+        monto, t, plazo, descuento, con_iva=con_iva
+    ) == _totales_de_la_tabla(monto, t, plazo, descuento, con_iva)
 
 
 @given(
     tasa=st.sampled_from(["0.16", "0.17", "0.11", "0.075", "0.13", "0.0999"]),
-    # Coarser Decimal contexts too (their own precision decides there), with saldos that fit in them.
+    # Coarser Decimal contexts too (their own precision decides there), with saldos that fit in
+    # them.
     precision_y_vueltas=st.sampled_from([28, 28, 16, 10, 8]).flatmap(
         lambda p: st.tuples(st.just(p), st.integers(min_value=0, max_value=10 ** min(6, p - 6)))
     ),
@@ -414,9 +563,9 @@ def test_totales_rapidos_cuando_el_interes_cae_en_medio_centavo(
         descuento = finanzas.redondear(
             finanzas.pago_periodico(monto, finanzas.tasa_quincenal(t, con_iva=con_iva), plazo)
         )
-        assert totales_amortizacion(monto, t, plazo, descuento, con_iva=con_iva) == _totales_de_la_tabla(
-            monto, t, plazo, descuento, con_iva
-        )
+        assert totales_amortizacion(
+            monto, t, plazo, descuento, con_iva=con_iva
+        ) == _totales_de_la_tabla(monto, t, plazo, descuento, con_iva)
 
 
 # --- the other ISSSTE products --------------------------------------------------------
@@ -438,9 +587,13 @@ def test_ordinario_tope_por_antiguedad(client: TestClient) -> None:
 
 def test_especial_meses_de_sueldo_con_tope(client: TestClient) -> None:
     base = {"producto": "especial", "plazo_quincenas": 48}
-    r = client.post(URL, json={**base, "sueldo_base_mensual": 23134.41, "anios_cotizacion": 12}).json()
+    r = client.post(
+        URL, json={**base, "sueldo_base_mensual": 23134.41, "anios_cotizacion": 12}
+    ).json()
     assert r["monto_maximo"] == pytest.approx(6 * 23134.41, abs=0.005)
-    r = client.post(URL, json={**base, "sueldo_base_mensual": 51861.00, "anios_cotizacion": 3}).json()
+    r = client.post(
+        URL, json={**base, "sueldo_base_mensual": 51861.00, "anios_cotizacion": 3}
+    ).json()
     assert r["monto_maximo"] == 137578.40  # 4 × sueldo tope 34,394.60
 
 
@@ -459,14 +612,36 @@ def test_capacidad_de_pago_limita_el_monto(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("cuerpo", "codigo", "frase"),
     [
-        ({"producto": "ordinario", "plazo_quincenas": 12}, "plazo_insuficiente", "El plazo mínimo del préstamo personal ordinario es de 24 quincenas."),
-        ({"producto": "ordinario", "plazo_quincenas": 60}, "plazo_excedido", "El plazo del préstamo personal ordinario va de 24 a 48 quincenas."),
-        ({"producto": "emergente", "plazo_quincenas": 24}, "plazo_excedido", "El plazo del préstamo emergente es de 18 quincenas."),
-        ({"producto": "ordinario", "plazo_quincenas": 24, "renovacion": True}, "sin_renovacion", "El préstamo personal ordinario no tiene modalidad de renovación."),
-        ({"producto": "especial", "plazo_quincenas": 48, "anios_cotizacion": 0.25}, "antiguedad_insuficiente", "al menos 6 meses de cotización"),
+        (
+            {"producto": "ordinario", "plazo_quincenas": 12},
+            "plazo_insuficiente",
+            "El plazo mínimo del préstamo personal ordinario es de 24 quincenas.",
+        ),
+        (
+            {"producto": "ordinario", "plazo_quincenas": 60},
+            "plazo_excedido",
+            "El plazo del préstamo personal ordinario va de 24 a 48 quincenas.",
+        ),
+        (
+            {"producto": "emergente", "plazo_quincenas": 24},
+            "plazo_excedido",
+            "El plazo del préstamo emergente es de 18 quincenas.",
+        ),
+        (
+            {"producto": "ordinario", "plazo_quincenas": 24, "renovacion": True},
+            "sin_renovacion",
+            "El préstamo personal ordinario no tiene modalidad de renovación.",
+        ),
+        (
+            {"producto": "especial", "plazo_quincenas": 48, "anios_cotizacion": 0.25},
+            "antiguedad_insuficiente",
+            "al menos 6 meses de cotización",
+        ),
     ],
 )
-def test_reglas_de_otros_productos(client: TestClient, cuerpo: dict, codigo: str, frase: str) -> None:
+def test_reglas_de_otros_productos(
+    client: TestClient, cuerpo: dict, codigo: str, frase: str
+) -> None:
     r = client.post(URL, json={"sueldo_base_mensual": 12690.80, **cuerpo})
     assert r.status_code == 422, r.text
     assert r.json()["codigo"] == codigo
@@ -476,7 +651,9 @@ def test_reglas_de_otros_productos(client: TestClient, cuerpo: dict, codigo: str
 def test_cada_producto_simula_en_su_plazo_maximo(client: TestClient) -> None:
     productos = client.get("/api/v1/productos").json()["productos"]
     for p in productos:
-        plazo = p["plazo"]["maximo"] or max(n["maximo"] for n in p["plazo"]["maximo_por_antiguedad"])
+        plazo = p["plazo"]["maximo"] or max(
+            n["maximo"] for n in p["plazo"]["maximo_por_antiguedad"]
+        )
         r = client.post(URL, json={"producto": p["clave"], "sueldo_base_mensual": 12690.80,
                                    "plazo_quincenas": plazo, "anios_cotizacion": 12, "sexo": "M"})
         assert r.status_code == 200, (p["clave"], r.text)

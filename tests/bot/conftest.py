@@ -28,7 +28,7 @@ os.environ.setdefault("ACCIONES_CLAVE", "clave-de-pruebas-de-la-boveda")
 def _sin_red():
     """After each test: the backend client back on real HTTP, no catalogue kept."""
     yield
-    from bot.actions import backend_client, simulacion
+    from bot.actions import backend_client, producto_simulado
 
     backend_client.usar_transporte(None)
-    simulacion._catalogo.update(productos=None, hasta=0.0)
+    producto_simulado._catalogo.update(productos=None, hasta=0.0)

@@ -14,8 +14,12 @@ from sanic import Sanic
 import rasa_sdk_plugins
 
 TOKEN = "acciones-" + uuid.uuid4().hex
-LLAMADA = {"next_action": "action_inexistente", "sender_id": "x", "tracker": {"sender_id": "x", "slots": {},
-           "latest_message": {}, "events": []}, "domain": {}}
+LLAMADA = {
+    "next_action": "action_inexistente",
+    "sender_id": "x",
+    "tracker": {"sender_id": "x", "slots": {}, "latest_message": {}, "events": []},
+    "domain": {},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +85,9 @@ def test_rasa_sends_the_token_from_its_environment(monkeypatch) -> None:
 
     monkeypatch.setenv("ACTIONS_TOKEN", TOKEN)
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
-    endpoints = read_endpoints_from_path(Path(__file__).resolve().parents[2] / "bot" / "endpoints.yml")
+    endpoints = read_endpoints_from_path(
+        Path(__file__).resolve().parents[2] / "bot" / "endpoints.yml"
+    )
     assert endpoints.action.headers == {"Authorization": f"Bearer {TOKEN}"}
     assert endpoints.tracker_store.type == "bot.almacenes.AlmacenConversaciones"
     assert endpoints.lock_store.type == "bot.almacenes.CerrojoConversaciones"

@@ -27,7 +27,9 @@ class BackendFalso:
         self.peticiones.append(request)
         respuesta = self.rutas.get((request.method, request.url.path))
         if respuesta is None:
-            return httpx.Response(404, json={"detail": "No encontramos lo que busca.", "codigo": "no_encontrado"})
+            return httpx.Response(
+                404, json={"detail": "No encontramos lo que busca.", "codigo": "no_encontrado"}
+            )
         if callable(respuesta):
             respuesta = respuesta(request)
         if isinstance(respuesta, Exception):
@@ -106,7 +108,9 @@ def slots_de(eventos: List[Dict[str, Any]]) -> Dict[str, Any]:
 DOMINIO: Dict[str, Any] = {
     "forms": {
         "identificacion_form": {"required_slots": ["curp", "nip"]},
-        "cancelacion_form": {"required_slots": ["clave_cita", "fecha_nacimiento", "confirmar_cancelacion"]},
+        "cancelacion_form": {
+            "required_slots": ["clave_cita", "fecha_nacimiento", "confirmar_cancelacion"]
+        },
         "fopi_form": {"required_slots": ["tipo_fopi", "monto"]},
         "cita_form": {"required_slots": ["oficina", "fecha", "inicio_cita", "confirmar_cita"]},
         "simulacion_form": {"required_slots": ["sueldo", "plazo"]},

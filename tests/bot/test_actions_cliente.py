@@ -87,10 +87,14 @@ async def test_el_reintento_del_get_cabe_en_el_tiempo_de_la_llamada(reloj_corto)
 
 @pytest.mark.asyncio
 async def test_un_post_no_se_reintenta(reloj_corto):
-    backend = BackendFalso({("POST", "/api/v1/simulaciones"): lambda r: httpx.Response(503)}).instalar()
+    backend = BackendFalso(
+        {("POST", "/api/v1/simulaciones"): lambda r: httpx.Response(503)}
+    ).instalar()
     with pytest.raises(bc.BackendNoDisponible):
         async with bc.cliente() as api:
-            await api.simular(producto="credito_complementario", sueldo_base_mensual=1, plazo_quincenas=24)
+            await api.simular(
+                producto="credito_complementario", sueldo_base_mensual=1, plazo_quincenas=24
+            )
     assert len(backend.peticiones) == 1
 
 
@@ -136,8 +140,15 @@ async def test_saldo_y_enlace_van_a_la_vez_y_un_enlace_colgado_no_retrasa_el_sal
         try:
             if request.url.path == SALDO[1]:
                 await asyncio.sleep(0.5)
-                return httpx.Response(200, json={"saldo_deudor_total": 15500.5, "al": "2026-03-01",
-                                                 "prestamo_folio": "PP-1", "quincenas_restantes": 30})
+                return httpx.Response(
+                    200,
+                    json={
+                        "saldo_deudor_total": 15500.5,
+                        "al": "2026-03-01",
+                        "prestamo_folio": "PP-1",
+                        "quincenas_restantes": 30,
+                    },
+                )
             await asyncio.sleep(5)
             return httpx.Response(200, json={"url": "http://b/x"})
         finally:
@@ -288,14 +299,22 @@ CANCELAR = ("POST", "/api/v1/citas/CC3QZ8/cancelar")
 
 @pytest.mark.asyncio
 async def test_agendar_y_cancelar_envian_llave_de_idempotencia_y_vencimiento():
-    backend = BackendFalso({CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}).instalar()
+    backend = BackendFalso(
+        {CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}
+    ).instalar()
     async with bc.cliente("tok") as api:
-        await api.agendar_cita(3, "2026-03-02T10:00:00-06:00", "web", idempotency_key="turno-1", vence=1767225600.25)
+        await api.agendar_cita(
+            3, "2026-03-02T10:00:00-06:00", "web", idempotency_key="turno-1", vence=1767225600.25
+        )
         await api.cancelar_cita("CC3QZ8", "1956-04-27", idempotency_key="turno-2", vence=1767225601)
     agendar, cancelar = backend.peticiones
     assert agendar.headers["Idempotency-Key"] == "turno-1"
     assert float(agendar.headers["X-Turno-Vence"]) == 1767225600.25
-    assert backend.cuerpo(0) == {"oficina_id": 3, "inicio": "2026-03-02T10:00:00-06:00", "origen": "web"}
+    assert backend.cuerpo(0) == {
+        "oficina_id": 3,
+        "inicio": "2026-03-02T10:00:00-06:00",
+        "origen": "web",
+    }
     assert cancelar.headers["Idempotency-Key"] == "turno-2"
     assert float(cancelar.headers["X-Turno-Vence"]) == 1767225601
     assert backend.cuerpo(1) == {"fecha_nacimiento": "1956-04-27"}
@@ -304,7 +323,9 @@ async def test_agendar_y_cancelar_envian_llave_de_idempotencia_y_vencimiento():
 
 @pytest.mark.asyncio
 async def test_sin_llave_ni_vencimiento_no_hay_encabezados():
-    backend = BackendFalso({CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}).instalar()
+    backend = BackendFalso(
+        {CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}
+    ).instalar()
     async with bc.cliente("tok") as api:
         await api.agendar_cita(3, "2026-03-02T10:00:00-06:00")
         await api.cancelar_cita("CC3QZ8")
@@ -327,14 +348,19 @@ async def test_cada_accion_registra_su_tiempo_y_el_de_cada_llamada_al_backend(ca
                                               "prestamo_folio": "PP-1", "quincenas_restantes": 30}),
                   ENLACE: httpx.Response(503)}).instalar()
     caplog.set_level(logging.INFO, logger="bot.actions.medicion")
-    await ActionConsultarSaldo().run(CollectingDispatcher(), tracker({"token": "tok"}, canal="whatsapp"), {})
+    await ActionConsultarSaldo().run(
+        CollectingDispatcher(), tracker({"token": "tok"}, canal="whatsapp"), {}
+    )
     (registro,) = _tiempos(caplog)
     assert registro["accion"] == "action_consultar_saldo" and registro["ms"] >= 0
     llamadas = sorted((c["metodo"], c["ruta"], c["status"]) for c in registro["backend"])
     assert llamadas == [("GET", SALDO[1], 200), ("POST", ENLACE[1], 503)]
     assert all(c["ms"] >= 0 for c in registro["backend"])
     # The backend's own time, from its Server-Timing header, where it sent one.
-    assert {c["ruta"]: c.get("servidor_ms") for c in registro["backend"]} == {SALDO[1]: 2.5, ENLACE[1]: None}
+    assert {c["ruta"]: c.get("servidor_ms") for c in registro["backend"]} == {
+        SALDO[1]: 2.5,
+        ENLACE[1]: None,
+    }
     assert "tok" not in caplog.text and "PP-1" not in caplog.text
 
 
@@ -349,5 +375,7 @@ async def test_la_llamada_sin_respuesta_queda_registrada_sin_status_y_sin_clave(
             async with bc.cliente() as api:
                 await api.cancelar_cita("CC3QZ8")
     (registro,) = _tiempos(caplog)
-    assert [(c["ruta"], c["status"]) for c in registro["backend"]] == [("/api/v1/citas/…/cancelar", None)]
+    assert [(c["ruta"], c["status"]) for c in registro["backend"]] == [
+        ("/api/v1/citas/…/cancelar", None)
+    ]
     assert "CC3QZ8" not in caplog.text

@@ -13,50 +13,69 @@ from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
 
 from bot.actions.contexto import ActionInterpretarDato, ActionRetomarTramite, ultima_respuesta
 from bot.actions.datos_simulacion import leer_datos, leer_renovacion_dicha, leer_tipo, resumen
-from bot.actions.simulacion import ActionPrepararSimulacion, ValidateSimulacionForm
+from bot.actions.formulario_simulacion import ValidateSimulacionForm
+from bot.actions.simulacion import ActionPrepararSimulacion
 
 DOMINIO_SIM = {"forms": {"simulacion_form": {"required_slots": [
     "sueldo", "tipo_derechohabiente", "renovacion", "anios_cotizacion", "plazo"]}}}
 SIM = ("POST", "/api/v1/simulaciones")
 
 
-@pytest.mark.parametrize("texto,esperado", [
-    ("si cobro 14 mil al mes, ¿cuánto me dan a 48 quincenas? ya estoy jubilado",
-     {"sueldo": Decimal("14000.00"), "plazo": 48, "tipo": "pensionado"}),
-    ("mi sueldo es de 12690.80 al mes", {"sueldo": Decimal("12690.80")}),
-    ("doce mil seiscientos noventa pesos con ochenta centavos", {"sueldo": Decimal("12690.80")}),
-    ("gano siete mil a la quincena", {"sueldo": Decimal("14000.00")}),
-    ("gano veinte mil quinientos a 48 quincenas", {"sueldo": Decimal("20500.00"), "plazo": 48}),
-    ("gano $15,500.00 mensuales, quiero a dieciocho meses", {"sueldo": Decimal("15500.00"), "plazo": 36}),
-    ("bueno, continuamos: gano 11 mil", {"sueldo": Decimal("11000.00")}),
-    ("36 quincenas", {"plazo": 36}),
-    ("mejor a 72", {"plazo": 72}),
-    ("a 3 años", {"plazo": 72}),
-    ("tengo 12 años cotizando", {"anios": 12}),
-    ("llevo quince años trabajando en el issste", {"anios": 15}),
-    ("es el primero, no es renovación", {"renovacion": False}),
-    ("no es el primero", {"renovacion": True}),
-    ("ya tuve uno antes, es renovación", {"renovacion": True}),
-    ("no, la primera", {"renovacion": False}),
-    ("soy pensionada", {"tipo": "pensionado"}),
-    ("no soy pensionado", {"tipo": "asegurado"}),
-    ("sigo trabajando", {"tipo": "asegurado"}),
-    ("36 quincenas, soy pensionado", {"plazo": 36, "tipo": "pensionado"}),
-    # Nothing a simulation needs: a CURP's digits, an age, a bare option, a product.
-    ("HEGG560427MVZRRL04", {}),
-    ("tengo 45 años", {}),
-    ("2", {}),
-    ("crédito complementario", {}),
-    ("/simular_prestamo", {}),
-])
+@pytest.mark.parametrize(
+    "texto,esperado",
+    [
+        (
+            "si cobro 14 mil al mes, ¿cuánto me dan a 48 quincenas? ya estoy jubilado",
+            {"sueldo": Decimal("14000.00"), "plazo": 48, "tipo": "pensionado"},
+        ),
+        ("mi sueldo es de 12690.80 al mes", {"sueldo": Decimal("12690.80")}),
+        (
+            "doce mil seiscientos noventa pesos con ochenta centavos",
+            {"sueldo": Decimal("12690.80")},
+        ),
+        ("gano siete mil a la quincena", {"sueldo": Decimal("14000.00")}),
+        ("gano veinte mil quinientos a 48 quincenas", {"sueldo": Decimal("20500.00"), "plazo": 48}),
+        (
+            "gano $15,500.00 mensuales, quiero a dieciocho meses",
+            {"sueldo": Decimal("15500.00"), "plazo": 36},
+        ),
+        ("bueno, continuamos: gano 11 mil", {"sueldo": Decimal("11000.00")}),
+        ("36 quincenas", {"plazo": 36}),
+        ("mejor a 72", {"plazo": 72}),
+        ("a 3 años", {"plazo": 72}),
+        ("tengo 12 años cotizando", {"anios": 12}),
+        ("llevo quince años trabajando en el issste", {"anios": 15}),
+        ("es el primero, no es renovación", {"renovacion": False}),
+        ("no es el primero", {"renovacion": True}),
+        ("ya tuve uno antes, es renovación", {"renovacion": True}),
+        ("no, la primera", {"renovacion": False}),
+        ("soy pensionada", {"tipo": "pensionado"}),
+        ("no soy pensionado", {"tipo": "asegurado"}),
+        ("sigo trabajando", {"tipo": "asegurado"}),
+        ("36 quincenas, soy pensionado", {"plazo": 36, "tipo": "pensionado"}),
+        # Nothing a simulation needs: a CURP's digits, an age, a bare option, a product.
+        ("HEGG560427MVZRRL04", {}),
+        ("tengo 45 años", {}),
+        ("2", {}),
+        ("crédito complementario", {}),
+        ("/simular_prestamo", {}),
+    ],
+)
 def test_lee_cada_dato_donde_se_diga(texto: str, esperado: Dict[str, Any]):
     assert leer_datos(texto) == esperado
 
 
 def test_las_entidades_del_nlu_completan_lo_que_el_texto_no_dice_claro():
-    entidades = [{"entity": "tipo_derechohabiente", "value": "pensionado"},
-                 {"entity": "tipo_prestamo", "value": "renovacion"}, {"entity": "anios", "value": "doce"}]
-    assert leer_datos("pues eso", entidades) == {"tipo": "pensionado", "renovacion": True, "anios": 12}
+    entidades = [
+        {"entity": "tipo_derechohabiente", "value": "pensionado"},
+        {"entity": "tipo_prestamo", "value": "renovacion"},
+        {"entity": "anios", "value": "doce"},
+    ]
+    assert leer_datos("pues eso", entidades) == {
+        "tipo": "pensionado",
+        "renovacion": True,
+        "anios": 12,
+    }
     # What the text says beats the entity (the NLU tags "renovación" also when negated).
     assert leer_datos("no es renovación", [{"entity": "tipo_prestamo", "value": "renovacion"}]) == {
         "renovacion": False}
@@ -80,7 +99,11 @@ def _bot(utter_action: str) -> Dict[str, Any]:
 
 
 def _usuario(texto: str, intent: str = "informar") -> Dict[str, Any]:
-    return {"event": "user", "text": texto, "parse_data": {"intent": {"name": intent}, "entities": [], "text": texto}}
+    return {
+        "event": "user",
+        "text": texto,
+        "parse_data": {"intent": {"name": intent}, "entities": [], "text": texto},
+    }
 
 
 @pytest.mark.asyncio
@@ -114,11 +137,21 @@ async def test_sin_nada_que_responda_pregunta_que_tramite(intent, texto, antes):
 
 
 def test_la_ultima_respuesta_cuenta_el_mensaje_reinterpretado_una_vez():
-    t = tracker(intent="simular_prestamo", texto="soy pensionada", anteriores=[
-        _usuario("36"), _bot("utter_simulacion_resultado"), _usuario("soy pensionada"),
-        {"event": "action", "name": "action_interpretar_dato"}, {"event": "action", "name": "action_listen"}])
+    t = tracker(
+        intent="simular_prestamo",
+        texto="soy pensionada",
+        anteriores=[
+            _usuario("36"),
+            _bot("utter_simulacion_resultado"),
+            _usuario("soy pensionada"),
+            {"event": "action", "name": "action_interpretar_dato"},
+            {"event": "action", "name": "action_listen"},
+        ],
+    )
     assert ultima_respuesta(t) == "utter_simulacion_resultado"
-    dos_seguidos = tracker(texto="otra cosa", anteriores=[_bot("utter_simulacion_resultado"), _usuario("algo")])
+    dos_seguidos = tracker(
+        texto="otra cosa", anteriores=[_bot("utter_simulacion_resultado"), _usuario("algo")]
+    )
     assert ultima_respuesta(dos_seguidos) is None
 
 
@@ -137,9 +170,16 @@ def _respuesta_a_renovacion(texto: str) -> Any:
 
 @pytest.mark.asyncio
 async def test_una_correccion_tras_el_resultado_conserva_lo_demas():
-    previa = {"sueldo": "12690.80", "renovacion": False, "tipo_derechohabiente": "asegurado", "plazo": 36,
-              "producto": "credito_complementario"}
-    t = _tras_el_resultado({"ultima_simulacion": previa, "producto": "credito_complementario"}, "soy pensionada")
+    previa = {
+        "sueldo": "12690.80",
+        "renovacion": False,
+        "tipo_derechohabiente": "asegurado",
+        "plazo": 36,
+        "producto": "credito_complementario",
+    }
+    t = _tras_el_resultado(
+        {"ultima_simulacion": previa, "producto": "credito_complementario"}, "soy pensionada"
+    )
     BackendFalso({}).instalar()
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
     assert slots["tipo_derechohabiente"] == "pensionado"
@@ -148,8 +188,15 @@ async def test_una_correccion_tras_el_resultado_conserva_lo_demas():
 
 @pytest.mark.asyncio
 async def test_una_peticion_nueva_sin_datos_tras_el_resultado_empieza_de_cero():
-    previa = {"sueldo": "12690.80", "renovacion": False, "tipo_derechohabiente": "asegurado", "plazo": 36}
-    t = _tras_el_resultado({"ultima_simulacion": previa, "sueldo": "12690.80"}, "quiero otra simulación")
+    previa = {
+        "sueldo": "12690.80",
+        "renovacion": False,
+        "tipo_derechohabiente": "asegurado",
+        "plazo": 36,
+    }
+    t = _tras_el_resultado(
+        {"ultima_simulacion": previa, "sueldo": "12690.80"}, "quiero otra simulación"
+    )
     BackendFalso({}).instalar()
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
     assert slots["sueldo"] is None and slots["plazo"] is None
@@ -158,8 +205,12 @@ async def test_una_peticion_nueva_sin_datos_tras_el_resultado_empieza_de_cero():
 @pytest.mark.asyncio
 async def test_retomar_la_simulacion_conserva_lo_dado_y_toma_el_valor_nuevo():
     """"bueno, continuamos: gano 11 mil" after the requisitos, taken as a new request."""
-    t = tracker({"renovacion": False, "tipo_derechohabiente": "pensionado", "requested_slot": "sueldo"},
-                intent="simular_prestamo", texto="bueno, continuamos: gano 11 mil", active_loop="simulacion_form")
+    t = tracker(
+        {"renovacion": False, "tipo_derechohabiente": "pensionado", "requested_slot": "sueldo"},
+        intent="simular_prestamo",
+        texto="bueno, continuamos: gano 11 mil",
+        active_loop="simulacion_form",
+    )
     BackendFalso({}).instalar()
     slots = slots_de(await ActionPrepararSimulacion().run(CollectingDispatcher(), t, {}))
     assert slots["sueldo"] == "11000.00"
@@ -171,7 +222,9 @@ async def test_respuestas_fuera_de_orden_llenan_la_forma_sin_regaño():
     """Asked primer préstamo o renovación, the person gives the plazo and the tipo."""
     for texto in ("36 quincenas", "soy pensionado"):
         d = CollectingDispatcher()
-        eventos = slots_de(await ValidateSimulacionForm().run(d, _respuesta_a_renovacion(texto), DOMINIO_SIM))
+        eventos = slots_de(
+            await ValidateSimulacionForm().run(d, _respuesta_a_renovacion(texto), DOMINIO_SIM)
+        )
         assert respuestas(d) == []  # no "no me quedó claro"
         assert eventos["renovacion"] is None
         assert eventos.get("plazo") == 36 or eventos.get("tipo_derechohabiente") == "pensionado"
@@ -193,9 +246,12 @@ async def test_varios_valores_en_una_respuesta_simulan_una_sola_vez():
 @pytest.mark.asyncio
 async def test_sin_tipo_la_forma_lo_pregunta_antes_de_simular():
     backend = BackendFalso({}).instalar()
-    t = tracker({"sueldo": "12690.80", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
-                texto="36", active_loop="simulacion_form",
-                eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}])
+    t = tracker(
+        {"sueldo": "12690.80", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
+        texto="36",
+        active_loop="simulacion_form",
+        eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}],
+    )
     eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
     assert eventos["requested_slot"] == "tipo_derechohabiente" and backend.peticiones == []
 
@@ -222,9 +278,11 @@ def _con_pregunta(texto: str, clave: str, confianza: float) -> Any:
      "utter_faq/tiempo_deposito"),
     ("quiero simular un préstamo y cuánto tardan en depositar", "faq/tiempo_deposito", 0.97,
      "utter_faq/tiempo_deposito"),
-    ("Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.5, None),  # unsure
+    # unsure
+    ("Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.5, None),
     ("quiero simular un préstamo", "faq/tiempo_deposito", 0.99, None),  # nothing asked
-    ("cuánto me prestan, gano 14 mil", "faq/tasa_interes", 0.99, None),  # the request's own question
+    # the request's own question
+    ("cuánto me prestan, gano 14 mil", "faq/tasa_interes", 0.99, None),
 ])
 def test_una_pregunta_junto_a_la_peticion(texto, clave, confianza, esperado):
     from bot.actions.contexto import pregunta_de_paso
@@ -236,8 +294,13 @@ def test_una_pregunta_junto_a_la_peticion(texto, clave, confianza, esperado):
 async def test_la_pregunta_de_paso_se_contesta_antes_de_simular():
     BackendFalso({}).instalar()
     d = CollectingDispatcher()
-    await ActionPrepararSimulacion().run(d, _con_pregunta(
-        "Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.97), {})
+    await ActionPrepararSimulacion().run(
+        d,
+        _con_pregunta(
+            "Quiero simular un préstamo, ¿cuánto tardan en depositar?", "faq/tiempo_deposito", 0.97
+        ),
+        {},
+    )
     assert respuestas(d)[0] == "utter_faq/tiempo_deposito"
 
 
@@ -256,12 +319,27 @@ async def test_un_dato_suelto_sin_nada_no_se_entendio(texto, respuesta):
 async def test_los_anios_pedidos_simulan_con_el_plazo_ya_dicho():
     """Asked for 48 quincenas without años: the form asks the años and, once
     given, simulates those 48 quincenas without asking the plazo again."""
-    resultado = {"descuento_quincenal": 900.0, "monto_maximo": 31000.0, "tasa_anual": 0.16, "plazo_quincenas": 48}
+    resultado = {
+        "descuento_quincenal": 900.0,
+        "monto_maximo": 31000.0,
+        "tasa_anual": 0.16,
+        "plazo_quincenas": 48,
+    }
     backend = BackendFalso({SIM: resultado}).instalar()
-    t = tracker({"sueldo": "12000.00", "tipo_derechohabiente": "asegurado", "renovacion": False, "plazo": 48,
-                 "pedir_anios": True, "requested_slot": "anios_cotizacion", "anios_cotizacion": "15"},
-                texto="Tengo 15 años cotizando.", active_loop="simulacion_form",
-                eventos_extra=[{"event": "slot", "name": "anios_cotizacion", "value": "15"}])
+    t = tracker(
+        {
+            "sueldo": "12000.00",
+            "tipo_derechohabiente": "asegurado",
+            "renovacion": False,
+            "plazo": 48,
+            "pedir_anios": True,
+            "requested_slot": "anios_cotizacion",
+            "anios_cotizacion": "15",
+        },
+        texto="Tengo 15 años cotizando.",
+        active_loop="simulacion_form",
+        eventos_extra=[{"event": "slot", "name": "anios_cotizacion", "value": "15"}],
+    )
     eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
     assert eventos["simulacion"] == resultado and eventos["requested_slot"] is None
     assert backend.cuerpo()["plazo_quincenas"] == 48 and backend.cuerpo()["anios_cotizacion"] == 15
@@ -272,12 +350,20 @@ async def test_el_producto_dicho_al_pedir_el_sueldo_no_se_regaña():
     catalogo = {"productos": [{"clave": "credito_complementario", "renovable": True},
                               {"clave": "ordinario", "renovable": False}]}
     BackendFalso({("GET", "/api/v1/productos"): catalogo}).instalar()
-    from bot.actions import simulacion
+    from bot.actions import producto_simulado
 
-    simulacion._catalogo.update(productos=None, hasta=0.0)
-    t = tracker({"requested_slot": "sueldo", "sueldo": "el ordinario"}, texto="el ordinario",
-                active_loop="simulacion_form", eventos_extra=[{"event": "slot", "name": "sueldo", "value": "el ordinario"}])
+    producto_simulado._catalogo.update(productos=None, hasta=0.0)
+    t = tracker(
+        {"requested_slot": "sueldo", "sueldo": "el ordinario"},
+        texto="el ordinario",
+        active_loop="simulacion_form",
+        eventos_extra=[{"event": "slot", "name": "sueldo", "value": "el ordinario"}],
+    )
     d = CollectingDispatcher()
     eventos = slots_de(await ValidateSimulacionForm().run(d, t, DOMINIO_SIM))
     assert respuestas(d) == []
-    assert eventos["producto"] == "ordinario" and eventos["renovacion"] is False and eventos["sueldo"] is None
+    assert (
+        eventos["producto"] == "ordinario"
+        and eventos["renovacion"] is False
+        and eventos["sueldo"] is None
+    )

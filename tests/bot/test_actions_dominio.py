@@ -38,7 +38,9 @@ def test_cada_respuesta_tiene_variantes_de_voz_y_whatsapp(nombre):
     for v in variantes:
         # A variant may say less than the web text, never need a variable the action does not pass.
         assert _variables(v["text"]) <= _variables(por_defecto["text"]) | {
-            "clave_deletreada", "referencia_deletreada"} | set(DOMINIO["slots"]), (nombre, v.get("channel"))
+            "clave_deletreada",
+            "referencia_deletreada",
+        } | set(DOMINIO["slots"]), (nombre, v.get("channel"))
         if v.get("channel") == "ivr":
             assert "http" not in v["text"] and "www." not in v["text"], nombre
             assert not EMOJI.search(v["text"]), nombre
@@ -70,8 +72,12 @@ def test_por_telefono_las_claves_se_deletrean(nombre):
 
 
 def test_las_claves_deletreadas_que_se_dicen_por_telefono():
-    deletreadas = sorted(n for n, vs in RESPUESTAS.items() for v in vs
-                         if v.get("channel") == "ivr" and "clave_deletreada" in _variables(v["text"]))
+    deletreadas = sorted(
+        n
+        for n, vs in RESPUESTAS.items()
+        for v in vs
+        if v.get("channel") == "ivr" and "clave_deletreada" in _variables(v["text"])
+    )
     assert {"utter_cita_agendada", "utter_cita_renglon", "utter_ask_confirmar_cancelacion",
             "utter_cita_cancelada"} <= set(deletreadas)
     # The form question takes it from the slot validate_cancelacion_form sets; the

@@ -28,8 +28,12 @@ VERIFICAR = ("POST", "/api/v1/identidad/verificar")
 
 
 def _tracker_nip(nip: str = "4821"):
-    return tracker({"curp": CURP, "nip": nip, "requested_slot": "nip"}, texto=nip, active_loop="identificacion_form",
-                   eventos_extra=[{"event": "slot", "name": "nip", "value": nip}])
+    return tracker(
+        {"curp": CURP, "nip": nip, "requested_slot": "nip"},
+        texto=nip,
+        active_loop="identificacion_form",
+        eventos_extra=[{"event": "slot", "name": "nip", "value": nip}],
+    )
 
 
 @pytest.mark.asyncio
@@ -54,8 +58,10 @@ async def test_nip_correcto_guarda_token_y_olvida_el_nip(caplog):
     assert "HEGG************04" in caplog.text
 
 
-GENERICO = ("La CURP o el NIP no coinciden con nuestros registros. Verifique sus datos e intente de nuevo; "
-            "por su seguridad, tras 3 intentos fallidos el acceso se bloquea temporalmente.")
+GENERICO = (
+    "La CURP o el NIP no coinciden con nuestros registros. Verifique sus datos e intente de nuevo; "
+    "por su seguridad, tras 3 intentos fallidos el acceso se bloquea temporalmente."
+)
 
 
 @pytest.mark.asyncio
@@ -77,17 +83,26 @@ async def test_demasiados_intentos_se_dice_con_amabilidad_y_termina_la_forma():
     BackendFalso({VERIFICAR: error(429, "Por su seguridad hicimos una pausa.")}).instalar()
     d = CollectingDispatcher()
     slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
-    assert slots["requested_slot"] is None and slots["identificado"] is False and "token" not in slots
+    assert (
+        slots["requested_slot"] is None and slots["identificado"] is False and "token" not in slots
+    )
     assert [m.get("response") for m in d.messages] == ["utter_demasiados_intentos"]
-    dominio = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    dominio = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8")
+    )
     textos = [v["text"] for v in dominio["responses"]["utter_demasiados_intentos"]]
     assert textos and all("minutos" in t and "Traceback" not in t for t in textos)
 
 
 @pytest.mark.asyncio
 async def test_bloqueo_dice_hasta_cuando_y_termina_la_forma():
-    detalle = "Por su seguridad, el acceso con esta CURP quedó bloqueado. Podrá intentarlo a partir de las 10:45 horas."
-    BackendFalso({VERIFICAR: error(423, detalle, bloqueado_hasta="2030-01-01T16:45:00Z")}).instalar()
+    detalle = (
+        "Por su seguridad, el acceso con esta CURP quedó bloqueado. Podrá intentarlo a partir de "
+        "las 10:45 horas."
+    )
+    BackendFalso(
+        {VERIFICAR: error(423, detalle, bloqueado_hasta="2030-01-01T16:45:00Z")}
+    ).instalar()
     d = CollectingDispatcher()
     slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip("1111"), DOMINIO))
     assert slots["requested_slot"] is None and slots["identificado"] is False
@@ -98,7 +113,9 @@ async def test_bloqueo_dice_hasta_cuando_y_termina_la_forma():
 
 @pytest.mark.asyncio
 async def test_curp_rechazada_por_el_backend_se_pide_de_nuevo():
-    BackendFalso({VERIFICAR: error(422, "La CURP no es válida: revise el dígito verificador.")}).instalar()
+    BackendFalso(
+        {VERIFICAR: error(422, "La CURP no es válida: revise el dígito verificador.")}
+    ).instalar()
     d = CollectingDispatcher()
     slots = slots_de(await ValidateIdentificacionForm().run(d, _tracker_nip(), DOMINIO))
     assert slots == {"curp": None, "nip": None}

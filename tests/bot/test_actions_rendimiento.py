@@ -29,9 +29,15 @@ def test_el_dominio_local_se_lee_una_vez_y_trae_las_formas():
 async def test_el_validador_sin_dominio_en_la_peticion_usa_el_de_bot():
     """Without a domain (selective domain) the identity form still validates the NIP,
     asks the backend and ends with the token, exactly as with Rasa's domain."""
-    backend = BackendFalso({VERIFICAR: {"token": "tok-123", "nombre": "Gloria", "tipo": "pensionado"}}).instalar()
-    t = tracker({"curp": CURP, "nip": "4821", "requested_slot": "nip"}, texto="4821",
-                active_loop="identificacion_form", eventos_extra=[{"event": "slot", "name": "nip", "value": "4821"}])
+    backend = BackendFalso(
+        {VERIFICAR: {"token": "tok-123", "nombre": "Gloria", "tipo": "pensionado"}}
+    ).instalar()
+    t = tracker(
+        {"curp": CURP, "nip": "4821", "requested_slot": "nip"},
+        texto="4821",
+        active_loop="identificacion_form",
+        eventos_extra=[{"event": "slot", "name": "nip", "value": "4821"}],
+    )
     slots = slots_de(await ValidateIdentificacionForm().run(CollectingDispatcher(), t, {}))
     assert boveda.abrir(slots["token"]) == "tok-123" and slots["identificado"] is True
     assert slots["requested_slot"] is None

@@ -22,14 +22,29 @@ from bot.actions.regularizacion import (
 )
 from bot.actions.saldo import ActionConsultarSaldo
 
-HORARIOS = [{"inicio": "2027-03-10T09:00:00-06:00", "hora": "09:00", "rango": "09:00 hrs-09:15 hrs"}]
+HORARIOS = [
+    {"inicio": "2027-03-10T09:00:00-06:00", "hora": "09:00", "rango": "09:00 hrs-09:15 hrs"}
+]
 # A conversation where every action has what it needs to call the backend.
 SLOTS_COMPLETOS: Dict[str, Any] = {
-    "token": "tok", "identificado": True, "oficina": "3", "oficina_nombre": "Delegación",
-    "fecha": "2027-03-10", "inicio_cita": HORARIOS[0]["inicio"], "horarios_ofrecidos": HORARIOS,
-    "confirmar_cita": True, "clave_cita": "CC3QZ8", "fecha_nacimiento": "1956-04-27",
-    "confirmar_cancelacion": True, "tipo_fopi": "parcial", "monto": "1500.00", "sueldo": "9000.00",
-    "renovacion": False, "plazo": "36", "producto": "credito_complementario", "requested_slot": None,
+    "token": "tok",
+    "identificado": True,
+    "oficina": "3",
+    "oficina_nombre": "Delegación",
+    "fecha": "2027-03-10",
+    "inicio_cita": HORARIOS[0]["inicio"],
+    "horarios_ofrecidos": HORARIOS,
+    "confirmar_cita": True,
+    "clave_cita": "CC3QZ8",
+    "fecha_nacimiento": "1956-04-27",
+    "confirmar_cancelacion": True,
+    "tipo_fopi": "parcial",
+    "monto": "1500.00",
+    "sueldo": "9000.00",
+    "renovacion": False,
+    "plazo": "36",
+    "producto": "credito_complementario",
+    "requested_slot": None,
 }
 DOMINIO = {"forms": {f: {"required_slots": s} for f, s in {
     "identificacion_form": ["curp", "nip"],
@@ -72,9 +87,20 @@ RESPUESTAS_RARAS = {
     "html": {"text": "<html>mantenimiento</html>"},
     "vacio": {"json": {}},
     "lista": {"json": [{"x": 1}]},
-    "tipos_raros": {"json": {"clave": 12, "horarios": "ninguno", "saldo_deudor_total": "n/a", "token": 5,
-                             "referencia": None, "pendiente": True, "quincenas": "tres", "url": 3,
-                             "monto_maximo": None, "sueldo_base_mensual": "x"}},
+    "tipos_raros": {
+        "json": {
+            "clave": 12,
+            "horarios": "ninguno",
+            "saldo_deudor_total": "n/a",
+            "token": 5,
+            "referencia": None,
+            "pendiente": True,
+            "quincenas": "tres",
+            "url": 3,
+            "monto_maximo": None,
+            "sueldo_base_mensual": "x",
+        }
+    },
 }
 
 
@@ -91,9 +117,18 @@ async def test_ninguna_accion_se_queda_callada_ni_truena(nombre, caso):
         forma = nombre.replace("validate_", "")
         slots["token"] = None
         for slot in DOMINIO["forms"][forma]["required_slots"][:2]:
-            valor = {"curp": "HEGG560427MVZRRL04", "nip": "4821", "oficina": "Puebla", "fecha": "jueves",
-                     "clave_cita": "CC3QZ8", "fecha_nacimiento": "27/04/1956", "tipo_fopi": "parcial",
-                     "monto": "1500", "sueldo": "9000", "renovacion": "1"}[slot]
+            valor = {
+                "curp": "HEGG560427MVZRRL04",
+                "nip": "4821",
+                "oficina": "Puebla",
+                "fecha": "jueves",
+                "clave_cita": "CC3QZ8",
+                "fecha_nacimiento": "27/04/1956",
+                "tipo_fopi": "parcial",
+                "monto": "1500",
+                "sueldo": "9000",
+                "renovacion": "1",
+            }[slot]
             slots[slot] = valor
             eventos_extra.append({"event": "slot", "name": slot, "value": valor})
         slots["requested_slot"] = DOMINIO["forms"][forma]["required_slots"][0]
@@ -106,8 +141,12 @@ async def test_ninguna_accion_se_queda_callada_ni_truena(nombre, caso):
     # Silent by design: preparing (the form asks next), forgetting slots,
     # presenting a simulation the form did not get (the form said why), and the
     # reminder before a form resumes (no form here: the form asks next).
-    silenciosas = {"action_preparar_simulacion", "action_validate_slot_mappings", "action_simular_prestamo",
-                   "action_retomar_tramite"}
+    silenciosas = {
+        "action_preparar_simulacion",
+        "action_validate_slot_mappings",
+        "action_simular_prestamo",
+        "action_retomar_tramite",
+    }
     if not validador and nombre not in silenciosas:
         # Backend-less actions answer anyway; the others apologise at least.
         assert dijo, f"{nombre} se quedó callada con '{caso}'"
@@ -116,11 +155,15 @@ async def test_ninguna_accion_se_queda_callada_ni_truena(nombre, caso):
         assert "utter_servicio_no_disponible" in respuestas(d), nombre
     if validador and peticiones and caso != "caido":
         # A validator that asked and got nonsense either says so or refuses the value.
-        assert dijo or any(e.get("value") is None for e in eventos if e.get("event") == "slot"), nombre
+        assert dijo or any(e.get("value") is None for e in eventos if e.get("event") == "slot"), (
+            nombre
+        )
 
 
 @pytest.mark.asyncio
-async def test_un_fallo_inesperado_se_disculpa_limpia_la_forma_y_no_registra_datos(monkeypatch, caplog):
+async def test_un_fallo_inesperado_se_disculpa_limpia_la_forma_y_no_registra_datos(
+    monkeypatch, caplog
+):
     async def truena(self, dispatcher, tracker, domain):
         raise ValueError("invalid literal for int(): 'HEGG560427MVZRRL04'")
 
@@ -140,8 +183,12 @@ async def test_un_validador_que_truena_sale_de_la_forma(monkeypatch):
 
     monkeypatch.setattr(ValidateCitaForm, "validate_oficina", truena)
     d = CollectingDispatcher()
-    t = tracker({"token": "tok", "oficina": "Puebla", "requested_slot": "oficina"}, texto="Puebla",
-                active_loop="cita_form", eventos_extra=[{"event": "slot", "name": "oficina", "value": "Puebla"}])
+    t = tracker(
+        {"token": "tok", "oficina": "Puebla", "requested_slot": "oficina"},
+        texto="Puebla",
+        active_loop="cita_form",
+        eventos_extra=[{"event": "slot", "name": "oficina", "value": "Puebla"}],
+    )
     eventos = await ValidateCitaForm().run(d, t, DOMINIO)
     assert respuestas(d) == ["utter_servicio_no_disponible"]
     assert {"event": "active_loop", "name": None, "timestamp": None} in eventos
@@ -152,7 +199,9 @@ async def test_un_validador_que_truena_sale_de_la_forma(monkeypatch):
 async def test_oficina_que_no_es_un_id_no_truena_al_agendar():
     backend = BackendFalso({}).instalar()
     d = CollectingDispatcher()
-    eventos = await ActionAgendarCita().run(d, tracker({**SLOTS_COMPLETOS, "oficina": "Puebla"}), {})
+    eventos = await ActionAgendarCita().run(
+        d, tracker({**SLOTS_COMPLETOS, "oficina": "Puebla"}), {}
+    )
     assert respuestas(d) == ["utter_servicio_no_disponible"]
     assert backend.peticiones == []
     assert all(v is None for v in slots_de(eventos).values())
@@ -162,8 +211,9 @@ async def test_oficina_que_no_es_un_id_no_truena_al_agendar():
 async def test_regularizacion_con_backend_caido_no_deja_la_pregunta_pendiente():
     BackendFalso({("POST", "/api/v1/regularizacion/fopi"): caido}).instalar()
     d = CollectingDispatcher()
-    eventos = await ActionGenerarFopiRegularizacion().run(d, tracker({"token": "tok",
-                                                                      "regularizacion_pendiente": True}), {})
+    eventos = await ActionGenerarFopiRegularizacion().run(
+        d, tracker({"token": "tok", "regularizacion_pendiente": True}), {}
+    )
     assert respuestas(d) == ["utter_servicio_no_disponible"]
     assert slots_de(eventos) == {"regularizacion_pendiente": False}
 
@@ -186,22 +236,47 @@ async def test_saldo_sin_cifra_no_dice_none():
 
 
 # ------------------------------------- an entity that is only part of the answer
-@pytest.mark.parametrize("mensaje,entidad,validador,slot,esperado", [
-    # DIET tagged the cents as the amount: the whole answer is read.
-    ("dos mil quinientos pesos con cincuenta centavos", "cincuenta", "fopi", "monto", "2500.50"),
-    ("doce mil seiscientos noventa con ochenta centavos", "doce mil seiscientos noventa", "sim", "sueldo",
-     "12690.80"),
-    # DIET split the spoken birth date: the year is in the whole answer.
-    ("veintisiete de abril del cincuenta y seis", "veintisiete de abril", "cancel", "fecha_nacimiento",
-     "1956-04-27"),
-])
+@pytest.mark.parametrize(
+    "mensaje,entidad,validador,slot,esperado",
+    [
+        # DIET tagged the cents as the amount: the whole answer is read.
+        (
+            "dos mil quinientos pesos con cincuenta centavos",
+            "cincuenta",
+            "fopi",
+            "monto",
+            "2500.50",
+        ),
+        (
+            "doce mil seiscientos noventa con ochenta centavos",
+            "doce mil seiscientos noventa",
+            "sim",
+            "sueldo",
+            "12690.80",
+        ),
+        # DIET split the spoken birth date: the year is in the whole answer.
+        (
+            "veintisiete de abril del cincuenta y seis",
+            "veintisiete de abril",
+            "cancel",
+            "fecha_nacimiento",
+            "1956-04-27",
+        ),
+    ],
+)
 @pytest.mark.asyncio
-async def test_la_respuesta_completa_gana_a_una_entidad_parcial(mensaje, entidad, validador, slot, esperado):
+async def test_la_respuesta_completa_gana_a_una_entidad_parcial(
+    mensaje, entidad, validador, slot, esperado
+):
     from bot.actions.cancelacion import ValidateCancelacionForm
     from bot.actions.fopi import ValidateFopiForm
-    from bot.actions.simulacion import ValidateSimulacionForm
+    from bot.actions.formulario_simulacion import ValidateSimulacionForm
 
-    formulario = {"fopi": ValidateFopiForm, "sim": ValidateSimulacionForm, "cancel": ValidateCancelacionForm}[validador]()
+    formulario = {
+        "fopi": ValidateFopiForm,
+        "sim": ValidateSimulacionForm,
+        "cancel": ValidateCancelacionForm,
+    }[validador]()
     t = tracker({"requested_slot": slot}, texto=mensaje)
     resultado = await utils.call_potential_coroutine(
         getattr(formulario, f"validate_{slot}")(entidad, CollectingDispatcher(), t, {}))
@@ -218,6 +293,8 @@ async def test_fecha_de_cita_prefiere_la_entidad_y_si_no_la_frase():
     backend = BackendFalso({("GET", "/api/v1/oficinas/3/disponibilidad"): {"horarios": [
         {"inicio": f"{dia}T09:00:00-06:00", "hora": "09:00 hrs-09:15 hrs"}]}}).instalar()
     # "mañana en la tarde": the entity is the day; the words around it are not.
-    t = tracker({"oficina": "3", "requested_slot": "fecha"}, texto="mañana en la tarde de preferencia")
+    t = tracker(
+        {"oficina": "3", "requested_slot": "fecha"}, texto="mañana en la tarde de preferencia"
+    )
     slots = await ValidateCitaForm().validate_fecha("mañana", CollectingDispatcher(), t, {})
     assert slots["fecha"] == dia.isoformat() and len(backend.peticiones) == 1

@@ -25,19 +25,37 @@ from bot.actions.saldo import (
 
 SALDO = ("GET", "/api/v1/prestamos/saldo")
 ENLACE = ("POST", "/api/v1/prestamos/estado-de-cuenta/enlace")
-CUERPO_SALDO = {"saldo_deudor_total": 15500.5, "al": "2026-03-01", "prestamo_folio": "PP-1", "quincenas_restantes": 30}
+CUERPO_SALDO = {
+    "saldo_deudor_total": 15500.5,
+    "al": "2026-03-01",
+    "prestamo_folio": "PP-1",
+    "quincenas_restantes": 30,
+}
 URL = "http://b/api/v1/archivos/firma"
 
 
 @pytest.mark.asyncio
 async def test_saldo_con_token_formateado_en_pesos():
-    backend = BackendFalso({SALDO: {"saldo_deudor_total": 15500.5, "al": "2026-03-01", "prestamo_folio": "PP-1",
-                                    "quincenas_restantes": 30}}).instalar()
+    backend = BackendFalso(
+        {
+            SALDO: {
+                "saldo_deudor_total": 15500.5,
+                "al": "2026-03-01",
+                "prestamo_folio": "PP-1",
+                "quincenas_restantes": 30,
+            }
+        }
+    ).instalar()
     d = CollectingDispatcher()
     eventos = await ActionConsultarSaldo().run(d, tracker({"token": "tok"}), {})
     assert eventos == []
     m = mensaje(d, "utter_saldo")
-    assert (m["saldo"], m["al"], m["folio"], m["quincenas_restantes"]) == ("$15,500.50", "01/03/2026", "PP-1", "30 quincenas")
+    assert (m["saldo"], m["al"], m["folio"], m["quincenas_restantes"]) == (
+        "$15,500.50",
+        "01/03/2026",
+        "PP-1",
+        "30 quincenas",
+    )
     assert backend.peticiones[0].headers["Authorization"] == "Bearer tok"
 
 
@@ -67,7 +85,9 @@ async def test_sin_token_no_se_consulta_nada():
 
 @pytest.mark.asyncio
 async def test_sin_prestamo_lo_dice_con_el_detalle_del_backend():
-    BackendFalso({SALDO: error(404, "No tiene un préstamo personal vigente con el ISSSTE.")}).instalar()
+    BackendFalso(
+        {SALDO: error(404, "No tiene un préstamo personal vigente con el ISSSTE.")}
+    ).instalar()
     d = CollectingDispatcher()
     await ActionConsultarSaldo().run(d, tracker({"token": "tok"}), {})
     assert mensaje(d, "utter_sin_prestamo")["detalle"].startswith("No tiene un préstamo")
@@ -77,7 +97,9 @@ async def test_sin_prestamo_lo_dice_con_el_detalle_del_backend():
 async def test_token_vencido_se_olvida():
     BackendFalso({SALDO: error(401, "Su sesión expiró.")}).instalar()
     d = CollectingDispatcher()
-    slots = slots_de(await ActionConsultarSaldo().run(d, tracker({"token": "tok", "identificado": True}), {}))
+    slots = slots_de(
+        await ActionConsultarSaldo().run(d, tracker({"token": "tok", "identificado": True}), {})
+    )
     assert slots == {"token": None, "identificado": False, "nombre": None}
     assert respuestas(d) == ["utter_sesion_expirada"]
 
@@ -107,24 +129,59 @@ async def test_un_500_es_no_disponible():
 
 @pytest.mark.asyncio
 async def test_condiciones():
-    BackendFalso({("GET", "/api/v1/prestamos/vigente"): {
-        "monto": 50000, "plazo_quincenas": 48, "tasa_anual": 0.16, "descuento_quincenal": 1402.11,
-        "quincenas_pagadas": 10, "quincenas_restantes": 38, "fecha_termino": "2027-12-15"}}).instalar()
+    BackendFalso(
+        {
+            ("GET", "/api/v1/prestamos/vigente"): {
+                "monto": 50000,
+                "plazo_quincenas": 48,
+                "tasa_anual": 0.16,
+                "descuento_quincenal": 1402.11,
+                "quincenas_pagadas": 10,
+                "quincenas_restantes": 38,
+                "fecha_termino": "2027-12-15",
+            }
+        }
+    ).instalar()
     d = CollectingDispatcher()
     await ActionConsultarCondiciones().run(d, tracker({"token": "tok"}), {})
     m = mensaje(d, "utter_condiciones")
-    assert (m["monto"], m["tasa"], m["descuento"], m["fecha_termino"]) == ("$50,000.00", "16 %", "$1,402.11", "15/12/2027")
+    assert (m["monto"], m["tasa"], m["descuento"], m["fecha_termino"]) == (
+        "$50,000.00",
+        "16 %",
+        "$1,402.11",
+        "15/12/2027",
+    )
 
 
 @pytest.mark.asyncio
 async def test_historial_un_mensaje_por_prestamo():
-    BackendFalso({("GET", "/api/v1/prestamos"): [
-        {"folio": "A", "monto": 1000, "plazo_quincenas": 24, "estatus": "VIGENTE", "fecha_otorgamiento": "2025-01-01"},
-        {"folio": "B", "monto": 2000, "plazo_quincenas": 36, "estatus": "LIQUIDADO", "fecha_otorgamiento": "2020-01-01"},
-    ]}).instalar()
+    BackendFalso(
+        {
+            ("GET", "/api/v1/prestamos"): [
+                {
+                    "folio": "A",
+                    "monto": 1000,
+                    "plazo_quincenas": 24,
+                    "estatus": "VIGENTE",
+                    "fecha_otorgamiento": "2025-01-01",
+                },
+                {
+                    "folio": "B",
+                    "monto": 2000,
+                    "plazo_quincenas": 36,
+                    "estatus": "LIQUIDADO",
+                    "fecha_otorgamiento": "2020-01-01",
+                },
+            ]
+        }
+    ).instalar()
     d = CollectingDispatcher()
     await ActionConsultarHistorial().run(d, tracker({"token": "tok"}), {})
-    assert respuestas(d) == ["utter_historial_encabezado", "utter_historial_prestamo", "utter_historial_prestamo"]
+    assert respuestas(d) == [
+        "utter_historial_encabezado",
+        "utter_historial_prestamo",
+        "utter_historial_prestamo",
+    ]
     assert [m.get("folio") for m in d.messages[1:]] == ["A", "B"]
 
 
@@ -176,7 +233,9 @@ async def test_por_telefono_no_se_pide_ni_se_dicta_un_enlace():
 async def test_si_el_enlace_falla_el_saldo_sigue_en_pie(falla):
     backend = BackendFalso({SALDO: CUERPO_SALDO, ENLACE: falla}).instalar()
     d = CollectingDispatcher()
-    eventos = await ActionConsultarSaldo().run(d, tracker({"token": "tok", "identificado": True}, canal="whatsapp"), {})
+    eventos = await ActionConsultarSaldo().run(
+        d, tracker({"token": "tok", "identificado": True}, canal="whatsapp"), {}
+    )
     assert eventos == []  # the session is kept
     assert respuestas(d) == ["utter_saldo"]
     assert mensaje(d, "utter_saldo")["saldo"] == "$15,500.50"

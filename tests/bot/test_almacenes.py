@@ -140,7 +140,12 @@ async def test_retention_deletes_old_sessions_and_old_conversations_only(url) ->
         return salida
 
     # Active today, with an old session before: the old session goes.
-    activa = eventos(("sesion", ahora - 40 * dia), ("vieja", ahora - 40 * dia), ("sesion", ahora - dia), ("nueva", ahora))
+    activa = eventos(
+        ("sesion", ahora - 40 * dia),
+        ("vieja", ahora - 40 * dia),
+        ("sesion", ahora - dia),
+        ("nueva", ahora),
+    )
     # Silent for 40 days: all of it goes.
     olvidada = eventos(("sesion", ahora - 41 * dia), ("olvidada", ahora - 40 * dia))
     # Recent: untouched.
@@ -152,7 +157,9 @@ async def test_retention_deletes_old_sessions_and_old_conversations_only(url) ->
     completo = await almacen.retrieve_full_tracker("activa")
     assert [e.text for e in completo.events if isinstance(e, UserUttered)] == ["nueva"]
     assert await almacen.retrieve("olvidada") is None
-    assert [e.text for e in (await almacen.retrieve("reciente")).events if isinstance(e, UserUttered)] == ["reciente"]
+    assert [
+        e.text for e in (await almacen.retrieve("reciente")).events if isinstance(e, UserUttered)
+    ] == ["reciente"]
     _cerrar(almacen)
 
 
@@ -166,7 +173,9 @@ def test_rasa_waits_for_actions_seconds_not_minutes(monkeypatch) -> None:
     import rasa.core.actions.action as accion_remota
     import rasa.utils.endpoints as endpoints
 
-    monkeypatch.setattr(accion_remota, "DEFAULT_REQUEST_TIMEOUT", accion_remota.DEFAULT_REQUEST_TIMEOUT)
+    monkeypatch.setattr(
+        accion_remota, "DEFAULT_REQUEST_TIMEOUT", accion_remota.DEFAULT_REQUEST_TIMEOUT
+    )
     monkeypatch.setattr(endpoints, "DEFAULT_REQUEST_TIMEOUT", endpoints.DEFAULT_REQUEST_TIMEOUT)
     monkeypatch.delenv("ACCIONES_TIMEOUT", raising=False)
     assert entorno.ajustar_espera_de_acciones() == 5.0
@@ -185,14 +194,29 @@ def test_what_is_stored_has_no_nip_no_clear_curp_no_token() -> None:
     limpio = redaccion.redactar_evento(usuario, nips)
     assert limpio["text"] == "****" and limpio["parse_data"]["text"] == "****"
     assert limpio["parse_data"]["entities"][0]["value"] == "HEGG************04"
-    assert redaccion.redactar_evento({"event": "slot", "name": "nip", "value": "4821"}, nips)["value"] == "****"
-    assert redaccion.redactar_evento({"event": "slot", "name": "token", "value": "eyJhbGciOi.x.y"}, [])["value"] is None
+    assert (
+        redaccion.redactar_evento({"event": "slot", "name": "nip", "value": "4821"}, nips)["value"]
+        == "****"
+    )
+    assert (
+        redaccion.redactar_evento(
+            {"event": "slot", "name": "token", "value": "eyJhbGciOi.x.y"}, []
+        )["value"]
+        is None
+    )
     sellado = "sellado:v1:gAAAAA-abc="
-    assert redaccion.redactar_evento({"event": "slot", "name": "token", "value": sellado}, [])["value"] == sellado
+    assert (
+        redaccion.redactar_evento({"event": "slot", "name": "token", "value": sellado}, [])["value"]
+        == sellado
+    )
     enlace = "Descargue su estado de cuenta: https://capp/api/v1/archivos/x.pdf?token=eyJhbGciOiJIUzI1.eyJzdWIiOiIx.c2lnbmF0dXJl"
-    bot = redaccion.redactar_evento({"event": "bot", "text": enlace, "data": {"attachment": enlace}}, nips)
+    bot = redaccion.redactar_evento(
+        {"event": "bot", "text": enlace, "data": {"attachment": enlace}}, nips
+    )
     assert "eyJ" not in bot["text"] and bot["text"].endswith("token=<token>")
     assert "eyJ" not in bot["data"]["attachment"]
     # A year or an amount is not a NIP unless it was given as one.
-    assert redaccion.redactar_evento({"event": "user", "text": "gano 4821.50 desde 2019"}, [])["text"] == \
-        "gano 4821.50 desde 2019"
+    assert (
+        redaccion.redactar_evento({"event": "user", "text": "gano 4821.50 desde 2019"}, [])["text"]
+        == "gano 4821.50 desde 2019"
+    )

@@ -26,8 +26,22 @@ from bot.channels.whatsapp import WhatsAppInput
 TOKEN = "canal-" + uuid.uuid4().hex
 PUBLICO = "https://capp.example.mx"
 CASOS = 80
-RUTAS = ["/webhooks/ivr/webhook", "/webhooks/ivr/interpretar", "/webhooks/ivr/repetir", "/webhooks/rest/webhook"]
-CAMPOS_FORMA = ["Body", "NumMedia", "MediaContentType0", "Latitude", "Longitude", "ButtonPayload", "MessageSid", "To"]
+RUTAS = [
+    "/webhooks/ivr/webhook",
+    "/webhooks/ivr/interpretar",
+    "/webhooks/ivr/repetir",
+    "/webhooks/rest/webhook",
+]
+CAMPOS_FORMA = [
+    "Body",
+    "NumMedia",
+    "MediaContentType0",
+    "Latitude",
+    "Longitude",
+    "ButtonPayload",
+    "MessageSid",
+    "To",
+]
 
 
 def _texto(azar: random.Random) -> str:
@@ -58,7 +72,11 @@ def _forma(azar: random.Random) -> dict[str, str]:
     forma = {"From": "whatsapp:+5215512345678" if azar.random() < 0.7 else _texto(azar)}
     for campo in CAMPOS_FORMA:
         if azar.random() < 0.5:
-            forma[campo] = str(azar.randint(-3, 12)) if campo == "NumMedia" and azar.random() < 0.5 else _texto(azar)
+            forma[campo] = (
+                str(azar.randint(-3, 12))
+                if campo == "NumMedia" and azar.random() < 0.5
+                else _texto(azar)
+            )
     return forma
 
 
@@ -90,7 +108,9 @@ def test_canales_con_token_nunca_responden_5xx() -> None:
             agente = bot.agente
             agente.parse_message = _parse  # what /interpretar uses of Rasa's agent
             canal = IVRInput(token=TOKEN) if "/ivr/" in ruta else RestProtegidoInput(token=TOKEN)
-            async with await _cliente(canal, "/webhooks/" + canal.url_prefix(), bot, agente) as cliente:
+            async with await _cliente(
+                canal, "/webhooks/" + canal.url_prefix(), bot, agente
+            ) as cliente:
                 r = await cliente.post(ruta, content=json.dumps(cuerpo), headers={
                     "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
             _legible(r, (ruta, cuerpo))
@@ -110,8 +130,15 @@ def test_whatsapp_firmado_nunca_responde_5xx() -> None:
         async with await _cliente(canal, "/webhooks/whatsapp", bot, bot.agente) as cliente:
             for _ in range(CASOS):
                 forma = _forma(azar)
-                r = await cliente.post("/webhooks/whatsapp/webhook", data=forma, headers={
-                    "X-Twilio-Signature": firmar(forma, token=TOKEN, url=PUBLICO + "/webhooks/whatsapp/webhook")})
+                r = await cliente.post(
+                    "/webhooks/whatsapp/webhook",
+                    data=forma,
+                    headers={
+                        "X-Twilio-Signature": firmar(
+                            forma, token=TOKEN, url=PUBLICO + "/webhooks/whatsapp/webhook"
+                        )
+                    },
+                )
                 _legible(r, forma)
         await canal.terminar_pendientes()
 

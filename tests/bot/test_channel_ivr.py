@@ -25,7 +25,8 @@ from sanic import Sanic
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
-if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+# Rasa imports custom channels from the repository root (bot.channels.*)
+if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.channels import ivr as canal_ivr  # noqa: E402
@@ -55,7 +56,11 @@ class AgenteDeMentira:
 
     async def parse_message(self, texto: str) -> dict[str, Any]:
         intent = "cancelar_cita" if "cancelar" in texto else "nlu_fallback"
-        return {"text": texto, "intent": {"name": intent, "confidence": 0.93}, "entities": [{"entity": "clave_cita", "value": "CC3QZ8", "start": 0}]}
+        return {
+            "text": texto,
+            "intent": {"name": intent, "confidence": 0.93},
+            "entities": [{"entity": "clave_cita", "value": "CC3QZ8", "start": 0}],
+        }
 
 
 class BotDeMentira:
@@ -64,9 +69,13 @@ class BotDeMentira:
         self.recibidos: list[Any] = []
         self.falla = False
 
-    def _tracker(self, sender: str, intent: str, slot: str | None, loop: str | None, salida: Any) -> None:
+    def _tracker(
+        self, sender: str, intent: str, slot: str | None, loop: str | None, salida: Any
+    ) -> None:
         # Like Rasa: the turn's bot messages are BotUttered events in the tracker.
-        anteriores = list(self.agente.trackers[sender].events) if sender in self.agente.trackers else []
+        anteriores = (
+            list(self.agente.trackers[sender].events) if sender in self.agente.trackers else []
+        )
         eventos = [*anteriores, UserUttered("x", {"name": intent, "confidence": 1.0})]
         for m in salida.messages:
             datos = {k: v for k, v in m.items() if k not in ("recipient_id", "text")}
@@ -91,7 +100,9 @@ class BotDeMentira:
             self._tracker(quien, "saludar", None, None, salida)
         elif texto == "/tipo":
             await salida.send_text_with_buttons(quien, "¿En activo o pensionado?", TIPO)
-            self._tracker(quien, "simular_prestamo", "tipo_derechohabiente", "simulacion_form", salida)
+            self._tracker(
+                quien, "simular_prestamo", "tipo_derechohabiente", "simulacion_form", salida
+            )
         elif texto == "/mis_citas":
             await salida.send_text_with_buttons(quien, "¿Cuál cita?", CITAS)
             self._tracker(quien, "consultar_citas", None, None, salida)
@@ -151,7 +162,10 @@ async def cliente(agente, bot, monkeypatch):
 
 
 async def turno(cliente: httpx.AsyncClient, mensaje: str, sender: str = "CA1") -> dict[str, Any]:
-    r = await cliente.post("/webhooks/ivr/webhook", json={"sender": sender, "message": mensaje, "metadata": {"canal": "telefono"}})
+    r = await cliente.post(
+        "/webhooks/ivr/webhook",
+        json={"sender": sender, "message": mensaje, "metadata": {"canal": "telefono"}},
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -165,8 +179,12 @@ def test_nombres_del_canal():
 async def test_turno_devuelve_mensajes_y_lo_que_pide_el_formulario(cliente, bot):
     salida = await turno(cliente, "/cancelar_cita")
     assert salida == {
-        "mensajes": ["¿Cuál es la clave de su cita?"], "botones": [], "accion": None,
-        "requested_slot": "clave_cita", "active_loop": "cancelar_cita_form", "intent": "cancelar_cita",
+        "mensajes": ["¿Cuál es la clave de su cita?"],
+        "botones": [],
+        "accion": None,
+        "requested_slot": "clave_cita",
+        "active_loop": "cancelar_cita_form",
+        "intent": "cancelar_cita",
     }
     (m,) = bot.recibidos
     assert m.sender_id == "CA1" and m.input_channel == "ivr" and m.metadata == {"canal": "telefono"}
@@ -191,7 +209,8 @@ async def test_botones_por_tecla_o_por_titulo_dicho(cliente, bot):
 @pytest.mark.parametrize("dicho,llega", [
     ("pensionado", "2"),
     ("soy pensionado", "2"),  # a title inside a sentence is that button
-    ("no no soy pensionado sigo trabajando", "no no soy pensionado sigo trabajando"),  # refused: the bot reads it
+    # refused: the bot reads it
+    ("no no soy pensionado sigo trabajando", "no no soy pensionado sigo trabajando"),
     ("en activo no pensionado", "1"),  # one named, the other refused
     ("pues en activo o pensionado", "pues en activo o pensionado"),  # two titles: the bot reads it
 ])
@@ -228,12 +247,18 @@ async def test_repetir_devuelve_la_ultima_respuesta_sin_pasar_por_rasa(cliente, 
 async def test_interpretar_no_toca_la_conversacion(cliente, bot, agente):
     r = await cliente.post("/webhooks/ivr/interpretar", json={"message": "quiero cancelar mi cita"})
     assert r.status_code == 200
-    assert r.json() == {"intent": "cancelar_cita", "confidence": 0.93, "entities": [{"entity": "clave_cita", "value": "CC3QZ8"}]}
+    assert r.json() == {
+        "intent": "cancelar_cita",
+        "confidence": 0.93,
+        "entities": [{"entity": "clave_cita", "value": "CC3QZ8"}],
+    }
     assert bot.recibidos == [] and agente.trackers == {}
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("cuerpo", [{}, {"sender": "CA1"}, {"sender": "CA1", "message": "  "}, {"message": "hola"}])
+@pytest.mark.parametrize(
+    "cuerpo", [{}, {"sender": "CA1"}, {"sender": "CA1", "message": "  "}, {"message": "hola"}]
+)
 async def test_peticiones_incompletas_400_en_espanol(cliente, cuerpo):
     r = await cliente.post("/webhooks/ivr/webhook", json=cuerpo)
     assert r.status_code == 400 and "Faltan" in r.json()["detail"]
@@ -262,7 +287,9 @@ async def test_error_del_bot_es_500_json_que_el_ivr_convierte_en_disculpa(client
         ({"Authorization": f"Bearer {TOKEN[:-1]}"}, 403),
     ],
 )
-async def test_sin_el_token_correcto_nadie_maneja_la_llamada(sin_cabecera, bot, agente, ruta, cuerpo, cabeceras, codigo):
+async def test_sin_el_token_correcto_nadie_maneja_la_llamada(
+    sin_cabecera, bot, agente, ruta, cuerpo, cabeceras, codigo
+):
     r = await sin_cabecera.post(ruta, json=cuerpo, headers=cabeceras)
     assert r.status_code == codigo
     assert r.json()["detail"] and r.headers["content-type"].startswith("application/json")
@@ -287,7 +314,9 @@ async def test_la_ruta_de_salud_y_las_demas_rutas_no_piden_token(sin_cabecera):
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("token", [None, ""])
-async def test_sin_rasa_token_se_rechaza_todo_y_se_avisa_una_vez(agente, bot, monkeypatch, caplog, token):
+async def test_sin_rasa_token_se_rechaza_todo_y_se_avisa_una_vez(
+    agente, bot, monkeypatch, caplog, token
+):
     monkeypatch.setattr(canal_ivr, "_aviso_sin_token_dado", False)
     if token is None:
         monkeypatch.delenv("RASA_TOKEN", raising=False)
@@ -299,7 +328,12 @@ async def test_sin_rasa_token_se_rechaza_todo_y_se_avisa_una_vez(agente, bot, mo
             assert canal.token is None
             async with await _app(canal, agente, bot) as c:
                 for ruta, cuerpo in RUTAS:
-                    for cabeceras in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer None"}, AUTORIZADO):
+                    for cabeceras in (
+                        {},
+                        {"Authorization": "Bearer "},
+                        {"Authorization": "Bearer None"},
+                        AUTORIZADO,
+                    ):
                         r = await c.post(ruta, json=cuerpo, headers=cabeceras)
                         assert r.status_code == 403
                         assert "RASA_TOKEN" in r.json()["detail"]

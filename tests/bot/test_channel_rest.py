@@ -23,7 +23,8 @@ from sanic import Sanic
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
-if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+# Rasa imports custom channels from the repository root (bot.channels.*)
+if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.channels import autorizacion  # noqa: E402
@@ -39,7 +40,9 @@ class Bot:
 
     async def __call__(self, mensaje: Any) -> None:
         self.recibidos.append(mensaje)
-        await mensaje.output_channel.send_text_message(mensaje.sender_id, f"¡Recibí «{mensaje.text}»!")
+        await mensaje.output_channel.send_text_message(
+            mensaje.sender_id, f"¡Recibí «{mensaje.text}»!"
+        )
         await mensaje.output_channel.send_text_with_buttons(
             mensaje.sender_id, "¿Algo más?", [{"title": "Sí", "payload": "/afirmar"}]
         )
@@ -73,17 +76,31 @@ def _portador(token: str) -> dict[str, str]:
 async def test_the_right_token_gets_rasas_own_answer_format() -> None:
     bot = Bot()
     async with await _cliente(RestProtegidoInput(TOKEN), bot) as cliente:
-        r = await cliente.post(RUTA, json={"sender": "e2e-1", "message": "¡Hola!"}, headers=_portador(TOKEN))
+        r = await cliente.post(
+            RUTA, json={"sender": "e2e-1", "message": "¡Hola!"}, headers=_portador(TOKEN)
+        )
         assert r.status_code == 200
         assert r.json() == [
             {"recipient_id": "e2e-1", "text": "¡Recibí «¡Hola!»!"},
-            {"recipient_id": "e2e-1", "text": "¿Algo más?", "buttons": [{"title": "Sí", "payload": "/afirmar"}]},
+            {
+                "recipient_id": "e2e-1",
+                "text": "¿Algo más?",
+                "buttons": [{"title": "Sí", "payload": "/afirmar"}],
+            },
         ]
         # the scheme is case-insensitive, as RFC 7235 says
-        r = await cliente.post(RUTA, json={"sender": "e2e-1", "message": "otra"}, headers={"Authorization": f"bearer {TOKEN}"})
+        r = await cliente.post(
+            RUTA,
+            json={"sender": "e2e-1", "message": "otra"},
+            headers={"Authorization": f"bearer {TOKEN}"},
+        )
         assert r.status_code == 200
         # Rasa's streaming mode still works behind the check
-        r = await cliente.post(RUTA + "?stream=true", json={"sender": "e2e-1", "message": "flujo"}, headers=_portador(TOKEN))
+        r = await cliente.post(
+            RUTA + "?stream=true",
+            json={"sender": "e2e-1", "message": "flujo"},
+            headers=_portador(TOKEN),
+        )
         assert r.status_code == 200
         lineas = [json.loads(linea) for linea in r.text.splitlines() if linea.strip()]
         assert [m["text"] for m in lineas] == ["¡Recibí «flujo»!", "¿Algo más?"]
@@ -105,20 +122,35 @@ async def test_the_right_token_gets_rasas_own_answer_format() -> None:
         ({"Authorization": f"Bearer {TOKEN}x"}, 403, "no es válido"),
         ({"Authorization": f"Bearer {TOKEN[:-1]}"}, 403, "no es válido"),
     ],
-    ids=["sin-cabecera", "vacia", "sin-token", "basic", "sin-esquema", "otro", "mas-largo", "prefijo"],
+    ids=[
+        "sin-cabecera",
+        "vacia",
+        "sin-token",
+        "basic",
+        "sin-esquema",
+        "otro",
+        "mas-largo",
+        "prefijo",
+    ],
 )
 async def test_missing_or_wrong_tokens_are_refused_before_rasa(cabeceras, status, palabra) -> None:
     bot = Bot()
     async with await _cliente(RestProtegidoInput(TOKEN), bot) as cliente:
         # the attack the check is for: posting as someone's WhatsApp number
-        r = await cliente.post(RUTA, json={"sender": "whatsapp:+5215512345678", "message": "mi saldo"}, headers=cabeceras)
+        r = await cliente.post(
+            RUTA,
+            json={"sender": "whatsapp:+5215512345678", "message": "mi saldo"},
+            headers=cabeceras,
+        )
         assert r.status_code == status
         assert r.headers["content-type"].startswith("application/json")
         assert palabra in r.json()["detail"].lower()
         if status == 401:
             assert r.headers["www-authenticate"].startswith("Bearer")
         # the query-string token of Rasa's HTTP API is not accepted here
-        r = await cliente.post(RUTA + f"?token={TOKEN}", json={"sender": "x", "message": "hola"}, headers=cabeceras)
+        r = await cliente.post(
+            RUTA + f"?token={TOKEN}", json={"sender": "x", "message": "hola"}, headers=cabeceras
+        )
         assert r.status_code == status
         # the health route is behind the check too; other app routes are not
         assert (await cliente.get("/webhooks/rest/", headers=cabeceras)).status_code == status

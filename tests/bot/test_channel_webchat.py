@@ -18,7 +18,8 @@ from sanic import Sanic
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
-if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+# Rasa imports custom channels from the repository root (bot.channels.*)
+if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.channels.webchat import SESION_RE, WebChatInput  # noqa: E402
@@ -63,12 +64,18 @@ class Servidor:
     def __init__(self) -> None:
         self.recibidos: list[Any] = []
         self.canal = WebChatInput.from_credentials(
-            {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+            {
+                "user_message_evt": "user_uttered",
+                "bot_message_evt": "bot_uttered",
+                "session_persistence": True,
+            }
         )
 
     async def bot(self, mensaje: Any) -> None:
         self.recibidos.append(mensaje)
-        await mensaje.output_channel.send_text_message(mensaje.sender_id, f"¡Recibí «{mensaje.text}»!")
+        await mensaje.output_channel.send_text_message(
+            mensaje.sender_id, f"¡Recibí «{mensaje.text}»!"
+        )
 
     async def __aenter__(self) -> str:
         webhook = self.canal.blueprint(self.bot)
@@ -78,7 +85,9 @@ class Servidor:
         app = Sanic(f"webchat_{uuid.uuid4().hex[:8]}")
         app.blueprint(webhook, url_prefix="/webhooks/socketio")
         puerto = _puerto_libre()
-        self.servidor = await app.create_server(host="127.0.0.1", port=puerto, return_asyncio_server=True)
+        self.servidor = await app.create_server(
+            host="127.0.0.1", port=puerto, return_asyncio_server=True
+        )
         await self.servidor.startup()
         self.clientes: list[Cliente] = []
         return f"http://127.0.0.1:{puerto}"
@@ -138,8 +147,22 @@ AJENOS = [
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("ajeno", AJENOS, ids=[
-    "whatsapp", "callsid", "rest", "mayusculas", "corto", "largo", "salto", "vacio", "numero", "objeto"])
+@pytest.mark.parametrize(
+    "ajeno",
+    AJENOS,
+    ids=[
+        "whatsapp",
+        "callsid",
+        "rest",
+        "mayusculas",
+        "corto",
+        "largo",
+        "salto",
+        "vacio",
+        "numero",
+        "objeto",
+    ],
+)
 async def test_a_session_id_of_another_shape_is_replaced_by_a_fresh_one(monkeypatch, ajeno) -> None:
     monkeypatch.setattr(Sanic, "test_mode", True)
     servidor = Servidor()
@@ -152,10 +175,14 @@ async def test_a_session_id_of_another_shape_is_replaced_by_a_fresh_one(monkeypa
         assert [m.sender_id for m in servidor.recibidos] == [asignado]
         # Replies of the conversation it tried to join never reach it.
         if isinstance(ajeno, str) and ajeno:
-            await servidor.canal.get_output_channel().send_text_message(ajeno, "saldo de otra persona")
+            await servidor.canal.get_output_channel().send_text_message(
+                ajeno, "saldo de otra persona"
+            )
             await cliente.nada_mas()
         await servidor.canal.get_output_channel().send_text_message(asignado, "su propia respuesta")
-        assert await asyncio.wait_for(cliente.recibidos.get(), 10) == {"text": "su propia respuesta"}
+        assert await asyncio.wait_for(cliente.recibidos.get(), 10) == {
+            "text": "su propia respuesta"
+        }
 
 
 @pytest.mark.asyncio
@@ -173,7 +200,9 @@ async def test_messages_go_to_the_confirmed_session_not_the_one_they_name(monkey
         # A second session_request moves the socket: it leaves the old room.
         otra = uuid.uuid4().hex
         assert await intruso.abrir(otra) == otra
-        await servidor.canal.get_output_channel().send_text_message(sesion_intruso, "para la sesión anterior")
+        await servidor.canal.get_output_channel().send_text_message(
+            sesion_intruso, "para la sesión anterior"
+        )
         await intruso.nada_mas()
         assert await intruso.decir(None, "sigo") == {"text": "¡Recibí «sigo»!"}
         assert servidor.recibidos[-1].sender_id == otra

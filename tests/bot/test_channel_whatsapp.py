@@ -30,7 +30,8 @@ from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
-if str(ROOT) not in sys.path:  # Rasa imports custom channels from the repository root (bot.channels.*)
+# Rasa imports custom channels from the repository root (bot.channels.*)
+if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp  # noqa: E402
@@ -100,7 +101,11 @@ class BotDeMentira:
         await self._responder(mensaje)
         eventos: list[Any] = [UserUttered(mensaje.text, message_id=mensaje.message_id)]
         for m in mensaje.output_channel.messages[antes:]:
-            eventos.append(BotUttered(m.get("text"), {k: v for k, v in m.items() if k not in ("recipient_id", "text")}))
+            eventos.append(
+                BotUttered(
+                    m.get("text"), {k: v for k, v in m.items() if k not in ("recipient_id", "text")}
+                )
+            )
         eventos.append(SlotSet("requested_slot", "nip" if mensaje.text == "curp" else None))
         self.agente.anotar(mensaje.sender_id, eventos)
 
@@ -118,7 +123,9 @@ class BotDeMentira:
             if texto == "lento menu":
                 await salida.send_text_with_buttons(quien, "¿Qué desea hacer?", BOTONES)
             if texto.startswith("lento pdf"):
-                await salida.send_attachment(quien, {"type": "file", "payload": {"src": PDF_URL, "title": "Hoja de cita"}})
+                await salida.send_attachment(
+                    quien, {"type": "file", "payload": {"src": PDF_URL, "title": "Hoja de cita"}}
+                )
             self.terminados.append(texto)
         elif texto == "curp":
             await salida.send_text_message(quien, PIDE_NIP)
@@ -164,7 +171,8 @@ def firmar(params: dict[str, str], token: str = TOKEN, url: str = PUBLIC + PATH)
 
 
 def mensajes_de(twiml: str) -> list[dict[str, Any]]:
-    """Each <Message> as {"body", "media"}; the body may be the element's text or a nested <Body>."""
+    """Each <Message> as {"body", "media"}; the body may be the element's text or a nested
+    <Body>."""
     raiz = ET.fromstring(twiml)
     assert raiz.tag == "Response"
     salida = []
@@ -179,11 +187,18 @@ class Conversacion:
         self.cliente, self.numero = cliente, numero
 
     async def enviar(self, body: str | None = None, **extra: str) -> list[dict[str, Any]]:
-        params = {"From": self.numero, "To": "whatsapp:+14155238886", "MessageSid": "SM" + uuid.uuid4().hex, **extra}
+        params = {
+            "From": self.numero,
+            "To": "whatsapp:+14155238886",
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            **extra,
+        }
         if body is not None:
             params["Body"] = body
             params.setdefault("NumMedia", "0")
-        r = await self.cliente.post(PATH, data=params, headers={"X-Twilio-Signature": firmar(params)})
+        r = await self.cliente.post(
+            PATH, data=params, headers={"X-Twilio-Signature": firmar(params)}
+        )
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("text/xml")
         return mensajes_de(r.text)
@@ -267,9 +282,13 @@ async def test_the_query_string_is_part_of_the_signed_url(bot) -> None:
     params = {"From": NUMERO, "Body": "hola"}
     async with await _cliente(WhatsAppInput(TOKEN, PUBLIC + "/"), bot) as cliente:
         buena = firmar(params, url=PUBLIC + PATH + "?origen=twilio")
-        r = await cliente.post(PATH + "?origen=twilio", data=params, headers={"X-Twilio-Signature": buena})
+        r = await cliente.post(
+            PATH + "?origen=twilio", data=params, headers={"X-Twilio-Signature": buena}
+        )
         assert r.status_code == 200
-        r = await cliente.post(PATH + "?origen=otro", data=params, headers={"X-Twilio-Signature": buena})
+        r = await cliente.post(
+            PATH + "?origen=otro", data=params, headers={"X-Twilio-Signature": buena}
+        )
         assert r.status_code == 403
 
 
@@ -279,7 +298,10 @@ async def test_without_public_base_url_the_host_header_is_not_trusted(bot, publi
     """Signed over the URL the request itself names (Host): still refused."""
     params = {"From": NUMERO, "Body": "saldo"}
     async with await _cliente(WhatsAppInput(TOKEN, publico), bot) as cliente:
-        for base, host in (("http://rasa.interno", None), ("https://atacante.example", "atacante.example")):
+        for base, host in (
+            ("http://rasa.interno", None),
+            ("https://atacante.example", "atacante.example"),
+        ):
             cabeceras = {"X-Twilio-Signature": firmar(params, url=base + PATH)}
             if host:
                 cabeceras["Host"] = host
@@ -294,11 +316,21 @@ async def test_the_host_header_does_not_change_the_signed_url(bot) -> None:
     params = {"From": NUMERO, "Body": "hola"}
     async with await _cliente(WhatsAppInput(TOKEN, PUBLIC), bot) as cliente:
         # Signed over the configured origin: accepted whatever Host says.
-        r = await cliente.post(PATH, data=params, headers={"X-Twilio-Signature": firmar(params), "Host": "otro.example"})
+        r = await cliente.post(
+            PATH,
+            data=params,
+            headers={"X-Twilio-Signature": firmar(params), "Host": "otro.example"},
+        )
         assert r.status_code == 200
         # Signed over the Host it sends: refused.
-        r = await cliente.post(PATH, data=params, headers={
-            "X-Twilio-Signature": firmar(params, url="https://otro.example" + PATH), "Host": "otro.example"})
+        r = await cliente.post(
+            PATH,
+            data=params,
+            headers={
+                "X-Twilio-Signature": firmar(params, url="https://otro.example" + PATH),
+                "Host": "otro.example",
+            },
+        )
         assert r.status_code == 403
 
 
@@ -461,9 +493,30 @@ async def test_attachments_become_media(conv) -> None:
 @pytest.mark.parametrize(
     ("params", "palabra"),
     [
-        ({"NumMedia": "1", "MediaContentType0": "image/jpeg", "MediaUrl0": "https://api.twilio.com/m/1"}, "imagen"),
-        ({"NumMedia": "1", "MediaContentType0": "audio/ogg", "MediaUrl0": "https://api.twilio.com/m/2"}, "voz"),
-        ({"NumMedia": "1", "MediaContentType0": "application/pdf", "MediaUrl0": "https://api.twilio.com/m/3"}, "archivo"),
+        (
+            {
+                "NumMedia": "1",
+                "MediaContentType0": "image/jpeg",
+                "MediaUrl0": "https://api.twilio.com/m/1",
+            },
+            "imagen",
+        ),
+        (
+            {
+                "NumMedia": "1",
+                "MediaContentType0": "audio/ogg",
+                "MediaUrl0": "https://api.twilio.com/m/2",
+            },
+            "voz",
+        ),
+        (
+            {
+                "NumMedia": "1",
+                "MediaContentType0": "application/pdf",
+                "MediaUrl0": "https://api.twilio.com/m/3",
+            },
+            "archivo",
+        ),
         ({"Latitude": "19.4326", "Longitude": "-99.1332"}, "ubicación"),
         ({"NumMedia": "0"}, "texto"),
     ],
@@ -612,7 +665,9 @@ async def test_a_message_sent_while_the_slow_turn_runs_gets_both_answers(bot) ->
     app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
     app.blueprint(canal.blueprint(en_orden), url_prefix="/webhooks/whatsapp")
     await app._startup()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno") as cliente:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://rasa.interno"
+    ) as cliente:
         conv = Conversacion(cliente)
         assert [m["body"] for m in await conv.enviar("lento")] == [MENSAJES["demora"]]
         # Waits behind the slow turn, which ends within this message's limit.
@@ -640,7 +695,9 @@ async def test_with_an_outbound_client_the_late_answer_is_sent_by_itself(bot) ->
     async with await _cliente(canal, bot) as cliente:
         conv = Conversacion(cliente)
         # A NIP said in the slow message is masked in the late answer too.
-        assert [m["body"] for m in await conv.enviar("lento pdf nip 4821")] == [MENSAJES["demora_saliente"]]
+        assert [m["body"] for m in await conv.enviar("lento pdf nip 4821")] == [
+            MENSAJES["demora_saliente"]
+        ]
         assert enviador.enviados == []
         await canal.terminar_pendientes()
         assert [(para, de) for para, de, _ in enviador.enviados] == [(NUMERO, CAPP), (NUMERO, CAPP)]
@@ -692,9 +749,13 @@ async def test_the_twilio_sender_uses_twilios_messages_api() -> None:
     assert primera["data"]["To"] == NUMERO and primera["data"]["From"] == CAPP
     assert primera["data"]["Body"] == "Su hoja de cita"
     assert primera["data"]["MediaUrl"] == [PDF_URL]
-    assert segunda["data"]["From"] == "whatsapp:+5215500000000" and "MediaUrl" not in segunda["data"]
+    assert (
+        segunda["data"]["From"] == "whatsapp:+5215500000000" and "MediaUrl" not in segunda["data"]
+    )
     with pytest.raises(ValueError, match="TWILIO_FROM_WHATSAPP"):
-        await EnviadorTwilio(cuenta, TOKEN, http_client=http).enviar(para=NUMERO, de=None, pieza=Pieza("x"))
+        await EnviadorTwilio(cuenta, TOKEN, http_client=http).enviar(
+            para=NUMERO, de=None, pieza=Pieza("x")
+        )
 
 
 # -- a replica that dies -----------------------------------------------------------
@@ -732,17 +793,26 @@ async def test_a_turn_the_dead_replica_had_saved_is_not_run_again(bot) -> None:
     salida = WhatsAppInput(TOKEN, PUBLIC).get_output_channel()
     from rasa.core.channels.channel import UserMessage
 
-    await bot(UserMessage("hola", salida, NUMERO, message_id="SMguardado"))  # processed and saved...
-    assert muerta.registrar("SMguardado", NUMERO, {"texto": "hola", "to": CAPP}, plazo=-1)  # ...never answered
-    assert respuesta_guardada(bot.agente.trackers[NUMERO], "SMguardado") == [{"text": "Usted escribió: hola"}]
-    canal = WhatsAppInput(TOKEN, PUBLIC, bandeja=viva)  # no outbound client: kept for the next reply
+    # processed and saved...
+    await bot(UserMessage("hola", salida, NUMERO, message_id="SMguardado"))
+    # ...never answered
+    assert muerta.registrar("SMguardado", NUMERO, {"texto": "hola", "to": CAPP}, plazo=-1)
+    assert respuesta_guardada(bot.agente.trackers[NUMERO], "SMguardado") == [
+        {"text": "Usted escribió: hola"}
+    ]
+    # no outbound client: kept for the next reply
+    canal = WhatsAppInput(TOKEN, PUBLIC, bandeja=viva)
     app = Sanic(f"wa_{uuid.uuid4().hex[:8]}")
     app.ctx.agent = bot.agente
     assert await canal.rescatar(app, bot) == 1
     assert len(bot.recibidos) == 1  # not run twice
     async with await _cliente(canal, bot) as cliente:
         cuerpo = (await Conversacion(cliente).enviar("otra"))[0]["body"]
-    assert cuerpo.index(MENSAJES["anterior"]) < cuerpo.index("Usted escribió: hola") < cuerpo.index("Usted escribió: otra")
+    assert (
+        cuerpo.index(MENSAJES["anterior"])
+        < cuerpo.index("Usted escribió: hola")
+        < cuerpo.index("Usted escribió: otra")
+    )
 
 
 @pytest.mark.asyncio
@@ -778,7 +848,9 @@ async def test_a_body_over_the_limit_gets_413_before_anything_reads_it(bot) -> N
         assert r.status_code == 413 and "demasiado grande" in r.json()["detail"]
         assert enviados < 5  # the other ~20 MB were never read
         # A declared Content-Length over the limit: refused without reading.
-        r = await cliente.post(PATH, content=b"Body=" + b"x" * 20000, headers={"X-Twilio-Signature": "x"})
+        r = await cliente.post(
+            PATH, content=b"Body=" + b"x" * 20000, headers={"X-Twilio-Signature": "x"}
+        )
         assert r.status_code == 413
         # Under the limit: on to the signature check as before.
         params = {"From": NUMERO, "Body": "hola"}

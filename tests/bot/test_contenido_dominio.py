@@ -46,11 +46,15 @@ def variante(nombre: str, canal: str | None) -> str:
 
 
 def todos() -> List[tuple[str, str | None, str]]:
-    return [(n, v.get("channel"), v["text"]) for n, vs in RESPUESTAS.items() for v in vs if "text" in v]
+    return [
+        (n, v.get("channel"), v["text"]) for n, vs in RESPUESTAS.items() for v in vs if "text" in v
+    ]
 
 
 def _es_emoji(c: str) -> bool:
-    return unicodedata.category(c) == "So" or c in "\ufe0f\u200d\u2139" or 0x1F000 <= ord(c) <= 0x1FAFF
+    return (
+        unicodedata.category(c) == "So" or c in "\ufe0f\u200d\u2139" or 0x1F000 <= ord(c) <= 0x1FAFF
+    )
 
 
 # ---------------------------------------------------------------- point 1: whose facts
@@ -191,8 +195,10 @@ def test_el_enlace_firmado_no_va_en_el_texto() -> None:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("nombre", "respuesta"), [(None, "utter_despedida"), ("  ", "utter_despedida"),
-                                                   ("Luisa", "utter_despedida_nombre")])
+@pytest.mark.parametrize(
+    ("nombre", "respuesta"),
+    [(None, "utter_despedida"), ("  ", "utter_despedida"), ("Luisa", "utter_despedida_nombre")],
+)
 async def test_la_despedida_elige_la_variante_segun_el_nombre(nombre, respuesta) -> None:
     d = CollectingDispatcher()
     await ActionDespedir().run(d, tracker({"nombre": nombre}), {})
@@ -201,7 +207,15 @@ async def test_la_despedida_elige_la_variante_segun_el_nombre(nombre, respuesta)
         assert d.messages[0]["nombre"] == "Luisa"
 
 
-@pytest.mark.parametrize(("n", "esperado"), [(1, "1 quincena"), (0, "0 quincenas"), (2, "2 quincenas"),
-                                             ("3", "3 quincenas"), (21, "21 quincenas")])
+@pytest.mark.parametrize(
+    ("n", "esperado"),
+    [
+        (1, "1 quincena"),
+        (0, "0 quincenas"),
+        (2, "2 quincenas"),
+        ("3", "3 quincenas"),
+        (21, "21 quincenas"),
+    ],
+)
 def test_cantidad_singular_y_plural(n, esperado) -> None:
     assert cantidad(n, "quincena", "quincenas") == esperado

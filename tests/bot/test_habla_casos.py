@@ -21,11 +21,15 @@ HOY = date(2025, 6, 1)
 
 
 def _botones(cuantos: int) -> List[dict]:
-    return [{"title": f"Trámite {chr(65 + i)}", "payload": f"/opcion_{i + 1}"} for i in range(cuantos)]
+    return [
+        {"title": f"Trámite {chr(65 + i)}", "payload": f"/opcion_{i + 1}"} for i in range(cuantos)
+    ]
 
 
 @pytest.mark.parametrize("texto,cuantas,posicion", CASOS["opciones"])
-def test_opcion_elegida_por_whatsapp_y_por_telefono(texto: str, cuantas: int, posicion: Optional[int]) -> None:
+def test_opcion_elegida_por_whatsapp_y_por_telefono(
+    texto: str, cuantas: int, posicion: Optional[int]
+) -> None:
     botones = _botones(cuantas)
     elegido = f"/opcion_{posicion}" if posicion else None
     assert resolver_opcion(texto, botones) == elegido
@@ -41,4 +45,6 @@ def test_monto_dicho(texto: str, esperado: Optional[str]) -> None:
 @pytest.mark.parametrize("caso", CASOS["fechas_nacimiento"], ids=lambda c: c[0])
 def test_fecha_de_nacimiento_dicha(caso: List[Any]) -> None:
     texto, esperada = caso[0], caso[1]
-    assert leer_fecha(texto, hacia="pasado", hoy=HOY) == (date.fromisoformat(esperada) if esperada else None)
+    assert leer_fecha(texto, hacia="pasado", hoy=HOY) == (
+        date.fromisoformat(esperada) if esperada else None
+    )

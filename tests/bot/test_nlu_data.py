@@ -32,9 +32,52 @@ HELDOUT_INDEP = ROOT / "bench" / "data" / "nlu_heldout_indep.yml"
 HELDOUT_HABLA = ROOT / "bench" / "data" / "nlu_heldout_habla.yml"
 
 # DESIGN.md, "Contracts": none of these may be renamed.
-INTENTS = ["saludar", "despedir", "afirmar", "negar", "agradecer", "preguntar_si_es_bot", "hablar_con_asesor", "pedir_ayuda", "fuera_de_alcance", "informar", "detener", "consultar_saldo", "consultar_condiciones_prestamo", "consultar_historial_prestamos", "simular_prestamo", "consultar_requisitos", "agendar_cita", "consultar_citas", "cancelar_cita", "reimprimir_cita", "generar_fopi", "regularizar_pagos", "registro_oficina_virtual"]
-FAQ_KEYS = ["faq/tiempo_deposito", "faq/buro_credito", "faq/forma_pago", "faq/prestamos_simultaneos", "faq/lugar_y_horario", "faq/duracion_tramite", "faq/contacto", "faq/tasa_interes"]
-ENTITIES = {"curp", "clave_cita", "monto", "plazo", "fecha", "oficina", "tipo_derechohabiente", "tipo_prestamo", "anios"}
+INTENTS = [
+    "saludar",
+    "despedir",
+    "afirmar",
+    "negar",
+    "agradecer",
+    "preguntar_si_es_bot",
+    "hablar_con_asesor",
+    "pedir_ayuda",
+    "fuera_de_alcance",
+    "informar",
+    "detener",
+    "consultar_saldo",
+    "consultar_condiciones_prestamo",
+    "consultar_historial_prestamos",
+    "simular_prestamo",
+    "consultar_requisitos",
+    "agendar_cita",
+    "consultar_citas",
+    "cancelar_cita",
+    "reimprimir_cita",
+    "generar_fopi",
+    "regularizar_pagos",
+    "registro_oficina_virtual",
+]
+FAQ_KEYS = [
+    "faq/tiempo_deposito",
+    "faq/buro_credito",
+    "faq/forma_pago",
+    "faq/prestamos_simultaneos",
+    "faq/lugar_y_horario",
+    "faq/duracion_tramite",
+    "faq/contacto",
+    "faq/tasa_interes",
+]
+ENTITIES = {
+    "curp",
+    "clave_cita",
+    "monto",
+    "plazo",
+    "fecha",
+    "oficina",
+    "tipo_derechohabiente",
+    "tipo_prestamo",
+    "anios",
+}
 DEMO_CURPS = ["HEGG560427MVZRRL04", "BEML920313HMCLNS09", "PEGL890909MJCRMS08"]
 MIN_EXAMPLES = 40
 
@@ -109,8 +152,9 @@ def test_faq_answers_have_web_whatsapp_and_voice_variants(training):
         channels = [v.get("channel") for v in variants]
         assert sorted(channels, key=str) == sorted([None, "ivr", "whatsapp"], key=str), name
         voice = next(v["text"] for v in variants if v.get("channel") == "ivr")
-        assert not re.search(r"https?://|www\.|@|\*|_|[\U0001F300-\U0001FAFF\u2600-\u27BF]", voice), (
-            name, voice)
+        assert not re.search(
+            r"https?://|www\.|@|\*|_|[\U0001F300-\U0001FAFF\u2600-\u27BF]", voice
+        ), (name, voice)
 
 
 def test_contact_answer_spells_the_email_for_voice(training):
@@ -137,13 +181,19 @@ def test_heldout_covers_every_label_and_never_appears_in_training(training, held
     assert [(p["heldout"], p["training"], p["reason"]) for p in leaked] == []
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("tengo quincenas sin pagar del préstamo", "tengo quincenas sin pagar del crédito"),
-    ("estoy pensionada", "pues soy pensionada"),
-    ("qué tasa me aplicaron en mi préstamo", "¿Qué tasa de interés me aplicaron en mi préstamo vigente?"),
-    ("cuanto dura el tramite", "este cuánto dura el trámite xfa"),
-    ("kiero cancelar mi cita", "Quiero cancelar mi cita"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("tengo quincenas sin pagar del préstamo", "tengo quincenas sin pagar del crédito"),
+        ("estoy pensionada", "pues soy pensionada"),
+        (
+            "qué tasa me aplicaron en mi préstamo",
+            "¿Qué tasa de interés me aplicaron en mi préstamo vigente?",
+        ),
+        ("cuanto dura el tramite", "este cuánto dura el trámite xfa"),
+        ("kiero cancelar mi cita", "Quiero cancelar mi cita"),
+    ],
+)
 def test_leak_check_catches_near_duplicates(a, b):
     assert bench_nlu.near_duplicate(bench_nlu.canonical(a), bench_nlu.canonical(b))
 
@@ -256,7 +306,9 @@ def test_heldout_habla_has_many_valid_curps_and_claves(training):
     assert len(values["curp"]) >= 25 and len(values["clave_cita"]) >= 20
     assert [c for c in values["curp"] if curp_check_digit(c.upper()) != c[-1]] == []
     # Typed in either case, alone or inside a longer sentence.
-    assert any(c.islower() for c in values["curp"]) and any(k.islower() for k in values["clave_cita"])
+    assert any(c.islower() for c in values["curp"]) and any(
+        k.islower() for k in values["clave_cita"]
+    )
     assert set(values["tipo_derechohabiente"]) == {"asegurado", "pensionado"}
     assert set(values["tipo_prestamo"]) == {"primero", "renovacion"}
 

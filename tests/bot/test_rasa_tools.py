@@ -26,9 +26,23 @@ def _usadas_fuera_de_historias() -> set:
 
 
 def test_rasa_data_validate_is_clean() -> None:
-    r = subprocess.run([RASA, "data", "validate", "--data", "bot/data", "--max-history", "5", "--fail-on-warnings"],
-                       cwd=ROOT, env=ENV,
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            RASA,
+            "data",
+            "validate",
+            "--data",
+            "bot/data",
+            "--max-history",
+            "5",
+            "--fail-on-warnings",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     salida = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)
     assert r.returncode == 0, salida[-6000:]
     # Two kinds of warning Rasa 3.6 cannot be rid of, and only those, are allowed:
@@ -43,10 +57,15 @@ def test_rasa_data_validate_is_clean() -> None:
     permitidas = _usadas_fuera_de_historias()
     inesperados = []
     for aviso in avisos:
-        m = re.fullmatch(r"The utterance '(utter_[a-z_/]+)' is not used in any story or rule\.", aviso)
+        m = re.fullmatch(
+            r"The utterance '(utter_[a-z_/]+)' is not used in any story or rule\.", aviso
+        )
         if m and m.group(1) in permitidas:
             continue
-        if aviso == "The following duplicated intents have been found across multiple domain files: faq":
+        if (
+            aviso
+            == "The following duplicated intents have been found across multiple domain files: faq"
+        ):
             continue
         inesperados.append(aviso)
     assert inesperados == []
@@ -56,7 +75,11 @@ def test_test_stories_pass_without_prediction_errors(tmp_path: Path) -> None:
     model = BOT / "models" / "capp.tar.gz"
     assert model.exists(), "scripts/train.sh trains the model before the suites run"
     # Its own conversation store: never the one of a `make run` on this machine.
-    env = {**ENV, "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'conversaciones.db'}", "LOCK_STORE_URL": ""}
+    env = {
+        **ENV,
+        "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'conversaciones.db'}",
+        "LOCK_STORE_URL": "",
+    }
     r = subprocess.run(
         [RASA, "test", "core", "--stories", "tests/bot/stories", "--model", str(model),
          "--fail-on-prediction-errors", "--out", str(tmp_path)],

@@ -15,12 +15,32 @@ from bot import servidor
 VALIDAS = [
     {"events": [], "responses": []},
     {},
-    {"events": [{"event": "slot", "name": "curp", "value": "HEGG560427MVZRRL04", "timestamp": None}],
-     "responses": [{"text": "Gracias.", "buttons": [], "elements": [], "custom": {}, "template": None}]},
-    {"events": [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None},
-                {"event": "followup", "name": "action_listen"}], "responses": []},
-    {"events": [{"event": "user", "text": "hola", "parse_data": {"intent": {"name": "saludar"}},
-                 "input_channel": "rest"}]},
+    {
+        "events": [
+            {"event": "slot", "name": "curp", "value": "HEGG560427MVZRRL04", "timestamp": None}
+        ],
+        "responses": [
+            {"text": "Gracias.", "buttons": [], "elements": [], "custom": {}, "template": None}
+        ],
+    },
+    {
+        "events": [
+            {"event": "active_loop", "name": None},
+            {"event": "slot", "name": "requested_slot", "value": None},
+            {"event": "followup", "name": "action_listen"},
+        ],
+        "responses": [],
+    },
+    {
+        "events": [
+            {
+                "event": "user",
+                "text": "hola",
+                "parse_data": {"intent": {"name": "saludar"}},
+                "input_channel": "rest",
+            }
+        ]
+    },
 ]
 INVALIDAS = [
     {"events": {"event": "slot"}},

@@ -25,7 +25,10 @@ from bot.texto import (
 )
 
 CASOS: List[Tuple[Optional[str], str]] = [
-    (curp, esperada) for curp, esperada in json.loads((Path(__file__).parents[1] / "mascara_curp_casos.json").read_text())
+    (curp, esperada)
+    for curp, esperada in json.loads(
+        (Path(__file__).parents[1] / "mascara_curp_casos.json").read_text()
+    )
 ]
 
 
@@ -37,7 +40,9 @@ def test_mascara_curp_del_bot(curp: Optional[str], esperada: str) -> None:
 @pytest.mark.parametrize("curp,esperada", [(c, e) for c, e in CASOS if c and len(c.strip()) == 18])
 def test_una_curp_en_texto_libre_se_reconoce_y_se_enmascara_igual(curp: str, esperada: str) -> None:
     texto = f"mi curp es {curp.strip()}, gracias"
-    assert CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto) == f"mi curp es {esperada}, gracias"
+    assert (
+        CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto) == f"mi curp es {esperada}, gracias"
+    )
     assert nips_en(texto) == []
 
 

@@ -31,7 +31,8 @@ DEPLOY = ROOT / "deploy"
 OVERLAY = DEPLOY / "kubernetes" / "overlays" / "produccion"
 SECRETOS_EJEMPLO = DEPLOY / "kubernetes" / "secretos.env.example"
 SECRET = "capp-secretos"
-KUBERNETES_VERSION = "1.30.0"  # oldest version the manifests target (CronJob timeZone is GA since 1.27)
+# oldest version the manifests target (CronJob timeZone is GA since 1.27)
+KUBERNETES_VERSION = "1.30.0"
 
 APP, RASA_IMG = "capp-app", "capp-rasa"
 
@@ -46,8 +47,14 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
         "port": 8000,
         "readiness": ("httpGet", "/health", 8000),
         "liveness": ("httpGet", "/chat", 8000),
-        "secrets": {"DATABASE_URL", "TOKEN_SECRET", "NIP_PEPPER", "NIP_PEPPERS_ANTERIORES",
-                    "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET"},
+        "secrets": {
+            "DATABASE_URL",
+            "TOKEN_SECRET",
+            "NIP_PEPPER",
+            "NIP_PEPPERS_ANTERIORES",
+            "BANCO_WEBHOOK_SECRET",
+            "CAPP_INTERNO_SECRET",
+        },
         "config": {"BACKEND_PUBLIC_URL", "RASA_PUBLIC_URL", "TIMEZONE"},
         "replicas": (2, None),
     },
@@ -80,10 +87,25 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
         "port": 5005,
         "readiness": ("httpGet", "/webhooks/ivr/", 5005),
         "liveness": ("httpGet", "/", 5005),
-        "secrets": {"TRACKER_STORE_URL", "LOCK_STORE_URL", "RASA_TOKEN", "RASA_ADMIN_TOKEN", "ACTIONS_TOKEN",
-                    "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"},
-        "config": {"ACTION_ENDPOINT_URL", "PUBLIC_BASE_URL", "TWILIO_FROM_WHATSAPP", "TRACKER_RETENCION_DIAS",
-                   "RASA_HOST", "RASA_PORT", "ACCIONES_TIMEOUT", "TICKET_LOCK_LIFETIME"},
+        "secrets": {
+            "TRACKER_STORE_URL",
+            "LOCK_STORE_URL",
+            "RASA_TOKEN",
+            "RASA_ADMIN_TOKEN",
+            "ACTIONS_TOKEN",
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_ACCOUNT_SID",
+        },
+        "config": {
+            "ACTION_ENDPOINT_URL",
+            "PUBLIC_BASE_URL",
+            "TWILIO_FROM_WHATSAPP",
+            "TRACKER_RETENCION_DIAS",
+            "RASA_HOST",
+            "RASA_PORT",
+            "ACCIONES_TIMEOUT",
+            "TICKET_LOCK_LIFETIME",
+        },
         "replicas": (2, None),
     },
     "actions": {
@@ -110,7 +132,8 @@ RUTAS = {
 
 # Settings whose code default is the production value (nothing to configure).
 DEFAULTS_CONSERVADOS = {
-    "token_ttl_minutes", "nip_max_intentos", "bloqueo_minutos",  # backend identity rules (DESIGN.md)
+    # backend identity rules (DESIGN.md)
+    "token_ttl_minutes", "nip_max_intentos", "bloqueo_minutos",
     "ivr_idioma", "ivr_gather_timeout", "ivr_max_turnos",  # IVR tuning
 }
 
@@ -122,9 +145,13 @@ DEFAULTS_CONSERVADOS = {
 def objetos() -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.fail("kubectl no está en el PATH: instale el cliente de Kubernetes (solo el cliente, "
-                    "sin clúster) para renderizar deploy/kubernetes con `kubectl kustomize`.")
-    salida = subprocess.run([kubectl, "kustomize", str(OVERLAY)], capture_output=True, text=True, timeout=60)
+        pytest.fail(
+            "kubectl no está en el PATH: instale el cliente de Kubernetes (solo el cliente, "
+            "sin clúster) para renderizar deploy/kubernetes con `kubectl kustomize`."
+        )
+    salida = subprocess.run(
+        [kubectl, "kustomize", str(OVERLAY)], capture_output=True, text=True, timeout=60
+    )
     assert salida.returncode == 0, f"kubectl kustomize falló:\n{salida.stderr}"
     docs = [d for d in yaml.safe_load_all(salida.stdout) if d]
     assert docs, "kustomize no produjo ningún objeto"
@@ -206,7 +233,9 @@ def test_every_object_is_valid_against_the_kubernetes_schema(objetos: list[dict[
     assert not errores, "\n".join(errores)
 
 
-def test_the_overlay_renders_the_expected_objects_in_one_namespace(objetos: list[dict[str, Any]]) -> None:
+def test_the_overlay_renders_the_expected_objects_in_one_namespace(
+    objetos: list[dict[str, Any]],
+) -> None:
     conteo = Counter(o["kind"] for o in objetos)
     assert conteo["Deployment"] == 5 and set(_de(objetos, "Deployment")) == set(DEPLOYMENTS)
     assert conteo["HorizontalPodAutoscaler"] == 2
@@ -240,12 +269,16 @@ def test_deployment_image_command_and_replicas(deployments: dict[str, Any], nomb
     assert selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
 
 
-def test_notificaciones_is_exactly_one_worker_never_two_at_once(objetos: list[dict[str, Any]],
-                                                                 deployments: dict[str, Any]) -> None:
+def test_notificaciones_is_exactly_one_worker_never_two_at_once(
+    objetos: list[dict[str, Any]], deployments: dict[str, Any]
+) -> None:
     d = deployments["notificaciones"]
     assert d["spec"]["replicas"] == 1
     assert d["spec"]["strategy"]["type"] == "Recreate"
-    objetivos = {h["spec"]["scaleTargetRef"]["name"] for h in _de(objetos, "HorizontalPodAutoscaler").values()}
+    objetivos = {
+        h["spec"]["scaleTargetRef"]["name"]
+        for h in _de(objetos, "HorizontalPodAutoscaler").values()
+    }
     assert "notificaciones" not in objetivos
 
 
@@ -266,7 +299,9 @@ def _sonda(c: dict[str, Any], sonda: dict[str, Any] | None) -> tuple[str, str | 
 
 
 @pytest.mark.parametrize("nombre", sorted(DEPLOYMENTS))
-def test_deployment_probes_hit_the_right_paths_and_ports(deployments: dict[str, Any], nombre: str) -> None:
+def test_deployment_probes_hit_the_right_paths_and_ports(
+    deployments: dict[str, Any], nombre: str
+) -> None:
     esperado = DEPLOYMENTS[nombre]
     c = _contenedor(deployments[nombre]["spec"]["template"])
     assert _sonda(c, c.get("readinessProbe")) == esperado["readiness"]
@@ -277,7 +312,9 @@ def test_deployment_probes_hit_the_right_paths_and_ports(deployments: dict[str, 
         assert "ports" not in c
 
 
-def test_rasa_gets_time_to_load_its_model_before_liveness_counts(deployments: dict[str, Any]) -> None:
+def test_rasa_gets_time_to_load_its_model_before_liveness_counts(
+    deployments: dict[str, Any],
+) -> None:
     c = _contenedor(deployments["rasa"]["spec"]["template"])
     arranque = c["startupProbe"]
     assert _sonda(c, arranque) == ("httpGet", "/", 5005)
@@ -285,8 +322,9 @@ def test_rasa_gets_time_to_load_its_model_before_liveness_counts(deployments: di
 
 
 @pytest.mark.parametrize("nombre", sorted(DEPLOYMENTS))
-def test_env_comes_only_from_the_configmap_and_the_secret(deployments: dict[str, Any], configmap: dict[str, Any],
-                                                          claves_secretas: set[str], nombre: str) -> None:
+def test_env_comes_only_from_the_configmap_and_the_secret(
+    deployments: dict[str, Any], configmap: dict[str, Any], claves_secretas: set[str], nombre: str
+) -> None:
     esperado = DEPLOYMENTS[nombre]
     c = _contenedor(deployments[nombre]["spec"]["template"])
     assert c["envFrom"] == [{"configMapRef": {"name": configmap["metadata"]["name"]}}]
@@ -302,7 +340,9 @@ def test_env_comes_only_from_the_configmap_and_the_secret(deployments: dict[str,
     assert esperado["config"] <= configmap["data"].keys()
 
 
-def test_rasa_gets_the_tracker_store_and_the_lock_store_from_the_secret(deployments: dict[str, Any]) -> None:
+def test_rasa_gets_the_tracker_store_and_the_lock_store_from_the_secret(
+    deployments: dict[str, Any],
+) -> None:
     c = _contenedor(deployments["rasa"]["spec"]["template"])
     refs = {v["name"]: v["valueFrom"]["secretKeyRef"] for v in c["env"]}
     assert refs["TRACKER_STORE_URL"] == {"name": SECRET, "key": "TRACKER_STORE_URL"}
@@ -319,13 +359,18 @@ def test_command_variables_are_defined_in_the_container(objetos: list[dict[str, 
             assert var in definidas, f"{nombre}: $({var}) no está en env"
 
 
-def test_no_secret_value_anywhere_in_the_rendered_output(objetos: list[dict[str, Any]], configmap: dict[str, Any],
-                                                          claves_secretas: set[str]) -> None:
+def test_no_secret_value_anywhere_in_the_rendered_output(
+    objetos: list[dict[str, Any]], configmap: dict[str, Any], claves_secretas: set[str]
+) -> None:
     assert not claves_secretas & configmap["data"].keys(), "un secreto quedó en el ConfigMap"
     for o in objetos:
         for texto in _cadenas(o):
-            assert not re.search(r"://[^/\s@]*:[^/\s@]+@", texto), f"credenciales en una URL de {o['kind']}"
-            assert not re.search(r"(?i)(password|token|secret|pepper)\s*[=:]\s*\S{6,}", texto), texto
+            assert not re.search(r"://[^/\s@]*:[^/\s@]+@", texto), (
+                f"credenciales en una URL de {o['kind']}"
+            )
+            assert not re.search(r"(?i)(password|token|secret|pepper)\s*[=:]\s*\S{6,}", texto), (
+                texto
+            )
     for plantilla in _plantillas(objetos).values():
         for var in _contenedor(plantilla).get("env", []):
             assert "value" not in var
@@ -333,9 +378,20 @@ def test_no_secret_value_anywhere_in_the_rendered_output(objetos: list[dict[str,
 
 def test_the_secret_example_lists_the_whole_secret_contract(claves_secretas: set[str]) -> None:
     assert claves_secretas == {
-        "DATABASE_URL", "TRACKER_STORE_URL", "LOCK_STORE_URL", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID",
-        "RASA_TOKEN", "RASA_ADMIN_TOKEN", "ACTIONS_TOKEN", "ACCIONES_CLAVE", "TOKEN_SECRET", "NIP_PEPPER",
-        "NIP_PEPPERS_ANTERIORES", "BANCO_WEBHOOK_SECRET", "CAPP_INTERNO_SECRET",
+        "DATABASE_URL",
+        "TRACKER_STORE_URL",
+        "LOCK_STORE_URL",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_ACCOUNT_SID",
+        "RASA_TOKEN",
+        "RASA_ADMIN_TOKEN",
+        "ACTIONS_TOKEN",
+        "ACCIONES_CLAVE",
+        "TOKEN_SECRET",
+        "NIP_PEPPER",
+        "NIP_PEPPERS_ANTERIORES",
+        "BANCO_WEBHOOK_SECRET",
+        "CAPP_INTERNO_SECRET",
     }
 
 
@@ -344,11 +400,14 @@ def test_every_backend_and_ivr_setting_is_configured_or_deliberately_left_at_its
     configuradas = {k.lower() for k in configmap["data"].keys() | claves_secretas}
     for modelo in (BackendSettings, IVRSettings):
         faltan = set(modelo.model_fields) - configuradas - DEFAULTS_CONSERVADOS
-        assert not faltan, f"{modelo.__name__}: {sorted(faltan)} no vienen del ConfigMap ni del Secret"
+        assert not faltan, (
+            f"{modelo.__name__}: {sorted(faltan)} no vienen del ConfigMap ni del Secret"
+        )
 
 
-def test_the_configmap_values_are_valid_settings(configmap: dict[str, Any], claves_secretas: set[str],
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_configmap_values_are_valid_settings(
+    configmap: dict[str, Any], claves_secretas: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for clave, valor in configmap["data"].items():
         monkeypatch.setenv(clave, valor)
     for clave in claves_secretas:
@@ -360,7 +419,9 @@ def test_the_configmap_values_are_valid_settings(configmap: dict[str, Any], clav
     assert ivr.ivr_asesor_numero is None  # empty: transfers go to the Twilio queue
 
 
-def test_internal_urls_point_at_services_that_exist(objetos: list[dict[str, Any]], configmap: dict[str, Any]) -> None:
+def test_internal_urls_point_at_services_that_exist(
+    objetos: list[dict[str, Any]], configmap: dict[str, Any]
+) -> None:
     servicios = _de(objetos, "Service")
     datos = configmap["data"]
     assert datos["ENTORNO"] == "produccion"
@@ -372,14 +433,18 @@ def test_internal_urls_point_at_services_that_exist(objetos: list[dict[str, Any]
 
 
 @pytest.mark.parametrize("nombre", [n for n, e in sorted(DEPLOYMENTS.items()) if e["port"]])
-def test_each_port_has_a_service_selecting_its_pods(objetos: list[dict[str, Any]], deployments: dict[str, Any],
-                                                    nombre: str) -> None:
+def test_each_port_has_a_service_selecting_its_pods(
+    objetos: list[dict[str, Any]], deployments: dict[str, Any], nombre: str
+) -> None:
     servicio = _de(objetos, "Service")[nombre]
     etiquetas = deployments[nombre]["spec"]["template"]["metadata"]["labels"]
     assert servicio["spec"]["selector"].items() <= etiquetas.items()
     (puerto,) = servicio["spec"]["ports"]
     assert puerto["port"] == DEPLOYMENTS[nombre]["port"]
-    assert _puerto(_contenedor(deployments[nombre]["spec"]["template"]), puerto["targetPort"]) == puerto["port"]
+    assert (
+        _puerto(_contenedor(deployments[nombre]["spec"]["template"]), puerto["targetPort"])
+        == puerto["port"]
+    )
 
 
 def test_postgres_and_redis_are_external_services(objetos: list[dict[str, Any]]) -> None:
@@ -391,13 +456,17 @@ def test_postgres_and_redis_are_external_services(objetos: list[dict[str, Any]])
     assert not any(o["kind"] == "StatefulSet" for o in objetos)
 
 
-def test_every_container_has_requests_and_limits_and_runs_unprivileged(objetos: list[dict[str, Any]]) -> None:
+def test_every_container_has_requests_and_limits_and_runs_unprivileged(
+    objetos: list[dict[str, Any]],
+) -> None:
     for nombre, plantilla in _plantillas(objetos).items():
         assert plantilla["spec"]["securityContext"]["runAsNonRoot"] is True, nombre
         c = _contenedor(plantilla)
         recursos = c["resources"]
         for recurso in ("cpu", "memory"):
-            assert _cantidad(recursos["requests"][recurso]) <= _cantidad(recursos["limits"][recurso]), nombre
+            assert _cantidad(recursos["requests"][recurso]) <= _cantidad(
+                recursos["limits"][recurso]
+            ), nombre
         assert c["securityContext"]["allowPrivilegeEscalation"] is False, nombre
 
 
@@ -405,15 +474,23 @@ def test_every_container_has_requests_and_limits_and_runs_unprivileged(objetos: 
 
 
 @pytest.mark.parametrize("nombre", ["rasa", "actions"])
-def test_hpa_scales_rasa_and_actions_on_cpu_never_below_two(objetos: list[dict[str, Any]],
-                                                             deployments: dict[str, Any], nombre: str) -> None:
+def test_hpa_scales_rasa_and_actions_on_cpu_never_below_two(
+    objetos: list[dict[str, Any]], deployments: dict[str, Any], nombre: str
+) -> None:
     hpa = _de(objetos, "HorizontalPodAutoscaler")[nombre]
     assert hpa["apiVersion"] == "autoscaling/v2"
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": nombre}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": nombre,
+    }
     assert hpa["spec"]["minReplicas"] >= 2
     assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
     (metrica,) = hpa["spec"]["metrics"]
-    assert metrica["resource"]["name"] == "cpu" and metrica["resource"]["target"]["type"] == "Utilization"
+    assert (
+        metrica["resource"]["name"] == "cpu"
+        and metrica["resource"]["target"]["type"] == "Utilization"
+    )
     # Utilization is relative to the request: without one the HPA cannot work.
     assert "cpu" in _contenedor(deployments[nombre]["spec"]["template"])["resources"]["requests"]
     assert deployments[nombre]["spec"]["replicas"] >= hpa["spec"]["minReplicas"]
@@ -442,9 +519,14 @@ def test_ingress_routes_each_public_path_to_its_service(objetos: list[dict[str, 
         assert nombre == servicio
         (p,) = servicios[nombre]["spec"]["ports"]
         assert ref in (p["port"], p["name"]) and p["port"] == puerto
-        assert "nginx.ingress.kubernetes.io/rewrite-target" not in anotaciones, "Twilio firma la ruta original"
+        assert "nginx.ingress.kubernetes.io/rewrite-target" not in anotaciones, (
+            "Twilio firma la ruta original"
+        )
     # Rasa's HTTP API and the ivr/rest channels stay inside the cluster.
-    assert {r for r, (_, s, _, _) in rutas.items() if s == "rasa"} == {"/webhooks/whatsapp", "/socket.io"}
+    assert {r for r, (_, s, _, _) in rutas.items() if s == "rasa"} == {
+        "/webhooks/whatsapp",
+        "/socket.io",
+    }
 
 
 def test_socketio_is_sticky_and_the_host_matches_the_public_urls(objetos: list[dict[str, Any]],
@@ -487,7 +569,9 @@ def test_migrations_job_runs_alembic_with_the_app_image(objetos: list[dict[str, 
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
 
-def test_tracker_retention_cronjob(objetos: list[dict[str, Any]], configmap: dict[str, Any]) -> None:
+def test_tracker_retention_cronjob(
+    objetos: list[dict[str, Any]], configmap: dict[str, Any]
+) -> None:
     cron = _de(objetos, "CronJob")["retencion-trackers"]
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert len(cron["spec"]["schedule"].split()) == 5
@@ -536,7 +620,9 @@ def test_dockerfiles_install_their_environment_and_run_unprivileged(archivo: str
     assert {".env", ".venv", ".venv-rasa", "var", ".git"} <= set(ignorados)
 
 
-def test_the_rasa_image_bakes_the_model_where_the_deployment_loads_it(deployments: dict[str, Any]) -> None:
+def test_the_rasa_image_bakes_the_model_where_the_deployment_loads_it(
+    deployments: dict[str, Any],
+) -> None:
     """The Deployment runs the Procfile's launcher, scripts/rasa.sh: the model,
     credentials and endpoints it names are where the image puts them, and it
     opens Rasa's HTTP API only behind RASA_ADMIN_TOKEN."""
@@ -550,7 +636,9 @@ def test_the_rasa_image_bakes_the_model_where_the_deployment_loads_it(deployment
     # where config.yml, domain.yml and rasa_sdk_plugins/ are.
     assert [r for i, r in pasos if i == "WORKDIR"][-1] == c["workingDir"] == "/app"
     assert (ROOT / "rasa_sdk_plugins" / "__init__.py").is_file()
-    ignorados = (DEPLOY / "docker" / "rasa.Dockerfile.dockerignore").read_text(encoding="utf-8").split()
+    ignorados = (
+        (DEPLOY / "docker" / "rasa.Dockerfile.dockerignore").read_text(encoding="utf-8").split()
+    )
     assert "!bot/models/capp.tar.gz" in ignorados
     for opcion in ("--credentials", "--endpoints"):
         archivo = re.search(rf"{opcion} (\S+)", lanzador).group(1)

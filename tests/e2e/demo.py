@@ -12,9 +12,20 @@ def horarios_habiles_en_36_horas(backend_url: str) -> list[str]:
     oficinas = httpx.get(f"{backend_url}/api/v1/oficinas", timeout=10).json()
     oficina = next(o for o in oficinas if o["clave"] == "CDMX-ZC")
     ahora = datetime.now(UTC)
-    r = httpx.get(f"{backend_url}/api/v1/oficinas/{oficina['id']}/disponibilidad",
-                  params={"desde": (ahora - timedelta(days=1)).date().isoformat(),
-                          "hasta": (ahora + timedelta(days=3)).date().isoformat(), "limite": 200}, timeout=10)
+    r = httpx.get(
+        f"{backend_url}/api/v1/oficinas/{oficina['id']}/disponibilidad",
+        params={
+            "desde": (ahora - timedelta(days=1)).date().isoformat(),
+            "hasta": (ahora + timedelta(days=3)).date().isoformat(),
+            "limite": 200,
+        },
+        timeout=10,
+    )
     r.raise_for_status()
-    return [h["inicio"] for h in r.json()["horarios"]
-            if ahora + timedelta(hours=2) <= datetime.fromisoformat(h["inicio"]) <= ahora + timedelta(hours=35)]
+    return [
+        h["inicio"]
+        for h in r.json()["horarios"]
+        if ahora + timedelta(hours=2)
+        <= datetime.fromisoformat(h["inicio"])
+        <= ahora + timedelta(hours=35)
+    ]

@@ -48,7 +48,11 @@ class _Proc:
     def start(self, env: dict[str, str]) -> None:
         out = self.log.open("ab")
         self.popen = subprocess.Popen(
-            self.cmd, cwd=self.cwd, env={**env, **self.env_extra}, stdout=out, stderr=subprocess.STDOUT
+            self.cmd,
+            cwd=self.cwd,
+            env={**env, **self.env_extra},
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
     def stop(self) -> None:
@@ -160,25 +164,47 @@ class Stack(Secretos):
         self.procs = {
             "backend": _Proc(
                 "backend",
-                [str(VENV / "uvicorn"), "backend.main:app", "--host", "127.0.0.1", "--port", str(self.backend_port)],
-                ROOT, logs / "backend.log", f"{self.backend_url}/health",
+                [
+                    str(VENV / "uvicorn"),
+                    "backend.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.backend_port),
+                ],
+                ROOT,
+                logs / "backend.log",
+                f"{self.backend_url}/health",
             ),
             "actions": _Proc(
                 "actions",
                 # The same launchers as the Procfile's lines.
                 [str(ROOT / "scripts" / "acciones.sh")],
-                ROOT, logs / "actions.log", f"{self.actions_url}/health",
+                ROOT,
+                logs / "actions.log",
+                f"{self.actions_url}/health",
             ),
             "rasa": _Proc(
                 "rasa",
                 [str(ROOT / "scripts" / "rasa.sh")],
                 # /status is behind --auth-token like the rest of Rasa's HTTP API.
-                ROOT, logs / "rasa.log", self.rasa_api("/status"),
+                ROOT,
+                logs / "rasa.log",
+                self.rasa_api("/status"),
             ),
             "ivr": _Proc(
                 "ivr",
-                [str(VENV / "uvicorn"), "ivr.main:app", "--host", "127.0.0.1", "--port", str(self.ivr_port)],
-                ROOT, logs / "ivr.log", f"{self.ivr_url}/health",
+                [
+                    str(VENV / "uvicorn"),
+                    "ivr.main:app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.ivr_port),
+                ],
+                ROOT,
+                logs / "ivr.log",
+                f"{self.ivr_url}/health",
             ),
         }
         env = self.env()
@@ -256,7 +282,17 @@ if __name__ == "__main__":  # python -m tests.e2e.stack : bring it up by hand
 
     s = Stack(Path(tempfile.mkdtemp(prefix="capp-stack-")))
     s.start()
-    print("backend", s.backend_url, "rasa", s.rasa_url, "ivr", s.ivr_url, "token", s.twilio_auth_token, flush=True)
+    print(
+        "backend",
+        s.backend_url,
+        "rasa",
+        s.rasa_url,
+        "ivr",
+        s.ivr_url,
+        "token",
+        s.twilio_auth_token,
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

@@ -39,7 +39,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 P1 = {"curp": "HEGG560427MVZRRL04", "nip": "4821"}
 P1_CURP_DICHA = (
-    "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
+    "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele "
+    "cero cuatro"
 )
 REST = "/webhooks/rest/webhook"
 WHATSAPP = "/webhooks/whatsapp/webhook"
@@ -144,8 +145,14 @@ def _usuario(tracker: dict[str, Any]) -> list[str]:
 
 
 def _saldo(c: Cluster) -> Decimal:
-    token = httpx.post(f"{c.public_url}/api/v1/identidad/verificar", json=P1, timeout=10).json()["token"]
-    r = httpx.get(f"{c.public_url}/api/v1/prestamos/saldo", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    token = httpx.post(f"{c.public_url}/api/v1/identidad/verificar", json=P1, timeout=10).json()[
+        "token"
+    ]
+    r = httpx.get(
+        f"{c.public_url}/api/v1/prestamos/saldo",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     return Decimal(str(r.json()["saldo_deudor_total"]))
 
 
@@ -182,7 +189,17 @@ def test_reiniciar_todo_rasa_a_media_simulacion_no_pierde_el_formulario(cluster)
     _asegurar_replicas(cluster)
     sender = f"reinicio-{uuid.uuid4().hex[:8]}"
     url = cluster.public_url
-    assert "sueldo" in _texto(_di(url, cluster.rasa_token, sender, "quiero simular un préstamo especial, sigo trabajando")).lower()
+    assert (
+        "sueldo"
+        in _texto(
+            _di(
+                url,
+                cluster.rasa_token,
+                sender,
+                "quiero simular un préstamo especial, sigo trabajando",
+            )
+        ).lower()
+    )
     antes = _tracker(cluster, sender)
     assert antes["active_loop"]["name"]
     inicio = time.monotonic()
@@ -200,23 +217,31 @@ def test_reiniciar_todo_rasa_a_media_simulacion_no_pierde_el_formulario(cluster)
     pide_plazo = _texto(_di(url, cluster.rasa_token, sender, "12690.80"))
     assert "quincenas" in pide_plazo
     resultado = _texto(_di(url, cluster.rasa_token, sender, "48"))
-    esperado = httpx.post(f"{url}/api/v1/simulaciones", json={
-        "producto": "especial", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 48}, timeout=10).json()
+    esperado = httpx.post(
+        f"{url}/api/v1/simulaciones",
+        json={"producto": "especial", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 48},
+        timeout=10,
+    ).json()
     assert f"{esperado['monto_maximo']:,.2f}" in resultado
 
 
 def test_veinte_conversaciones_en_paralelo_alternando_replicas(cluster):
     _asegurar_replicas(cluster)
     guion = ["quiero simular un préstamo especial, sigo trabajando", "12690.80", "48"]
-    esperado = httpx.post(f"{cluster.public_url}/api/v1/simulaciones", json={
-        "producto": "especial", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 48}, timeout=10).json()
+    esperado = httpx.post(
+        f"{cluster.public_url}/api/v1/simulaciones",
+        json={"producto": "especial", "sueldo_base_mensual": 12690.80, "plazo_quincenas": 48},
+        timeout=10,
+    ).json()
 
     def conversar(n: int) -> tuple[str, str]:
         sender = f"paralelo-{n}-{uuid.uuid4().hex[:6]}"
         ultima = ""
         for turno, mensaje in enumerate(guion):
             # Each turn to the other replica than the one before.
-            ultima = _texto(_di(cluster.rasa_url((n + turno) % 2), cluster.rasa_token, sender, mensaje))
+            ultima = _texto(
+                _di(cluster.rasa_url((n + turno) % 2), cluster.rasa_token, sender, mensaje)
+            )
         return sender, ultima
 
     inicio = time.monotonic()
@@ -232,13 +257,20 @@ def _whatsapp(c: Cluster, i: int, numero: str, cuerpo: str) -> httpx.Response:
     params = {"From": numero, "To": NUMERO_CAPP, "Body": cuerpo, "NumMedia": "0",
               "MessageSid": "SM" + uuid.uuid4().hex}
     firma = RequestValidator(c.twilio_auth_token).compute_signature(c.public_url + WHATSAPP, params)
-    return httpx.post(f"{c.rasa_url(i)}{WHATSAPP}", data=params, headers={"X-Twilio-Signature": firma}, timeout=30)
+    return httpx.post(
+        f"{c.rasa_url(i)}{WHATSAPP}", data=params, headers={"X-Twilio-Signature": firma}, timeout=30
+    )
 
 
 def test_respuesta_tardia_de_whatsapp_llega_una_vez_aunque_muera_su_replica(cluster, twilio):
     _asegurar_replicas(cluster)
     numero = f"whatsapp:+52155{uuid.uuid4().int % 10**8:08d}"
-    assert "sueldo" in _whatsapp(cluster, 0, numero, "quiero simular un préstamo especial, sigo trabajando").text.lower()
+    assert (
+        "sueldo"
+        in _whatsapp(
+            cluster, 0, numero, "quiero simular un préstamo especial, sigo trabajando"
+        ).text.lower()
+    )
     acciones = [cluster.procs[n].popen for n in ("actions0", "actions1")]
     for p in acciones:  # the validation of the salary hangs...
         p.send_signal(signal.SIGSTOP)
@@ -261,7 +293,10 @@ def test_respuesta_tardia_de_whatsapp_llega_una_vez_aunque_muera_su_replica(clus
     # The person goes on with the other replica from where the form was.
     cluster.arrancar("rasa0")
     cluster.esperar_rasa(0)
-    assert _usuario(_tracker(cluster, numero, 1)) == ["quiero simular un préstamo especial, sigo trabajando", "12690.80"]
+    assert _usuario(_tracker(cluster, numero, 1)) == [
+        "quiero simular un préstamo especial, sigo trabajando",
+        "12690.80",
+    ]
 
 
 # -- privacy and least privilege ------------------------------------------------------
@@ -272,7 +307,9 @@ NIP = re.compile(r"(?<!\d)4821(?!\d)")
 
 def _sin_datos_personales(texto: str, donde: str) -> None:
     assert P1["curp"] not in texto.upper(), f"CURP en claro en {donde}"
-    assert not NIP.search(texto), f"NIP en {donde}: {texto[max(NIP.search(texto).start() - 80, 0):][:160]!r}"
+    assert not NIP.search(texto), (
+        f"NIP en {donde}: {texto[max(NIP.search(texto).start() - 80, 0) :][:160]!r}"
+    )
     assert not JWT.search(texto), f"token de identidad en {donde}"
 
 
@@ -310,7 +347,9 @@ def test_ni_nip_ni_curp_ni_token_en_trackers_ni_registros(cluster, twilio):
     assert len(filas) > 30
     _sin_datos_personales("\n".join(filas), "el almacén SQL de conversaciones")
     registros = sorted(cluster.workdir.glob("*.log")) + sorted(cluster.workdir.glob("*.jsonl"))
-    assert any("DEBUG" in r.read_text(errors="replace") for r in registros if r.name.startswith("rasa"))
+    assert any(
+        "DEBUG" in r.read_text(errors="replace") for r in registros if r.name.startswith("rasa")
+    )
     for registro in registros:
         _sin_datos_personales(registro.read_text(errors="replace"), registro.name)
 
@@ -320,12 +359,19 @@ def test_el_token_de_los_canales_no_abre_la_api_de_rasa(cluster):
     url = cluster.rasa_url(0)
     for peticion in (
         httpx.get(f"{url}/status?token={cluster.rasa_token}", timeout=10),
-        httpx.get(f"{url}/status", headers={"Authorization": f"Bearer {cluster.rasa_token}"}, timeout=10),
+        httpx.get(
+            f"{url}/status", headers={"Authorization": f"Bearer {cluster.rasa_token}"}, timeout=10
+        ),
         httpx.get(f"{url}/conversations/x/tracker?token={cluster.rasa_token}", timeout=10),
     ):
         assert peticion.status_code in (401, 403)
     assert httpx.get(cluster.rasa_api("/status"), timeout=10).status_code == 200
     # The action server answers only Rasa.
     acciones = f"http://127.0.0.1:{cluster.actions_ports[0]}"
-    assert httpx.post(f"{acciones}/webhook", json={"next_action": "action_consultar_saldo"}, timeout=10).status_code == 401
+    assert (
+        httpx.post(
+            f"{acciones}/webhook", json={"next_action": "action_consultar_saldo"}, timeout=10
+        ).status_code
+        == 401
+    )
     assert httpx.get(f"{acciones}/health", timeout=10).status_code == 200

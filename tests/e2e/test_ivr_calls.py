@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 P1 = {"curp": "HEGG560427MVZRRL04", "nip": "4821"}
 # P1's CURP as a caller says it: letter names, "ve de vaca", numbers in words.
 P1_CURP_DICHA = (
-    "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
+    "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele "
+    "cero cuatro"
 )
 TERMINA_BIEN = {"hangup", "dial", "enqueue", "caller_colgó"}
 DOMAIN = Path(__file__).resolve().parents[2] / "domain.yml"
@@ -63,7 +64,11 @@ def _token(stack, persona: dict[str, str]) -> str:
 
 
 def _estatus(stack, persona: dict[str, str], clave: str) -> str:
-    r = httpx.get(f"{stack.backend_url}/api/v1/citas", headers={"Authorization": f"Bearer {_token(stack, persona)}"}, timeout=10)
+    r = httpx.get(
+        f"{stack.backend_url}/api/v1/citas",
+        headers={"Authorization": f"Bearer {_token(stack, persona)}"},
+        timeout=10,
+    )
     r.raise_for_status()
     return next(f["estatus"] for f in r.json() if f["clave"] == clave)
 
@@ -89,7 +94,11 @@ def test_5_1_1_cancela_cc3qz8_con_clave_hablada_y_nacimiento_por_teclado(stack):
 
 def test_5_2_saldo_tras_curp_hablada_y_nip(stack):
     llamada = _telefono(stack).llamar(["5", "2", f"say:{P1_CURP_DICHA}", P1["nip"], "colgar"])
-    r = httpx.get(f"{stack.backend_url}/api/v1/prestamos/saldo", headers={"Authorization": f"Bearer {_token(stack, P1)}"}, timeout=10)
+    r = httpx.get(
+        f"{stack.backend_url}/api/v1/prestamos/saldo",
+        headers={"Authorization": f"Bearer {_token(stack, P1)}"},
+        timeout=10,
+    )
     saldo = Decimal(str(r.json()["saldo_deudor_total"]))
     despues_del_nip = llamada.dicho_despues_de(3)
     assert locucion.dinero(saldo) in despues_del_nip
@@ -110,9 +119,12 @@ def test_cita_dentro_de_36_horas_se_rechaza_diciendo_el_plazo(stack):
         # slot lies within 36 h, so the demo cita is not created (README).
         assert horarios_habiles_en_36_horas(stack.backend_url) == []
         return
-    inicio = inicio.replace(tzinfo=UTC) if inicio.tzinfo is None else inicio  # SQLite keeps UTC, naive
+    # SQLite keeps UTC, naive
+    inicio = inicio.replace(tzinfo=UTC) if inicio.tzinfo is None else inicio
     limite = (inicio - timedelta(hours=36)).astimezone(ZONA)
-    llamada = _telefono(stack).llamar(["5", "1", "1", "say:ka siete eme dos cu nueve", "09091989", "1", "colgar"])
+    llamada = _telefono(stack).llamar(
+        ["5", "1", "1", "say:ka siete eme dos cu nueve", "09091989", "1", "colgar"]
+    )
     respuesta = llamada.dicho_despues_de(5).lower()
     # the deadline the backend computed, in words: date, then time
     fecha, hora = locucion.fecha(limite.date()), locucion.hora(limite.hour, limite.minute)
@@ -125,7 +137,9 @@ def test_cita_dentro_de_36_horas_se_rechaza_diciendo_el_plazo(stack):
 def test_la_clave_dicha_al_pedir_cancelar_no_se_vuelve_a_preguntar(stack):
     """A leaf named in a sentence carries the caller's words: the clave said with
     "quiero cancelar mi cita" is not asked again; the form goes to the birth date."""
-    llamada = _telefono(stack).llamar(["say:quiero cancelar mi cita ce ce tres cu zeta ocho", "colgar"])
+    llamada = _telefono(stack).llamar(
+        ["say:quiero cancelar mi cita ce ce tres cu zeta ocho", "colgar"]
+    )
     respuesta = llamada.dicho_despues_de(0).lower()
     assert "nacimiento" in respuesta, respuesta
     assert "dígame la clave" not in respuesta
@@ -133,11 +147,31 @@ def test_la_clave_dicha_al_pedir_cancelar_no_se_vuelve_a_preguntar(stack):
 
 def test_firma_mala_403(stack):
     params = {"CallSid": "CA" + "1" * 32, "From": "+525512345678"}
-    mala = RequestValidator("otro-token").compute_signature(stack.public_base_url + "/ivr/voice", params)
-    assert httpx.post(f"{stack.ivr_url}/ivr/voice", data=params, headers={"X-Twilio-Signature": mala}, timeout=10).status_code == 403
+    mala = RequestValidator("otro-token").compute_signature(
+        stack.public_base_url + "/ivr/voice", params
+    )
+    assert (
+        httpx.post(
+            f"{stack.ivr_url}/ivr/voice",
+            data=params,
+            headers={"X-Twilio-Signature": mala},
+            timeout=10,
+        ).status_code
+        == 403
+    )
     assert httpx.post(f"{stack.ivr_url}/ivr/voice", data=params, timeout=10).status_code == 403
-    buena = RequestValidator(stack.twilio_auth_token).compute_signature(stack.public_base_url + "/ivr/voice", params)
-    assert httpx.post(f"{stack.ivr_url}/ivr/voice", data=params, headers={"X-Twilio-Signature": buena}, timeout=10).status_code == 200
+    buena = RequestValidator(stack.twilio_auth_token).compute_signature(
+        stack.public_base_url + "/ivr/voice", params
+    )
+    assert (
+        httpx.post(
+            f"{stack.ivr_url}/ivr/voice",
+            data=params,
+            headers={"X-Twilio-Signature": buena},
+            timeout=10,
+        ).status_code
+        == 200
+    )
 
 
 def test_backend_caido_da_disculpa_no_silencio(stack):
@@ -153,7 +187,9 @@ def test_backend_caido_da_disculpa_no_silencio(stack):
     raiz = _documento_con(llamada, disculpa)
     gather, redirect = raiz[-2], raiz[-1]
     assert (gather.tag, redirect.tag) == ("Gather", "Redirect")
-    assert urlsplit(gather.get("action")).path == "/ivr/conversacion" and redirect.text == gather.get("action")
+    assert urlsplit(
+        gather.get("action")
+    ).path == "/ivr/conversacion" and redirect.text == gather.get("action")
     # ... which offers the asesor
     assert "asesor" in " ".join(gather.itertext())
     # silence repeats the apology (the retry), and 0 then reaches an asesor

@@ -60,14 +60,22 @@ class Conversacion:
         """(text, intent) of every user message, as Rasa's NLU understood it."""
         r = httpx.get(self.stack.rasa_api(f"/conversations/{self.sender}/tracker"), timeout=10)
         r.raise_for_status()
-        return [(e["text"], e["parse_data"]["intent"]["name"]) for e in r.json()["events"] if e["event"] == "user"]
+        return [
+            (e["text"], e["parse_data"]["intent"]["name"])
+            for e in r.json()["events"]
+            if e["event"] == "user"
+        ]
 
 
 def _boton(mensajes: list[dict[str, Any]], titulo: str) -> dict[str, Any] | None:
-    return next((b for m in mensajes for b in m.get("buttons", []) if b.get("title") == titulo), None)
+    return next(
+        (b for m in mensajes for b in m.get("buttons", []) if b.get("title") == titulo), None
+    )
 
 
-def _primer_prestamo_si_pregunta(c: Conversacion, respuesta: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+def _primer_prestamo_si_pregunta(
+    c: Conversacion, respuesta: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], bool]:
     """Answers what an unidentified simulation asks besides the sueldo and the
     plazo, pressing the buttons a REST client would: "En activo" if the bot asks
     "¿en activo o pensionado?", "Primer préstamo" if it asks "¿primer préstamo o
@@ -112,14 +120,22 @@ def _usuarios_en_rasa(stack: Any, sender: str) -> list[Any]:
 
 @pytest.mark.parametrize(
     ("cabeceras", "status"),
-    [({}, 401), ({"Authorization": "Bearer no-es-el-token"}, 403), ({"Authorization": "Basic eDp5"}, 401)],
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer no-es-el-token"}, 403),
+        ({"Authorization": "Basic eDp5"}, 401),
+    ],
     ids=["sin-token", "token-equivocado", "basic"],
 )
 def test_rest_sin_el_token_no_llega_a_rasa(stack, cabeceras, status):
     # The attack: continuing a WhatsApp conversation by posting as its number.
     remitente = f"whatsapp:+52155{uuid.uuid4().int % 10**8:08d}"
-    r = httpx.post(f"{stack.rasa_url}{REST}", json={"sender": remitente, "message": "/consultar_saldo"},
-                   headers=cabeceras, timeout=30)
+    r = httpx.post(
+        f"{stack.rasa_url}{REST}",
+        json={"sender": remitente, "message": "/consultar_saldo"},
+        headers=cabeceras,
+        timeout=30,
+    )
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/json")
     assert "token" in r.json()["detail"].lower()
@@ -132,9 +148,12 @@ def test_rest_sin_el_token_no_llega_a_rasa(stack, cabeceras, status):
 
 
 def test_rest_con_el_token_y_cuerpo_malo_responde_400_en_espanol(stack):
-    r = httpx.post(f"{stack.rasa_url}{REST}", content=b"esto no es json",
-                   headers={"Authorization": f"Bearer {stack.rasa_token}", "Content-Type": "application/json"},
-                   timeout=30)
+    r = httpx.post(
+        f"{stack.rasa_url}{REST}",
+        content=b"esto no es json",
+        headers={"Authorization": f"Bearer {stack.rasa_token}", "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert r.status_code == 400
     assert "JSON" in r.json()["detail"]
 
@@ -151,8 +170,14 @@ def test_p1_pregunta_su_saldo_con_sus_palabras(stack):
 def _simulacion_de_p3(stack: Any, **cuerpo: Any) -> dict[str, Any]:
     """What the backend simulates for P3's own profile: what the bot must say."""
     perfil = _get(stack.backend_url, "/api/v1/identidad/perfil", _token(stack.backend_url, P3))
-    r = _simular(stack.backend_url, sueldo_base_mensual=perfil["sueldo_base_mensual"], tipo=perfil["tipo"],
-                 anios_cotizacion=perfil["anios_cotizacion"], sexo=perfil["sexo"], **cuerpo)
+    r = _simular(
+        stack.backend_url,
+        sueldo_base_mensual=perfil["sueldo_base_mensual"],
+        tipo=perfil["tipo"],
+        anios_cotizacion=perfil["anios_cotizacion"],
+        sexo=perfil["sexo"],
+        **cuerpo,
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -178,7 +203,9 @@ def test_simulacion_anonima_pedida_con_sus_palabras(stack):
     assert "quincenas" in c.texto(pide_plazo)
     resultado = c.texto(c.di("36"))
     extra = {"renovacion": False} if renovacion else {}
-    esperado = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=36, **extra).json()
+    esperado = _simular(
+        stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=36, **extra
+    ).json()
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
     assert c.intenciones()[0] == ("kiero simular un prestamo xfa", "simular_prestamo")
@@ -198,7 +225,10 @@ def test_simulacion_de_un_producto_nombrado(stack):
     assert esperado["nombre_producto"] in resultado
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
-    assert c.intenciones()[0] == ("quiero simular un préstamo especial, sigo trabajando", "simular_prestamo")
+    assert c.intenciones()[0] == (
+        "quiero simular un préstamo especial, sigo trabajando",
+        "simular_prestamo",
+    )
 
 
 def test_p1_consulta_su_saldo(stack):
@@ -222,7 +252,10 @@ def test_nip_equivocado_y_curp_desconocida_reciben_la_misma_respuesta(stack):
         c.di(curp)
         respuestas.append(c.texto(c.di("0000")))
     assert respuestas[0] == respuestas[1]
-    assert "intentos restantes" not in respuestas[0].lower() and "saldo deudor" not in respuestas[0].lower()
+    assert (
+        "intentos restantes" not in respuestas[0].lower()
+        and "saldo deudor" not in respuestas[0].lower()
+    )
     assert "CURP" in respuestas[0]  # asked again, from the CURP
     # The right CURP and NIP still work (and reset the counter for the next tests).
     c.di(P3["curp"])
@@ -264,7 +297,9 @@ def test_simulacion_anonima_pide_los_anios_y_explica_la_regla(stack):
     assert _pesos(esperado["descuento_quincenal"]) in resultado
     # A correction to a plazo no rule allows is refused with the backend's reason,
     # and the plazo asked again; the rest (sueldo, años) is kept.
-    excedido = _simular(stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=100, anios_cotizacion=20)
+    excedido = _simular(
+        stack.backend_url, sueldo_base_mensual=12690.80, plazo_quincenas=100, anios_cotizacion=20
+    )
     assert excedido.status_code == 422
     respuesta = c.texto(c.di("mejor a 100 quincenas"))
     assert excedido.json()["detail"] in respuesta
@@ -280,7 +315,9 @@ def test_p1_cancela_cc3qz8_y_la_bitacora_lo_muestra(stack):
         assert "nacimiento" in c.texto(c.di("cc3qz8")).lower()
         confirmacion = c.di(P1["nacimiento"])
         assert "CC3QZ8" in c.texto(confirmacion)
-        assert any(b.get("payload") == "/afirmar" for m in confirmacion for b in m.get("buttons", []))
+        assert any(
+            b.get("payload") == "/afirmar" for m in confirmacion for b in m.get("buttons", [])
+        )
         assert "cancelada" in c.texto(c.di("/afirmar")).lower()
         assert _estatus(stack.backend_url, P1, "CC3QZ8") == "CANCELADA"
     finally:
@@ -295,9 +332,16 @@ def test_un_turno_que_ya_nadie_espera_no_cancela_la_cita(stack):
         c.di("/cancelar_cita")
         c.di("cc3qz8")
         assert "CC3QZ8" in c.texto(c.di(P1["nacimiento"]))
-        r = httpx.post(c.url, json={"sender": c.sender, "message": "/afirmar",
-                                    "metadata": {"idempotencia": f"tarde-{c.sender}", "vence": time.time() - 5}},
-                       headers={"Authorization": f"Bearer {stack.rasa_token}"}, timeout=60)
+        r = httpx.post(
+            c.url,
+            json={
+                "sender": c.sender,
+                "message": "/afirmar",
+                "metadata": {"idempotencia": f"tarde-{c.sender}", "vence": time.time() - 5},
+            },
+            headers={"Authorization": f"Bearer {stack.rasa_token}"},
+            timeout=60,
+        )
         r.raise_for_status()
         assert "cancelada" not in c.texto(r.json()).lower()
         assert _estatus(stack.backend_url, P1, "CC3QZ8") == "AGENDADA"

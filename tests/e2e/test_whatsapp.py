@@ -49,8 +49,12 @@ def texto(mensajes: list[Mensaje]) -> str:
 
 @pytest.fixture
 def telefono(rasa_guion: str) -> TelefonoWhatsApp:  # noqa: F811
-    return TelefonoWhatsApp(rasa_url=rasa_guion, public_base_url=PUBLICO_GUION, auth_token=TOKEN_GUION,
-                            numero="+5215500000001")
+    return TelefonoWhatsApp(
+        rasa_url=rasa_guion,
+        public_base_url=PUBLICO_GUION,
+        auth_token=TOKEN_GUION,
+        numero="+5215500000001",
+    )
 
 
 def test_simulator_signatures_are_accepted_by_the_channel(telefono: TelefonoWhatsApp) -> None:
@@ -62,7 +66,9 @@ def test_a_wrong_token_or_origin_is_refused(rasa_guion: str) -> None:  # noqa: F
         intruso = TelefonoWhatsApp(rasa_url=rasa_guion, public_base_url=publico, auth_token=token)
         with pytest.raises(ErrorSimulador, match="403"):
             intruso.decir("saldo")
-    sin_firma = TelefonoWhatsApp(rasa_url=rasa_guion, public_base_url=PUBLICO_GUION, auth_token=TOKEN_GUION)
+    sin_firma = TelefonoWhatsApp(
+        rasa_url=rasa_guion, public_base_url=PUBLICO_GUION, auth_token=TOKEN_GUION
+    )
     r = sin_firma.publicar(sin_firma.parametros("saldo"), firma="")
     assert r.status_code == 403 and "firma" in r.json()["detail"].lower()
 
@@ -70,9 +76,14 @@ def test_a_wrong_token_or_origin_is_refused(rasa_guion: str) -> None:  # noqa: F
 def test_numbered_options_media_and_non_text(telefono: TelefonoWhatsApp) -> None:
     respuesta = telefono.decir("quiero simular")
     assert "¿A cuántas quincenas?" in texto(respuesta)
-    assert telefono.decir(opcion(respuesta, "48 quincenas"))[0].cuerpo == 'Recibí: /informar{"plazo": 48}'
+    assert (
+        telefono.decir(opcion(respuesta, "48 quincenas"))[0].cuerpo
+        == 'Recibí: /informar{"plazo": 48}'
+    )
     (hoja, pdf) = telefono.decir("mi hoja de cita")
-    assert hoja.cuerpo == "Aquí está su hoja de cita." and pdf.medios == ["/chat/static/vendor/socket.io-client.LICENSE"]
+    assert hoja.cuerpo == "Aquí está su hoja de cita." and pdf.medios == [
+        "/chat/static/vendor/socket.io-client.LICENSE"
+    ]
     assert "imagen" in texto(telefono.enviar_imagen())
     assert "voz" in texto(telefono.enviar_audio())
     assert "ubicación" in texto(telefono.enviar_ubicacion())
@@ -133,9 +144,16 @@ def test_p3_simulates_a_loan(stack: Any) -> None:
     resultado = texto(respuesta)
     assert "36 quincenas" in resultado
 
-    esperado = httpx.post(f"{stack.backend_url}/api/v1/simulaciones", json={
-        "producto": "credito_complementario", "sueldo_base_mensual": float(sueldo), "plazo_quincenas": 36,
-        **extra}, timeout=10).json()
+    esperado = httpx.post(
+        f"{stack.backend_url}/api/v1/simulaciones",
+        json={
+            "producto": "credito_complementario",
+            "sueldo_base_mensual": float(sueldo),
+            "plazo_quincenas": 36,
+            **extra,
+        },
+        timeout=10,
+    ).json()
     montos = [Decimal(m.replace(",", "")) for m in re.findall(r"\$\s?([\d,]+\.\d{2})", resultado)]
     assert Decimal(str(esperado["monto_maximo"])) in montos, resultado
     assert Decimal(str(esperado["descuento_quincenal"])) in montos, resultado
@@ -185,7 +203,9 @@ def test_p1_gets_her_hoja_de_cita_as_a_pdf(stack: Any) -> None:
     # helper and the stack's secret (read-only), with an expiry in the past...
     enlace = verify(settings, firma)
     archivo = f"{stack.backend_url}/api/v1/archivos/"
-    vencido, _ = sign(settings, kind=enlace.kind, id_=enlace.id, ahora=datetime.now(UTC) - timedelta(days=2))
+    vencido, _ = sign(
+        settings, kind=enlace.kind, id_=enlace.id, ahora=datetime.now(UTC) - timedelta(days=2)
+    )
     r = httpx.get(archivo + vencido, timeout=20)
     assert r.status_code == 410 and "expiró" in r.json()["detail"]
     assert r.headers["content-type"].startswith("application/json")
@@ -227,8 +247,14 @@ def test_a_20_mb_body_gets_413_and_rasa_does_not_grow(stack: Any) -> None:
     partes = urlsplit(stack.rasa_url)
     # Declared 20 MB: answered at once, before the body is read.
     with socket.create_connection((partes.hostname, partes.port), timeout=10) as s:
-        s.sendall((f"POST {ruta} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                   f"Content-Length: {20 * 1024 * 1024}\r\nX-Twilio-Signature: x\r\n\r\n").encode() + b"x" * 65536)
+        s.sendall(
+            (
+                f"POST {ruta} HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                f"application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {20 * 1024 * 1024}\r\nX-Twilio-Signature: x\r\n\r\n"
+            ).encode()
+            + b"x" * 65536
+        )
         primera = s.recv(4096).decode("latin-1").split("\r\n", 1)[0]
     assert primera.split()[1] == "413", primera
     # Streamed 20 MB without a length: cut at the limit (the server may close
@@ -238,8 +264,15 @@ def test_a_20_mb_body_gets_413_and_rasa_does_not_grow(stack: Any) -> None:
             yield b"x" * 65536
 
     try:
-        r = httpx.post(stack.rasa_url + ruta, content=veinte_megas(), timeout=30,
-                       headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"})
+        r = httpx.post(
+            stack.rasa_url + ruta,
+            content=veinte_megas(),
+            timeout=30,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": "x",
+            },
+        )
         assert r.status_code == 413 and "demasiado grande" in r.json()["detail"]
     except (httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError):
         pass  # closed early: the body was not read either

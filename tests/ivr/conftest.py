@@ -42,14 +42,28 @@ class FakeRasa:
     def responder(self, sender: str, texto: str) -> dict[str, Any]:
         if self.bot is not None:
             return self.bot(sender, texto)
-        base = {"mensajes": [], "botones": [], "accion": None, "requested_slot": None, "active_loop": None}
+        base = {
+            "mensajes": [],
+            "botones": [],
+            "accion": None,
+            "requested_slot": None,
+            "active_loop": None,
+        }
         leido = self.interpretaciones.get(texto)
         if leido and leido[0] != "faq":
             texto = f"/{leido[0]}"  # the caller's words, read by the same NLU as /interpretar
         if texto == "/cancelar_cita":
-            return base | {"mensajes": ["Con gusto. ¿Cuál es la clave de su cita?"], "requested_slot": "clave_cita", "active_loop": "cancelar_cita_form"}
+            return base | {
+                "mensajes": ["Con gusto. ¿Cuál es la clave de su cita?"],
+                "requested_slot": "clave_cita",
+                "active_loop": "cancelar_cita_form",
+            }
         if texto == "/consultar_saldo":
-            return base | {"mensajes": ["Primero necesito su CURP."], "requested_slot": "curp", "active_loop": "identidad_form"}
+            return base | {
+                "mensajes": ["Primero necesito su CURP."],
+                "requested_slot": "curp",
+                "active_loop": "identidad_form",
+            }
         if texto == "/hablar_con_asesor":
             return base | {"mensajes": ["Con gusto le comunico."], "accion": "transferir"}
         if texto == "/despedir":
@@ -57,11 +71,25 @@ class FakeRasa:
         if texto == "/detener":
             return base | {"mensajes": ["De acuerdo."]}
         if texto == "XXXXXX":
-            return base | {"mensajes": ["Esa clave no es válida. ¿Cuál es la clave de su cita?"], "requested_slot": "clave_cita", "active_loop": "cancelar_cita_form"}
+            return base | {
+                "mensajes": ["Esa clave no es válida. ¿Cuál es la clave de su cita?"],
+                "requested_slot": "clave_cita",
+                "active_loop": "cancelar_cita_form",
+            }
         if len(texto) == 6 and texto.isalnum():
-            return base | {"mensajes": [f"Clave {texto}. ¿Su fecha de nacimiento?"], "requested_slot": "fecha_nacimiento", "active_loop": "cancelar_cita_form"}
+            return base | {
+                "mensajes": [f"Clave {texto}. ¿Su fecha de nacimiento?"],
+                "requested_slot": "fecha_nacimiento",
+                "active_loop": "cancelar_cita_form",
+            }
         if texto.isdigit() and len(texto) == 8:
-            return base | {"mensajes": ["Su cita del 30/01/2024 quedó CANCELADA. ¿Algo más?"], "botones": [{"title": "Sí", "payload": "/afirmar"}, {"title": "No", "payload": "/negar"}]}
+            return base | {
+                "mensajes": ["Su cita del 30/01/2024 quedó CANCELADA. ¿Algo más?"],
+                "botones": [
+                    {"title": "Sí", "payload": "/afirmar"},
+                    {"title": "No", "payload": "/negar"},
+                ],
+            }
         return base | {"mensajes": [f"Recibí: {texto}"]}
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -83,8 +111,16 @@ class FakeRasa:
             return httpx.Response(200, json={"intent": intent, "confidence": conf, "entities": []})
         if path.endswith("/repetir"):
             anterior = self.ultimas.get(cuerpo["sender"])
-            return httpx.Response(200, json=anterior) if anterior else httpx.Response(404, json={"detail": "Sin respuesta previa."})
-        salida = {"mensajes": []} if self.modo == "vacio" else self.responder(cuerpo["sender"], cuerpo["message"])
+            return (
+                httpx.Response(200, json=anterior)
+                if anterior
+                else httpx.Response(404, json={"detail": "Sin respuesta previa."})
+            )
+        salida = (
+            {"mensajes": []}
+            if self.modo == "vacio"
+            else self.responder(cuerpo["sender"], cuerpo["message"])
+        )
         self.ultimas[cuerpo["sender"]] = salida
         return httpx.Response(200, json=salida)
 

@@ -19,7 +19,9 @@ from ivr.simulator import Telefono
 from tests.ivr.conftest import PUBLIC, RASA_TOKEN, TOKEN, post_firmado, texto_dicho, twiml
 
 
-@pytest.mark.parametrize("numero", ["+525540001000", "+52 55 4000 1000", "+52 (55) 4000-1000", "+5215540001000"])
+@pytest.mark.parametrize(
+    "numero", ["+525540001000", "+52 55 4000 1000", "+52 (55) 4000-1000", "+5215540001000"]
+)
 def test_issstetel_no_puede_ser_el_numero_del_asesor(numero):
     with pytest.raises(ValidationError, match="ISSSTETEL"):
         IVRSettings(_env_file=None, ivr_asesor_numero=numero)
@@ -32,7 +34,10 @@ def test_el_numero_del_asesor_es_e164(numero):
 
 
 def test_el_numero_se_normaliza_y_vacio_es_sin_numero():
-    assert IVRSettings(_env_file=None, ivr_asesor_numero="+52 55 1234 5678").ivr_asesor_numero == "+525512345678"
+    assert (
+        IVRSettings(_env_file=None, ivr_asesor_numero="+52 55 1234 5678").ivr_asesor_numero
+        == "+525512345678"
+    )
     assert IVRSettings(_env_file=None, ivr_asesor_numero="  ").ivr_asesor_numero is None
 
 
@@ -49,7 +54,9 @@ def por_defecto(tmp_path, fake_rasa):
         _env_file=None, twilio_auth_token=TOKEN, public_base_url=PUBLIC, rasa_token=RASA_TOKEN,
         ivr_rasa_timeout=0.5, ivr_registro_path=str(tmp_path / "r.jsonl"),
     )
-    rasa = ClienteRasa("http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa))
+    rasa = ClienteRasa(
+        "http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa)
+    )
     with TestClient(crear_app(settings, rasa=rasa), base_url="http://testserver") as c:
         yield c, settings
 
@@ -57,7 +64,9 @@ def por_defecto(tmp_path, fake_rasa):
 def test_por_defecto_el_asesor_es_una_cola_que_no_regresa_al_menu(por_defecto):
     client, settings = por_defecto
     assert settings.ivr_asesor_numero is None
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA1", "Digits": "0"}))
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA1", "Digits": "0"})
+    )
     assert [v.tag for v in raiz] == ["Say", "Enqueue"]
     enqueue = raiz[-1]
     assert enqueue.text == "capp_asesores"
@@ -69,19 +78,35 @@ def test_por_defecto_el_asesor_es_una_cola_que_no_regresa_al_menu(por_defecto):
 def test_la_espera_habla_en_espanol_y_suelta_la_llamada_al_limite(por_defecto):
     client, settings = por_defecto
     for segundos in (0, 20, settings.ivr_asesor_espera_max - 1):
-        raiz = twiml(post_firmado(client, "/ivr/asesor/espera", {"CallSid": "CA2", "QueueTime": str(segundos)}))
+        raiz = twiml(
+            post_firmado(
+                client, "/ivr/asesor/espera", {"CallSid": "CA2", "QueueTime": str(segundos)}
+            )
+        )
         assert [v.tag for v in raiz] == ["Say", "Pause"]
         assert raiz[0].get("language") == "es-MX" and "asesor" in texto_dicho(raiz)
-    raiz = twiml(post_firmado(client, "/ivr/asesor/espera", {"CallSid": "CA2", "QueueTime": str(settings.ivr_asesor_espera_max)}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/asesor/espera",
+            {"CallSid": "CA2", "QueueTime": str(settings.ivr_asesor_espera_max)},
+        )
+    )
     assert [v.tag for v in raiz] == ["Say", "Leave"]
     fin = twiml(post_firmado(client, "/ivr/asesor/fin", {"CallSid": "CA2", "QueueResult": "leave"}))
-    assert fin[-1].tag == "Hangup" and "no fue posible comunicarle con un asesor" in texto_dicho(fin)
+    assert fin[-1].tag == "Hangup" and "no fue posible comunicarle con un asesor" in texto_dicho(
+        fin
+    )
 
 
-@pytest.mark.parametrize(("contesta", "oye"), [(True, "Gracias por llamar"), (False, "no fue posible")])
+@pytest.mark.parametrize(
+    ("contesta", "oye"), [(True, "Gracias por llamar"), (False, "no fue posible")]
+)
 def test_llamada_completa_a_la_cola(por_defecto, contesta, oye):
     client, settings = por_defecto
-    llamada = Telefono("http://testserver", TOKEN, PUBLIC, http=client, asesor_contesta=contesta).llamar(["5", "0"])
+    llamada = Telefono(
+        "http://testserver", TOKEN, PUBLIC, http=client, asesor_contesta=contesta
+    ).llamar(["5", "0"])
     assert llamada.final == "enqueue"
     assert "Gracias por esperar" in llamada.dicho() and oye in llamada.dicho()
     assert ET.fromstring(llamada.respuestas[-1])[-1].tag == "Hangup"
@@ -100,10 +125,14 @@ def test_fallback_es_el_documento_estatico_y_no_toca_rasa(client, fake_rasa, ivr
     assert fake_rasa.recibidos == []
 
 
-def test_fallback_responde_aunque_no_se_pueda_escribir_el_registro(ivr_settings, tmp_path, fake_rasa):
+def test_fallback_responde_aunque_no_se_pueda_escribir_el_registro(
+    ivr_settings, tmp_path, fake_rasa
+):
     (tmp_path / "archivo").write_text("no soy un directorio")
     ivr_settings.ivr_registro_path = str(tmp_path / "archivo" / "r.jsonl")
-    rasa = ClienteRasa("http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa))
+    rasa = ClienteRasa(
+        "http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa)
+    )
     with TestClient(crear_app(ivr_settings, rasa=rasa), base_url="http://testserver") as c:
         raiz = twiml(post_firmado(c, "/ivr/fallback", {"CallSid": "CA4"}))
         assert raiz[-1].tag == "Dial"
@@ -111,8 +140,12 @@ def test_fallback_responde_aunque_no_se_pueda_escribir_el_registro(ivr_settings,
         assert twiml(post_firmado(c, "/ivr/voice", {"CallSid": "CA4"})).find("Gather") is not None
 
 
-def test_un_error_inesperado_responde_con_el_documento_de_respaldo(ivr_settings, fake_rasa, monkeypatch):
-    rasa = ClienteRasa("http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa))
+def test_un_error_inesperado_responde_con_el_documento_de_respaldo(
+    ivr_settings, fake_rasa, monkeypatch
+):
+    rasa = ClienteRasa(
+        "http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa)
+    )
     app = crear_app(ivr_settings, rasa=rasa)
     with TestClient(app, raise_server_exceptions=False, base_url="http://testserver") as c:
 

@@ -47,9 +47,14 @@ def test_el_habla_libre_llega_a_rasa_con_sus_palabras(client, fake_rasa, ruta, d
     [
         (_slot("clave_cita"), "ce ce tres cu zeta ocho", "CC3QZ8"),
         (_slot("clave_cita"), "mi clave es ka cu doble u equis zeta be de burro", "KQWXZB"),
-        (_slot("clave_cita"), "ce ce tres", "CC3"),  # spelling, too short: the bot says what is wrong
+        # spelling, too short: the bot says what is wrong
+        (_slot("clave_cita"), "ce ce tres", "CC3"),
         (_slot("nip"), "cuarenta y ocho veintiuno", "4821"),
-        (_slot("fecha_nacimiento"), "veintisiete de abril de mil novecientos cincuenta y seis", "27/04/1956"),
+        (
+            _slot("fecha_nacimiento"),
+            "veintisiete de abril de mil novecientos cincuenta y seis",
+            "27/04/1956",
+        ),
         (_slot("plazo"), "veinticuatro quincenas", "24 quincenas"),
         (_slot("sueldo"), "quince mil quinientos pesos", "15500"),
         (CONVERSACION, "la opción dos", "2"),  # a bare number: a button or an option
@@ -81,7 +86,11 @@ def test_una_peticion_con_sus_valores_llega_entera(client, fake_rasa):
     dicho = "cuanto me prestan si gano catorce mil a cuarenta y ocho quincenas soy jubilada"
     normalizado = normalizacion.texto_libre(dicho)
     fake_rasa.interpretaciones[normalizado] = ("simular_prestamo", 0.9)
-    twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "SpeechResult": dicho}))
+    twiml(
+        post_firmado(
+            client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "SpeechResult": dicho}
+        )
+    )
     assert fake_rasa.mensajes() == [normalizado]
     assert "jubilada" in normalizado
 
@@ -106,15 +115,23 @@ def pide(fake_rasa):
     """The bot asks for `slot` on every turn."""
 
     def _pide(slot: str) -> None:
-        fake_rasa.bot = lambda s, t: {"mensajes": ["Dígame el dato."], "requested_slot": slot, "active_loop": "f"}
+        fake_rasa.bot = lambda s, t: {
+            "mensajes": ["Dígame el dato."],
+            "requested_slot": slot,
+            "active_loop": "f",
+        }
 
     return _pide
 
 
 @pytest.mark.parametrize(("slot", "digitos"), [("nip", "4"), ("fecha_nacimiento", "8")])
-def test_gather_de_4_u_8_digitos_termina_con_asterisco_y_avisa_aunque_no_haya_digitos(client, pide, slot, digitos):
+def test_gather_de_4_u_8_digitos_termina_con_asterisco_y_avisa_aunque_no_haya_digitos(
+    client, pide, slot, digitos
+):
     pide(slot)
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA6", "Digits": "2"}))
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA6", "Digits": "2"})
+    )
     gather = raiz.find("Gather")
     assert gather.get("numDigits") == digitos
     assert gather.get("finishOnKey") == "*"
@@ -125,31 +142,55 @@ def test_gather_de_4_u_8_digitos_termina_con_asterisco_y_avisa_aunque_no_haya_di
 @pytest.mark.parametrize("digitos", ["", "48"])
 def test_asterisco_en_el_nip_regresa_al_momento(client, fake_rasa, digitos):
     """Twilio posts at once with FinishedOnKey=* (and any digits before it)."""
-    raiz = twiml(post_firmado(client, _slot("nip"), {"CallSid": "CA7", "Digits": digitos, "FinishedOnKey": "*"}))
+    raiz = twiml(
+        post_firmado(
+            client, _slot("nip"), {"CallSid": "CA7", "Digits": digitos, "FinishedOnKey": "*"}
+        )
+    )
     assert fake_rasa.mensajes() == ["/detener"]  # the form is left, nothing is taken as a NIP
     accion = raiz.find("Gather").get("action")
     assert urlsplit(accion).path == "/ivr/menu" and query(accion)["nodo"] == "capp"
 
 
 def test_sin_teclas_ni_asterisco_es_silencio_y_reintenta(client, fake_rasa):
-    fake_rasa.ultimas["CA8"] = {"mensajes": ["Marque su NIP."], "requested_slot": "nip", "active_loop": "f"}
-    raiz = twiml(post_firmado(client, _slot("nip"), {"CallSid": "CA8", "Digits": "", "FinishedOnKey": ""}))
+    fake_rasa.ultimas["CA8"] = {
+        "mensajes": ["Marque su NIP."],
+        "requested_slot": "nip",
+        "active_loop": "f",
+    }
+    raiz = twiml(
+        post_firmado(client, _slot("nip"), {"CallSid": "CA8", "Digits": "", "FinishedOnKey": ""})
+    )
     assert "No escuché su respuesta" in texto_dicho(raiz)
     assert query(raiz.find("Gather").get("action"))["i"] == "1"
     assert fake_rasa.mensajes() == []
 
 
 def test_cero_es_un_digito_del_nip_y_solo_es_asesor(client, fake_rasa, ivr_settings):
-    twiml(post_firmado(client, _slot("nip"), {"CallSid": "CA9", "Digits": "0482", "FinishedOnKey": ""}))
+    twiml(
+        post_firmado(
+            client, _slot("nip"), {"CallSid": "CA9", "Digits": "0482", "FinishedOnKey": ""}
+        )
+    )
     assert fake_rasa.mensajes() == ["0482"]
-    raiz = twiml(post_firmado(client, _slot("nip"), {"CallSid": "CA9", "Digits": "0", "FinishedOnKey": ""}))
+    raiz = twiml(
+        post_firmado(client, _slot("nip"), {"CallSid": "CA9", "Digits": "0", "FinishedOnKey": ""})
+    )
     assert raiz[-1].tag == "Dial" and raiz[-1].text == ivr_settings.ivr_asesor_numero
 
 
 @pytest.mark.parametrize("slot", ["clave_cita", "curp"])
-def test_en_la_clave_y_la_curp_las_teclas_0_asterisco_y_9_actuan_al_momento(client, fake_rasa, pide, slot):
+def test_en_la_clave_y_la_curp_las_teclas_0_asterisco_y_9_actuan_al_momento(
+    client, fake_rasa, pide, slot
+):
     pide(slot)
-    raiz = twiml(post_firmado(client, "/ivr/conversacion?desde=citas&i=0&n=2", {"CallSid": "CA10", "SpeechResult": "uno"}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/conversacion?desde=citas&i=0&n=2",
+            {"CallSid": "CA10", "SpeechResult": "uno"},
+        )
+    )
     gather = raiz.find("Gather")
     assert gather.get("numDigits") == "1" and gather.get("finishOnKey") is None
     accion = gather.get("action")
@@ -191,9 +232,19 @@ def test_lo_que_el_bot_no_entiende_cuenta_como_intento_aunque_no_pida_dato(telef
 def test_no_entendido_que_llena_un_dato_no_cuenta_como_intento(client, fake_rasa):
     """Inside a form the NLU may call a spelled clave 'nlu_fallback' while the
     form takes it: the bot moved on, so that is no failed attempt."""
-    fake_rasa.bot = lambda s, t: {"mensajes": ["¿Su fecha de nacimiento?"], "requested_slot": "fecha_nacimiento",
-                                  "active_loop": "f", "intent": "nlu_fallback"}
-    raiz = twiml(post_firmado(client, _slot("clave_cita", intento=2), {"CallSid": "CA12", "SpeechResult": "ce ce tres cu zeta ocho"}))
+    fake_rasa.bot = lambda s, t: {
+        "mensajes": ["¿Su fecha de nacimiento?"],
+        "requested_slot": "fecha_nacimiento",
+        "active_loop": "f",
+        "intent": "nlu_fallback",
+    }
+    raiz = twiml(
+        post_firmado(
+            client,
+            _slot("clave_cita", intento=2),
+            {"CallSid": "CA12", "SpeechResult": "ce ce tres cu zeta ocho"},
+        )
+    )
     assert query(raiz.find("Gather").get("action"))["i"] == "0"
 
 

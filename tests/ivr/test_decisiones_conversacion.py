@@ -73,7 +73,9 @@ PASOS = [
 ]
 
 
-@pytest.mark.parametrize(("estado", "turno", "esperada"), [p[1:] for p in PASOS], ids=[p[0] for p in PASOS])
+@pytest.mark.parametrize(
+    ("estado", "turno", "esperada"), [p[1:] for p in PASOS], ids=[p[0] for p in PASOS]
+)
 def test_paso(estado, turno, esperada):
     assert CONV.paso(estado, turno) == esperada
 

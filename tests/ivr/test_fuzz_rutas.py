@@ -16,11 +16,25 @@ from tests.ivr.conftest import post_firmado
 
 RUTAS = ["/ivr/voice", "/ivr/menu", "/ivr/conversacion", "/ivr/asesor/fin", "/ivr/asesor/espera",
          "/ivr/fallback", "/ivr/estado"]
-VERBOS_QUE_SIGUEN = {"Gather", "Say", "Play", "Hangup", "Dial", "Redirect", "Enqueue", "Pause", "Leave"}
+VERBOS_QUE_SIGUEN = {
+    "Gather",
+    "Say",
+    "Play",
+    "Hangup",
+    "Dial",
+    "Redirect",
+    "Enqueue",
+    "Pause",
+    "Leave",
+}
 TEXTO = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 QUERY = st.dictionaries(
     st.sampled_from(["nodo", "i", "n", "b", "slot", "desde", "x", "motivo"]),
-    st.one_of(TEXTO, st.integers(-10**12, 10**12).map(str), st.sampled_from(["citas", "capp", "raiz", "-1", ""])),
+    st.one_of(
+        TEXTO,
+        st.integers(-(10**12), 10**12).map(str),
+        st.sampled_from(["citas", "capp", "raiz", "-1", ""]),
+    ),
     max_size=5,
 )
 FORMULARIO = st.fixed_dictionaries(
@@ -37,9 +51,13 @@ FORMULARIO = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 @given(ruta=st.sampled_from(RUTAS), consulta=QUERY, formulario=FORMULARIO)
-def test_ninguna_peticion_firmada_tumba_al_ivr_ni_deja_la_linea_en_silencio(client, ruta, consulta, formulario):
+def test_ninguna_peticion_firmada_tumba_al_ivr_ni_deja_la_linea_en_silencio(
+    client, ruta, consulta, formulario
+):
     path = ruta + ("?" + urlencode(consulta) if consulta else "")
     r = post_firmado(client, path, formulario)
     assert r.status_code < 500, (path, formulario, r.text[:300])

@@ -25,10 +25,14 @@ def test_opcion_dicha(texto: str, cuantas: int, posicion: int | None) -> None:
     assert posicion_de_opcion(texto, cuantas) == posicion
 
 
-@pytest.mark.parametrize(("texto", "cuantas", "posicion"), [c for c in CASOS["opciones"] if c[1] == 7])
+@pytest.mark.parametrize(
+    ("texto", "cuantas", "posicion"), [c for c in CASOS["opciones"] if c[1] == 7]
+)
 def test_opcion_dicha_en_el_menu_del_capp(texto: str, cuantas: int, posicion: int | None) -> None:
     menu = cargar_menu()
-    capp = next(n for n in menu.nodos.values() if len([t for t in n.opciones if t.isdigit()]) == cuantas)
+    capp = next(
+        n for n in menu.nodos.values() if len([t for t in n.opciones if t.isdigit()]) == cuantas
+    )
     assert Motor(menu)._tecla_dicha(capp, texto) == (str(posicion) if posicion else None)
 
 

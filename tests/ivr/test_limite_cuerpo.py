@@ -18,14 +18,19 @@ def _cuerpo() -> Cuerpo:
 
 
 def _llamar(app: object, cuerpo: Cuerpo, headers: list[tuple[bytes, bytes]]) -> int:
-    formulario = [(b"content-type", b"application/x-www-form-urlencoded"), (b"x-twilio-signature", b"no-importa")]
+    formulario = [
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"x-twilio-signature", b"no-importa"),
+    ]
     return enviar(app, cuerpo, "/ivr/voice", [*formulario, *headers])[0]
 
 
 def test_20_mb_en_trozos_da_413_con_memoria_plana(ivr_settings: IVRSettings) -> None:
     app = crear_app(ivr_settings)
     cuerpo = _cuerpo()
-    status, pico = con_pico_de_memoria(lambda: _llamar(app, cuerpo, [(b"transfer-encoding", b"chunked")]))
+    status, pico = con_pico_de_memoria(
+        lambda: _llamar(app, cuerpo, [(b"transfer-encoding", b"chunked")])
+    )
     assert status == 413
     assert cuerpo.entregados <= ivr_settings.ivr_max_cuerpo_bytes + TROZO
     assert pico < 4 * 1024 * 1024
@@ -33,7 +38,10 @@ def test_20_mb_en_trozos_da_413_con_memoria_plana(ivr_settings: IVRSettings) -> 
 
 def test_content_length_grande_da_413_sin_leer(ivr_settings: IVRSettings) -> None:
     cuerpo = _cuerpo()
-    assert _llamar(crear_app(ivr_settings), cuerpo, [(b"content-length", str(VEINTE_MB).encode())]) == 413
+    assert (
+        _llamar(crear_app(ivr_settings), cuerpo, [(b"content-length", str(VEINTE_MB).encode())])
+        == 413
+    )
     assert cuerpo.entregados == 0
 
 

@@ -84,7 +84,12 @@ def test_los_textos_mencionan_la_linea() -> None:
 
 @pytest.mark.parametrize(
     "texto",
-    ["llame al 55-4000-1000, opción 5", "al (55) 4000 1000, opción 5", "ISSSTETEL 5540001000, opción 5", "ISSSTETEL 55 4000 1000 opción 5"],
+    [
+        "llame al 55-4000-1000, opción 5",
+        "al (55) 4000 1000, opción 5",
+        "ISSSTETEL 5540001000, opción 5",
+        "ISSSTETEL 55 4000 1000 opción 5",
+    ],
 )
 def test_una_mencion_con_otra_forma_se_detecta(texto: str) -> None:
     m = CUALQUIER_NUMERO.search(texto)

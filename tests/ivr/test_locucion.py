@@ -42,12 +42,24 @@ def test_fechas_en_palabras(d, dicho):
 
 
 def test_clave_letra_por_letra_con_pausas():
-    assert locucion.para_voz("Su clave es CC3QZ8.") == ["Su clave es", "ce", "ce", "tres", "cu", "zeta", "ocho"]
+    assert locucion.para_voz("Su clave es CC3QZ8.") == [
+        "Su clave es",
+        "ce",
+        "ce",
+        "tres",
+        "cu",
+        "zeta",
+        "ocho",
+    ]
     assert locucion.deletrear("B2V") == ["be de burro", "dos", "ve de vaca"]
 
 
 def test_texto_del_bot_con_montos_fechas_y_horas():
-    voz = " ".join(locucion.para_voz("Su saldo deudor al 30/01/2024 es de $11,320.07. Cita de 13:30 hrs-13:45 hrs."))
+    voz = " ".join(
+        locucion.para_voz(
+            "Su saldo deudor al 30/01/2024 es de $11,320.07. Cita de 13:30 hrs-13:45 hrs."
+        )
+    )
     assert "treinta de enero de dos mil veinticuatro" in voz
     assert "once mil trescientos veinte pesos con siete centavos" in voz
     assert "trece horas con treinta minutos a trece horas con cuarenta y cinco minutos" in voz
@@ -56,12 +68,17 @@ def test_texto_del_bot_con_montos_fechas_y_horas():
 
 def test_fecha_iso_con_hora():
     voz = " ".join(locucion.para_voz("Su cita es el 2024-01-30T13:30:00-06:00."))
-    assert voz == "Su cita es el treinta de enero de dos mil veinticuatro, a las trece horas con treinta minutos."
+    assert (
+        voz
+        == "Su cita es el treinta de enero de dos mil veinticuatro, a las trece horas con treinta "
+           "minutos."
+    )
 
 
 def test_sin_urls_emoji_markdown_ni_tokens():
     texto = (
-        "**Importante** 😊👍 Vea [la guía](https://asisste.issste.gob.mx/guia) o www.issste.gob.mx.\n"
+        "**Importante** 😊👍 Vea [la guía](https://asisste.issste.gob.mx/guia) o "
+        "www.issste.gob.mx.\n"
         "- Paso 1\n- Paso 2\n`código` token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc # fin"
     )
     voz = " ".join(locucion.para_voz(texto))
@@ -71,7 +88,9 @@ def test_sin_urls_emoji_markdown_ni_tokens():
 
 
 def test_correo_telefono_y_porcentaje():
-    voz = " ".join(locucion.para_voz("Llame al 55 4000 1000, escriba a capp@issste.gob.mx; tasa 16 % anual."))
+    voz = " ".join(
+        locucion.para_voz("Llame al 55 4000 1000, escriba a capp@issste.gob.mx; tasa 16 % anual.")
+    )
     assert "cinco cinco cuatro cero cero cero uno cero cero cero" in voz
     assert "capp arroba issste punto gob punto mx" in voz
     assert "dieciséis por ciento" in voz
@@ -129,7 +148,14 @@ def test_toda_clave_tras_la_palabra_clave_se_deletrea(clave):
 
 
 def test_clave_que_el_bot_ya_separo_se_deletrea():
-    assert locucion.para_voz("Su clave es C C 3 Q Z 8.")[1:] == ["ce", "ce", "tres", "cu", "zeta", "ocho"]
+    assert locucion.para_voz("Su clave es C C 3 Q Z 8.")[1:] == [
+        "ce",
+        "ce",
+        "tres",
+        "cu",
+        "zeta",
+        "ocho",
+    ]
     assert locucion.para_voz("Su clave es K-Q-W-X-Z-B.")[1:] == locucion.deletrear("KQWXZB")
 
 
@@ -160,11 +186,18 @@ def test_numero_enorme_se_lee_digito_por_digito():
     ("texto", "dicho"),
     [
         # the backend's 409 for a cita inside 36 h writes the deadline like this
-        ("el plazo venció el martes 1 de diciembre de 2026 a las 03:15 horas",
-         "el plazo venció el martes primero de diciembre de dos mil veintiséis a las tres horas con quince minutos"),
-        ("su cita es el 30 de enero de 2024", "su cita es el treinta de enero de dos mil veinticuatro"),
+        (
+            "el plazo venció el martes 1 de diciembre de 2026 a las 03:15 horas",
+            "el plazo venció el martes primero de diciembre de dos mil veintiséis a las tres "
+            "horas con quince minutos",
+        ),
+        (
+            "su cita es el 30 de enero de 2024",
+            "su cita es el treinta de enero de dos mil veinticuatro",
+        ),
         ("desde el 1 de mayo", "desde el primero de mayo"),
-        ("el 31 de febrero de 2024", "el treinta y uno de febrero de dos mil veinticuatro"),  # no such day: words anyway
+        # no such day: words anyway
+        ("el 31 de febrero de 2024", "el treinta y uno de febrero de dos mil veinticuatro"),
     ],
 )
 def test_fechas_escritas_con_el_mes_en_letra(texto, dicho):

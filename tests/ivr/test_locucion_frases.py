@@ -33,7 +33,8 @@ def test_clave_deletreada_no_deja_un_punto_suelto():
 
 def test_la_pregunta_en_twiml_lleva_el_punto():
     voz = Voz(
-        IVRSettings(twilio_auth_token="x", public_base_url="https://ejemplo.mx"), cargar_menu().textos
+        IVRSettings(twilio_auth_token="x", public_base_url="https://ejemplo.mx"),
+        cargar_menu().textos,
     )
     xml = str(voz.preguntar(
         locucion.para_voz("No reconocí la clave.") + locucion.para_voz("Dígala de nuevo."),
@@ -70,6 +71,6 @@ def test_la_linea_no_dice_el_horario_del_isseg_como_suyo():
 
 
 def test_un_dominio_de_varias_partes_no_se_lee():
-    assert locucion.para_voz("Agende en servicios.isseg.gob.mx o en oficinavirtual.issste.gob.mx hoy.") == [
-        "Agende en o en hoy."
-    ]
+    assert locucion.para_voz(
+        "Agende en servicios.isseg.gob.mx o en oficinavirtual.issste.gob.mx hoy."
+    ) == ["Agende en o en hoy."]

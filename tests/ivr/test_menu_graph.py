@@ -58,7 +58,10 @@ def _siguientes(motor: Motor, estado: Estado):
         if isinstance(decision, Interpretar):  # Rasa may understand anything or nothing
             for nodo in MENU.nodos.values():
                 if nodo.intent:
-                    yield ("voz", frase, nodo.intent), motor.tras_interpretar(decision.estado, frase, nodo.intent, 0.9)
+                    yield (
+                        ("voz", frase, nodo.intent),
+                        motor.tras_interpretar(decision.estado, frase, nodo.intent, 0.9),
+                    )
             decision = motor.tras_interpretar(decision.estado, frase, "nlu_fallback", 0.2)
         yield ("voz", frase), decision
 
@@ -71,7 +74,13 @@ def test_cada_nodo_es_alcanzable_con_teclas_desde_la_raiz():
         estado = cola.popleft()
         for tecla in TECLAS:
             d = motor.paso(estado, tecla)
-            destino = d.estado.nodo if isinstance(d, Mostrar) else d.hoja.id if isinstance(d, Iniciar) else None
+            destino = (
+                d.estado.nodo
+                if isinstance(d, Mostrar)
+                else d.hoja.id
+                if isinstance(d, Iniciar)
+                else None
+            )
             if destino and destino not in vistos:
                 vistos.add(destino)
                 if isinstance(d, Mostrar):
@@ -81,12 +90,23 @@ def test_cada_nodo_es_alcanzable_con_teclas_desde_la_raiz():
 
 def test_cada_hoja_inicia_un_intent_o_una_pregunta_y_el_contrato_de_teclas():
     assert MENU.nodos["principal"].opciones["5"] == "capp"
-    esperado = {"1": "citas", "2": "consultar_saldo", "3": "simular_prestamo", "4": "generar_fopi", "5": "regularizar_pagos", "7": "registro_oficina_virtual"}
+    esperado = {
+        "1": "citas",
+        "2": "consultar_saldo",
+        "3": "simular_prestamo",
+        "4": "generar_fopi",
+        "5": "regularizar_pagos",
+        "7": "registro_oficina_virtual",
+    }
     for tecla, objetivo in esperado.items():
         hijo = MENU.nodos[MENU.nodos["capp"].opciones[tecla]]
         assert (hijo.intent or hijo.id) == objetivo
     citas = MENU.nodos["citas"].opciones
-    assert [MENU.nodos[citas[t]].intent for t in "123"] == ["cancelar_cita", "consultar_citas", "reimprimir_cita"]
+    assert [MENU.nodos[citas[t]].intent for t in "123"] == [
+        "cancelar_cita",
+        "consultar_citas",
+        "reimprimir_cita",
+    ]
     for nodo in MENU.nodos.values():
         assert nodo.es_hoja == (bool(nodo.intent) or bool(nodo.pregunta))
 
@@ -127,10 +147,18 @@ def test_ningun_camino_es_infinito_y_todo_estado_tiene_salida():
 
     # Each menu's invalid keys are no progress too.
     def invalida(estado: Estado, entrada: tuple) -> bool:
-        return entrada[0] == "tecla" and entrada[1] not in MENU.nodo(estado.nodo).opciones and entrada[1] not in "0*9"
+        return (
+            entrada[0] == "tecla"
+            and entrada[1] not in MENU.nodo(estado.nodo).opciones
+            and entrada[1] not in "0*9"
+        )
 
     grafo = {
-        e: [d for entrada, d in salidas if isinstance(d, Estado) and (sin_avance(entrada) or invalida(e, entrada))]
+        e: [
+            d
+            for entrada, d in salidas
+            if isinstance(d, Estado) and (sin_avance(entrada) or invalida(e, entrada))
+        ]
         for e, salidas in aristas.items()
     }
     assert _sin_ciclos(grafo)
@@ -182,7 +210,12 @@ def test_silencio_termina_en_a_lo_sumo_cuatro_pasos(nodo, intento):
 @pytest.mark.parametrize("intento", [0, 1, 2, 3])
 def test_cada_gather_renderizado_tiene_reintento_y_salidas(nodo, intento, tmp_path):
     settings = IVRSettings(_env_file=None, twilio_auth_token="t", public_base_url="https://ivr.test")
-    llamada = Llamada(settings=settings, motor=_motor(), rasa=ClienteRasa("http://x", timeout=1), registro=Registro(tmp_path / "r.jsonl"))
+    llamada = Llamada(
+        settings=settings,
+        motor=_motor(),
+        rasa=ClienteRasa("http://x", timeout=1),
+        registro=Registro(tmp_path / "r.jsonl"),
+    )
     motor = llamada.motor
     decision = Mostrar(Estado(nodo, intento), ofrecer_asesor=intento == motor.reintentos + 1)
     raiz = ET.fromstring(str(llamada._mostrar(decision)))
@@ -195,7 +228,12 @@ def test_cada_gather_renderizado_tiene_reintento_y_salidas(nodo, intento, tmp_pa
     assert "asesor, marque 0" in dicho.replace("cero", "0")  # always an exit to a human
     if not decision.ofrecer_asesor:
         for tecla in MENU.nodos[nodo].opciones:
-            assert f"marque {tecla}" in dicho or f"marque {['cero','uno','dos','tres','cuatro','cinco','seis','siete','ocho','nueve'][int(tecla)]}" in dicho
+            assert (
+                f"marque {tecla}" in dicho
+                or f"""marque {['cero', 'uno', 'dos', 'tres', 'cuatro', 'cinco', 'seis', 'siete',
+                               'ocho', 'nueve'][int(tecla)]}"""
+                in dicho
+            )
 
 
 def test_un_menu_mal_formado_se_rechaza(tmp_path):
@@ -217,11 +255,26 @@ def test_un_menu_mal_formado_se_rechaza(tmp_path):
 # nonsense, and fails (HTTP 500) on one phrase. The turn is left out of the
 # state and max_turnos is out of reach, so termination cannot come from the cap.
 
-P1_CURP = "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
+P1_CURP = (
+    "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele "
+    "cero cuatro"
+)
 # What the scripted bot asks for after each leaf, and the answer it accepts for each slot.
-PIDE = {"cancelar_cita": "clave_cita", "consultar_saldo": "curp", "simular_prestamo": "sueldo", "generar_fopi": "monto"}
-SIGUE = {"clave_cita": "fecha_nacimiento", "fecha_nacimiento": "botones", "curp": "nip", "nip": None,
-         "sueldo": "plazo", "plazo": None, "monto": None}
+PIDE = {
+    "cancelar_cita": "clave_cita",
+    "consultar_saldo": "curp",
+    "simular_prestamo": "sueldo",
+    "generar_fopi": "monto",
+}
+SIGUE = {
+    "clave_cita": "fecha_nacimiento",
+    "fecha_nacimiento": "botones",
+    "curp": "nip",
+    "nip": None,
+    "sueldo": "plazo",
+    "plazo": None,
+    "monto": None,
+}
 RESPUESTA_VALIDA = {  # caller input -> what the bot receives once normalised
     "clave_cita": ("say:ce ce tres cu zeta ocho", "CC3QZ8"),
     "fecha_nacimiento": ("27041956", "27041956"),
@@ -233,8 +286,23 @@ RESPUESTA_VALIDA = {  # caller input -> what the bot receives once normalised
 }
 FALLA = "provoca una falla"
 SIN_AVANCE = ["-", "#", "say:patito de hule azul", f"say:{FALLA}"]
-ELECCIONES = ["0", "1", "2", "3", "4", "5", "6", "7", "9", "*", "say:asesor", "say:regresar", "say:repetir",
-              "say:quiero cancelar mi cita", "say:gracias"]
+ELECCIONES = [
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "9",
+    "*",
+    "say:asesor",
+    "say:regresar",
+    "say:repetir",
+    "say:quiero cancelar mi cita",
+    "say:gracias",
+]
 FINALES = {"Hangup", "Dial", "Enqueue"}
 
 
@@ -245,7 +313,14 @@ class BotGuionado:
         self.ultimas: dict[str, dict] = {}
 
     def _respuesta(self, texto: str, anterior: dict) -> dict | None:
-        base = {"mensajes": [], "botones": [], "accion": None, "requested_slot": None, "active_loop": None, "intent": None}
+        base = {
+            "mensajes": [],
+            "botones": [],
+            "accion": None,
+            "requested_slot": None,
+            "active_loop": None,
+            "intent": None,
+        }
         if FALLA in texto:
             return None
         if texto.startswith("/"):
@@ -253,24 +328,47 @@ class BotGuionado:
             if intent == "detener":
                 return base | {"mensajes": ["De acuerdo."], "intent": "detener"}
             if intent in PIDE:
-                return base | {"mensajes": [f"Dígame {PIDE[intent]}."], "requested_slot": PIDE[intent], "active_loop": "f"}
+                return base | {
+                    "mensajes": [f"Dígame {PIDE[intent]}."],
+                    "requested_slot": PIDE[intent],
+                    "active_loop": "f",
+                }
             return base | {"mensajes": ["Aquí tiene la información. ¿Algo más?"], "intent": intent}
         slot = anterior.get("requested_slot")
         if slot:
             if texto == RESPUESTA_VALIDA[slot][1]:
                 siguiente = SIGUE[slot]
                 if siguiente == "botones":
-                    return base | {"mensajes": ["¿Confirma?"], "botones": [{"title": "Sí", "payload": "/afirmar"}, {"title": "No", "payload": "/negar"}]}
+                    return base | {
+                        "mensajes": ["¿Confirma?"],
+                        "botones": [
+                            {"title": "Sí", "payload": "/afirmar"},
+                            {"title": "No", "payload": "/negar"},
+                        ],
+                    }
                 if siguiente:
-                    return base | {"mensajes": [f"Dígame {siguiente}."], "requested_slot": siguiente, "active_loop": "f"}
+                    return base | {
+                        "mensajes": [f"Dígame {siguiente}."],
+                        "requested_slot": siguiente,
+                        "active_loop": "f",
+                    }
                 return base | {"mensajes": ["Listo. ¿Algo más?"], "intent": "informar"}
-            return base | {"mensajes": [f"No es válido. Dígame {slot}."], "requested_slot": slot, "active_loop": "f"}
+            return base | {
+                "mensajes": [f"No es válido. Dígame {slot}."],
+                "requested_slot": slot,
+                "active_loop": "f",
+            }
         if anterior.get("botones") and texto in {"1", "2"}:
             return base | {"mensajes": ["Hecho. ¿Algo más?"], "intent": "afirmar"}
         if texto == "gracias":
             return base | {"mensajes": ["Con gusto. ¿Algo más?"], "intent": "agradecer"}
         if texto == "quiero cancelar mi cita":
-            return base | {"mensajes": ["Dígame clave_cita."], "requested_slot": "clave_cita", "active_loop": "f", "intent": "cancelar_cita"}
+            return base | {
+                "mensajes": ["Dígame clave_cita."],
+                "requested_slot": "clave_cita",
+                "active_loop": "f",
+                "intent": "cancelar_cita",
+            }
         return base | {"mensajes": ["Disculpe, no le entendí."], "intent": "nlu_fallback"}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -282,12 +380,20 @@ class BotGuionado:
             if FALLA in cuerpo["message"]:
                 return httpx.Response(500, json={"detail": "falla"})
             if cuerpo["message"] == "quiero cancelar mi cita":
-                return httpx.Response(200, json={"intent": "cancelar_cita", "confidence": 0.95, "entities": []})
-            return httpx.Response(200, json={"intent": "nlu_fallback", "confidence": 0.2, "entities": []})
+                return httpx.Response(
+                    200, json={"intent": "cancelar_cita", "confidence": 0.95, "entities": []}
+                )
+            return httpx.Response(
+                200, json={"intent": "nlu_fallback", "confidence": 0.2, "entities": []}
+            )
         sender = cuerpo["sender"]
         if ruta.endswith("/repetir"):
             anterior = self.ultimas.get(sender)
-            return httpx.Response(200, json=anterior) if anterior else httpx.Response(404, json={"detail": "nada"})
+            return (
+                httpx.Response(200, json=anterior)
+                if anterior
+                else httpx.Response(404, json={"detail": "nada"})
+            )
         respuesta = self._respuesta(cuerpo["message"], self.ultimas.get(sender, {}))
         if respuesta is None:
             return httpx.Response(500, json={"detail": "falla"})
@@ -316,7 +422,9 @@ def llamadas(tmp_path_factory):
         ivr_rasa_timeout=1, ivr_max_turnos=500, ivr_asesor_numero="+525555550000",
         ivr_registro_path=str(tmp_path_factory.mktemp("grafo") / "r.jsonl"),
     )
-    rasa = ClienteRasa("http://rasa.test", timeout=1, token=RASA_TOKEN, transport=httpx.MockTransport(bot))
+    rasa = ClienteRasa(
+        "http://rasa.test", timeout=1, token=RASA_TOKEN, transport=httpx.MockTransport(bot)
+    )
     with TestClient(crear_app(settings, rasa=rasa), base_url="http://testserver") as client:
         yield client, bot, settings
 
@@ -346,7 +454,11 @@ def _explorar(client: TestClient, bot: BotGuionado):
         raiz, memoria = datos[estado]
         accion = raiz[-2].get("action")
         slot = dict(estado[1]).get("slot")
-        entradas = SIN_AVANCE + ELECCIONES + ([RESPUESTA_VALIDA[slot][0]] if slot in RESPUESTA_VALIDA else [])
+        entradas = (
+            SIN_AVANCE
+            + ELECCIONES
+            + ([RESPUESTA_VALIDA[slot][0]] if slot in RESPUESTA_VALIDA else [])
+        )
         aristas[estado] = []
         for entrada in dict.fromkeys(entradas):
             sid = f"CA{next(contador)}"
@@ -400,7 +512,10 @@ def test_toda_la_llamada_termina_sin_depender_del_tope_de_turnos(llamadas):
 
     # No cycle made only of inputs that are no choice of the caller (silence, '#',
     # nonsense, the assistant failing): on their own they always end the call.
-    grafo = {e: [d for entrada, d in salidas if entrada in SIN_AVANCE and d[0] != "fin"] for e, salidas in aristas.items()}
+    grafo = {
+        e: [d for entrada, d in salidas if entrada in SIN_AVANCE and d[0] != "fin"]
+        for e, salidas in aristas.items()
+    }
     assert _sin_ciclos(grafo)
     # re-prompts up to the asesor offer, at most one apology, then the end
     assert _camino_mas_largo(grafo) <= settings.ivr_reintentos + 2
@@ -408,7 +523,9 @@ def test_toda_la_llamada_termina_sin_depender_del_tope_de_turnos(llamadas):
     assert len(aristas) < 2000
 
 
-@pytest.mark.parametrize("ruta", ["/ivr/menu?nodo=capp&i=0", "/ivr/conversacion?desde=capp&slot=nip&i=0"])
+@pytest.mark.parametrize(
+    "ruta", ["/ivr/menu?nodo=capp&i=0", "/ivr/conversacion?desde=capp&slot=nip&i=0"]
+)
 def test_el_tope_de_turnos_es_solo_una_red_de_seguridad(llamadas, ruta):
     """For a caller who keeps choosing (e.g. 9, 9, 9...): past max_turnos, the asesor."""
     client, _, settings = llamadas

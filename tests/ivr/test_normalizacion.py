@@ -23,7 +23,19 @@ for nombre, letra in NOMBRES_LETRAS.items():
         FORMAS[letra].append(nombre)
 for (a, b), letra in NOMBRES_COMPUESTOS.items():
     FORMAS[letra].append(f"{a} {b}")
-PALABRAS = {"B": "burro", "V": "vaca", "C": "casa", "S": "sapo", "Z": "zapato", "M": "mamá", "N": "Nicolás", "D": "dedo", "P": "perro", "G": "gato", "T": "Tomás"}
+PALABRAS = {
+    "B": "burro",
+    "V": "vaca",
+    "C": "casa",
+    "S": "sapo",
+    "Z": "zapato",
+    "M": "mamá",
+    "N": "Nicolás",
+    "D": "dedo",
+    "P": "perro",
+    "G": "gato",
+    "T": "Tomás",
+}
 for letra, palabra in PALABRAS.items():
     FORMAS[letra].append(f"{FORMAS[letra][0]} de {palabra}")
 DIGITOS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
@@ -77,7 +89,13 @@ def curp_en_voz(draw) -> tuple[str, str]:
     while i < len(curp):
         c = curp[i]
         # two digits may be said as one number ("cincuenta y seis"), unless it starts with 0
-        if c.isdigit() and i + 1 < len(curp) and curp[i + 1].isdigit() and c != "0" and draw(st.booleans()):
+        if (
+            c.isdigit()
+            and i + 1 < len(curp)
+            and curp[i + 1].isdigit()
+            and c != "0"
+            and draw(st.booleans())
+        ):
             partes.append(num2words(int(curp[i : i + 2]), lang="es"))
             i += 2
             continue
@@ -135,10 +153,20 @@ def test_fechas_dichas_como_las_dice_el_ivr(d):
 def test_ejemplos_del_issue():
     assert claves.clave_cita("ce ce tres cu zeta ocho") == "CC3QZ8"
     assert claves.caracteres("be de burro, ve de vaca") == "BV"
-    assert fechas.fecha("veintisiete de abril de mil novecientos cincuenta y seis") == date(1956, 4, 27)
+    assert fechas.fecha("veintisiete de abril de mil novecientos cincuenta y seis") == date(
+        1956, 4, 27
+    )
     assert numeros.monto("quince mil quinientos") == Decimal("15500")
-    assert numeros.monto("once mil trescientos veinte pesos con siete centavos") == Decimal("11320.07")
-    assert claves.curp("hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro") == "HEGG560427MVZRRL04"
+    assert numeros.monto("once mil trescientos veinte pesos con siete centavos") == Decimal(
+        "11320.07"
+    )
+    assert (
+        claves.curp(
+            "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre "
+            "ele cero cuatro"
+        )
+        == "HEGG560427MVZRRL04"
+    )
 
 
 def test_lo_que_el_reconocedor_ya_escribio_en_caracteres():
@@ -160,11 +188,19 @@ def test_para_slot_elige_el_normalizador():
     assert normalizacion.para_slot("nip", "cuarenta y ocho veintiuno") == "4821"
     assert normalizacion.para_slot("fecha_nacimiento", "27041956", teclado=True) == "27041956"
     assert normalizacion.para_slot("monto", "quince mil quinientos") == "15500"
-    assert normalizacion.para_slot("sueldo", "once mil trescientos veinte pesos con siete centavos") == "11320.07"
-    assert normalizacion.para_slot("plazo", "quiero veinticuatro quincenas") == "quiero 24 quincenas"
+    assert (
+        normalizacion.para_slot("sueldo", "once mil trescientos veinte pesos con siete centavos")
+        == "11320.07"
+    )
+    assert (
+        normalizacion.para_slot("plazo", "quiero veinticuatro quincenas") == "quiero 24 quincenas"
+    )
     assert normalizacion.para_slot("anios_cotizacion", "ocho años") == "8 años"
     # free speech keeps its words; an utterance that is only a number becomes digits
-    assert normalizacion.para_slot(None, "quiero veinticuatro quincenas") == "quiero veinticuatro quincenas"
+    assert (
+        normalizacion.para_slot(None, "quiero veinticuatro quincenas")
+        == "quiero veinticuatro quincenas"
+    )
     assert normalizacion.para_slot(None, "la opción dos") == "2"
 
 
@@ -180,8 +216,37 @@ PALABRAS_LIBRES = [
     "ayuda", "necesito", "saber", "cómo", "pago", "persona", "tiempo", "depositan", "sabe",
 ]
 # Words that *are* in the tables and often appear in real sentences.
-PALABRAS_AMBIGUAS = ["un", "una", "uno", "de", "la", "mi", "clave", "cita", "a", "e", "o", "y", "con", "es", "te", "se"]
-SLOTS = [None, "clave_cita", "curp", "nip", "fecha_nacimiento", "monto", "sueldo", "plazo", "anios_cotizacion", "oficina", "confirmar_cancelacion"]
+PALABRAS_AMBIGUAS = [
+    "un",
+    "una",
+    "uno",
+    "de",
+    "la",
+    "mi",
+    "clave",
+    "cita",
+    "a",
+    "e",
+    "o",
+    "y",
+    "con",
+    "es",
+    "te",
+    "se",
+]
+SLOTS = [
+    None,
+    "clave_cita",
+    "curp",
+    "nip",
+    "fecha_nacimiento",
+    "monto",
+    "sueldo",
+    "plazo",
+    "anios_cotizacion",
+    "oficina",
+    "confirmar_cancelacion",
+]
 
 
 def test_las_palabras_libres_no_estan_en_las_tablas():
@@ -258,15 +323,30 @@ def test_nip_solo_con_cuatro_digitos(n, prefijo):
 
 
 def test_ejemplos_de_habla_libre_en_cada_pregunta():
-    assert normalizacion.para_slot("clave_cita", "no me acuerdo de la clave") == "no me acuerdo de la clave"
+    assert (
+        normalizacion.para_slot("clave_cita", "no me acuerdo de la clave")
+        == "no me acuerdo de la clave"
+    )
     assert normalizacion.para_slot("clave_cita", "espere un momento") == "espere un momento"
     assert normalizacion.para_slot("nip", "espere un momento") == "espere un momento"
-    assert normalizacion.para_slot("curp", "quiero hablar con un asesor") == "quiero hablar con un asesor"
-    assert normalizacion.para_slot("monto", "quiero hablar con una persona") == "quiero hablar con una persona"
+    assert (
+        normalizacion.para_slot("curp", "quiero hablar con un asesor")
+        == "quiero hablar con un asesor"
+    )
+    assert (
+        normalizacion.para_slot("monto", "quiero hablar con una persona")
+        == "quiero hablar con una persona"
+    )
     assert normalizacion.para_slot("plazo", "espere un momento") == "espere un momento"
     assert normalizacion.para_slot("fecha_nacimiento", "no me acuerdo") == "no me acuerdo"
-    assert normalizacion.para_slot(None, "quiero hablar con una persona") == "quiero hablar con una persona"
-    assert normalizacion.para_slot("clave_cita", "cuánto tardan en depositar") == "cuánto tardan en depositar"
+    assert (
+        normalizacion.para_slot(None, "quiero hablar con una persona")
+        == "quiero hablar con una persona"
+    )
+    assert (
+        normalizacion.para_slot("clave_cita", "cuánto tardan en depositar")
+        == "cuánto tardan en depositar"
+    )
 
 
 def test_la_clave_tras_clave_de_mi_cita_no_empieza_con_de():
@@ -276,9 +356,18 @@ def test_la_clave_tras_clave_de_mi_cita_no_empieza_con_de():
 
 
 def test_codigos_compactos_en_una_frase():
-    curp_dicha = "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele cero cuatro"
-    assert normalizacion.texto_libre(f"quiero mi saldo mi curp es {curp_dicha}") == "quiero mi saldo mi curp es HEGG560427MVZRRL04"
-    assert normalizacion.texto_libre("quiero cancelar la cita ce ce tres cu zeta ocho") == "quiero cancelar la cita CC3QZ8"
+    curp_dicha = (
+        "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca zeta erre erre ele "
+        "cero cuatro"
+    )
+    assert (
+        normalizacion.texto_libre(f"quiero mi saldo mi curp es {curp_dicha}")
+        == "quiero mi saldo mi curp es HEGG560427MVZRRL04"
+    )
+    assert (
+        normalizacion.texto_libre("quiero cancelar la cita ce ce tres cu zeta ocho")
+        == "quiero cancelar la cita CC3QZ8"
+    )
     assert normalizacion.texto_libre("quiero cancelar mi cita") == "quiero cancelar mi cita"
 
 

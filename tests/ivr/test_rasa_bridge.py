@@ -26,9 +26,14 @@ def test_el_timeout_de_rasa_no_puede_pasar_de_8_segundos():
 
 CASOS = [
     ("/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"}),  # leaf start
-    ("/ivr/menu?nodo=capp&i=0&n=2", {"CallSid": "CA1", "SpeechResult": "quiero cancelar mi cita"}),  # interpret
-    ("/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=3", {"CallSid": "CA1", "SpeechResult": "ce ce tres cu zeta ocho"}),
-    ("/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=3", {"CallSid": "CA1"}),  # silence -> repeat
+    # interpret
+    ("/ivr/menu?nodo=capp&i=0&n=2", {"CallSid": "CA1", "SpeechResult": "quiero cancelar mi cita"}),
+    (
+        "/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=3",
+        {"CallSid": "CA1", "SpeechResult": "ce ce tres cu zeta ocho"},
+    ),
+    # silence -> repeat
+    ("/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=3", {"CallSid": "CA1"}),
 ]
 # An empty answer cannot happen on "repeat" (nothing was said before), so that
 # pair is left out; every other failure mode meets every kind of turn.
@@ -41,7 +46,9 @@ PARES = [
 
 
 @pytest.mark.parametrize(("modo", "path", "params"), PARES)
-def test_falla_de_rasa_da_disculpa_y_opcion_de_asesor(client, fake_rasa, ivr_settings, modo, path, params):
+def test_falla_de_rasa_da_disculpa_y_opcion_de_asesor(
+    client, fake_rasa, ivr_settings, modo, path, params
+):
     fake_rasa.interpretaciones["quiero cancelar mi cita"] = ("cancelar_cita", 0.9)
     fake_rasa.modo = modo
     inicio = time.monotonic()
@@ -64,7 +71,9 @@ def test_tras_la_disculpa_el_silencio_cuelga_y_el_cero_transfiere(telefono, fake
 
 
 def test_silencio_sin_respuesta_previa_no_es_silencio(client, fake_rasa):
-    raiz = twiml(post_firmado(client, "/ivr/conversacion?desde=capp&i=0&n=3", {"CallSid": "CA-nuevo"}))
+    raiz = twiml(
+        post_firmado(client, "/ivr/conversacion?desde=capp&i=0&n=3", {"CallSid": "CA-nuevo"})
+    )
     assert "No escuché su respuesta" in texto_dicho(raiz)
     assert raiz.find("Gather") is not None
 
@@ -93,14 +102,20 @@ def test_cliente_lee_la_respuesta_del_canal():
 
 async def _lee_la_respuesta():
     fake = FakeRasa()
-    cliente = ClienteRasa("http://rasa.test", timeout=1, token=RASA_TOKEN, transport=httpx.MockTransport(fake))
+    cliente = ClienteRasa(
+        "http://rasa.test", timeout=1, token=RASA_TOKEN, transport=httpx.MockTransport(fake)
+    )
     antes = time.time()
     r = await cliente.enviar("CA9", "/cancelar_cita", {"canal": "telefono"})
     assert r.requested_slot == "clave_cita" and r.active_loop == "cancelar_cita_form"
     assert r.mensajes == ["Con gusto. ¿Cuál es la clave de su cita?"]
     recibido = fake.recibidos[0]
     metadata = recibido.pop("metadata")
-    assert recibido == {"path": "/webhooks/ivr/webhook", "sender": "CA9", "message": "/cancelar_cita"}
+    assert recibido == {
+        "path": "/webhooks/ivr/webhook",
+        "sender": "CA9",
+        "message": "/cancelar_cita",
+    }
     # Each turn: its own key and the moment the IVR stops waiting (its timeout).
     assert metadata["canal"] == "telefono" and metadata["idempotencia"].startswith("ivr-")
     assert antes + 1 - 0.001 <= metadata["vence"] <= time.time() + 1
@@ -122,7 +137,9 @@ def test_cliente_envia_el_token_del_canal_en_cada_ruta():
         return httpx.Response(200, json={"mensajes": ["hola"]})
 
     async def probar():
-        cliente = ClienteRasa("http://rasa.test", timeout=1, token="s3creto", transport=httpx.MockTransport(rasa))
+        cliente = ClienteRasa(
+            "http://rasa.test", timeout=1, token="s3creto", transport=httpx.MockTransport(rasa)
+        )
         try:
             await cliente.enviar("CA1", "hola")
             assert await cliente.interpretar("x") == Interpretacion("faq", 0.8)
@@ -131,18 +148,31 @@ def test_cliente_envia_el_token_del_canal_en_cada_ruta():
             await cliente.aclose()
 
     asyncio.run(probar())
-    assert [p for p, _ in vistos] == ["/webhooks/ivr/webhook", "/webhooks/ivr/interpretar", "/webhooks/ivr/repetir"]
+    assert [p for p, _ in vistos] == [
+        "/webhooks/ivr/webhook",
+        "/webhooks/ivr/interpretar",
+        "/webhooks/ivr/repetir",
+    ]
     assert {a for _, a in vistos} == {"Bearer s3creto"}
 
 
 @pytest.mark.parametrize("token_del_ivr", [None, "otro-token"])
-def test_token_ausente_o_distinto_da_disculpa_y_un_error_en_el_log(ivr_settings, fake_rasa, caplog, token_del_ivr):
+def test_token_ausente_o_distinto_da_disculpa_y_un_error_en_el_log(
+    ivr_settings, fake_rasa, caplog, token_del_ivr
+):
     """RASA_TOKEN unset in the ivr, or different from Rasa's: Rasa refuses (401/403);
     the caller hears the apology with the asesor, and the log says why."""
     ivr_settings.rasa_token = token_del_ivr
-    rasa = ClienteRasa("http://rasa.test", timeout=0.5, token=token_del_ivr, transport=httpx.MockTransport(fake_rasa))
+    rasa = ClienteRasa(
+        "http://rasa.test",
+        timeout=0.5,
+        token=token_del_ivr,
+        transport=httpx.MockTransport(fake_rasa),
+    )
     with TestClient(crear_app(ivr_settings, rasa=rasa), base_url="http://testserver") as c:
-        raiz = twiml(post_firmado(c, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"}))
+        raiz = twiml(
+            post_firmado(c, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"})
+        )
     assert "Una disculpa" in texto_dicho(raiz) and "asesor, marque cero" in texto_dicho(raiz)
     assert raiz.find("Gather") is not None and raiz[-1].tag == "Redirect"
     assert fake_rasa.rechazados == 1 and fake_rasa.mensajes() == []
@@ -152,7 +182,9 @@ def test_token_ausente_o_distinto_da_disculpa_y_un_error_en_el_log(ivr_settings,
 def test_sin_token_el_cliente_no_inventa_cabecera():
     async def probar():
         fake = FakeRasa()
-        cliente = ClienteRasa("http://rasa.test", timeout=1, token=None, transport=httpx.MockTransport(fake))
+        cliente = ClienteRasa(
+            "http://rasa.test", timeout=1, token=None, transport=httpx.MockTransport(fake)
+        )
         try:
             with pytest.raises(ErrorRasa, match="401"):
                 await cliente.enviar("CA1", "hola")

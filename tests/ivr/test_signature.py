@@ -11,7 +11,15 @@ from ivr.main import crear_app
 from ivr.rasa import ClienteRasa
 from tests.ivr.conftest import PUBLIC, TOKEN, firmar
 
-ENDPOINTS = ["/ivr/voice", "/ivr/menu?nodo=capp&i=0&n=1", "/ivr/conversacion?desde=capp&n=2", "/ivr/asesor/fin", "/ivr/asesor/espera", "/ivr/fallback", "/ivr/estado"]
+ENDPOINTS = [
+    "/ivr/voice",
+    "/ivr/menu?nodo=capp&i=0&n=1",
+    "/ivr/conversacion?desde=capp&n=2",
+    "/ivr/asesor/fin",
+    "/ivr/asesor/espera",
+    "/ivr/fallback",
+    "/ivr/estado",
+]
 PARAMS = {"CallSid": "CA123", "From": "+525512345678", "Digits": "5"}
 
 
@@ -37,24 +45,41 @@ def test_firma_correcta_pasa(client, path):
 def test_parametros_alterados_403(client):
     firma = firmar("/ivr/menu?nodo=capp&i=0&n=1", PARAMS)
     alterados = PARAMS | {"Digits": "0"}
-    assert client.post("/ivr/menu?nodo=capp&i=0&n=1", data=alterados, headers={"X-Twilio-Signature": firma}).status_code == 403
+    assert (
+        client.post(
+            "/ivr/menu?nodo=capp&i=0&n=1", data=alterados, headers={"X-Twilio-Signature": firma}
+        ).status_code
+        == 403
+    )
 
 
 def test_query_alterada_403(client):
     """The state lives in the query string, so it is signed too."""
     firma = firmar("/ivr/menu?nodo=capp&i=0&n=1", PARAMS)
-    assert client.post("/ivr/menu?nodo=citas&i=0&n=1", data=PARAMS, headers={"X-Twilio-Signature": firma}).status_code == 403
+    assert (
+        client.post(
+            "/ivr/menu?nodo=citas&i=0&n=1", data=PARAMS, headers={"X-Twilio-Signature": firma}
+        ).status_code
+        == 403
+    )
 
 
 def test_firma_sobre_otra_base_publica_403(client):
     firma = RequestValidator(TOKEN).compute_signature("http://localhost:8001/ivr/voice", PARAMS)
-    assert client.post("/ivr/voice", data=PARAMS, headers={"X-Twilio-Signature": firma}).status_code == 403
+    assert (
+        client.post("/ivr/voice", data=PARAMS, headers={"X-Twilio-Signature": firma}).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize("token", [None, ""])
 def test_token_sin_configurar_rechaza_todo_incluso_bien_firmado(ivr_settings, token):
     ivr_settings.twilio_auth_token = token
-    rasa = ClienteRasa("http://rasa.test", timeout=0.5, transport=httpx.MockTransport(lambda r: httpx.Response(500)))
+    rasa = ClienteRasa(
+        "http://rasa.test",
+        timeout=0.5,
+        transport=httpx.MockTransport(lambda r: httpx.Response(500)),
+    )
     with TestClient(crear_app(ivr_settings, rasa=rasa)) as c:
         for path in ENDPOINTS:
             r = c.post(path, data=PARAMS, headers={"X-Twilio-Signature": firmar(path, PARAMS)})

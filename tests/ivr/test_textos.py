@@ -41,7 +41,9 @@ def test_cada_texto_referido_existe_en_menu_yml():
     referencias = _referencias()
     assert referencias, "ningún módulo usa textos: la búsqueda no encontró nada"
     for nombre, modulos in referencias.items():
-        assert nombre in Textos.model_fields, f"{sorted(modulos)} usa textos.{nombre}, que no existe"
+        assert nombre in Textos.model_fields, (
+            f"{sorted(modulos)} usa textos.{nombre}, que no existe"
+        )
         assert getattr(textos, nombre).strip()
 
 
@@ -56,15 +58,22 @@ def test_ninguna_frase_literal_llega_a_la_voz():
             if not isinstance(nodo, ast.Call):
                 continue
             funcion = nodo.func
-            nombre = funcion.attr if isinstance(funcion, ast.Attribute) else getattr(funcion, "id", "")
+            nombre = (
+                funcion.attr if isinstance(funcion, ast.Attribute) else getattr(funcion, "id", "")
+            )
             if nombre not in HABLA:
                 continue
             # what is said is the first argument (the URL, hints... come after it)
             dicho = [*nodo.args[:1], *(k.value for k in nodo.keywords if k.arg == "segmentos")]
             for arg in dicho:
                 for hoja in ast.walk(arg):
-                    # an f-string's literal parts are Constants too: "{a} {b}" passes, "Para {x}" not
-                    if isinstance(hoja, ast.Constant) and isinstance(hoja.value, str) and hoja.value.strip():
+                    # an f-string's literal parts are Constants too: "{a} {b}" passes, "Para {x}"
+                    # not
+                    if (
+                        isinstance(hoja, ast.Constant)
+                        and isinstance(hoja.value, str)
+                        and hoja.value.strip()
+                    ):
                         literales.append(f"{modulo}:{hoja.lineno}")
     assert literales == []
 

@@ -63,10 +63,16 @@ def test_citas_ofrece_cancelar_bitacora_y_hoja(telefono):
 
 
 def test_hoja_5_1_1_inicia_cancelar_cita_en_rasa_y_pide_la_clave_por_voz(client, fake_rasa):
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA2", "Digits": "1"}))
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA2", "Digits": "1"})
+    )
     recibido = dict(fake_rasa.recibidos[-1])
     metadata = dict(recibido.pop("metadata"))
-    assert recibido == {"path": "/webhooks/ivr/webhook", "sender": "CA2", "message": "/cancelar_cita"}
+    assert recibido == {
+        "path": "/webhooks/ivr/webhook",
+        "sender": "CA2",
+        "message": "/cancelar_cita",
+    }
     assert metadata.pop("idempotencia").startswith("ivr-") and metadata.pop("vence") > 0  # per turn
     assert metadata == {"canal": "telefono", "nodo": "cancelar_cita", "entrada": "dtmf"}
     gather = raiz.find("Gather")
@@ -82,8 +88,14 @@ def test_hoja_5_1_1_inicia_cancelar_cita_en_rasa_y_pide_la_clave_por_voz(client,
 
 @pytest.mark.parametrize(("slot", "digitos"), [("nip", "4"), ("fecha_nacimiento", "8")])
 def test_el_gather_sigue_lo_que_pide_el_formulario(client, fake_rasa, slot, digitos):
-    fake_rasa.bot = lambda sender, texto: {"mensajes": ["Dígame el dato."], "requested_slot": slot, "active_loop": "f"}
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "Digits": "2"}))
+    fake_rasa.bot = lambda sender, texto: {
+        "mensajes": ["Dígame el dato."],
+        "requested_slot": slot,
+        "active_loop": "f",
+    }
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "Digits": "2"})
+    )
     gather = raiz.find("Gather")
     assert gather.get("numDigits") == digitos
     assert query(gather.get("action"))["slot"] == slot
@@ -99,13 +111,21 @@ def test_clave_hablada_y_fecha_por_teclado_llegan_normalizadas_a_rasa(telefono, 
 
 
 def test_fecha_dicha_llega_como_dd_mm_aaaa(telefono, fake_rasa):
-    fake_rasa.bot = lambda s, t: {"mensajes": ["¿Fecha?"], "requested_slot": "fecha_nacimiento", "active_loop": "f"}
-    telefono.llamar(["5", "1", "1", "say:veintisiete de abril de mil novecientos cincuenta y seis", "colgar"])
+    fake_rasa.bot = lambda s, t: {
+        "mensajes": ["¿Fecha?"],
+        "requested_slot": "fecha_nacimiento",
+        "active_loop": "f",
+    }
+    telefono.llamar(
+        ["5", "1", "1", "say:veintisiete de abril de mil novecientos cincuenta y seis", "colgar"]
+    )
     assert fake_rasa.mensajes()[-1] == "27/04/1956"
 
 
 def test_cero_transfiere_con_dial_al_numero_configurado(client, ivr_settings):
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA4", "Digits": "0"}))
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA4", "Digits": "0"})
+    )
     dial = raiz[-1]
     assert dial.tag == "Dial" and dial.text == ivr_settings.ivr_asesor_numero
     assert urlsplit(dial.get("action")).path == "/ivr/asesor/fin"
@@ -115,14 +135,27 @@ def test_cero_transfiere_con_dial_al_numero_configurado(client, ivr_settings):
 def test_sin_numero_configurado_usa_enqueue_a_la_cola(client, ivr_settings):
     ivr_settings.ivr_asesor_numero = None
     ivr_settings.ivr_asesor_cola = "capp"
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA5", "SpeechResult": "quiero hablar con un asesor"}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/menu?nodo=capp&i=0&n=1",
+            {"CallSid": "CA5", "SpeechResult": "quiero hablar con un asesor"},
+        )
+    )
     enqueue = raiz[-1]
     assert enqueue.tag == "Enqueue" and enqueue.text == "capp"
     assert urlsplit(enqueue.get("action")).path == "/ivr/asesor/fin"
     assert urlsplit(enqueue.get("waitUrl")).path == "/ivr/asesor/espera"
 
 
-@pytest.mark.parametrize(("campo", "valor", "cuelga_con_disculpa"), [("DialCallStatus", "completed", False), ("DialCallStatus", "no-answer", True), ("QueueResult", "hangup", True)])
+@pytest.mark.parametrize(
+    ("campo", "valor", "cuelga_con_disculpa"),
+    [
+        ("DialCallStatus", "completed", False),
+        ("DialCallStatus", "no-answer", True),
+        ("QueueResult", "hangup", True),
+    ],
+)
 def test_fin_de_la_transferencia_siempre_cuelga(client, campo, valor, cuelga_con_disculpa):
     raiz = twiml(post_firmado(client, "/ivr/asesor/fin", {"CallSid": "CA6", campo: valor}))
     assert raiz[-1].tag == "Hangup"
@@ -130,20 +163,32 @@ def test_fin_de_la_transferencia_siempre_cuelga(client, campo, valor, cuelga_con
 
 
 def test_asterisco_regresa_y_nueve_repite(client):
-    atras = twiml(post_firmado(client, "/ivr/menu?nodo=citas&i=1&n=3", {"CallSid": "CA7", "Digits": "*"}))
+    atras = twiml(
+        post_firmado(client, "/ivr/menu?nodo=citas&i=1&n=3", {"CallSid": "CA7", "Digits": "*"})
+    )
     assert query(atras.find("Gather").get("action")) == {"nodo": "capp", "i": "0", "n": "4"}
-    repite = twiml(post_firmado(client, "/ivr/menu?nodo=citas&i=2&n=3", {"CallSid": "CA7", "Digits": "9"}))
+    repite = twiml(
+        post_firmado(client, "/ivr/menu?nodo=citas&i=2&n=3", {"CallSid": "CA7", "Digits": "9"})
+    )
     assert query(repite.find("Gather").get("action")) == {"nodo": "citas", "i": "0", "n": "4"}
 
 
 def test_asterisco_en_conversacion_detiene_el_formulario_y_vuelve_al_menu(client, fake_rasa):
-    raiz = twiml(post_firmado(client, "/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=4", {"CallSid": "CA8", "Digits": "*"}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=4",
+            {"CallSid": "CA8", "Digits": "*"},
+        )
+    )
     assert fake_rasa.mensajes() == ["/detener"]
     assert query(raiz.find("Gather").get("action"))["nodo"] == "citas"
 
 
 def test_tecla_invalida_se_avisa_y_reintenta(client):
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=3", {"CallSid": "CA9", "Digits": "8"}))
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=3", {"CallSid": "CA9", "Digits": "8"})
+    )
     assert "no es válida" in texto_dicho(raiz)
     assert query(raiz.find("Gather").get("action"))["i"] == "1"
 
@@ -190,7 +235,13 @@ def test_una_pregunta_que_solo_el_bot_sabe_se_le_pasa_con_sus_palabras(telefono,
 
 
 def test_no_entendido_cuenta_como_intento(client, fake_rasa):
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA10", "SpeechResult": "el clima de mañana"}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/menu?nodo=capp&i=0&n=1",
+            {"CallSid": "CA10", "SpeechResult": "el clima de mañana"},
+        )
+    )
     assert "no le entendí" in texto_dicho(raiz)
     assert query(raiz.find("Gather").get("action")) == {"nodo": "capp", "i": "1", "n": "2"}
     assert fake_rasa.mensajes() == []  # only interpreted, nothing sent to the conversation
@@ -204,16 +255,35 @@ def test_nombre_de_opcion_dicho_se_elige_localmente(telefono, fake_rasa):
 
 def test_acciones_del_bot_transferir_y_colgar(client, fake_rasa):
     fake_rasa.bot = lambda s, t: {"mensajes": ["Con gusto le comunico."], "accion": "transferir"}
-    raiz = twiml(post_firmado(client, "/ivr/conversacion?desde=capp&n=3", {"CallSid": "CA11", "SpeechResult": "un asesor humano por favor ya"}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/conversacion?desde=capp&n=3",
+            {"CallSid": "CA11", "SpeechResult": "un asesor humano por favor ya"},
+        )
+    )
     assert raiz[-1].tag == "Dial"
     fake_rasa.bot = lambda s, t: {"mensajes": ["Gracias por llamar."], "accion": "colgar"}
-    raiz = twiml(post_firmado(client, "/ivr/conversacion?desde=capp&n=3", {"CallSid": "CA11", "SpeechResult": "eso es todo gracias"}))
+    raiz = twiml(
+        post_firmado(
+            client,
+            "/ivr/conversacion?desde=capp&n=3",
+            {"CallSid": "CA11", "SpeechResult": "eso es todo gracias"},
+        )
+    )
     assert raiz[-1].tag == "Hangup" and "Gracias por llamar" in texto_dicho(raiz)
 
 
 def test_nada_de_urls_emoji_ni_markdown_en_voz(client, fake_rasa):
-    fake_rasa.bot = lambda s, t: {"mensajes": ["**Listo** 😊 Consulte https://asisste.issste.gob.mx y [la guía](https://x.mx/g). Saldo: $11,320.07"]}
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA12", "Digits": "2"}))
+    fake_rasa.bot = lambda s, t: {
+        "mensajes": [
+            "**Listo** 😊 Consulte https://asisste.issste.gob.mx y [la guía](https://x.mx/g). "
+            "Saldo: $11,320.07"
+        ]
+    }
+    raiz = twiml(
+        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA12", "Digits": "2"})
+    )
     dicho = texto_dicho(raiz)
     for prohibido in ["http", "**", "😊", "[", "](", "$", "11,320"]:
         assert prohibido not in dicho
@@ -232,7 +302,16 @@ def test_fallback_estatico_transfiere(client):
 
 
 def test_status_callback_registra_el_desenlace_sin_el_numero_completo(client, ivr_settings):
-    r = post_firmado(client, "/ivr/estado", {"CallSid": "CA14", "CallStatus": "completed", "CallDuration": "42", "From": "+525512345678"})
+    r = post_firmado(
+        client,
+        "/ivr/estado",
+        {
+            "CallSid": "CA14",
+            "CallStatus": "completed",
+            "CallDuration": "42",
+            "From": "+525512345678",
+        },
+    )
     assert r.status_code == 204
     fila = Registro(ivr_settings.ivr_registro_path).leer("CA14")[-1]
     assert fila["estado"] == "completed" and fila["duracion"] == 42
@@ -240,13 +319,17 @@ def test_status_callback_registra_el_desenlace_sin_el_numero_completo(client, iv
 
 
 def test_todas_las_respuestas_de_una_llamada_terminan_bien(telefono):
-    llamada = telefono.llamar(["5", "1", "1", "say:ce ce tres cu zeta ocho", "27041956", "2", "*", "*", "0"])
+    llamada = telefono.llamar(
+        ["5", "1", "1", "say:ce ce tres cu zeta ocho", "27041956", "2", "*", "*", "0"]
+    )
     assert llamada.final == "dial"
     for documento in llamada.respuestas:
         assert termina_bien(ET.fromstring(documento)), documento
 
 
-@pytest.mark.parametrize(("token", "codigo", "final"), [(None, 0, "dial"), ("otro-token", 1, "http_403")])
+@pytest.mark.parametrize(
+    ("token", "codigo", "final"), [(None, 0, "dial"), ("otro-token", 1, "http_403")]
+)
 def test_simulador_desde_la_linea_de_comandos(client, monkeypatch, capsys, token, codigo, final):
     from ivr import simulator
     from tests.ivr.conftest import TOKEN
@@ -255,7 +338,16 @@ def test_simulador_desde_la_linea_de_comandos(client, monkeypatch, capsys, token
         return Telefono(url, token, public, http=client, imprimir=kw["imprimir"])
 
     monkeypatch.setattr(simulator, "Telefono", telefono_de_prueba)
-    args = ["--url", "http://testserver", "--public-base-url", PUBLIC, "--token", token or TOKEN, "--script", "5,0"]
+    args = [
+        "--url",
+        "http://testserver",
+        "--public-base-url",
+        PUBLIC,
+        "--token",
+        token or TOKEN,
+        "--script",
+        "5,0",
+    ]
     assert simulator.main(args) == codigo
     salida = capsys.readouterr().out
     assert f"terminada: {final}" in salida

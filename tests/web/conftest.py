@@ -62,7 +62,9 @@ class BackendLocal:
     def __init__(self, settings: BackendSettings) -> None:
         self.port = puerto_libre()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
+        )
         self.server = uvicorn.Server(config)
         self.hilo = threading.Thread(target=self.server.run, daemon=True)
 
@@ -108,9 +110,16 @@ def rasa_guion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "TWILIO_AUTH_TOKEN": TOKEN_GUION, "PUBLIC_BASE_URL": PUBLICO_GUION}
     with log.open("wb") as salida:
         proc = subprocess.Popen(
-            [str(ROOT / ".venv-rasa" / "bin" / "python"), str(Path(__file__).with_name("rasa_guion.py")),
-             str(port), "/chat/static/vendor/socket.io-client.LICENSE"],
-            cwd=ROOT, env=env, stdout=salida, stderr=subprocess.STDOUT,
+            [
+                str(ROOT / ".venv-rasa" / "bin" / "python"),
+                str(Path(__file__).with_name("rasa_guion.py")),
+                str(port),
+                "/chat/static/vendor/socket.io-client.LICENSE",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=salida,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -119,7 +128,10 @@ def rasa_guion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if proc.poll() is not None:
                 raise RuntimeError("rasa_guion terminó:\n" + log.read_text(errors="replace"))
             try:
-                if httpx.get(f"{url}/socket.io/?EIO=4&transport=polling", timeout=2).status_code == 200:
+                if (
+                    httpx.get(f"{url}/socket.io/?EIO=4&transport=polling", timeout=2).status_code
+                    == 200
+                ):
                     break
             except httpx.HTTPError:
                 pass

@@ -49,15 +49,27 @@ def main() -> None:
             previo = await almacen.retrieve(mensaje.sender_id)
             eventos = list(previo.events) if previo else []
             eventos.append(UserUttered(mensaje.text, message_id=mensaje.message_id))
-            eventos += [BotUttered(m.get("text"), {k: v for k, v in m.items() if k not in ("recipient_id", "text")})
-                        for m in salida.messages[antes:]]
-            await almacen.save(DialogueStateTracker.from_events(mensaje.sender_id, eventos, slots=[]))
+            eventos += [
+                BotUttered(
+                    m.get("text"), {k: v for k, v in m.items() if k not in ("recipient_id", "text")}
+                )
+                for m in salida.messages[antes:]
+            ]
+            await almacen.save(
+                DialogueStateTracker.from_events(mensaje.sender_id, eventos, slots=[])
+            )
 
     async def responder(mensaje: UserMessage) -> None:
         salida, quien, texto = mensaje.output_channel, mensaje.sender_id, mensaje.text or ""
         await asyncio.sleep(0.6)  # long enough for the typing indicator to show
         if texto == "/simular_prestamo" or "simular" in texto.lower():
-            await salida.send_response(quien, {"text": "Con gusto simulamos su préstamo.\n\n¿A cuántas quincenas?", "buttons": BOTONES})
+            await salida.send_response(
+                quien,
+                {
+                    "text": "Con gusto simulamos su préstamo.\n\n¿A cuántas quincenas?",
+                    "buttons": BOTONES,
+                },
+            )
         elif texto.startswith("/informar"):
             await salida.send_response(quien, {"text": f"Recibí: {texto}"})
         elif "estado de cuenta" in texto.lower():
@@ -65,7 +77,9 @@ def main() -> None:
             firmado = "http://127.0.0.1:9/api/v1/archivos/" + "x" * 300
             await salida.send_response(quien, {"text": f"Su estado de cuenta: {firmado}"})
         elif "hoja" in texto.lower():
-            await salida.send_response(quien, {"text": "Aquí está su hoja de cita.", "attachment": pdf_url})
+            await salida.send_response(
+                quien, {"text": "Aquí está su hoja de cita.", "attachment": pdf_url}
+            )
         else:
             await salida.send_response(quien, {"text": f"¡Entendido! Usted escribió: {texto}"})
 
@@ -73,7 +87,9 @@ def main() -> None:
     app.ctx.agent = SimpleNamespace(tracker_store=almacen)
     app.blueprint(canal.blueprint(bot), url_prefix="/webhooks/socketio")
     # WhatsApp too (TWILIO_AUTH_TOKEN and PUBLIC_BASE_URL from the environment).
-    app.blueprint(WhatsAppInput.from_credentials(None).blueprint(bot), url_prefix="/webhooks/whatsapp")
+    app.blueprint(
+        WhatsAppInput.from_credentials(None).blueprint(bot), url_prefix="/webhooks/whatsapp"
+    )
     app.run(host="127.0.0.1", port=port, access_log=False, motd=False)
 
 

@@ -40,7 +40,8 @@ def conversacion(page: Page) -> list[tuple[str, str]]:
     """What the page shows, in order: (autor, texto) per text bubble."""
     filas = page.eval_on_selector_all(
         ".mensaje",
-        "ns => ns.map(n => [n.classList.contains('usuario') ? 'usuario' : 'bot', n.querySelector('.texto').textContent])",
+        "ns => ns.map(n => [n.classList.contains('usuario') ? 'usuario' : 'bot', "
+        "n.querySelector('.texto').textContent])",
     )
     return [(autor, texto) for autor, texto in filas]
 
@@ -145,7 +146,10 @@ def _pulsar_boton_de_rasa(stack: Any, page: Page, titulo: str) -> dict[str, str]
     """Click the option `titulo`, checking the options on screen are exactly
     the buttons of Rasa's last message (not the page's own); returns it."""
     de_rasa = _ultimo_bot_con_botones(_tracker(stack, session_id(page)))
-    assert de_rasa and _botones_activos(page) == [b["title"] for b in de_rasa], (de_rasa, _botones_activos(page))
+    assert de_rasa and _botones_activos(page) == [b["title"] for b in de_rasa], (
+        de_rasa,
+        _botones_activos(page),
+    )
     (boton,) = [b for b in de_rasa if b["title"] == titulo]
     page.get_by_role("button", name=titulo).click()
     expect(page.locator(".mensaje.usuario .texto").last).to_have_text(titulo)
@@ -209,7 +213,9 @@ def _recargar_y_seguir(stack: Any, page: Page) -> None:
 
 
 @pytest.mark.e2e
-def test_simulation_typed_on_desktop_to_the_result_and_a_reload(stack, navegador: Browser, capturas: Path) -> None:
+def test_simulation_typed_on_desktop_to_the_result_and_a_reload(
+    stack, navegador: Browser, capturas: Path
+) -> None:
     page = abrir(navegador, stack.backend_url, ESCRITORIO)
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
 
@@ -228,8 +234,17 @@ def test_simulation_typed_on_desktop_to_the_result_and_a_reload(stack, navegador
 
 
 @pytest.mark.e2e
-def test_simulation_clicked_on_a_phone_to_the_result_and_a_reload(stack, navegador: Browser, capturas: Path) -> None:
-    page = abrir(navegador, stack.backend_url, TELEFONO, is_mobile=True, has_touch=True, device_scale_factor=2)
+def test_simulation_clicked_on_a_phone_to_the_result_and_a_reload(
+    stack, navegador: Browser, capturas: Path
+) -> None:
+    page = abrir(
+        navegador,
+        stack.backend_url,
+        TELEFONO,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
     page.get_by_role("button", name="Simular un préstamo").click()
     expect(page.locator(".mensaje.usuario .texto").last).to_have_text("Simular un préstamo")
@@ -256,7 +271,9 @@ def test_buttons_pdf_links_typing_indicator_and_reload(
     page = abrir(navegador, backend.url, ESCRITORIO)
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
     # the welcome offers its own options
-    expect(page.get_by_role("group", name="Opciones de respuesta").get_by_role("button")).to_have_count(4)
+    expect(
+        page.get_by_role("group", name="Opciones de respuesta").get_by_role("button")
+    ).to_have_count(4)
 
     escribir(page, "¡Hola! quiero simular")
     expect(page.locator("#escribiendo")).to_be_visible()
@@ -277,7 +294,10 @@ def test_buttons_pdf_links_typing_indicator_and_reload(
     escribir(page, "mi hoja de cita")
     enlace = page.get_by_role("link", name="Descargar documento (PDF)")
     expect(enlace).to_be_visible()
-    assert enlace.evaluate("a => a.href") == backend.url + "/chat/static/vendor/socket.io-client.LICENSE"
+    assert (
+        enlace.evaluate("a => a.href")
+        == backend.url + "/chat/static/vendor/socket.io-client.LICENSE"
+    )
     assert enlace.get_attribute("rel") == "noopener"
 
     antes = conversacion(page)
@@ -293,7 +313,9 @@ def test_buttons_pdf_links_typing_indicator_and_reload(
     expect(page.get_by_role("link", name="enlace al documento")).to_be_visible()
     burbuja = conversacion(page)[-1]
     assert burbuja == ("bot", "Su estado de cuenta: enlace al documento")
-    assert "/api/v1/archivos/" in page.get_by_role("link", name="enlace al documento").get_attribute("href")
+    assert "/api/v1/archivos/" in page.get_by_role(
+        "link", name="enlace al documento"
+    ).get_attribute("href")
 
     # "Nueva conversación" starts over with a new session
     page.get_by_role("button", name="Nueva conversación").click()
@@ -312,7 +334,9 @@ def test_keyboard_only_use(backend_local, rasa_guion: str, navegador: Browser) -
     page.keyboard.press("Enter")
     page.keyboard.type("hola")
     page.keyboard.press("Enter")
-    expect(page.locator(".mensaje.bot .texto").last).to_have_text("¡Entendido! Usted escribió: hola")
+    expect(page.locator(".mensaje.bot .texto").last).to_have_text(
+        "¡Entendido! Usted escribió: hola"
+    )
     assert page.evaluate("document.activeElement.id") == "mensaje"  # focus stays in the input
 
     # Options are reachable with Tab and work with Enter.
@@ -337,12 +361,15 @@ def test_a_button_pressed_while_a_new_conversation_connects_is_sent(
     page = abrir(navegador, backend.url, ESCRITORIO)
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
     escribir(page, "hola")
-    expect(page.locator(".mensaje.bot .texto").last).to_have_text("¡Entendido! Usted escribió: hola")
+    expect(page.locator(".mensaje.bot .texto").last).to_have_text(
+        "¡Entendido! Usted escribió: hola"
+    )
     anterior = session_id(page)
     # Both clicks in one task: the new socket cannot have connected in between.
     estado = page.evaluate("""() => {
         document.getElementById("nueva").click();
-        const simular = [...document.querySelectorAll(".opcion")].find(b => b.textContent === "Simular un préstamo");
+        const simular = [...document.querySelectorAll(".opcion")].find(b => \
+b.textContent === "Simular un préstamo");
         simular.click();
         return document.getElementById("estado").textContent;
     }""")
@@ -371,7 +398,8 @@ _CONTRASTE_JS = """
 els => els.map(el => {
   const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
   const lum = ([r, g, b]) => {
-    const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    const c = [r, g, b].map(v => { v /= 255; \
+return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   };
   let fondo = null, n = el;
@@ -391,15 +419,21 @@ def test_contrast_and_accessible_names(
     backend_local, rasa_guion: str, navegador: Browser, capturas: Path
 ) -> None:
     backend = backend_local(rasa_guion)
-    page = abrir(navegador, backend.url, TELEFONO, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = abrir(
+        navegador, backend.url, TELEFONO, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     expect(page.locator("#estado")).to_have_text("Conectado", timeout=20_000)
     escribir(page, "quiero simular")
     expect(page.locator(".mensaje.bot .texto").last).to_have_text("¿A cuántas quincenas?")
     escribir(page, "hola")
-    expect(page.locator(".mensaje.bot .texto").last).to_have_text("¡Entendido! Usted escribió: hola")
+    expect(page.locator(".mensaje.bot .texto").last).to_have_text(
+        "¡Entendido! Usted escribió: hola"
+    )
     page.screenshot(path=str(capturas / "chat-guion-telefono.png"))
     ratios = page.eval_on_selector_all(
-        ".mensaje .texto, .opcion, .boton-enviar, #mensaje, .encabezado h1, .pie p, .boton-secundario", _CONTRASTE_JS
+        ".mensaje .texto, .opcion, .boton-enviar, #mensaje, .encabezado h1, .pie p, "
+        ".boton-secundario",
+        _CONTRASTE_JS,
     )
     assert len(ratios) >= 8
     bajos = [(c, round(r, 2)) for c, r in ratios if r < 4.5]
@@ -409,7 +443,10 @@ def test_contrast_and_accessible_names(
     expect(page.get_by_role("button", name="Enviar")).to_be_visible()
     expect(page.get_by_role("log", name="Conversación con el asistente")).to_be_visible()
     # the screen reader hears who said what
-    assert page.locator(".mensaje.usuario .visualmente-oculto").last.text_content().strip() == "Usted dijo:"
+    assert (
+        page.locator(".mensaje.usuario .visualmente-oculto").last.text_content().strip()
+        == "Usted dijo:"
+    )
     # the message list fits a phone without sideways scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= TELEFONO["width"]
     page.context.close()
@@ -418,7 +455,9 @@ def test_contrast_and_accessible_names(
 # -- nobody listening at the Rasa URL --------------------------------------------------
 
 
-def test_unreachable_server_gets_a_clear_spanish_message(backend_local, navegador: Browser, capturas: Path) -> None:
+def test_unreachable_server_gets_a_clear_spanish_message(
+    backend_local, navegador: Browser, capturas: Path
+) -> None:
     backend = backend_local(f"http://127.0.0.1:{puerto_libre()}")  # nothing listens there
     page = abrir(navegador, backend.url, TELEFONO, is_mobile=True)
     aviso = page.get_by_role("alert")

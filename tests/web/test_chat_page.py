@@ -88,7 +88,9 @@ def test_a_hostile_rasa_url_is_escaped(tmp_path: Path) -> None:
         ("/chat/static/vendor/socket.io.min.js", "javascript", "vendor/socket.io.min.js"),
     ],
 )
-def test_static_files_are_served_locally(cliente: TestClient, ruta: str, tipo: str, archivo: str) -> None:
+def test_static_files_are_served_locally(
+    cliente: TestClient, ruta: str, tipo: str, archivo: str
+) -> None:
     r = cliente.get(ruta)
     assert r.status_code == 200
     assert tipo in r.headers["content-type"]
@@ -103,7 +105,14 @@ def test_vendored_socket_io_client_is_v4_with_its_license() -> None:
     assert "MIT" in (STATIC / "vendor" / "socket.io-client.LICENSE").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("ruta", ["/chat/static/no-existe.js", "/chat/static/../../settings.py", "/chat/static/%2e%2e/%2e%2e/settings.py"])
+@pytest.mark.parametrize(
+    "ruta",
+    [
+        "/chat/static/no-existe.js",
+        "/chat/static/../../settings.py",
+        "/chat/static/%2e%2e/%2e%2e/settings.py",
+    ],
+)
 def test_missing_or_escaping_paths_are_404_in_spanish(cliente: TestClient, ruta: str) -> None:
     r = cliente.get(ruta)
     assert r.status_code == 404

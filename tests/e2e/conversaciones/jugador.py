@@ -73,16 +73,30 @@ REST = "/webhooks/rest/webhook"
 CANALES = ("rest", "whatsapp", "telefono")
 
 PERSONAS: dict[str, dict[str, str]] = {
-    "P1": {"curp": "HEGG560427MVZRRL04", "nip": "4821", "nacimiento": "27/04/1956",
-           "curp_dicha": "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca "
-                         "zeta erre erre ele cero cuatro",
-           "nacimiento_dicho": "veintisiete de abril de mil novecientos cincuenta y seis"},
-    "P2": {"curp": "BEML920313HMCLNS09", "nip": "7315", "nacimiento": "13/03/1992",
-           "curp_dicha": "be de burro e eme ele noventa y dos cero tres trece hache eme ce ele ene ese cero nueve",
-           "nacimiento_dicho": "trece de marzo de mil novecientos noventa y dos"},
-    "P3": {"curp": "PEGL890909MJCRMS08", "nip": "5502", "nacimiento": "09/09/1989",
-           "curp_dicha": "pe e ge ele ochenta y nueve cero nueve cero nueve eme jota ce erre eme ese cero ocho",
-           "nacimiento_dicho": "nueve de septiembre de mil novecientos ochenta y nueve"},
+    "P1": {
+        "curp": "HEGG560427MVZRRL04",
+        "nip": "4821",
+        "nacimiento": "27/04/1956",
+        "curp_dicha": "hache e ge ge cincuenta y seis cero cuatro veintisiete eme ve de vaca "
+        "zeta erre erre ele cero cuatro",
+        "nacimiento_dicho": "veintisiete de abril de mil novecientos cincuenta y seis",
+    },
+    "P2": {
+        "curp": "BEML920313HMCLNS09",
+        "nip": "7315",
+        "nacimiento": "13/03/1992",
+        "curp_dicha": "be de burro e eme ele noventa y dos cero tres trece hache eme ce ele ene "
+                      "ese cero nueve",
+        "nacimiento_dicho": "trece de marzo de mil novecientos noventa y dos",
+    },
+    "P3": {
+        "curp": "PEGL890909MJCRMS08",
+        "nip": "5502",
+        "nacimiento": "09/09/1989",
+        "curp_dicha": "pe e ge ele ochenta y nueve cero nueve cero nueve eme jota ce erre eme ese "
+                      "cero ocho",
+        "nacimiento_dicho": "nueve de septiembre de mil novecientos ochenta y nueve",
+    },
 }
 
 # What the bot is asking, read from its last question (accent-free, lowercase).
@@ -119,7 +133,9 @@ def normal(texto: str) -> str:
     return " ".join(t.split())
 
 
-_PIDE = re.compile(r"\b(digame|digamelo|indiqueme|me indica|me dice|escriba|escribame|marque|elija|diga)\b")
+_PIDE = re.compile(
+    r"\b(digame|digamelo|indiqueme|me indica|me dice|escriba|escribame|marque|elija|diga)\b"
+)
 
 
 def pregunta_de(texto: str) -> str | None:
@@ -177,7 +193,8 @@ def cargar(carpeta: Path = CARPETA) -> list[Conversacion]:
 @dataclass
 class Respuesta:
     texto: str
-    opciones: list[tuple[str, str]] = field(default_factory=list)  # (title, what to send to pick it)
+    # (title, what to send to pick it)
+    opciones: list[tuple[str, str]] = field(default_factory=list)
     termino: bool = False  # the channel ended the conversation (hang-up, transfer)
 
 
@@ -196,8 +213,12 @@ class CanalRest:
         return None
 
     def enviar(self, texto: str, linea: dict[str, Any]) -> Respuesta:
-        r = httpx.post(f"{self.stack.rasa_url}{REST}", json={"sender": self.sender, "message": texto},
-                       headers={"Authorization": f"Bearer {self.stack.rasa_token}"}, timeout=90)
+        r = httpx.post(
+            f"{self.stack.rasa_url}{REST}",
+            json={"sender": self.sender, "message": texto},
+            headers={"Authorization": f"Bearer {self.stack.rasa_token}"},
+            timeout=90,
+        )
         if r.status_code != 200:
             return Respuesta(f"[HTTP {r.status_code}] {r.text[:300]}")
         mensajes = r.json()
@@ -275,8 +296,13 @@ class CanalTelefono:
                 return None if valor is None else valor
 
         self._llamada: Any = None
-        self.tel = Guiado(stack.ivr_url, stack.twilio_auth_token, stack.public_base_url,
-                          http=httpx.Client(timeout=90), desde=f"+5255{uuid.uuid4().int % 10**8:08d}")
+        self.tel = Guiado(
+            stack.ivr_url,
+            stack.twilio_auth_token,
+            stack.public_base_url,
+            http=httpx.Client(timeout=90),
+            desde=f"+5255{uuid.uuid4().int % 10**8:08d}",
+        )
         self._hilo = threading.Thread(target=self._llamar, daemon=True)
 
     def _nuevo(self) -> str:
@@ -352,8 +378,11 @@ def _token(stack: Any, persona: str) -> str:
 
 
 def _get(stack: Any, ruta: str, persona: str) -> Any:
-    r = httpx.get(f"{stack.backend_url}{ruta}", headers={"Authorization": f"Bearer {_token(stack, persona)}"},
-                  timeout=20)
+    r = httpx.get(
+        f"{stack.backend_url}{ruta}",
+        headers={"Authorization": f"Bearer {_token(stack, persona)}"},
+        timeout=20,
+    )
     r.raise_for_status()
     return r.json()
 
@@ -374,14 +403,24 @@ def _dia_con_lugar(stack: Any, oficina_clave: str) -> dict[str, Any]:
     oficinas = httpx.get(f"{stack.backend_url}/api/v1/oficinas", timeout=20).json()
     oficina = next(o for o in oficinas if o["clave"] == oficina_clave)
     hoy = datetime.now(UTC).date()
-    r = httpx.get(f"{stack.backend_url}/api/v1/oficinas/{oficina['id']}/disponibilidad",
-                  params={"desde": (hoy + timedelta(days=5)).isoformat(),
-                          "hasta": (hoy + timedelta(days=25)).isoformat(), "limite": 50}, timeout=20)
+    r = httpx.get(
+        f"{stack.backend_url}/api/v1/oficinas/{oficina['id']}/disponibilidad",
+        params={
+            "desde": (hoy + timedelta(days=5)).isoformat(),
+            "hasta": (hoy + timedelta(days=25)).isoformat(),
+            "limite": 50,
+        },
+        timeout=20,
+    )
     r.raise_for_status()
     inicio = datetime.fromisoformat(r.json()["horarios"][0]["inicio"])
     dia: date = inicio.astimezone(__import__("zoneinfo").ZoneInfo("America/Mexico_City")).date()
-    return {"oficina": oficina, "dia": dia.isoformat(), "dia_dicho": f"el {dia.day} de {MESES[dia.month - 1]}",
-            "dia_numeros": dia.strftime("%d/%m/%Y")}
+    return {
+        "oficina": oficina,
+        "dia": dia.isoformat(),
+        "dia_dicho": f"el {dia.day} de {MESES[dia.month - 1]}",
+        "dia_numeros": dia.strftime("%d/%m/%Y"),
+    }
 
 
 # Calculations that are one personal GET: the endpoint each reads.
@@ -499,7 +538,10 @@ class Jugada:
                 raise Fallo(f"{donde}: se oyó «{e}», que no debe oírse en esta conversación")
         if self.persona:
             crudo = texto.replace(" ", "")
-            if self.persona["nip"] in re.findall(r"\d+", crudo) or self.persona["curp"] in crudo.upper():
+            if (
+                self.persona["nip"] in re.findall(r"\d+", crudo)
+                or self.persona["curp"] in crudo.upper()
+            ):
                 raise Fallo(f"{donde}: el bot repitió el NIP o la CURP de la persona")
         pregunta = pregunta_de(texto)
         if pregunta and pregunta in self.ya_dicho:
@@ -523,7 +565,9 @@ class Jugada:
             for t, enviar in opciones:
                 if normal(t) == normal(titulo):
                     return enviar
-            raise Fallo(f"no se ofreció la opción «{titulo}» (opciones: {[t for t, _ in opciones]})")
+            raise Fallo(
+                f"no se ofreció la opción «{titulo}» (opciones: {[t for t, _ in opciones]})"
+            )
         if self.nombre_canal == "telefono" and "telefono" in turno:
             texto = turno["telefono"]
         elif self.nombre_canal == "whatsapp" and "whatsapp" in turno:
@@ -545,8 +589,11 @@ class Jugada:
                 if self.conv.telefono.get("menu") and not self.conv.telefono.get("dice_primera"):
                     # the menu keys took the place of the first line (the request)
                     primera = turnos.pop(0)
-                    self._revisar({k: v for k, v in primera.items() if k != "espera_patron"}, ultima.texto,
-                                  "tras el menú")
+                    self._revisar(
+                        {k: v for k, v in primera.items() if k != "espera_patron"},
+                        ultima.texto,
+                        "tras el menú",
+                    )
                     self.ya_dicho |= set(primera.get("ya_dicho", []))
             for n, turno in enumerate(turnos, 1):
                 if self.nombre_canal == "telefono" and turno.get("no_en_telefono"):
@@ -575,10 +622,19 @@ class Jugada:
         finally:
             if ch is not None:
                 ch.cerrar()
-        return Resultado(self.conv.id, self.nombre_canal, ok, self.transcripcion, fallo, self.turnos,
-                         time.monotonic() - inicio)
+        return Resultado(
+            self.conv.id,
+            self.nombre_canal,
+            ok,
+            self.transcripcion,
+            fallo,
+            self.turnos,
+            time.monotonic() - inicio,
+        )
 
-    def _responder(self, ch: Any, turno: dict[str, Any], ultima: Respuesta | None, n: int) -> Respuesta:
+    def _responder(
+        self, ch: Any, turno: dict[str, Any], ultima: Respuesta | None, n: int
+    ) -> Respuesta:
         """Answer what the bot asks (keys of `responde`) until `hasta` is heard."""
         respuestas: dict[str, Any] = turno["responde"]
         hasta = turno.get("hasta", [])
@@ -600,9 +656,12 @@ class Jugada:
                 pregunta = pregunta_de(ultima.texto if ultima else "")
                 if pregunta is None or pregunta not in respuestas:
                     ultimo = " ".join((ultima.texto if ultima else "").split())[-160:]
-                    raise Fallo(f"turno {n}: no se oyó {hasta or hasta_pregunta} y el bot, en vez de preguntar "
-                                f"algo de {sorted(respuestas)}, preguntó: {pregunta or 'nada reconocible'} "
-                                f"(«…{ultimo}»)")
+                    raise Fallo(
+                        f"turno {n}: no se oyó {hasta or hasta_pregunta} y el bot, en vez de "
+                        f"preguntar "
+                        f"algo de {sorted(respuestas)}, preguntó: {pregunta or 'nada reconocible'} "
+                        f"(«…{ultimo}»)"
+                    )
                 if pregunta in preguntado:
                     raise Fallo(f"turno {n}: volvió a preguntar «{pregunta}» tras la respuesta")
                 preguntado.append(pregunta)
@@ -634,4 +693,13 @@ def casos(conversaciones: list[Conversacion]) -> list[tuple[Conversacion, str]]:
     return [(c, ch) for c in conversaciones for ch in c.canales]
 
 
-__all__ = ["CANALES", "Conversacion", "Resultado", "cargar", "casos", "jugar", "normal", "pregunta_de"]
+__all__ = [
+    "CANALES",
+    "Conversacion",
+    "Resultado",
+    "cargar",
+    "casos",
+    "jugar",
+    "normal",
+    "pregunta_de",
+]
