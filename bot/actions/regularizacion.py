@@ -4,6 +4,7 @@ moratorium interest, seed 001, so none is charged)."""
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
@@ -11,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import AccionDeConsulta, sin_prestamo
+from bot.actions.comun import AccionDeConsulta, AccionSegura, sin_prestamo
 from bot.actions.fopi import AccionDeFopi
 from bot.actions.formato import cantidad, dinero
 
@@ -20,20 +21,23 @@ def _sin_pendiente() -> List[EventType]:
     return [SlotSet("regularizacion_pendiente", False)]
 
 
-class ActionConsultarRegularizacion(AccionDeConsulta):
-    def name(self) -> str:
-        return "action_consultar_regularizacion"
+class _SinPreguntaPendiente(AccionSegura, ABC):
+    """Whatever happens, even an unexpected failure, "¿le genero el FOPI?" is left
+    pending (`regularizacion_pendiente`) only by the answer that asks it. Abstract."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        # Even after an unexpected failure the "¿le genero el FOPI?" question was not asked.
         eventos = await super().run(dispatcher, tracker, domain)
         if not any(e.get("name") == "regularizacion_pendiente" for e in eventos):
             eventos = eventos + _sin_pendiente()
         return eventos
 
-    # Every answer but "pendiente" ends with regularizacion_pendiente False (run above).
+
+class ActionConsultarRegularizacion(_SinPreguntaPendiente, AccionDeConsulta):
+    def name(self) -> str:
+        return "action_consultar_regularizacion"
+
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.regularizacion()
 
@@ -60,18 +64,11 @@ class ActionConsultarRegularizacion(AccionDeConsulta):
         return [SlotSet("regularizacion_pendiente", True)]
 
 
-class ActionGenerarFopiRegularizacion(AccionDeFopi):
+class ActionGenerarFopiRegularizacion(_SinPreguntaPendiente, AccionDeFopi):
+    """The answer to "¿le genero el FOPI?": whatever happens, nothing stays pending."""
+
     def name(self) -> str:
         return "action_generar_fopi_regularizacion"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        # Whatever happens, the question was answered: nothing stays pending.
-        eventos = await super().run(dispatcher, tracker, domain)
-        return [
-            e for e in eventos if e.get("name") != "regularizacion_pendiente"
-        ] + _sin_pendiente()
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.fopi_regularizacion()
