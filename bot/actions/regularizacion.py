@@ -4,7 +4,6 @@ moratorium interest, seed 001, so none is charged)."""
 
 from __future__ import annotations
 
-from abc import ABC
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
@@ -12,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import AccionDeConsulta, AccionSegura, sin_prestamo
+from bot.actions.comun import AccionDeConsulta, sin_prestamo
 from bot.actions.fopi import AccionDeFopi
 from bot.actions.formato import cantidad, dinero
 
@@ -21,22 +20,22 @@ def _sin_pendiente() -> List[EventType]:
     return [SlotSet("regularizacion_pendiente", False)]
 
 
-class _SinPreguntaPendiente(AccionSegura, ABC):
-    """Whatever happens, even an unexpected failure, "¿le genero el FOPI?" is left
-    pending (`regularizacion_pendiente`) only by the answer that asks it. Abstract."""
+def _sin_pregunta_abierta(eventos: List[EventType]) -> List[EventType]:
+    """Whatever happened, even an unexpected failure, "¿le genero el FOPI?" is left
+    pending (`regularizacion_pendiente`) only by the answer that asks it."""
+    if any(e.get("name") == "regularizacion_pendiente" for e in eventos):
+        return eventos
+    return eventos + _sin_pendiente()
+
+
+class ActionConsultarRegularizacion(AccionDeConsulta):
+    def name(self) -> str:
+        return "action_consultar_regularizacion"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        eventos = await super().run(dispatcher, tracker, domain)
-        if not any(e.get("name") == "regularizacion_pendiente" for e in eventos):
-            eventos = eventos + _sin_pendiente()
-        return eventos
-
-
-class ActionConsultarRegularizacion(_SinPreguntaPendiente, AccionDeConsulta):
-    def name(self) -> str:
-        return "action_consultar_regularizacion"
+        return _sin_pregunta_abierta(await super().run(dispatcher, tracker, domain))
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.regularizacion()
@@ -64,11 +63,16 @@ class ActionConsultarRegularizacion(_SinPreguntaPendiente, AccionDeConsulta):
         return [SlotSet("regularizacion_pendiente", True)]
 
 
-class ActionGenerarFopiRegularizacion(_SinPreguntaPendiente, AccionDeFopi):
+class ActionGenerarFopiRegularizacion(AccionDeFopi):
     """The answer to "¿le genero el FOPI?": whatever happens, nothing stays pending."""
 
     def name(self) -> str:
         return "action_generar_fopi_regularizacion"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        return _sin_pregunta_abierta(await super().run(dispatcher, tracker, domain))
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.fopi_regularizacion()
