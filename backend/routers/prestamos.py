@@ -6,7 +6,7 @@ Every route needs the identity token and answers only about the token's owner.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -21,6 +21,12 @@ from backend.schemas.prestamos import (
 from backend.services import estado_cuenta  # also registers the "estado_cuenta" file kind
 from backend.services import prestamos as servicio
 from backend.services.disponibilidad import local
+
+# The statement of which loan: one of the caller's own (checked by the service).
+FolioPropio = Annotated[
+    str | None,
+    Query(max_length=20, description="Folio de un préstamo suyo; por omisión, el vigente"),
+]
 
 router = APIRouter(prefix="/api/v1/prestamos", tags=["préstamos"], responses=ERROR_RESPONSES)
 
@@ -100,11 +106,7 @@ def estado_de_cuenta(
     dh: DerechohabienteActual,
     session: SessionDep,
     ahora: Ahora,
-    folio: str | None = Query(
-        default=None,
-        max_length=20,
-        description="Folio de un préstamo suyo; por omisión, el vigente",
-    ),
+    folio: FolioPropio = None,
 ) -> Response:
     prestamo = estado_cuenta.prestamo_solicitado(session, derechohabiente_id=dh.id, folio=folio)
     doc = estado_cuenta.documento(session, prestamo=prestamo, emitido=local(ahora))
@@ -130,11 +132,7 @@ def enlace_estado_de_cuenta(
     session: SessionDep,
     request: Request,
     ahora: Ahora,
-    folio: str | None = Query(
-        default=None,
-        max_length=20,
-        description="Folio de un préstamo suyo; por omisión, el vigente",
-    ),
+    folio: FolioPropio = None,
 ) -> EnlaceEstadoCuenta:
     url, expira = estado_cuenta.crear_enlace(
         session, settings_of(request), derechohabiente=dh, folio=folio, ahora=ahora

@@ -41,15 +41,8 @@ class ReglaPlazo(_Modelo):
 
 
 class ReglaMonto(_Modelo):
-    """How the maximum amount is found.
-
-    - descuento_maximo: a share of the quincenal salary is the discount; the
-      amount is its present value over the plazo (crédito complementario).
-    - tope_por_antiguedad: a fixed ceiling per seniority tier.
-    - meses_sueldo: months of salary (capped at `sueldo_tope_mensual`) per tier.
-    The last two are further capped by what `capacidad_descuento` of the
-    quincenal salary can repay.
-    """
+    """How the maximum amount is found: services.productos.ReglaMonto as the API
+    shows it (what each `regla` means is explained there)."""
 
     regla: Literal["descuento_maximo", "tope_por_antiguedad", "meses_sueldo"]
     porcentaje_descuento: Numero | None = None

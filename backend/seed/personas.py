@@ -138,15 +138,7 @@ def sembrar_personas(session: Session, *, hoy: date, ahora: datetime) -> None:
                 session.add(prestamo)
                 session.flush()
                 session.add_all(
-                    Movimiento(
-                        prestamo_id=prestamo.id,
-                        quincena=k,
-                        fecha=f,
-                        monto=importe,
-                        origen="NOMINA",
-                        referencia=referencia_nomina(plan.folio, k),
-                        creado_en=ahora,
-                    )
+                    _descuento_de_nomina(prestamo, k, f, importe, ahora)
                     for k, f, importe in plan.nomina
                 )
                 session.flush()
@@ -154,6 +146,21 @@ def sembrar_personas(session: Session, *, hoy: date, ahora: datetime) -> None:
                 _completar_nomina(session, prestamo=prestamo, hoy=hoy, ahora=ahora,
                                   omitir_ultimas=_omitir_ultimas(persona, prestamo.folio))
     session.commit()
+
+
+def _descuento_de_nomina(
+    prestamo: Prestamo, quincena: int, fecha: date, importe: Decimal, ahora: datetime
+) -> Movimiento:
+    """The payroll discount of one quincena of a seeded loan."""
+    return Movimiento(
+        prestamo_id=prestamo.id,
+        quincena=quincena,
+        fecha=fecha,
+        monto=importe,
+        origen="NOMINA",
+        referencia=referencia_nomina(prestamo.folio, quincena),
+        creado_en=ahora,
+    )
 
 
 def _nip_vigente(nip_hash: str | None, nip: str, curp: str) -> bool:
@@ -191,16 +198,6 @@ def _completar_nomina(
                 monto=monto, tasa_anual=tasa, fechas_programadas=fechas, pagos=pagos, al=f
             )
             prestamo.estatus, prestamo.fecha_liquidacion = "LIQUIDADO", f
-        session.add(
-            Movimiento(
-                prestamo_id=prestamo.id,
-                quincena=k,
-                fecha=f,
-                monto=importe,
-                origen="NOMINA",
-                referencia=referencia_nomina(prestamo.folio, k),
-                creado_en=ahora,
-            )
-        )
+        session.add(_descuento_de_nomina(prestamo, k, f, importe, ahora))
         pagos.append(Pago(f, importe))
     session.flush()

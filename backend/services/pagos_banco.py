@@ -149,28 +149,19 @@ def _aplicar_pago(
     saldo = prestamos.saldo_deudor(session, prestamo=prestamo, al=fecha_pago)
     al_prestamo = min(monto, saldo)
     excedente = monto - al_prestamo
-    if al_prestamo > 0:
-        session.add(
-            Movimiento(
-                prestamo_id=prestamo.id,
-                quincena=None,
-                fecha=fecha_pago,
-                monto=al_prestamo,
-                origen=prestamos.FOPI,
-                referencia=ref,
+    for importe, origen in ((al_prestamo, prestamos.FOPI), (excedente, prestamos.SALDO_A_FAVOR)):
+        if importe > 0:
+            session.add(
+                Movimiento(
+                    prestamo_id=prestamo.id,
+                    quincena=None,
+                    fecha=fecha_pago,
+                    monto=importe,
+                    origen=origen,
+                    referencia=ref,
+                )
             )
-        )
     if excedente > 0:
-        session.add(
-            Movimiento(
-                prestamo_id=prestamo.id,
-                quincena=None,
-                fecha=fecha_pago,
-                monto=excedente,
-                origen=prestamos.SALDO_A_FAVOR,
-                referencia=ref,
-            )
-        )
         log.info(
             "pago con excedente: referencia=%s concepto=%s (saldo a favor registrado)",
             ref,

@@ -10,26 +10,21 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from backend.contacto import CORREO, LINEA_CAPP
 from backend.models import Derechohabiente
 from backend.privacy import mascara_curp
+from backend.services.pdf_comun import LOCALE, parrafo, pesos
 from backend.services.prestamos import EstadoPrestamo
 
-LOCALE = "es_MX"
 ORIGENES = {
     "NOMINA": "Descuento por nómina",
     "FOPI": "Pago en banco (FOPI)",
     "REGULARIZACION": "Regularización",
     "SALDO_A_FAVOR": "Saldo a favor (pago en exceso)",
 }
-
-
-def pesos(valor: Decimal) -> str:
-    return format_currency(valor, "MXN", locale=LOCALE)
 
 
 def _fecha(valor) -> str:  # type: ignore[no-untyped-def]
@@ -137,13 +132,11 @@ def generar_estado_cuenta(
         pdf.cell(0, 7, f"Saldo a favor (se le reembolsa): {pesos(estado.saldo_a_favor)}",
                  new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(
-        0,
-        5,
+    parrafo(
+        pdf,
         "El saldo se calcula con el calendario de descuentos del préstamo y los pagos "
         "efectivamente aplicados; incluye intereses e IVA devengados a la fecha.",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        alto=5,
     )
     pdf.ln(3)
 

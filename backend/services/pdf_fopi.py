@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import segno
 from babel.dates import format_date
-from babel.numbers import format_currency
 from fpdf import FPDF
 from num2words import num2words
 from sqlalchemy import select
@@ -22,21 +21,16 @@ from backend.services import referencias
 from backend.services.enlaces import Archivo, registrar_archivo
 from backend.services.errores import NoEncontrado
 from backend.services.fopi import BANCOS_AUTORIZADOS, DESCRIPCION_CONCEPTO
+from backend.services.pdf_comun import LOCALE, parrafo, pesos
 from backend.services.regularizacion import QuincenaPorRegularizar
-
-LOCALE = "es_MX"
-
-
-def dinero(valor: Decimal) -> str:
-    return format_currency(valor, "MXN", locale=LOCALE)
 
 
 def importe_con_letra(valor: Decimal) -> str:
     """Mexican cheque style: `ONCE MIL TRESCIENTOS VEINTE PESOS 07/100 M.N.`"""
-    pesos = int(valor)
-    centavos = int((valor - pesos) * 100)
-    palabras = num2words(pesos, lang="es").upper()
-    unidad = "PESO" if pesos == 1 else "PESOS"
+    enteros = int(valor)
+    centavos = int((valor - enteros) * 100)
+    palabras = num2words(enteros, lang="es").upper()
+    unidad = "PESO" if enteros == 1 else "PESOS"
     return f"{palabras} {unidad} {centavos:02d}/100 M.N."
 
 
@@ -64,14 +58,14 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(55, 7, etiqueta)
         pdf.set_font("Helvetica", "B" if negritas else "", 11 if negritas else 10)
-        pdf.multi_cell(ancho - 55, 7, valor, new_x="LMARGIN", new_y="NEXT")
+        parrafo(pdf, valor, alto=7, ancho=ancho - 55)
 
     renglon("Derechohabiente:", derechohabiente.nombre_completo)
     renglon("CURP:", mascara_curp(derechohabiente.curp))
     renglon("Folio del préstamo:", prestamo.folio)
     renglon("Concepto:", DESCRIPCION_CONCEPTO[fopi.concepto])
     renglon("Referencia:", referencias.formatear(fopi.referencia), negritas=True)
-    renglon("Importe a pagar:", dinero(Decimal(fopi.monto)), negritas=True)
+    renglon("Importe a pagar:", pesos(Decimal(fopi.monto)), negritas=True)
     renglon("Importe con letra:", importe_con_letra(Decimal(fopi.monto)))
     renglon("Fecha de emisión:", fecha_larga(fopi.fecha_emision))
     renglon("Fecha límite de pago:", fecha_larga(fopi.vigencia), negritas=True)
@@ -92,36 +86,33 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
                 fila = tabla.row()
                 fila.cell(str(q.numero))
                 fila.cell(q.fecha.strftime("%d/%m/%Y"))
-                fila.cell(dinero(q.descuento))
+                fila.cell(pesos(q.descuento))
                 fila.cell(str(q.dias_atraso))
         pdf.set_font("Helvetica", "", 9)
-        pdf.multi_cell(
-            ancho,
-            5,
+        parrafo(
+            pdf,
             "Regularizar su crédito evita intereses moratorios: el importe son solo los "
             "descuentos que su dependencia no aplicó.",
-            new_x="LMARGIN",
-            new_y="NEXT",
+            alto=5,
+            ancho=ancho,
         )
 
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(ancho, 7, "Pague en ventanilla o banca en línea de:", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(
-        ancho,
-        6,
+    parrafo(
+        pdf,
         ", ".join(BANCOS_AUTORIZADOS) + " (lista de referencia; confírmela con el CAPP).",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        alto=6,
+        ancho=ancho,
     )
-    pdf.multi_cell(
-        ancho,
-        6,
+    parrafo(
+        pdf,
         "Pague el importe exacto a más tardar en la fecha límite; después de esa fecha el banco "
         "no aceptará esta referencia y deberá generar un formato nuevo.",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        alto=6,
+        ancho=ancho,
     )
 
     pdf.ln(4)
@@ -140,13 +131,12 @@ def generar_pdf(*, fopi: Fopi, prestamo: Prestamo, derechohabiente: Derechohabie
 
     pdf.set_xy(pdf.l_margin, y + 38)
     pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(
-        ancho,
-        4,
+    parrafo(
+        pdf,
         f"Centro de Atención de Préstamos Personales (CAPP): {LINEA_CAPP}; {CORREO}. "
         "Este formato es personal; no lo comparta.",
-        new_x="LMARGIN",
-        new_y="NEXT",
+        alto=4,
+        ancho=ancho,
     )
     return bytes(pdf.output())
 

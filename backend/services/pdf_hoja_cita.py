@@ -12,6 +12,7 @@ from fpdf.enums import XPos, YPos
 
 from backend.contacto import LINEA_CAPP, LINEA_CITAS
 from backend.services.disponibilidad import horas_cancelacion
+from backend.services.pdf_comun import parrafo
 
 # Seed 004 (ISSEG's crédito complementario), "REQUISITOS": original and a plain copy
 # of each, for cotejo.
@@ -87,7 +88,7 @@ def _fila(pdf: FPDF, etiqueta: str, valor: str) -> None:
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(48, 7, etiqueta)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 7, valor, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    parrafo(pdf, valor, alto=7)
 
 
 def generar_hoja(datos: DatosHoja) -> bytes:
@@ -123,7 +124,7 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     if datos.telefono_oficina:
         _fila(pdf, "Teléfono:", datos.telefono_oficina)
     pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(0, 4, DIRECCION_FUENTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    parrafo(pdf, DIRECCION_FUENTE, alto=4)
     _fila(pdf, "Fecha de la cita:", datos.fecha)
     _fila(pdf, "Horario:", datos.hora)
     _fila(pdf, "Fecha de registro:", datos.registrado_en)
@@ -132,33 +133,29 @@ def generar_hoja(datos: DatosHoja) -> bytes:
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, "Requisitos", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "I", 9)
-    pdf.multi_cell(0, 5, REQUISITOS_FUENTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    parrafo(pdf, REQUISITOS_FUENTE, alto=5)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(
-        0,
-        6,
+    parrafo(
+        pdf,
         "ORIGINAL y COPIA SIMPLE para cotejo, del SOLICITANTE y del OBLIGADO SOLIDARIO:",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        alto=6,
     )
     numero = 1
     for req in REQUISITOS_AMBOS:
-        pdf.multi_cell(0, 6, f"{numero}. {req}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        parrafo(pdf, f"{numero}. {req}", alto=6)
         numero += 1
-    pdf.multi_cell(0, 6, "Solo del SOLICITANTE:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    parrafo(pdf, "Solo del SOLICITANTE:", alto=6)
     for req in REQUISITOS_SOLICITANTE:
-        pdf.multi_cell(0, 6, f"{numero}. {req}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        parrafo(pdf, f"{numero}. {req}", alto=6)
         numero += 1
     pdf.ln(3)
     pdf.set_font("Helvetica", "B", 10)
-    pdf.multi_cell(0, 6, aviso_cancelacion(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    parrafo(pdf, aviso_cancelacion(), alto=6)
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(
-        0,
-        5,
+    parrafo(
+        pdf,
         "Su cita ocupa un horario de 15 minutos. Preséntese puntualmente con su "
         "clave de cita. El ISSSTE nunca le pedirá contraseñas ni pagos por agendar una cita.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        alto=5,
     )
     return bytes(pdf.output())

@@ -5,7 +5,7 @@ then an explicit confirmation. The 36-hour rule is the backend's: its 409
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -39,17 +39,9 @@ class ValidateCancelacionForm(ValidacionFormulario):
     def name(self) -> str:
         return "validate_cancelacion_form"
 
-    async def required_slots(
-        self,
-        domain_slots: List[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[str]:
+    def slots_omitidos(self, tracker: Tracker, domain_slots: List[str]) -> Collection[str]:
         # Identified callers already proved who they are: no birth date needed.
-        if token_de(tracker):
-            return [s for s in domain_slots if s != "fecha_nacimiento"]
-        return domain_slots
+        return ("fecha_nacimiento",) if token_de(tracker) else ()
 
     def validate_clave_cita(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -27,6 +27,7 @@ from bot.actions.comun import (
     es_voz,
     leer_primero,
     limpiar,
+    mostrar_lista,
     origen,
     responder_error,
     respuestas_posibles,
@@ -34,7 +35,7 @@ from bot.actions.comun import (
     token_o_aviso,
     turno_de,
 )
-from bot.actions.formato import cantidad, deletrear, fecha_larga
+from bot.actions.formato import deletrear, fecha_larga
 from bot.actions.lectura import hoy_mx, leer_fecha, normalizar_codigo, numeros_en_cifras, texto_de
 from bot.texto import sin_acentos
 
@@ -325,30 +326,36 @@ class ActionConsultarCitas(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_citas"
 
-    async def consultar(self, api: bc.BackendClient) -> Any:
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.citas()
 
     def mostrar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, filas: Any
     ) -> List[EventType]:
-        if not filas:
-            dispatcher.utter_message(response="utter_sin_citas")
-            return []
-        dispatcher.utter_message(response="utter_citas_encabezado",
-                                 cantidad=cantidad(len(filas), "movimiento", "movimientos"))
-        for fila in filas[:MAX_CITAS_LISTADAS]:
-            clave = str(fila.get("clave") or "")
-            dispatcher.utter_message(
-                response="utter_cita_renglon",
-                fecha=fila.get("fecha_cita", ""),
-                hora=fila.get("hora", ""),
-                estatus=fila.get("estatus", ""),
-                clave=clave,
-                clave_deletreada=deletrear(clave),
-                registrado=fila.get("registrado_en", ""),
-            )
-        dispatcher.utter_message(response="utter_citas_opciones")
+        if mostrar_lista(
+            dispatcher,
+            filas,
+            vacia="utter_sin_citas",
+            encabezado="utter_citas_encabezado",
+            unidad=("movimiento", "movimientos"),
+            maximo=MAX_CITAS_LISTADAS,
+            renglon="utter_cita_renglon",
+            campos=_renglon_de_cita,
+        ):
+            dispatcher.utter_message(response="utter_citas_opciones")
         return []
+
+
+def _renglon_de_cita(fila: Dict[str, Any]) -> Dict[str, Any]:
+    clave = str(fila.get("clave") or "")
+    return {
+        "fecha": fila.get("fecha_cita", ""),
+        "hora": fila.get("hora", ""),
+        "estatus": fila.get("estatus", ""),
+        "clave": clave,
+        "clave_deletreada": deletrear(clave),
+        "registrado": fila.get("registrado_en", ""),
+    }
 
 
 class ActionReimprimirCita(AccionSegura):

@@ -10,7 +10,7 @@ import functools
 import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Collection, Dict, List, Optional, Tuple
 
 import yaml
 from rasa_sdk import Action, Tracker
@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import backend_client as bc
 from bot.actions.backend_client import BackendError, BackendNoDisponible
 from bot.actions.boveda import token_de
+from bot.actions.formato import cantidad
 from bot.actions.lectura import texto_de
 from bot.actions.medicion import medir_accion
 
@@ -222,12 +223,13 @@ class AccionDeConsulta(AccionSegura, ABC):
     """An action that shows one read of the identified person's data: without
     a token it asks for identification; a backend failure gets its answer
     (`sin_resultado` first, for the failures that are themselves an answer);
-    otherwise `mostrar` shows what `consultar` read. Abstract."""
+    otherwise `mostrar` shows what `consultar` read. Every answer ends with
+    the events of `al_final` (e.g. clearing a form's slots). Abstract."""
 
     deja_la_forma = True
 
     @abstractmethod
-    async def consultar(self, api: bc.BackendClient) -> Any:
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         """The backend read."""
 
     @abstractmethod
@@ -240,22 +242,57 @@ class AccionDeConsulta(AccionSegura, ABC):
         """True when this failure was answered here (e.g. "no loan")."""
         return False
 
+    def al_final(self) -> List[EventType]:
+        """Events every answer of this action ends with, whatever happened."""
+        return []
+
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         token = token_o_aviso(dispatcher, tracker)
         if not token:
-            return []
+            return self.al_final()
         try:
             async with bc.cliente(token) as api:
-                datos = await self.consultar(api)
+                datos = await self.consultar(api, tracker)
         except BackendError as error:
             if self.sin_resultado(dispatcher, error):
-                return []
-            return responder_error(dispatcher, error)
+                return self.al_final()
+            return responder_error(dispatcher, error) + self.al_final()
         except BackendNoDisponible as error:
-            return responder_error(dispatcher, error)
-        return self.mostrar(dispatcher, tracker, datos)
+            return responder_error(dispatcher, error) + self.al_final()
+        return self.mostrar(dispatcher, tracker, datos) + self.al_final()
+
+
+def sin_prestamo(dispatcher: CollectingDispatcher, error: BackendError) -> bool:
+    """A 404 of a loan read means no loan: say so kindly (the response offers a simulation)."""
+    if error.status == 404:
+        dispatcher.utter_message(response="utter_sin_prestamo", detalle=error.detail)
+        return True
+    return False
+
+
+def mostrar_lista(
+    dispatcher: CollectingDispatcher,
+    filas: List[Dict[str, Any]],
+    *,
+    vacia: str,
+    encabezado: str,
+    unidad: Tuple[str, str],
+    maximo: int,
+    renglon: str,
+    campos: Callable[[Dict[str, Any]], Dict[str, Any]],
+) -> bool:
+    """A listing: the `vacia` response without rows; otherwise `encabezado` with how
+    many (`unidad`: singular, plural) and a `renglon` response with `campos(fila)`
+    for each of the first `maximo` rows. True when there were rows."""
+    if not filas:
+        dispatcher.utter_message(response=vacia)
+        return False
+    dispatcher.utter_message(response=encabezado, cantidad=cantidad(len(filas), *unidad))
+    for fila in filas[:maximo]:
+        dispatcher.utter_message(response=renglon, **campos(fila))
+    return True
 
 
 DOMINIO = Path(__file__).resolve().parents[2] / "domain.yml"
@@ -290,6 +327,20 @@ class ValidacionFormulario(FormValidationAction):
     @abstractmethod
     def name(self) -> str:
         """Each form's validator names itself (`validate_<form>`)."""
+
+    def slots_omitidos(self, tracker: Tracker, domain_slots: List[str]) -> Collection[str]:
+        """The form's slots not to ask in this conversation's state (none by default)."""
+        return ()
+
+    async def required_slots(
+        self,
+        domain_slots: List[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[str]:
+        omitidos = self.slots_omitidos(tracker, domain_slots)
+        return [s for s in domain_slots if s not in omitidos]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

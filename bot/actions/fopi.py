@@ -3,7 +3,8 @@ liquidación. The backend issues the reference and the signed PDF link."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from abc import ABC
+from typing import Any, Collection, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -13,13 +14,11 @@ from rasa_sdk.types import DomainDict
 from bot.actions import backend_client as bc
 from bot.actions.comun import (
     SLOTS_DE_FORMA,
-    AccionSegura,
+    AccionDeConsulta,
     ValidacionFormulario,
     leer_primero,
     limpiar,
-    responder_error,
     respuestas_posibles,
-    token_o_aviso,
 )
 from bot.actions.formato import deletrear, dinero, fecha_texto
 from bot.actions.lectura import leer_monto, texto_de
@@ -44,16 +43,9 @@ class ValidateFopiForm(ValidacionFormulario):
     def name(self) -> str:
         return "validate_fopi_form"
 
-    async def required_slots(
-        self,
-        domain_slots: List[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[str]:
-        if tracker.get_slot("tipo_fopi") == "liquidacion":
-            return [s for s in domain_slots if s != "monto"]
-        return domain_slots
+    def slots_omitidos(self, tracker: Tracker, domain_slots: List[str]) -> Collection[str]:
+        # A liquidación pays the whole saldo: no monto to ask.
+        return ("monto",) if tracker.get_slot("tipo_fopi") == "liquidacion" else ()
 
     def validate_tipo_fopi(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -99,32 +91,43 @@ def presentar_fopi(dispatcher: CollectingDispatcher, fopi: Dict[str, Any]) -> No
         dispatcher.utter_message(response="utter_fopi_en_oficina_virtual")
 
 
-class ActionGenerarFopi(AccionSegura):
+class AccionDeFopi(AccionDeConsulta, ABC):
+    """An action that issues a FOPI (`consultar`) and presents it. No loan (404),
+    nothing to pay (409) or a monto out of range (422) is an answer of its own:
+    the backend's `detail` says which. Abstract."""
+
+    deja_la_forma = False
+
+    def sin_resultado(self, dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
+        if error.status in (404, 409, 422):
+            dispatcher.utter_message(response="utter_fopi_no_generado", detalle=error.detail)
+            return True
+        return False
+
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, fopi: Any
+    ) -> List[EventType]:
+        presentar_fopi(dispatcher, fopi)
+        return []
+
+
+class ActionGenerarFopi(AccionDeFopi):
     forma = "fopi_form"
 
     def name(self) -> str:
         return "action_generar_fopi"
 
+    def al_final(self) -> List[EventType]:
+        return limpiar(*SLOTS_DE_FORMA["fopi_form"])
+
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        limpieza = limpiar(*SLOTS_DE_FORMA["fopi_form"])
-        tipo = tracker.get_slot("tipo_fopi")
-        monto = tracker.get_slot("monto")
+        tipo, monto = tracker.get_slot("tipo_fopi"), tracker.get_slot("monto")
         if tipo not in ("parcial", "liquidacion") or (tipo == "parcial" and not monto):
-            return limpieza  # the form was left; it already said why
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return limpieza
-        try:
-            async with bc.cliente(token) as api:
-                fopi = await api.fopi(tipo, float(monto) if tipo == "parcial" else None)
-        except bc.BackendError as error:
-            if error.status in (404, 409, 422):
-                dispatcher.utter_message(response="utter_fopi_no_generado", detalle=error.detail)
-                return limpieza
-            return responder_error(dispatcher, error) + limpieza
-        except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error) + limpieza
-        presentar_fopi(dispatcher, fopi)
-        return limpieza
+            return self.al_final()  # the form was left; it already said why
+        return await super().ejecutar(dispatcher, tracker, domain)
+
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
+        tipo = tracker.get_slot("tipo_fopi")
+        return await api.fopi(tipo, float(tracker.get_slot("monto")) if tipo == "parcial" else None)

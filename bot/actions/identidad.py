@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -36,17 +36,9 @@ class ValidateIdentificacionForm(ValidacionFormulario):
     def name(self) -> str:
         return "validate_identificacion_form"
 
-    async def required_slots(
-        self,
-        domain_slots: List[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[str]:
+    def slots_omitidos(self, tracker: Tracker, domain_slots: List[str]) -> Collection[str]:
         # Already identified: the form completes at once.
-        if token_de(tracker):
-            return []
-        return domain_slots
+        return domain_slots if token_de(tracker) else ()
 
     def validate_curp(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -11,8 +11,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import AccionSegura, responder_error, token_o_aviso
-from bot.actions.fopi import presentar_fopi
+from bot.actions.comun import AccionDeConsulta, sin_prestamo
+from bot.actions.fopi import AccionDeFopi
 from bot.actions.formato import cantidad, dinero
 
 
@@ -20,37 +20,32 @@ def _sin_pendiente() -> List[EventType]:
     return [SlotSet("regularizacion_pendiente", False)]
 
 
-class ActionConsultarRegularizacion(AccionSegura):
-    deja_la_forma = True
+def _sin_pregunta_abierta(eventos: List[EventType]) -> List[EventType]:
+    """Whatever happened, even an unexpected failure, "¿le genero el FOPI?" is left
+    pending (`regularizacion_pendiente`) only by the answer that asks it."""
+    if any(e.get("name") == "regularizacion_pendiente" for e in eventos):
+        return eventos
+    return eventos + _sin_pendiente()
 
+
+class ActionConsultarRegularizacion(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_regularizacion"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        # Even after an unexpected failure the "¿le genero el FOPI?" question was not asked.
-        eventos = await super().run(dispatcher, tracker, domain)
-        if not any(e.get("name") == "regularizacion_pendiente" for e in eventos):
-            eventos = eventos + _sin_pendiente()
-        return eventos
+        return _sin_pregunta_abierta(await super().run(dispatcher, tracker, domain))
 
-    async def ejecutar(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
+        return await api.regularizacion()
+
+    def sin_resultado(self, dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
+        return sin_prestamo(dispatcher, error)
+
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, reg: Any
     ) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return _sin_pendiente()
-        try:
-            async with bc.cliente(token) as api:
-                reg = await api.regularizacion()
-        except bc.BackendError as error:
-            if error.status == 404:
-                dispatcher.utter_message(response="utter_sin_prestamo", detalle=error.detail)
-                return _sin_pendiente()
-            return responder_error(dispatcher, error) + _sin_pendiente()
-        except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error) + _sin_pendiente()
         if not reg.get("pendiente"):
             dispatcher.utter_message(response="utter_regularizacion_al_corriente")
             return _sin_pendiente()
@@ -68,34 +63,16 @@ class ActionConsultarRegularizacion(AccionSegura):
         return [SlotSet("regularizacion_pendiente", True)]
 
 
-class ActionGenerarFopiRegularizacion(AccionSegura):
+class ActionGenerarFopiRegularizacion(AccionDeFopi):
+    """The answer to "¿le genero el FOPI?": whatever happens, nothing stays pending."""
+
     def name(self) -> str:
         return "action_generar_fopi_regularizacion"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        # Whatever happens, the question was answered: nothing stays pending.
-        eventos = await super().run(dispatcher, tracker, domain)
-        return [
-            e for e in eventos if e.get("name") != "regularizacion_pendiente"
-        ] + _sin_pendiente()
+        return _sin_pregunta_abierta(await super().run(dispatcher, tracker, domain))
 
-    async def ejecutar(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return _sin_pendiente()
-        try:
-            async with bc.cliente(token) as api:
-                fopi = await api.fopi_regularizacion()
-        except bc.BackendError as error:
-            if error.status in (404, 409, 422):
-                dispatcher.utter_message(response="utter_fopi_no_generado", detalle=error.detail)
-                return _sin_pendiente()
-            return responder_error(dispatcher, error) + _sin_pendiente()
-        except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error) + _sin_pendiente()
-        presentar_fopi(dispatcher, fopi)
-        return _sin_pendiente()
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
+        return await api.fopi_regularizacion()

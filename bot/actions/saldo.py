@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import AccionDeConsulta, AccionSegura, es_voz, responder_error, token_o_aviso
+from bot.actions.comun import AccionDeConsulta, es_voz, mostrar_lista, sin_prestamo
 from bot.actions.formato import cantidad, dinero, fecha_texto, porcentaje
 
 logger = logging.getLogger(__name__)
@@ -20,45 +20,30 @@ logger = logging.getLogger(__name__)
 MAX_HISTORICOS = 5
 
 
-def _sin_prestamo(dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
-    """A 404 means no loan: say so kindly and offer a simulation."""
-    if error.status == 404:
-        dispatcher.utter_message(response="utter_sin_prestamo", detalle=error.detail)
-        return True
-    return False
-
-
-class ActionConsultarSaldo(AccionSegura):
-    deja_la_forma = True
-
+class ActionConsultarSaldo(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_saldo"
 
-    async def ejecutar(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        token = token_o_aviso(dispatcher, tracker)
-        if not token:
-            return []
-        voz = es_voz(tracker)
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
+        """(saldo, link to the statement PDF or None). A phone call cannot take a link;
+        elsewhere the PDF goes along with the saldo. Both are of the vigente loan, so
+        they are asked for at once."""
+        enlace = None if es_voz(tracker) else asyncio.ensure_future(_enlace_estado_cuenta(api))
         try:
-            async with bc.cliente(token) as api:
-                # A phone call cannot take a link; elsewhere the PDF goes along with the
-                # saldo. Both are of the vigente loan, so they are asked for at once.
-                enlace = None if voz else asyncio.ensure_future(_enlace_estado_cuenta(api))
-                try:
-                    saldo = await api.saldo()
-                except BaseException:
-                    if enlace is not None:
-                        enlace.cancel()
-                    raise
-                url = await enlace if enlace is not None else None
-        except bc.BackendError as error:
-            if _sin_prestamo(dispatcher, error):
-                return []
-            return responder_error(dispatcher, error)
-        except bc.BackendNoDisponible as error:
-            return responder_error(dispatcher, error)
+            saldo = await api.saldo()
+        except BaseException:
+            if enlace is not None:
+                enlace.cancel()
+            raise
+        return saldo, (await enlace if enlace is not None else None)
+
+    def sin_resultado(self, dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
+        return sin_prestamo(dispatcher, error)
+
+    def mostrar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, datos: Any
+    ) -> List[EventType]:
+        saldo, url = datos
         if saldo.get("saldo_deudor_total") is None:
             dispatcher.utter_message(response="utter_servicio_no_disponible")
             return []
@@ -75,7 +60,7 @@ class ActionConsultarSaldo(AccionSegura):
         a_favor = saldo.get("saldo_a_favor")
         if isinstance(a_favor, (int, float)) and a_favor > 0:  # paid in excess: CAPP refunds it
             dispatcher.utter_message(response="utter_saldo_a_favor", monto=dinero(a_favor))
-        if voz:
+        if es_voz(tracker):
             dispatcher.utter_message(response="utter_estado_cuenta_enlace", folio=folio)
         elif url:
             dispatcher.utter_message(response="utter_estado_cuenta_enlace", folio=folio, url=url)
@@ -101,11 +86,11 @@ class ActionConsultarCondiciones(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_condiciones"
 
-    async def consultar(self, api: bc.BackendClient) -> Any:
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.prestamo_vigente()
 
     def sin_resultado(self, dispatcher: CollectingDispatcher, error: bc.BackendError) -> bool:
-        return _sin_prestamo(dispatcher, error)
+        return sin_prestamo(dispatcher, error)
 
     def mostrar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, p: Any
@@ -127,24 +112,26 @@ class ActionConsultarHistorial(AccionDeConsulta):
     def name(self) -> str:
         return "action_consultar_historial"
 
-    async def consultar(self, api: bc.BackendClient) -> Any:
+    async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.prestamos()
 
     def mostrar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, prestamos: Any
     ) -> List[EventType]:
-        if not prestamos:
-            dispatcher.utter_message(response="utter_historial_vacio")
-            return []
-        dispatcher.utter_message(response="utter_historial_encabezado",
-                                 cantidad=cantidad(len(prestamos), "préstamo", "préstamos"))
-        for p in prestamos[:MAX_HISTORICOS]:
-            dispatcher.utter_message(
-                response="utter_historial_prestamo",
-                folio=p.get("folio", ""),
-                monto=dinero(p.get("monto")),
-                plazo=cantidad(p.get("plazo_quincenas", ""), "quincena", "quincenas"),
-                estatus=p.get("estatus", ""),
-                fecha=fecha_texto(p.get("fecha_otorgamiento")),
-            )
+        mostrar_lista(
+            dispatcher,
+            prestamos,
+            vacia="utter_historial_vacio",
+            encabezado="utter_historial_encabezado",
+            unidad=("préstamo", "préstamos"),
+            maximo=MAX_HISTORICOS,
+            renglon="utter_historial_prestamo",
+            campos=lambda p: {
+                "folio": p.get("folio", ""),
+                "monto": dinero(p.get("monto")),
+                "plazo": cantidad(p.get("plazo_quincenas", ""), "quincena", "quincenas"),
+                "estatus": p.get("estatus", ""),
+                "fecha": fecha_texto(p.get("fecha_otorgamiento")),
+            },
+        )
         return []

@@ -116,13 +116,19 @@ async def test_regularizacion_pendiente_y_su_fopi():
 
 
 @pytest.mark.asyncio
-async def test_regularizacion_al_corriente():
-    BackendFalso(
-        {("GET", "/api/v1/regularizacion"): {"pendiente": False, "quincenas": []}}
-    ).instalar()
+@pytest.mark.parametrize(
+    "reg,respuesta",
+    [
+        ({"pendiente": False, "quincenas": []}, "utter_regularizacion_al_corriente"),
+        ({"pendiente": True}, "utter_servicio_no_disponible"),  # incomplete: nothing to offer
+    ],
+    ids=["al_corriente", "respuesta_incompleta"],
+)
+async def test_regularizacion_sin_fopi_que_ofrecer_no_deja_la_pregunta(reg, respuesta):
+    BackendFalso({("GET", "/api/v1/regularizacion"): reg}).instalar()
     d = CollectingDispatcher()
     eventos = await ActionConsultarRegularizacion().run(d, tracker({"token": "tok"}), {})
-    assert respuestas(d) == ["utter_regularizacion_al_corriente"]
+    assert respuestas(d) == [respuesta]
     assert slots_de(eventos) == {"regularizacion_pendiente": False}
 
 

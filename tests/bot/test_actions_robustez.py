@@ -16,10 +16,7 @@ from test_actions_apoyo import BackendFalso, caido, respuestas, slots_de, tracke
 from bot.actions import backend_client as bc
 from bot.actions.citas import ActionAgendarCita, ValidateCitaForm
 from bot.actions.comun import SLOTS_DE_FORMA
-from bot.actions.regularizacion import (
-    ActionConsultarRegularizacion,
-    ActionGenerarFopiRegularizacion,
-)
+from bot.actions.regularizacion import ActionGenerarFopiRegularizacion
 from bot.actions.saldo import ActionConsultarSaldo
 
 HORARIOS = [
@@ -214,15 +211,6 @@ async def test_regularizacion_con_backend_caido_no_deja_la_pregunta_pendiente():
     eventos = await ActionGenerarFopiRegularizacion().run(
         d, tracker({"token": "tok", "regularizacion_pendiente": True}), {}
     )
-    assert respuestas(d) == ["utter_servicio_no_disponible"]
-    assert slots_de(eventos) == {"regularizacion_pendiente": False}
-
-
-@pytest.mark.asyncio
-async def test_regularizacion_con_respuesta_incompleta_no_pregunta():
-    BackendFalso({("GET", "/api/v1/regularizacion"): {"pendiente": True}}).instalar()
-    d = CollectingDispatcher()
-    eventos = await ActionConsultarRegularizacion().run(d, tracker({"token": "tok"}), {})
     assert respuestas(d) == ["utter_servicio_no_disponible"]
     assert slots_de(eventos) == {"regularizacion_pendiente": False}
 

@@ -182,15 +182,22 @@ def _simulacion_de_p3(stack: Any, **cuerpo: Any) -> dict[str, Any]:
     return r.json()
 
 
-def test_p3_simula_con_sus_palabras(stack):
+def _p3_simula_a_36_quincenas(stack: Any, saldo: str, simular: str) -> Conversacion:
+    """P3 identifies asking for the saldo (P3 has no loan: identity is kept anyway),
+    asks to simulate, says 36 quincenas and hears what the backend simulates for them."""
     c = Conversacion(stack)
-    c.identificarse("kiero ver mi saldo xfa", P3)  # P3 has no loan: identity is kept anyway
-    pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di("kiero simular un prestamo xfa"))
+    c.identificarse(saldo, P3)
+    pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di(simular))
     assert "quincenas" in c.texto(pide_plazo)
     resultado = c.texto(c.di("36"))
     esperado = _simulacion_de_p3(stack, plazo_quincenas=36)
     assert _pesos(esperado["monto_maximo"]) in resultado
     assert _pesos(esperado["descuento_quincenal"]) in resultado
+    return c
+
+
+def test_p3_simula_con_sus_palabras(stack):
+    c = _p3_simula_a_36_quincenas(stack, "kiero ver mi saldo xfa", "kiero simular un prestamo xfa")
     intenciones = dict(c.intenciones())
     assert intenciones["kiero ver mi saldo xfa"] == "consultar_saldo"
     assert intenciones["kiero simular un prestamo xfa"] == "simular_prestamo"
@@ -263,14 +270,7 @@ def test_nip_equivocado_y_curp_desconocida_reciben_la_misma_respuesta(stack):
 
 
 def test_p3_simula_con_su_perfil(stack):
-    c = Conversacion(stack)
-    c.identificarse("/consultar_saldo", P3)  # P3 has no loan: identity is kept anyway
-    pide_plazo, _ = _primer_prestamo_si_pregunta(c, c.di("/simular_prestamo"))
-    assert "quincenas" in c.texto(pide_plazo)
-    resultado = c.texto(c.di("36"))
-    esperado = _simulacion_de_p3(stack, plazo_quincenas=36)
-    assert _pesos(esperado["monto_maximo"]) in resultado
-    assert _pesos(esperado["descuento_quincenal"]) in resultado
+    _p3_simula_a_36_quincenas(stack, "/consultar_saldo", "/simular_prestamo")
 
 
 def _simular(backend_url: str, **cuerpo: Any) -> httpx.Response:
