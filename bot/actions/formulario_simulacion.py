@@ -8,7 +8,7 @@ plazo again.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Collection, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -31,20 +31,12 @@ class ValidateSimulacionForm(ValidacionFormulario):
     def name(self) -> str:
         return "validate_simulacion_form"
 
-    async def required_slots(
-        self,
-        domain_slots: List[str],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[str]:
+    def slots_omitidos(self, tracker: Tracker, domain_slots: List[str]) -> Collection[str]:
         # Años de cotización are asked only after the backend said it needs them,
         # and stay required until validate_anios_cotizacion accepts an answer and
         # clears pedir_anios (rasa_sdk validates only required slots, so dropping
         # it as soon as the raw text arrives would skip its validation).
-        if tracker.get_slot("pedir_anios"):
-            return domain_slots
-        return [s for s in domain_slots if s != "anios_cotizacion"]
+        return () if tracker.get_slot("pedir_anios") else ("anios_cotizacion",)
 
     # Every value the answer says, whichever was asked ("36 quincenas" when asked
     # primer préstamo o renovación; "soy pensionado, gano 12 mil").
