@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -38,6 +39,8 @@ class Agendada:
     dh: Derechohabiente
     oficina: Oficina
     clave: str
+    cita: dict[str, Any]  # the booking's response body
+    reloj: Reloj  # the business clock it was booked by (AHORA); tests move it
 
 
 @pytest.fixture
@@ -49,7 +52,12 @@ def agendada(
     oficina = crear_oficina(session)
     r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
     assert r.status_code == 201, r.text
-    return Agendada(dh, oficina, r.json()["clave"])
+    return Agendada(dh, oficina, r.json()["clave"], r.json(), reloj_fijo)
+
+
+def _otra_persona(session: Session) -> Derechohabiente:
+    """A second derechohabiente, next to crear_dh's default one."""
+    return crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
 
 
 def _agendar(client: TestClient, headers: dict[str, str], oficina_id: int, inicio: datetime):  # type: ignore[no-untyped-def]
@@ -61,13 +69,9 @@ def _agendar(client: TestClient, headers: dict[str, str], oficina_id: int, inici
 
 
 def test_agendar_da_clave_y_bitacora(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
-    assert r.status_code == 201, r.text
-    body = r.json()
+    dh, body = agendada.dh, agendada.cita
     assert re.fullmatch(r"[A-Z0-9]{6}", body["clave"])
     assert body["estatus"] == "AGENDADA"
     assert body["fecha_cita"] == "30/01/2024"
@@ -152,15 +156,13 @@ def test_oficina_inexistente(client: TestClient, session: Session, settings: Bac
 
 
 def test_una_cita_agendada_por_persona(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    primera = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()
+    dh, oficina = agendada.dh, agendada.oficina
     r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 31, 9, 0))
     assert r.status_code == 409
     assert r.json()["codigo"] == "cita_vigente_existente"
-    assert primera["clave"] in r.json()["detail"]
+    assert agendada.clave in r.json()["detail"]
     assert "cancele" in r.json()["detail"]
 
 
@@ -182,7 +184,7 @@ def test_cancelar_con_token_libera_lugar_y_es_idempotente(
 ) -> None:
     oficina = crear_oficina(session, ventanillas=1)
     dh = crear_dh(session)
-    otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    otra = _otra_persona(session)
     clave = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()[
         "clave"
     ]
@@ -215,14 +217,10 @@ def test_cancelar_con_token_libera_lugar_y_es_idempotente(
 
 
 def test_cancelar_dentro_de_36_horas_se_rechaza(
-    client: TestClient,
-    session: Session,
-    settings: BackendSettings,
-    reloj_fijo: Reloj,
-    agendada: Agendada,
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
     dh, clave = agendada.dh, agendada.clave
-    reloj_fijo.ahora = mx(2024, 1, 29, 1, 30, 1)  # one second past the 36 h deadline
+    agendada.reloj.ahora = mx(2024, 1, 29, 1, 30, 1)  # one second past the 36 h deadline
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 409
     body = r.json()
@@ -247,19 +245,17 @@ def test_el_plazo_de_cancelacion_y_sus_mensajes_salen_del_ajuste(
     client: TestClient,
     session: Session,
     settings: BackendSettings,
-    reloj_fijo: Reloj,
-    plazo_48_horas: None,
+    plazo_48_horas: None,  # before agendada: the booking already reads the 48 h
+    agendada: Agendada,
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    r = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30))
-    assert datetime.fromisoformat(r.json()["limite_cancelacion"]) == mx(2024, 1, 28, 13, 30)
+    dh = agendada.dh
+    assert datetime.fromisoformat(agendada.cita["limite_cancelacion"]) == mx(2024, 1, 28, 13, 30)
     aviso = session.scalars(
         select(Notificacion.cuerpo).where(Notificacion.tipo == "CITA_AGENDADA")
     ).one()
     assert "menos 48 horas de anticipación" in aviso
-    reloj_fijo.ahora = mx(2024, 1, 28, 13, 30, 1)
-    r = client.post(f"/api/v1/citas/{r.json()['clave']}/cancelar", headers=auth(settings, dh))
+    agendada.reloj.ahora = mx(2024, 1, 28, 13, 30, 1)
+    r = client.post(f"/api/v1/citas/{agendada.clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 409
     assert r.json()["codigo"] == "plazo_cancelacion_vencido"
     assert "hasta 48 horas antes de la cita" in r.json()["detail"]
@@ -267,14 +263,10 @@ def test_el_plazo_de_cancelacion_y_sus_mensajes_salen_del_ajuste(
 
 
 def test_cancelar_exactamente_a_36_horas_se_permite(
-    client: TestClient,
-    session: Session,
-    settings: BackendSettings,
-    reloj_fijo: Reloj,
-    agendada: Agendada,
+    client: TestClient, settings: BackendSettings, agendada: Agendada
 ) -> None:
     dh, clave = agendada.dh, agendada.clave
-    reloj_fijo.ahora = mx(2024, 1, 29, 1, 30)
+    agendada.reloj.ahora = mx(2024, 1, 29, 1, 30)
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 200
     assert r.json()["estatus"] == "CANCELADA"
@@ -315,14 +307,10 @@ def test_cancelar_por_telefono_con_fecha_de_nacimiento(
 
 
 def test_no_se_cancela_ni_consulta_la_cita_de_otro(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    duena = crear_dh(session)
-    extrano = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
-    oficina = crear_oficina(session)
-    clave = _agendar(client, auth(settings, duena), oficina.id, mx(2024, 1, 30, 13, 30)).json()[
-        "clave"
-    ]
+    extrano = _otra_persona(session)
+    clave = agendada.clave
     for r in (client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, extrano)),
               client.get(f"/api/v1/citas/{clave}", headers=auth(settings, extrano)),
               client.get(f"/api/v1/citas/{clave}/hoja.pdf", headers=auth(settings, extrano))):
@@ -331,10 +319,9 @@ def test_no_se_cancela_ni_consulta_la_cita_de_otro(
     assert client.get("/api/v1/citas", headers=auth(settings, extrano)).json() == []
 
 
-def test_detalle_de_cita(client: TestClient, session: Session, settings: BackendSettings,
-                         reloj_fijo: Reloj, agendada: Agendada) -> None:
+def test_detalle_de_cita(client: TestClient, settings: BackendSettings, agendada: Agendada) -> None:
     dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
-    reloj_fijo.ahora = mx(2024, 1, 29, 12, 0)
+    agendada.reloj.ahora = mx(2024, 1, 29, 12, 0)
     r = client.get(f"/api/v1/citas/{clave}", headers=auth(settings, dh))
     assert r.status_code == 200
     body = r.json()
@@ -400,14 +387,10 @@ def test_reenviar_hoja_encola_mensaje_con_adjunto(
 
 
 def test_cita_pasada_vence_y_permite_agendar_otra(
-    client: TestClient,
-    session: Session,
-    settings: BackendSettings,
-    reloj_fijo: Reloj,
-    agendada: Agendada,
+    client: TestClient, settings: BackendSettings, agendada: Agendada
 ) -> None:
     dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
-    reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
+    agendada.reloj.ahora = mx(2024, 1, 31, 9, 0)
     r = client.post(f"/api/v1/citas/{clave}/cancelar", headers=auth(settings, dh))
     assert r.status_code == 409
     assert r.json()["codigo"] == "cita_pasada"
@@ -472,18 +455,14 @@ def test_tres_fechas_erroneas_bloquean_la_clave_15_minutos(
 
 
 def test_el_bloqueo_vence_y_un_acierto_reinicia_la_cuenta(
-    client: TestClient,
-    session: Session,
-    settings: BackendSettings,
-    reloj_fijo: Reloj,
-    agendada: Agendada,
+    client: TestClient, session: Session, agendada: Agendada
 ) -> None:
     clave = agendada.clave
     for _ in range(3):
         _por_telefono(client, clave, "2000-01-01")
-    reloj_fijo.ahora = mx(2024, 1, 22, 10, 21, 59)
+    agendada.reloj.ahora = mx(2024, 1, 22, 10, 21, 59)
     assert _por_telefono(client, clave, "1989-09-09").status_code == 423
-    reloj_fijo.ahora = mx(2024, 1, 22, 10, 22)
+    agendada.reloj.ahora = mx(2024, 1, 22, 10, 22)
     # After the lock a new count starts: two misses are allowed again, then the right date works.
     assert [_por_telefono(client, clave, "2000-01-01").status_code for _ in range(2)] == [404, 404]
     ok = _por_telefono(client, clave, "09/09/1989")
@@ -537,7 +516,7 @@ def test_clave_repetida_se_reintenta(
     ).json()
     claves = iter([primera["clave"]] * 3 + ["NUEVA1"])
     monkeypatch.setattr(svc, "nueva_clave", lambda: next(claves))
-    otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    otra = _otra_persona(session)
     r = _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30))
     assert r.status_code == 201, r.text
     assert r.json()["clave"] == "NUEVA1"
@@ -556,7 +535,7 @@ def test_si_todas_las_claves_chocan_es_503_y_no_queda_nada(
     ).json()
     llamadas = []
     monkeypatch.setattr(svc, "nueva_clave", lambda: llamadas.append(1) or existente["clave"])
-    otra = crear_dh(session, curp="BEML920313HMCLNS09", nacimiento=date(1992, 3, 13))
+    otra = _otra_persona(session)
     r = _agendar(client, auth(settings, otra), oficina.id, mx(2024, 1, 30, 13, 30))
     assert r.status_code == 503
     assert r.json()["codigo"] == "clave_no_disponible"
@@ -582,18 +561,14 @@ def _atender(client: TestClient, clave: str, secreto: str | None = SECRETO_CAPP)
 
 
 def test_personal_del_capp_marca_atendida(
-    client: TestClient,
-    session: Session,
-    settings: BackendSettings,
-    reloj_fijo: Reloj,
-    agendada: Agendada,
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
     dh, oficina, clave = agendada.dh, agendada.oficina, agendada.clave
     antes = _atender(client, clave)
     assert antes.status_code == 409 and antes.json()["codigo"] == "cita_futura"
     assert "martes 30 de enero de 2024" in antes.json()["detail"]
 
-    reloj_fijo.ahora = mx(2024, 1, 30, 13, 41, 7)
+    agendada.reloj.ahora = mx(2024, 1, 30, 13, 41, 7)
     r = _atender(client, clave)
     assert r.status_code == 200, r.text
     assert (r.json()["estatus"], r.json()["ya_estaba_atendida"]) == ("ATENDIDA", False)
@@ -613,13 +588,9 @@ def test_personal_del_capp_marca_atendida(
 
 
 def test_atendida_tambien_si_ya_habia_vencido_pero_no_si_se_cancelo(
-    client: TestClient, session: Session, settings: BackendSettings, reloj_fijo: Reloj
+    client: TestClient, settings: BackendSettings, agendada: Agendada
 ) -> None:
-    dh = crear_dh(session)
-    oficina = crear_oficina(session)
-    vieja = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 1, 30, 13, 30)).json()[
-        "clave"
-    ]
+    dh, oficina, vieja, reloj_fijo = agendada.dh, agendada.oficina, agendada.clave, agendada.reloj
     reloj_fijo.ahora = mx(2024, 1, 31, 9, 0)
     # vieja -> VENCIDA
     nueva = _agendar(client, auth(settings, dh), oficina.id, mx(2024, 2, 6, 9, 0)).json()["clave"]
@@ -632,14 +603,10 @@ def test_atendida_tambien_si_ya_habia_vencido_pero_no_si_se_cancelo(
 
 
 def test_atendida_exige_el_secreto_del_capp(
-    client: TestClient,
-    session: Session,
-    settings: BackendSettings,
-    reloj_fijo: Reloj,
-    agendada: Agendada,
+    client: TestClient, session: Session, settings: BackendSettings, agendada: Agendada
 ) -> None:
     clave = agendada.clave
-    reloj_fijo.ahora = mx(2024, 1, 30, 14, 0)
+    agendada.reloj.ahora = mx(2024, 1, 30, 14, 0)
     sin = _atender(client, clave, secreto=None)
     assert sin.status_code == 401 and "X-CAPP-Secret" in sin.json()["detail"]
     mal = _atender(client, clave, secreto="otro")
