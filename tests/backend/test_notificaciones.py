@@ -161,23 +161,43 @@ def _agendar(session: Session, *, telefono: str | None = "+5213312345678", canal
     )
 
 
+@dataclass
+class Bandeja:
+    """The outbox under test: its sessions, the sender's settings and the fake Twilio."""
+
+    factory: sessionmaker[Session]
+    ajustes: BackendSettings
+    twilio: FakeTwilio
+
+    def enviar(
+        self, ajustes: BackendSettings | None = None, *, ahora: datetime
+    ) -> envio.Resumen:
+        """One pass of the sender at `ahora`, with the given settings or the test's."""
+        return envio.enviar_pendientes(self.factory, ajustes or self.ajustes, ahora=ahora)
+
+    def estado(self) -> list[tuple[str, str, int, str | None]]:
+        return _estado(self.factory)
+
+
+@pytest.fixture
+def bandeja(
+    session_factory: sessionmaker[Session], ajustes: BackendSettings, twilio: FakeTwilio
+) -> Bandeja:
+    return Bandeja(session_factory, ajustes, twilio)
+
+
 def _estado(factory: sessionmaker[Session]) -> list[tuple[str, str, int, str | None]]:
     with factory() as s:
         return [(n.tipo, n.estado, n.intentos, n.twilio_sid)
                 for n in s.scalars(select(Notificacion).order_by(Notificacion.id))]
 
 
-def test_envia_whatsapp_con_la_hoja_y_no_repite(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_envia_whatsapp_con_la_hoja_y_no_repite(session: Session, bandeja: Bandeja) -> None:
     cita = _agendar(session)
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    r = bandeja.enviar(ahora=AHORA)
     assert (r.enviadas, r.reintentos, r.fallidas) == (1, 0, 0)
-    assert len(twilio.peticiones) == 1
-    peticion = twilio.peticiones[0]
+    assert len(bandeja.twilio.peticiones) == 1
+    peticion = bandeja.twilio.peticiones[0]
     usuario, clave = base64.b64decode(str(peticion["auth"]).split()[1]).decode().split(":")
     assert (usuario, clave) == (SID, TOKEN)
     form = peticion["form"]
@@ -189,149 +209,114 @@ def test_envia_whatsapp_con_la_hoja_y_no_repite(
     # The hoja goes as media through a signed link Twilio can fetch without credentials.
     media = form["MediaUrl"][0]
     assert media.startswith("http://testserver/api/v1/archivos/")
-    enlace = enlaces.verify(ajustes, media.rsplit("/", 1)[1], ahora=AHORA)
+    enlace = enlaces.verify(bandeja.ajustes, media.rsplit("/", 1)[1], ahora=AHORA)
     assert (enlace.kind, enlace.id) == ("hoja_cita", cita.clave)
 
-    assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 1, "SM" + "1".zfill(32))]
-    otra = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=1))
+    assert bandeja.estado() == [("CITA_AGENDADA", "ENVIADA", 1, "SM" + "1".zfill(32))]
+    otra = bandeja.enviar(ahora=AHORA + timedelta(hours=1))
     assert otra.enviadas == 0
-    assert len(twilio.peticiones) == 1
+    assert len(bandeja.twilio.peticiones) == 1
 
 
-def test_sms_sin_adjunto_lleva_el_enlace_en_el_texto(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_sms_sin_adjunto_lleva_el_enlace_en_el_texto(session: Session, bandeja: Bandeja) -> None:
     cita = _agendar(session, canal="SMS")
     hoja.reenviar_hoja(session, derechohabiente=cita.derechohabiente, clave=cita.clave, ahora=AHORA)
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
-    forms = [p["form"] for p in twilio.peticiones]
+    bandeja.enviar(ahora=AHORA)
+    forms = [p["form"] for p in bandeja.twilio.peticiones]
     assert [f["To"] for f in forms] == [["+5213312345678"], ["+5213312345678"]]  # type: ignore[index]
     assert all(f["From"] == ["+15005550006"] for f in forms)  # type: ignore[index]
     assert "MediaUrl" not in forms[0]  # type: ignore[operator]
     assert "http://testserver/api/v1/archivos/" in forms[1]["Body"][0]  # type: ignore[index]
 
 
-def test_falla_dos_veces_y_luego_envia_con_backoff(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_falla_dos_veces_y_luego_envia_con_backoff(session: Session, bandeja: Bandeja) -> None:
     _agendar(session)
-    twilio.fallar = [500, 503]
+    bandeja.twilio.fallar = [500, 503]
     t = AHORA
-    r1 = envio.enviar_pendientes(session_factory, ajustes, ahora=t)
+    r1 = bandeja.enviar(ahora=t)
     assert (r1.enviadas, r1.reintentos) == (0, 1)
-    assert _estado(session_factory) == [("CITA_AGENDADA", "PENDIENTE", 1, None)]
+    assert bandeja.estado() == [("CITA_AGENDADA", "PENDIENTE", 1, None)]
 
     # Not due yet: the first backoff is 30 s.
-    assert (
-        envio.enviar_pendientes(
-            session_factory, ajustes, ahora=t + timedelta(seconds=29)
-        ).reintentos
-        == 0
-    )
-    assert len(twilio.peticiones) == 1
+    assert bandeja.enviar(ahora=t + timedelta(seconds=29)).reintentos == 0
+    assert len(bandeja.twilio.peticiones) == 1
 
-    r2 = envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=30))
+    r2 = bandeja.enviar(ahora=t + timedelta(seconds=30))
     assert r2.reintentos == 1
-    with session_factory() as s:
+    with bandeja.factory() as s:
         n = s.scalars(select(Notificacion)).one()
         assert utc(n.proximo_intento) == t + timedelta(seconds=90)  # 30 s, then 60 s
         assert "503" in (n.ultimo_error or "")
-    assert (
-        envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=89)).enviadas
-        == 0
-    )
+    assert bandeja.enviar(ahora=t + timedelta(seconds=89)).enviadas == 0
 
-    r3 = envio.enviar_pendientes(session_factory, ajustes, ahora=t + timedelta(seconds=90))
+    r3 = bandeja.enviar(ahora=t + timedelta(seconds=90))
     assert r3.enviadas == 1
-    assert len(twilio.peticiones) == 3
-    assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "3".zfill(32))]
+    assert len(bandeja.twilio.peticiones) == 3
+    assert bandeja.estado() == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "3".zfill(32))]
 
 
-def test_error_permanente_no_se_reintenta(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_error_permanente_no_se_reintenta(session: Session, bandeja: Bandeja) -> None:
     _agendar(session)
-    twilio.fallar = [400]
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    bandeja.twilio.fallar = [400]
+    r = bandeja.enviar(ahora=AHORA)
     assert r.fallidas == 1
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
-    assert len(twilio.peticiones) == 1
-    assert _estado(session_factory) == [("CITA_AGENDADA", "FALLIDA", 1, None)]
+    bandeja.enviar(ahora=AHORA + timedelta(days=1))
+    assert len(bandeja.twilio.peticiones) == 1
+    assert bandeja.estado() == [("CITA_AGENDADA", "FALLIDA", 1, None)]
 
 
 def test_envio_interrumpido_queda_incierto_y_solo_el_operador_lo_reencola(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
+    session: Session, bandeja: Bandeja
 ) -> None:
     _agendar(session)
-    with session_factory() as s:  # a sender claimed the row and died before recording the SID
+    with bandeja.factory() as s:  # a sender claimed the row and died before recording the SID
         assert envio.reclamar_una(s, ahora=AHORA) is not None
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=5))
+    r = bandeja.enviar(ahora=AHORA + timedelta(minutes=5))
     assert (r.inciertas, r.enviadas) == (1, 0)
-    assert twilio.peticiones == []
-    assert _estado(session_factory)[0][1] == "INCIERTA"
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
-    assert twilio.peticiones == []  # never resent on its own
+    assert bandeja.twilio.peticiones == []
+    assert bandeja.estado()[0][1] == "INCIERTA"
+    bandeja.enviar(ahora=AHORA + timedelta(days=1))
+    assert bandeja.twilio.peticiones == []  # never resent on its own
 
-    with session_factory() as s:
+    with bandeja.factory() as s:
         (incierta,) = notif_svc.inciertas(s)
         assert notif_svc.reencolar(s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1))
         assert not notif_svc.reencolar(
             s, notificacion_id=incierta.id, ahora=AHORA + timedelta(days=1)
         )
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(days=1))
-    assert len(twilio.peticiones) == 1
-    assert _estado(session_factory)[0][1] == "ENVIADA"
+    bandeja.enviar(ahora=AHORA + timedelta(days=1))
+    assert len(bandeja.twilio.peticiones) == 1
+    assert bandeja.estado()[0][1] == "ENVIADA"
 
 
 def test_timeout_de_lectura_queda_incierto_y_no_se_reenvia(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-    caplog: pytest.LogCaptureFixture,
+    session: Session, bandeja: Bandeja, caplog: pytest.LogCaptureFixture
 ) -> None:
     _agendar(session)
-    twilio.demoras = [1.5]  # Twilio takes the message but answers after our 0.5 s read timeout
-    rapido = ajustes.model_copy(update={"twilio_timeout_segundos": 0.5})
+    bandeja.twilio.demoras = [1.5]  # Twilio takes it but answers after our 0.5 s read timeout
+    rapido = bandeja.ajustes.model_copy(update={"twilio_timeout_segundos": 0.5})
     with caplog.at_level(logging.WARNING, logger="backend.notificaciones"):
-        r = envio.enviar_pendientes(session_factory, rapido, ahora=AHORA)
+        r = bandeja.enviar(rapido, ahora=AHORA)
     assert (r.inciertas, r.reintentos, r.enviadas) == (1, 0, 0)
-    assert _estado(session_factory) == [("CITA_AGENDADA", "INCIERTA", 1, None)]
-    with session_factory() as s:
+    assert bandeja.estado() == [("CITA_AGENDADA", "INCIERTA", 1, None)]
+    with bandeja.factory() as s:
         assert "ReadTimeout" in (s.scalars(select(Notificacion)).one().ultimo_error or "")
     aviso = [m for m in caplog.messages if "INCIERTA" in m]
     assert aviso and "+52*****78" in aviso[0] and "5213312345678" not in " ".join(caplog.messages)
 
     for horas in (1, 24):  # later passes do not send it again
-        envio.enviar_pendientes(session_factory, rapido, ahora=AHORA + timedelta(hours=horas))
-    assert len(twilio.peticiones) == 1
+        bandeja.enviar(rapido, ahora=AHORA + timedelta(hours=horas))
+    assert len(bandeja.twilio.peticiones) == 1
 
 
-def test_conexion_cortada_tras_enviar_queda_incierta(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_conexion_cortada_tras_enviar_queda_incierta(session: Session, bandeja: Bandeja) -> None:
     _agendar(session)
-    twilio.demoras = ["cortar"]  # the request arrived, the answer never did
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    bandeja.twilio.demoras = ["cortar"]  # the request arrived, the answer never did
+    r = bandeja.enviar(ahora=AHORA)
     assert r.inciertas == 1
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(hours=2))
-    assert len(twilio.peticiones) == 1
-    assert _estado(session_factory)[0][1] == "INCIERTA"
+    bandeja.enviar(ahora=AHORA + timedelta(hours=2))
+    assert len(bandeja.twilio.peticiones) == 1
+    assert bandeja.estado()[0][1] == "INCIERTA"
 
 
 def _puerto_cerrado() -> int:
@@ -341,27 +326,24 @@ def _puerto_cerrado() -> int:
 
 
 def test_sin_conexion_se_reintenta_y_luego_se_envia_una_vez(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
+    session: Session, bandeja: Bandeja
 ) -> None:
     _agendar(session)
-    caido = ajustes.model_copy(update={"twilio_api_base": f"http://127.0.0.1:{_puerto_cerrado()}"})
+    caido = bandeja.ajustes.model_copy(update={"twilio_api_base": f"http://127.0.0.1:{_puerto_cerrado()}"})
     # connection refused: surely not sent
-    r = envio.enviar_pendientes(session_factory, caido, ahora=AHORA)
+    r = bandeja.enviar(caido, ahora=AHORA)
     assert (r.reintentos, r.inciertas) == (1, 0)
-    with session_factory() as s:
+    with bandeja.factory() as s:
         n = s.scalars(select(Notificacion)).one()
         assert (n.estado, utc(n.proximo_intento)) == ("PENDIENTE", AHORA + timedelta(seconds=30))
 
-    twilio.fallar = [429]  # Twilio up again but throttling: also surely not sent
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=30))
+    bandeja.twilio.fallar = [429]  # Twilio up again but throttling: also surely not sent
+    r = bandeja.enviar(ahora=AHORA + timedelta(seconds=30))
     assert r.reintentos == 1
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(seconds=90))
+    r = bandeja.enviar(ahora=AHORA + timedelta(seconds=90))
     assert r.enviadas == 1
-    assert len(twilio.peticiones) == 2  # the 429 and the one that went through
-    assert _estado(session_factory) == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "2".zfill(32))]
+    assert len(bandeja.twilio.peticiones) == 2  # the 429 and the one that went through
+    assert bandeja.estado() == [("CITA_AGENDADA", "ENVIADA", 3, "SM" + "2".zfill(32))]
 
 
 @pytest.mark.parametrize(("excepcion", "desenlace"), [
@@ -375,10 +357,7 @@ def test_clasificacion_de_errores(excepcion: Exception, desenlace: str) -> None:
 
 
 def test_el_lease_es_por_mensaje_y_solo_su_dueno_registra(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
+    session: Session, bandeja: Bandeja
 ) -> None:
     """Sender A claims message 1 and hangs in Twilio; 3 minutes later (A's lease
     is over) sender B runs. Message 2 was never claimed by A, so B sends it;
@@ -386,23 +365,23 @@ def test_el_lease_es_por_mensaje_y_solo_su_dueno_registra(
     the SID when Twilio finally answers. Each message reaches Twilio once."""
     for i in range(2):
         _agendar(session, i=i, inicio=mx(2024, 1, 30, 9, 0) + timedelta(minutes=15 * i))
-    twilio.compuerta = threading.Event()
+    bandeja.twilio.compuerta = threading.Event()
     resultado_a: list[envio.Resumen] = []
     hilo = threading.Thread(target=lambda: resultado_a.append(
-        envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)))
+        bandeja.enviar(ahora=AHORA)))
     hilo.start()
-    assert twilio.recibida.wait(timeout=30)
-    with session_factory() as s:
+    assert bandeja.twilio.recibida.wait(timeout=30)
+    with bandeja.factory() as s:
         assert [n.estado for n in s.scalars(select(Notificacion).order_by(Notificacion.id))] == [
             "ENVIANDO", "PENDIENTE"]  # A holds only the message it is sending
-    b = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=3))
+    b = bandeja.enviar(ahora=AHORA + timedelta(minutes=3))
     assert (b.inciertas, b.enviadas) == (1, 1)
-    twilio.compuerta.set()
+    bandeja.twilio.compuerta.set()
     hilo.join(timeout=30)
     assert resultado_a[0].enviadas == 1
-    cuerpos = [p["form"]["Body"][0] for p in twilio.peticiones]  # type: ignore[index]
+    cuerpos = [p["form"]["Body"][0] for p in bandeja.twilio.peticiones]  # type: ignore[index]
     assert len(cuerpos) == len(set(cuerpos)) == 2
-    estados = _estado(session_factory)
+    estados = bandeja.estado()
     assert [e[1] for e in estados] == ["ENVIADA", "ENVIADA"]
     assert {e[3] for e in estados} == {"SM" + "1".zfill(32), "SM" + "2".zfill(32)}
 
@@ -422,96 +401,75 @@ def test_un_reclamo_ajeno_no_registra_resultado(
 
 
 def test_cancelar_antes_de_enviar_descarta_el_aviso_de_agendada(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
+    session: Session, bandeja: Bandeja
 ) -> None:
     cita = _agendar(session)
     cancelacion.cancelar(session, clave=cita.clave, ahora=AHORA + timedelta(minutes=1),
                  derechohabiente=cita.derechohabiente)
-    assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
+    assert sorted((t, e) for t, e, _, _ in bandeja.estado()) == [
         ("CITA_AGENDADA", "DESCARTADA"), ("CITA_CANCELADA", "PENDIENTE")]
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA + timedelta(minutes=2))
-    (peticion,) = twilio.peticiones
+    bandeja.enviar(ahora=AHORA + timedelta(minutes=2))
+    (peticion,) = bandeja.twilio.peticiones
     assert "quedó cancelada" in peticion["form"]["Body"][0]  # type: ignore[index]
 
 
-def test_aviso_ya_enviado_no_se_toca_al_cancelar(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_aviso_ya_enviado_no_se_toca_al_cancelar(session: Session, bandeja: Bandeja) -> None:
     cita = _agendar(session)
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    bandeja.enviar(ahora=AHORA)
     cancelacion.cancelar(
         session,
         clave=cita.clave,
         ahora=AHORA + timedelta(hours=1),
         derechohabiente=cita.derechohabiente,
     )
-    assert sorted((t, e) for t, e, _, _ in _estado(session_factory)) == [
+    assert sorted((t, e) for t, e, _, _ in bandeja.estado()) == [
         ("CITA_AGENDADA", "ENVIADA"), ("CITA_CANCELADA", "PENDIENTE")]
 
 
-def test_aviso_reclamado_de_una_cita_cancelada_no_sale(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_aviso_reclamado_de_una_cita_cancelada_no_sale(session: Session, bandeja: Bandeja) -> None:
     cita = _agendar(session)
-    with session_factory() as s:  # cancelled by another path while the row sat in the outbox
+    with bandeja.factory() as s:  # cancelled by another path while the row sat in the outbox
         s.execute(update(Cita).where(Cita.id == cita.id).values(estatus="CANCELADA", lugar=None))
         s.commit()
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)
+    r = bandeja.enviar(ahora=AHORA)
     assert (r.descartadas, r.enviadas) == (1, 0)
-    assert twilio.peticiones == []
+    assert bandeja.twilio.peticiones == []
 
 
-def test_dos_remitentes_a_la_vez_no_duplican(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
-) -> None:
+def test_dos_remitentes_a_la_vez_no_duplican(session: Session, bandeja: Bandeja) -> None:
     for i in range(6):
         _agendar(session, i=i, inicio=mx(2024, 1, 30, 9, 0) + timedelta(minutes=15 * i))
     barrera = threading.Barrier(3)
 
     def remitente(_: int) -> int:
         barrera.wait(timeout=30)
-        return envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA).enviadas
+        return bandeja.enviar(ahora=AHORA).enviadas
 
     with ThreadPoolExecutor(3) as pool:
         enviadas = list(pool.map(remitente, range(3)))
     assert sum(enviadas) == 6
-    destinatarios = [p["form"]["Body"][0] for p in twilio.peticiones]  # type: ignore[index]
+    destinatarios = [p["form"]["Body"][0] for p in bandeja.twilio.peticiones]  # type: ignore[index]
     assert len(destinatarios) == len(set(destinatarios)) == 6
-    assert {e[1] for e in _estado(session_factory)} == {"ENVIADA"}
+    assert {e[1] for e in bandeja.estado()} == {"ENVIADA"}
 
 
 def test_recordatorio_48_horas_antes_y_se_descarta_al_cancelar(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    ajustes: BackendSettings,
-    twilio: FakeTwilio,
+    session: Session, bandeja: Bandeja
 ) -> None:
     cita = _agendar(session, inicio=mx(2024, 1, 30, 13, 30))
-    envio.enviar_pendientes(session_factory, ajustes, ahora=AHORA)  # booking notice
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 28, 13, 29))
+    bandeja.enviar(ahora=AHORA)  # booking notice
+    r = bandeja.enviar(ahora=mx(2024, 1, 28, 13, 29))
     assert r.recordatorios == 0  # 48 h and one minute before
-    r = envio.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 28, 13, 30))
+    r = bandeja.enviar(ahora=mx(2024, 1, 28, 13, 30))
     assert (r.recordatorios, r.enviadas) == (1, 1)
-    cuerpo = twilio.peticiones[-1]["form"]["Body"][0]  # type: ignore[index]
+    cuerpo = bandeja.twilio.peticiones[-1]["form"]["Body"][0]  # type: ignore[index]
     assert "le recordamos" in cuerpo and cita.clave in cuerpo
     assert "antes del lunes 29 de enero de 2024 a las 01:30" in cuerpo
-    again = envio.enviar_pendientes(session_factory, ajustes, ahora=mx(2024, 1, 29, 9, 0))
+    again = bandeja.enviar(ahora=mx(2024, 1, 29, 9, 0))
     assert (again.recordatorios, again.enviadas) == (0, 0)  # one reminder per cita
 
     otra = _agendar(session, i=1, inicio=mx(2024, 1, 31, 9, 0))
-    with session_factory() as s:
+    with bandeja.factory() as s:
         assert notif_svc.programar_recordatorios(s, ahora=mx(2024, 1, 29, 10, 0)) == 1
     cancelacion.cancelar(
         session,
@@ -519,7 +477,7 @@ def test_recordatorio_48_horas_antes_y_se_descarta_al_cancelar(
         ahora=mx(2024, 1, 29, 10, 0),
         derechohabiente=otra.derechohabiente,
     )
-    with session_factory() as s:
+    with bandeja.factory() as s:
         recordatorio_otra = s.scalars(select(Notificacion).where(
             Notificacion.cita_id == otra.id, Notificacion.tipo == "RECORDATORIO_CITA")).one()
         assert recordatorio_otra.estado == "DESCARTADA"
