@@ -21,6 +21,18 @@ from ivr.rasa import ClienteRasa
 from ivr.settings import IVRSettings
 from ivr.simulator import Telefono
 
+
+def respuesta_bot(**campos: Any) -> dict[str, Any]:
+    """An answer of the bot's IVR channel with nothing in it, then `campos`."""
+    vacia: dict[str, Any] = {
+        "mensajes": [],
+        "botones": [],
+        "accion": None,
+        "requested_slot": None,
+        "active_loop": None,
+    }
+    return vacia | campos
+
 TOKEN = "prueba-token-de-twilio"
 RASA_TOKEN = "prueba-token-de-rasa"
 PUBLIC = "https://ivr.ejemplo.mx"
@@ -42,13 +54,7 @@ class FakeRasa:
     def responder(self, sender: str, texto: str) -> dict[str, Any]:
         if self.bot is not None:
             return self.bot(sender, texto)
-        base = {
-            "mensajes": [],
-            "botones": [],
-            "accion": None,
-            "requested_slot": None,
-            "active_loop": None,
-        }
+        base = respuesta_bot()
         leido = self.interpretaciones.get(texto)
         if leido and leido[0] != "faq":
             texto = f"/{leido[0]}"  # the caller's words, read by the same NLU as /interpretar

@@ -41,16 +41,12 @@ def test_fechas_en_palabras(d, dicho):
     assert locucion.fecha(d) == dicho
 
 
+# CC3QZ8 read out one character at a time
+CC3QZ8_DICHA = ["ce", "ce", "tres", "cu", "zeta", "ocho"]
+
+
 def test_clave_letra_por_letra_con_pausas():
-    assert locucion.para_voz("Su clave es CC3QZ8.") == [
-        "Su clave es",
-        "ce",
-        "ce",
-        "tres",
-        "cu",
-        "zeta",
-        "ocho",
-    ]
+    assert locucion.para_voz("Su clave es CC3QZ8.") == ["Su clave es", *CC3QZ8_DICHA]
     assert locucion.deletrear("B2V") == ["be de burro", "dos", "ve de vaca"]
 
 
@@ -148,14 +144,7 @@ def test_toda_clave_tras_la_palabra_clave_se_deletrea(clave):
 
 
 def test_clave_que_el_bot_ya_separo_se_deletrea():
-    assert locucion.para_voz("Su clave es C C 3 Q Z 8.")[1:] == [
-        "ce",
-        "ce",
-        "tres",
-        "cu",
-        "zeta",
-        "ocho",
-    ]
+    assert locucion.para_voz("Su clave es C C 3 Q Z 8.")[1:] == CC3QZ8_DICHA
     assert locucion.para_voz("Su clave es K-Q-W-X-Z-B.")[1:] == locucion.deletrear("KQWXZB")
 
 

@@ -39,7 +39,7 @@ from ivr.motor import (
 from ivr.rasa import ClienteRasa
 from ivr.registro import Registro
 from ivr.settings import IVRSettings
-from tests.ivr.conftest import PUBLIC, RASA_TOKEN, TOKEN, firmar, query
+from tests.ivr.conftest import PUBLIC, RASA_TOKEN, TOKEN, firmar, query, respuesta_bot
 
 MENU = cargar_menu()
 TECLAS = [str(d) for d in range(10)] + ["*", "#"]
@@ -313,14 +313,7 @@ class BotGuionado:
         self.ultimas: dict[str, dict] = {}
 
     def _respuesta(self, texto: str, anterior: dict) -> dict | None:
-        base = {
-            "mensajes": [],
-            "botones": [],
-            "accion": None,
-            "requested_slot": None,
-            "active_loop": None,
-            "intent": None,
-        }
+        base = respuesta_bot(intent=None)
         if FALLA in texto:
             return None
         if texto.startswith("/"):

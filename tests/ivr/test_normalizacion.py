@@ -6,6 +6,7 @@ import string
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
@@ -322,27 +323,21 @@ def test_nip_solo_con_cuatro_digitos(n, prefijo):
     assert normalizacion.para_slot("nip", dicho_nip) == texto
 
 
-def test_ejemplos_de_habla_libre_en_cada_pregunta():
-    assert (
-        normalizacion.para_slot("clave_cita", "no me acuerdo de la clave")
-        == "no me acuerdo de la clave"
-    )
-    assert normalizacion.para_slot("clave_cita", "espere un momento") == "espere un momento"
-    assert normalizacion.para_slot("nip", "espere un momento") == "espere un momento"
-    assert (
-        normalizacion.para_slot("curp", "quiero hablar con un asesor")
-        == "quiero hablar con un asesor"
-    )
-    assert (
-        normalizacion.para_slot("monto", "quiero hablar con una persona")
-        == "quiero hablar con una persona"
-    )
-    assert normalizacion.para_slot("plazo", "espere un momento") == "espere un momento"
-    assert normalizacion.para_slot("fecha_nacimiento", "no me acuerdo") == "no me acuerdo"
-    assert (
-        normalizacion.para_slot(None, "quiero hablar con una persona")
-        == "quiero hablar con una persona"
-    )
+@pytest.mark.parametrize(
+    ("slot", "dicho"),
+    [
+        ("clave_cita", "no me acuerdo de la clave"),
+        ("clave_cita", "espere un momento"),
+        ("nip", "espere un momento"),
+        ("curp", "quiero hablar con un asesor"),
+        ("monto", "quiero hablar con una persona"),
+        ("plazo", "espere un momento"),
+        ("fecha_nacimiento", "no me acuerdo"),
+        (None, "quiero hablar con una persona"),
+    ],
+)
+def test_ejemplos_de_habla_libre_en_cada_pregunta(slot, dicho):
+    assert normalizacion.para_slot(slot, dicho) == dicho
     assert (
         normalizacion.para_slot("clave_cita", "cuánto tardan en depositar")
         == "cuánto tardan en depositar"

@@ -42,26 +42,19 @@ def test_firma_correcta_pasa(client, path):
     assert r.status_code in {200, 204}
 
 
-def test_parametros_alterados_403(client):
+@pytest.mark.parametrize(
+    ("ruta", "datos"),
+    [
+        ("/ivr/menu?nodo=capp&i=0&n=1", PARAMS | {"Digits": "0"}),  # form parameters altered
+        # The state lives in the query string, so it is signed too.
+        ("/ivr/menu?nodo=citas&i=0&n=1", PARAMS),
+    ],
+    ids=["parametros", "query"],
+)
+def test_peticion_alterada_403(client, ruta, datos):
     firma = firmar("/ivr/menu?nodo=capp&i=0&n=1", PARAMS)
-    alterados = PARAMS | {"Digits": "0"}
-    assert (
-        client.post(
-            "/ivr/menu?nodo=capp&i=0&n=1", data=alterados, headers={"X-Twilio-Signature": firma}
-        ).status_code
-        == 403
-    )
-
-
-def test_query_alterada_403(client):
-    """The state lives in the query string, so it is signed too."""
-    firma = firmar("/ivr/menu?nodo=capp&i=0&n=1", PARAMS)
-    assert (
-        client.post(
-            "/ivr/menu?nodo=citas&i=0&n=1", data=PARAMS, headers={"X-Twilio-Signature": firma}
-        ).status_code
-        == 403
-    )
+    r = client.post(ruta, data=datos, headers={"X-Twilio-Signature": firma})
+    assert r.status_code == 403
 
 
 def test_firma_sobre_otra_base_publica_403(client):
