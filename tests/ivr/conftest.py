@@ -188,6 +188,11 @@ def twiml(respuesta: httpx.Response) -> ET.Element:
     return raiz
 
 
+def post_twiml(client: TestClient, path: str, params: dict[str, str]) -> ET.Element:
+    """A signed Twilio POST, answered with valid TwiML: its root."""
+    return twiml(post_firmado(client, path, params))
+
+
 def texto_dicho(elemento: ET.Element) -> str:
     partes = []
     for say in elemento.iter("Say"):

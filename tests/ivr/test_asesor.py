@@ -16,7 +16,15 @@ from ivr.motor import comando_hablado
 from ivr.rasa import ClienteRasa
 from ivr.settings import IVRSettings
 from ivr.simulator import Telefono
-from tests.ivr.conftest import PUBLIC, RASA_TOKEN, TOKEN, post_firmado, texto_dicho, twiml
+from tests.ivr.conftest import (
+    PUBLIC,
+    RASA_TOKEN,
+    TOKEN,
+    post_firmado,
+    post_twiml,
+    texto_dicho,
+    twiml,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,9 +72,7 @@ def por_defecto(tmp_path, fake_rasa):
 def test_por_defecto_el_asesor_es_una_cola_que_no_regresa_al_menu(por_defecto):
     client, settings = por_defecto
     assert settings.ivr_asesor_numero is None
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA1", "Digits": "0"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA1", "Digits": "0"})
     assert [v.tag for v in raiz] == ["Say", "Enqueue"]
     enqueue = raiz[-1]
     assert enqueue.text == "capp_asesores"
@@ -78,22 +84,18 @@ def test_por_defecto_el_asesor_es_una_cola_que_no_regresa_al_menu(por_defecto):
 def test_la_espera_habla_en_espanol_y_suelta_la_llamada_al_limite(por_defecto):
     client, settings = por_defecto
     for segundos in (0, 20, settings.ivr_asesor_espera_max - 1):
-        raiz = twiml(
-            post_firmado(
-                client, "/ivr/asesor/espera", {"CallSid": "CA2", "QueueTime": str(segundos)}
-            )
+        raiz = post_twiml(
+            client, "/ivr/asesor/espera", {"CallSid": "CA2", "QueueTime": str(segundos)}
         )
         assert [v.tag for v in raiz] == ["Say", "Pause"]
         assert raiz[0].get("language") == "es-MX" and "asesor" in texto_dicho(raiz)
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/asesor/espera",
-            {"CallSid": "CA2", "QueueTime": str(settings.ivr_asesor_espera_max)},
-        )
+    raiz = post_twiml(
+        client,
+        "/ivr/asesor/espera",
+        {"CallSid": "CA2", "QueueTime": str(settings.ivr_asesor_espera_max)},
     )
     assert [v.tag for v in raiz] == ["Say", "Leave"]
-    fin = twiml(post_firmado(client, "/ivr/asesor/fin", {"CallSid": "CA2", "QueueResult": "leave"}))
+    fin = post_twiml(client, "/ivr/asesor/fin", {"CallSid": "CA2", "QueueResult": "leave"})
     assert fin[-1].tag == "Hangup" and "no fue posible comunicarle con un asesor" in texto_dicho(
         fin
     )
@@ -134,10 +136,10 @@ def test_fallback_responde_aunque_no_se_pueda_escribir_el_registro(
         "http://rasa.test", timeout=0.5, token=RASA_TOKEN, transport=httpx.MockTransport(fake_rasa)
     )
     with TestClient(crear_app(ivr_settings, rasa=rasa), base_url="http://testserver") as c:
-        raiz = twiml(post_firmado(c, "/ivr/fallback", {"CallSid": "CA4"}))
+        raiz = post_twiml(c, "/ivr/fallback", {"CallSid": "CA4"})
         assert raiz[-1].tag == "Dial"
         # and the rest of the call too: a log that cannot be written never cuts a call
-        assert twiml(post_firmado(c, "/ivr/voice", {"CallSid": "CA4"})).find("Gather") is not None
+        assert post_twiml(c, "/ivr/voice", {"CallSid": "CA4"}).find("Gather") is not None
 
 
 def test_un_error_inesperado_responde_con_el_documento_de_respaldo(

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ivr import normalizacion
-from tests.ivr.conftest import post_firmado, query, texto_dicho, twiml
+from tests.ivr.conftest import post_twiml, query, texto_dicho
 
 CONVERSACION = "/ivr/conversacion?desde=capp&i=0&n=3"
 
@@ -38,7 +38,7 @@ def _slot(slot: str, intento: int = 0) -> str:
     ],
 )
 def test_el_habla_libre_llega_a_rasa_con_sus_palabras(client, fake_rasa, ruta, dicho):
-    twiml(post_firmado(client, ruta, {"CallSid": "CA1", "SpeechResult": dicho}))
+    post_twiml(client, ruta, {"CallSid": "CA1", "SpeechResult": dicho})
     assert fake_rasa.mensajes() == [dicho]
 
 
@@ -61,7 +61,7 @@ def test_el_habla_libre_llega_a_rasa_con_sus_palabras(client, fake_rasa, ruta, d
     ],
 )
 def test_un_valor_plausible_llega_normalizado(client, fake_rasa, ruta, dicho, esperado):
-    twiml(post_firmado(client, ruta, {"CallSid": "CA1", "SpeechResult": dicho}))
+    post_twiml(client, ruta, {"CallSid": "CA1", "SpeechResult": dicho})
     assert fake_rasa.mensajes() == [esperado]
 
 
@@ -73,8 +73,11 @@ def test_una_hoja_dicha_en_una_frase_manda_las_palabras_del_llamante(client, fak
     everything else they said (the clave, "soy jubilada", "a 48 quincenas")."""
     normalizado = "quiero cancelar la cita CC3QZ8"
     fake_rasa.interpretaciones[normalizado] = ("cancelar_cita", 0.95)
-    raiz = twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {
-        "CallSid": "CA2", "SpeechResult": "quiero cancelar la cita ce ce tres cu zeta ocho"}))
+    raiz = post_twiml(
+        client,
+        "/ivr/menu?nodo=capp&i=0&n=1",
+        {"CallSid": "CA2", "SpeechResult": "quiero cancelar la cita ce ce tres cu zeta ocho"},
+    )
     interpretar, webhook = fake_rasa.recibidos
     assert interpretar["path"].endswith("/interpretar") and interpretar["message"] == normalizado
     assert webhook["path"].endswith("/webhook") and webhook["metadata"]["entrada"] == "voz"
@@ -86,25 +89,24 @@ def test_una_peticion_con_sus_valores_llega_entera(client, fake_rasa):
     dicho = "cuanto me prestan si gano catorce mil a cuarenta y ocho quincenas soy jubilada"
     normalizado = normalizacion.texto_libre(dicho)
     fake_rasa.interpretaciones[normalizado] = ("simular_prestamo", 0.9)
-    twiml(
-        post_firmado(
-            client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "SpeechResult": dicho}
-        )
-    )
+    post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "SpeechResult": dicho})
     assert fake_rasa.mensajes() == [normalizado]
     assert "jubilada" in normalizado
 
 
 def test_una_hoja_marcada_manda_solo_el_intent(client, fake_rasa):
-    twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA4", "Digits": "3"}))
+    post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA4", "Digits": "3"})
     assert fake_rasa.mensajes() == ["/simular_prestamo"]
 
 
 def test_una_pregunta_del_bot_recibe_las_palabras_con_la_clave_compacta(client, fake_rasa):
     normalizado = "cuándo es mi cita CC3QZ8"
     fake_rasa.interpretaciones[normalizado] = ("faq", 0.9)
-    twiml(post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {
-        "CallSid": "CA5", "SpeechResult": "cuándo es mi cita ce ce tres cu zeta ocho"}))
+    post_twiml(
+        client,
+        "/ivr/menu?nodo=capp&i=0&n=1",
+        {"CallSid": "CA5", "SpeechResult": "cuándo es mi cita ce ce tres cu zeta ocho"},
+    )
     assert fake_rasa.mensajes() == [normalizado]
 
 
@@ -129,9 +131,7 @@ def test_gather_de_4_u_8_digitos_termina_con_asterisco_y_avisa_aunque_no_haya_di
     client, pide, slot, digitos
 ):
     pide(slot)
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA6", "Digits": "2"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA6", "Digits": "2"})
     gather = raiz.find("Gather")
     assert gather.get("numDigits") == digitos
     assert gather.get("finishOnKey") == "*"
@@ -142,10 +142,8 @@ def test_gather_de_4_u_8_digitos_termina_con_asterisco_y_avisa_aunque_no_haya_di
 @pytest.mark.parametrize("digitos", ["", "48"])
 def test_asterisco_en_el_nip_regresa_al_momento(client, fake_rasa, digitos):
     """Twilio posts at once with FinishedOnKey=* (and any digits before it)."""
-    raiz = twiml(
-        post_firmado(
-            client, _slot("nip"), {"CallSid": "CA7", "Digits": digitos, "FinishedOnKey": "*"}
-        )
+    raiz = post_twiml(
+        client, _slot("nip"), {"CallSid": "CA7", "Digits": digitos, "FinishedOnKey": "*"}
     )
     assert fake_rasa.mensajes() == ["/detener"]  # the form is left, nothing is taken as a NIP
     accion = raiz.find("Gather").get("action")
@@ -158,24 +156,16 @@ def test_sin_teclas_ni_asterisco_es_silencio_y_reintenta(client, fake_rasa):
         "requested_slot": "nip",
         "active_loop": "f",
     }
-    raiz = twiml(
-        post_firmado(client, _slot("nip"), {"CallSid": "CA8", "Digits": "", "FinishedOnKey": ""})
-    )
+    raiz = post_twiml(client, _slot("nip"), {"CallSid": "CA8", "Digits": "", "FinishedOnKey": ""})
     assert "No escuché su respuesta" in texto_dicho(raiz)
     assert query(raiz.find("Gather").get("action"))["i"] == "1"
     assert fake_rasa.mensajes() == []
 
 
 def test_cero_es_un_digito_del_nip_y_solo_es_asesor(client, fake_rasa, ivr_settings):
-    twiml(
-        post_firmado(
-            client, _slot("nip"), {"CallSid": "CA9", "Digits": "0482", "FinishedOnKey": ""}
-        )
-    )
+    post_twiml(client, _slot("nip"), {"CallSid": "CA9", "Digits": "0482", "FinishedOnKey": ""})
     assert fake_rasa.mensajes() == ["0482"]
-    raiz = twiml(
-        post_firmado(client, _slot("nip"), {"CallSid": "CA9", "Digits": "0", "FinishedOnKey": ""})
-    )
+    raiz = post_twiml(client, _slot("nip"), {"CallSid": "CA9", "Digits": "0", "FinishedOnKey": ""})
     assert raiz[-1].tag == "Dial" and raiz[-1].text == ivr_settings.ivr_asesor_numero
 
 
@@ -184,30 +174,26 @@ def test_en_la_clave_y_la_curp_las_teclas_0_asterisco_y_9_actuan_al_momento(
     client, fake_rasa, pide, slot
 ):
     pide(slot)
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/conversacion?desde=citas&i=0&n=2",
-            {"CallSid": "CA10", "SpeechResult": "uno"},
-        )
+    raiz = post_twiml(
+        client, "/ivr/conversacion?desde=citas&i=0&n=2", {"CallSid": "CA10", "SpeechResult": "uno"}
     )
     gather = raiz.find("Gather")
     assert gather.get("numDigits") == "1" and gather.get("finishOnKey") is None
     accion = gather.get("action")
     assert query(accion)["slot"] == slot
     ruta = urlsplit(accion).path + "?" + urlsplit(accion).query
-    assert twiml(post_firmado(client, ruta, {"CallSid": "CA10", "Digits": "0"}))[-1].tag == "Dial"
-    atras = twiml(post_firmado(client, ruta, {"CallSid": "CA10", "Digits": "*"}))
+    assert post_twiml(client, ruta, {"CallSid": "CA10", "Digits": "0"})[-1].tag == "Dial"
+    atras = post_twiml(client, ruta, {"CallSid": "CA10", "Digits": "*"})
     assert query(atras.find("Gather").get("action"))["nodo"] == "citas"
     enviados = len(fake_rasa.mensajes())
-    otra = twiml(post_firmado(client, ruta, {"CallSid": "CA10", "Digits": "5"}))
+    otra = post_twiml(client, ruta, {"CallSid": "CA10", "Digits": "5"})
     assert "dígala en voz alta" in texto_dicho(otra)
     assert query(otra.find("Gather").get("action"))["i"] == "1"  # a failed attempt
     assert fake_rasa.mensajes()[enviados:] == []  # a key is not a spelled character
 
 
 def test_asterisco_en_un_gather_con_gato_regresa(client, fake_rasa):
-    raiz = twiml(post_firmado(client, _slot("monto"), {"CallSid": "CA11", "Digits": "*"}))
+    raiz = post_twiml(client, _slot("monto"), {"CallSid": "CA11", "Digits": "*"})
     assert query(raiz.find("Gather").get("action"))["nodo"] == "capp"
     assert fake_rasa.mensajes() == ["/detener"]
 
@@ -238,12 +224,10 @@ def test_no_entendido_que_llena_un_dato_no_cuenta_como_intento(client, fake_rasa
         "active_loop": "f",
         "intent": "nlu_fallback",
     }
-    raiz = twiml(
-        post_firmado(
-            client,
-            _slot("clave_cita", intento=2),
-            {"CallSid": "CA12", "SpeechResult": "ce ce tres cu zeta ocho"},
-        )
+    raiz = post_twiml(
+        client,
+        _slot("clave_cita",
+        intento=2), {"CallSid": "CA12", "SpeechResult": "ce ce tres cu zeta ocho"},
     )
     assert query(raiz.find("Gather").get("action"))["i"] == "0"
 

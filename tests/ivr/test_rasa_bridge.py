@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from ivr.main import crear_app
 from ivr.rasa import ClienteRasa, ErrorRasa, Interpretacion
 from ivr.settings import IVRSettings
-from tests.ivr.conftest import RASA_TOKEN, FakeRasa, post_firmado, texto_dicho, twiml
+from tests.ivr.conftest import RASA_TOKEN, FakeRasa, post_twiml, texto_dicho
 
 
 def test_el_timeout_de_rasa_no_puede_pasar_de_8_segundos():
@@ -52,7 +52,7 @@ def test_falla_de_rasa_da_disculpa_y_opcion_de_asesor(
     fake_rasa.interpretaciones["quiero cancelar mi cita"] = ("cancelar_cita", 0.9)
     fake_rasa.modo = modo
     inicio = time.monotonic()
-    raiz = twiml(post_firmado(client, path, params))
+    raiz = post_twiml(client, path, params)
     assert time.monotonic() - inicio < ivr_settings.ivr_rasa_timeout + 1.5
     dicho = texto_dicho(raiz)
     assert "Una disculpa" in dicho and "asesor, marque cero" in dicho
@@ -71,9 +71,7 @@ def test_tras_la_disculpa_el_silencio_cuelga_y_el_cero_transfiere(telefono, fake
 
 
 def test_silencio_sin_respuesta_previa_no_es_silencio(client, fake_rasa):
-    raiz = twiml(
-        post_firmado(client, "/ivr/conversacion?desde=capp&i=0&n=3", {"CallSid": "CA-nuevo"})
-    )
+    raiz = post_twiml(client, "/ivr/conversacion?desde=capp&i=0&n=3", {"CallSid": "CA-nuevo"})
     assert "No escuché su respuesta" in texto_dicho(raiz)
     assert raiz.find("Gather") is not None
 
@@ -170,9 +168,7 @@ def test_token_ausente_o_distinto_da_disculpa_y_un_error_en_el_log(
         transport=httpx.MockTransport(fake_rasa),
     )
     with TestClient(crear_app(ivr_settings, rasa=rasa), base_url="http://testserver") as c:
-        raiz = twiml(
-            post_firmado(c, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"})
-        )
+        raiz = post_twiml(c, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA1", "Digits": "1"})
     assert "Una disculpa" in texto_dicho(raiz) and "asesor, marque cero" in texto_dicho(raiz)
     assert raiz.find("Gather") is not None and raiz[-1].tag == "Redirect"
     assert fake_rasa.rechazados == 1 and fake_rasa.mensajes() == []

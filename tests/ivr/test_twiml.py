@@ -11,7 +11,7 @@ from ivr.locucion import numero
 from ivr.motor import cargar_menu
 from ivr.registro import Registro
 from ivr.simulator import Telefono
-from tests.ivr.conftest import PUBLIC, post_firmado, texto_dicho, twiml
+from tests.ivr.conftest import PUBLIC, post_firmado, post_twiml, texto_dicho
 
 MENU = cargar_menu()
 
@@ -30,7 +30,7 @@ def query(url: str) -> dict[str, str]:
 
 
 def test_entrada_es_un_gather_dtmf_y_voz_en_es_mx(client, ivr_settings):
-    raiz = twiml(post_firmado(client, "/ivr/voice", {"CallSid": "CA1", "From": "+525512345678"}))
+    raiz = post_twiml(client, "/ivr/voice", {"CallSid": "CA1", "From": "+525512345678"})
     gather, redirect = raiz[0], raiz[1]
     assert gather.tag == "Gather" and redirect.tag == "Redirect"
     assert gather.get("input") == "dtmf speech"
@@ -63,9 +63,7 @@ def test_citas_ofrece_cancelar_bitacora_y_hoja(telefono):
 
 
 def test_hoja_5_1_1_inicia_cancelar_cita_en_rasa_y_pide_la_clave_por_voz(client, fake_rasa):
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA2", "Digits": "1"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=citas&i=0&n=2", {"CallSid": "CA2", "Digits": "1"})
     recibido = dict(fake_rasa.recibidos[-1])
     metadata = dict(recibido.pop("metadata"))
     assert recibido == {
@@ -93,9 +91,7 @@ def test_el_gather_sigue_lo_que_pide_el_formulario(client, fake_rasa, slot, digi
         "requested_slot": slot,
         "active_loop": "f",
     }
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "Digits": "2"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA3", "Digits": "2"})
     gather = raiz.find("Gather")
     assert gather.get("numDigits") == digitos
     assert query(gather.get("action"))["slot"] == slot
@@ -123,9 +119,7 @@ def test_fecha_dicha_llega_como_dd_mm_aaaa(telefono, fake_rasa):
 
 
 def test_cero_transfiere_con_dial_al_numero_configurado(client, ivr_settings):
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA4", "Digits": "0"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA4", "Digits": "0"})
     dial = raiz[-1]
     assert dial.tag == "Dial" and dial.text == ivr_settings.ivr_asesor_numero
     assert urlsplit(dial.get("action")).path == "/ivr/asesor/fin"
@@ -135,12 +129,10 @@ def test_cero_transfiere_con_dial_al_numero_configurado(client, ivr_settings):
 def test_sin_numero_configurado_usa_enqueue_a_la_cola(client, ivr_settings):
     ivr_settings.ivr_asesor_numero = None
     ivr_settings.ivr_asesor_cola = "capp"
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/menu?nodo=capp&i=0&n=1",
-            {"CallSid": "CA5", "SpeechResult": "quiero hablar con un asesor"},
-        )
+    raiz = post_twiml(
+        client,
+        "/ivr/menu?nodo=capp&i=0&n=1",
+        {"CallSid": "CA5", "SpeechResult": "quiero hablar con un asesor"},
     )
     enqueue = raiz[-1]
     assert enqueue.tag == "Enqueue" and enqueue.text == "capp"
@@ -157,38 +149,30 @@ def test_sin_numero_configurado_usa_enqueue_a_la_cola(client, ivr_settings):
     ],
 )
 def test_fin_de_la_transferencia_siempre_cuelga(client, campo, valor, cuelga_con_disculpa):
-    raiz = twiml(post_firmado(client, "/ivr/asesor/fin", {"CallSid": "CA6", campo: valor}))
+    raiz = post_twiml(client, "/ivr/asesor/fin", {"CallSid": "CA6", campo: valor})
     assert raiz[-1].tag == "Hangup"
     assert ("no fue posible" in texto_dicho(raiz)) is cuelga_con_disculpa
 
 
 def test_asterisco_regresa_y_nueve_repite(client):
-    atras = twiml(
-        post_firmado(client, "/ivr/menu?nodo=citas&i=1&n=3", {"CallSid": "CA7", "Digits": "*"})
-    )
+    atras = post_twiml(client, "/ivr/menu?nodo=citas&i=1&n=3", {"CallSid": "CA7", "Digits": "*"})
     assert query(atras.find("Gather").get("action")) == {"nodo": "capp", "i": "0", "n": "4"}
-    repite = twiml(
-        post_firmado(client, "/ivr/menu?nodo=citas&i=2&n=3", {"CallSid": "CA7", "Digits": "9"})
-    )
+    repite = post_twiml(client, "/ivr/menu?nodo=citas&i=2&n=3", {"CallSid": "CA7", "Digits": "9"})
     assert query(repite.find("Gather").get("action")) == {"nodo": "citas", "i": "0", "n": "4"}
 
 
 def test_asterisco_en_conversacion_detiene_el_formulario_y_vuelve_al_menu(client, fake_rasa):
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=4",
-            {"CallSid": "CA8", "Digits": "*"},
-        )
+    raiz = post_twiml(
+        client,
+        "/ivr/conversacion?desde=citas&slot=clave_cita&i=0&n=4",
+        {"CallSid": "CA8", "Digits": "*"},
     )
     assert fake_rasa.mensajes() == ["/detener"]
     assert query(raiz.find("Gather").get("action"))["nodo"] == "citas"
 
 
 def test_tecla_invalida_se_avisa_y_reintenta(client):
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=citas&i=0&n=3", {"CallSid": "CA9", "Digits": "8"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=citas&i=0&n=3", {"CallSid": "CA9", "Digits": "8"})
     assert "no es válida" in texto_dicho(raiz)
     assert query(raiz.find("Gather").get("action"))["i"] == "1"
 
@@ -235,12 +219,10 @@ def test_una_pregunta_que_solo_el_bot_sabe_se_le_pasa_con_sus_palabras(telefono,
 
 
 def test_no_entendido_cuenta_como_intento(client, fake_rasa):
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/menu?nodo=capp&i=0&n=1",
-            {"CallSid": "CA10", "SpeechResult": "el clima de mañana"},
-        )
+    raiz = post_twiml(
+        client,
+        "/ivr/menu?nodo=capp&i=0&n=1",
+        {"CallSid": "CA10", "SpeechResult": "el clima de mañana"},
     )
     assert "no le entendí" in texto_dicho(raiz)
     assert query(raiz.find("Gather").get("action")) == {"nodo": "capp", "i": "1", "n": "2"}
@@ -255,21 +237,17 @@ def test_nombre_de_opcion_dicho_se_elige_localmente(telefono, fake_rasa):
 
 def test_acciones_del_bot_transferir_y_colgar(client, fake_rasa):
     fake_rasa.bot = lambda s, t: {"mensajes": ["Con gusto le comunico."], "accion": "transferir"}
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/conversacion?desde=capp&n=3",
-            {"CallSid": "CA11", "SpeechResult": "un asesor humano por favor ya"},
-        )
+    raiz = post_twiml(
+        client,
+        "/ivr/conversacion?desde=capp&n=3",
+        {"CallSid": "CA11", "SpeechResult": "un asesor humano por favor ya"},
     )
     assert raiz[-1].tag == "Dial"
     fake_rasa.bot = lambda s, t: {"mensajes": ["Gracias por llamar."], "accion": "colgar"}
-    raiz = twiml(
-        post_firmado(
-            client,
-            "/ivr/conversacion?desde=capp&n=3",
-            {"CallSid": "CA11", "SpeechResult": "eso es todo gracias"},
-        )
+    raiz = post_twiml(
+        client,
+        "/ivr/conversacion?desde=capp&n=3",
+        {"CallSid": "CA11", "SpeechResult": "eso es todo gracias"},
     )
     assert raiz[-1].tag == "Hangup" and "Gracias por llamar" in texto_dicho(raiz)
 
@@ -281,9 +259,7 @@ def test_nada_de_urls_emoji_ni_markdown_en_voz(client, fake_rasa):
             "Saldo: $11,320.07"
         ]
     }
-    raiz = twiml(
-        post_firmado(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA12", "Digits": "2"})
-    )
+    raiz = post_twiml(client, "/ivr/menu?nodo=capp&i=0&n=1", {"CallSid": "CA12", "Digits": "2"})
     dicho = texto_dicho(raiz)
     for prohibido in ["http", "**", "😊", "[", "](", "$", "11,320"]:
         assert prohibido not in dicho
@@ -297,7 +273,7 @@ def test_pregunta_libre_pide_hablar_y_envia_el_texto(telefono, fake_rasa):
 
 
 def test_fallback_estatico_transfiere(client):
-    raiz = twiml(post_firmado(client, "/ivr/fallback", {"CallSid": "CA13", "ErrorCode": "11200"}))
+    raiz = post_twiml(client, "/ivr/fallback", {"CallSid": "CA13", "ErrorCode": "11200"})
     assert raiz[-1].tag == "Dial" and "falla técnica" in texto_dicho(raiz)
 
 
