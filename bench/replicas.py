@@ -27,85 +27,51 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
-from collections import defaultdict
 from pathlib import Path
 
-import httpx
 from comun import percentil
-from turnos import PERSONAS, REST, arrancar_base, fmt, ms, tabla
+from turnos import (
+    PERSONAS,
+    Conversaciones,
+    al_menos_uno,
+    arrancar_base,
+    base_lista,
+    fmt,
+    nuevo_sender,
+    parser_de,
+    tabla,
+)
 
 from tests import pgcluster
 from tests.e2e.stack import free_port
 from tools.cluster import Cluster
 
 
-class Corrida:
-    """One deployment's clients and timings."""
+class Corrida(Conversaciones):
+    """One deployment's clients and timings: the assistant through nginx."""
 
     def __init__(self, cluster: Cluster, base_url: str, conexiones: int) -> None:
+        super().__init__(cluster.public_url, cluster.rasa_token, base_url, conexiones, timeout=90)
         self.cluster = cluster
-        self.base_url = base_url
-        limites = httpx.Limits(max_connections=conexiones, max_keepalive_connections=conexiones)
-        self.http = httpx.AsyncClient(timeout=90, limits=limites)
-        self.tiempos: dict[str, list[float]] = defaultdict(list)
-        self.fallas: dict[str, int] = defaultdict(int)
-
-    async def decir(self, sender: str, mensaje: str) -> tuple[float, str]:
-        inicio = time.perf_counter()
-        r = await self.http.post(
-            self.cluster.public_url + REST,
-            json={"sender": sender, "message": mensaje},
-            headers={"Authorization": f"Bearer {self.cluster.rasa_token}"},
-        )
-        transcurrido = ms(time.perf_counter() - inicio)
-        textos = (
-            " ".join(str(m.get("text") or "") for m in r.json()) if r.status_code == 200 else ""
-        )
-        return transcurrido, textos
-
-    async def bare(self) -> None:
-        inicio = time.perf_counter()
-        r = await self.http.post(
-            self.base_url + REST, json={"sender": _sender("b"), "message": "hello"}
-        )
-        self.tiempos["rafaga_bare"].append(ms(time.perf_counter() - inicio))
-        if r.status_code != 200 or not r.json():
-            self.fallas["rafaga_bare"] += 1
-
-    async def preparar(self, sender: str, curp: str) -> bool:
-        _, a = await self.decir(sender, "quiero saber mi saldo")
-        _, b = await self.decir(sender, curp)
-        return bool(a) and bool(b)
-
-    async def nip(self, sender: str, nip: str, clase: str) -> None:
-        t, textos = await self.decir(sender, nip)
-        self.tiempos[clase].append(t)
-        if "saldo deudor" not in textos.lower():
-            self.fallas[clase] += 1
 
     async def secuencial(self, clase: str) -> None:
-        sender = _sender("s")
+        sender = nuevo_sender("s")
         curp, nip = PERSONAS[0]
-        if not await self.preparar(sender, curp):
+        if not await self.preparar_saldo(sender, curp):
             self.fallas[clase] += 1
-        await self.nip(sender, nip, clase)
+        await self.turno_nip(sender, nip, clase)
 
     async def rafaga(self, n: int) -> None:
-        await asyncio.gather(*(self.bare() for _ in range(n)))
-        senders = [_sender("r") for _ in range(n)]
+        await asyncio.gather(*(self.bare("rafaga_bare") for _ in range(n)))
+        senders = [nuevo_sender("r") for _ in range(n)]
         personas = [PERSONAS[i % len(PERSONAS)] for i in range(n)]
         listos = await asyncio.gather(
-            *(self.preparar(s, p[0]) for s, p in zip(senders, personas, strict=True))
+            *(self.preparar_saldo(s, p[0]) for s, p in zip(senders, personas, strict=True))
         )
         self.fallas["rafaga_nip"] += listos.count(False)
         await asyncio.gather(
-            *(self.nip(s, p[1], "rafaga_nip") for s, p in zip(senders, personas, strict=True))
+            *(self.turno_nip(s, p[1], "rafaga_nip") for s, p in zip(senders, personas, strict=True))
         )
-
-
-def _sender(tipo: str) -> str:
-    return f"bench-{tipo}-{uuid.uuid4().hex[:12]}"
 
 
 async def medir(cluster: Cluster, base_url: str, args: argparse.Namespace) -> Corrida:
@@ -126,7 +92,7 @@ async def medir(cluster: Cluster, base_url: str, args: argparse.Namespace) -> Co
             )
             await corrida.rafaga(args.rafaga)
     finally:
-        await corrida.http.aclose()
+        await corrida.cerrar()
     return corrida
 
 
@@ -155,9 +121,7 @@ async def principal(args: argparse.Namespace) -> None:
     base, base_url = arrancar_base(workdir)
     filas = []
     try:
-        base.wait_healthy(
-            300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file"))
-        )
+        base_lista(base)
         for replicas in args.replicas:
             print(
                 f"==> {replicas} réplica(s) de Rasa y {replicas} servidor(es) de acciones detrás "
@@ -205,18 +169,13 @@ async def principal(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_de(__doc__)
     parser.add_argument(
         "--replicas", default="1,2", help="cuántas réplicas de Rasa probar, separadas por comas"
     )
     parser.add_argument("--rafaga", type=int, default=32, help="turnos simultáneos en cada ráfaga")
     parser.add_argument("--rafagas", type=int, default=2, help="cuántas ráfagas por configuración")
     parser.add_argument("--secuenciales", type=int, default=15, help="turnos del NIP de uno en uno")
-    parser.add_argument(
-        "--conservar", action="store_true", help="conservar los registros de los servicios"
-    )
     args = parser.parse_args()
     try:
         args.replicas = [int(x) for x in str(args.replicas).split(",") if x.strip()]
@@ -224,9 +183,7 @@ def main() -> None:
         parser.error("--replicas: números enteros separados por comas, p. ej. 1,2")
     if not args.replicas or min(args.replicas) < 1:
         parser.error("--replicas: al menos una réplica")
-    for nombre in ("rafaga", "rafagas", "secuenciales"):
-        if getattr(args, nombre) < 1:
-            parser.error(f"--{nombre} debe ser al menos 1")
+    al_menos_uno(parser, args, "rafaga", "rafagas", "secuenciales")
     asyncio.run(principal(args))
 
 

@@ -144,19 +144,26 @@ def arrancar_base(workdir: Path) -> tuple[_Proc, str]:
     return proc, url
 
 
-# -------------------------------------------------------------------- turns
-class Banco:
-    """The clients and the timings of one run."""
+def base_lista(base: _Proc) -> None:
+    """Waits until the bare bot's Rasa has loaded its model."""
+    base.wait_healthy(
+        300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file"))
+    )
 
-    def __init__(self, stack: Stack, base_url: str, conexiones: int) -> None:
-        self.stack = stack
-        self.base_url = base_url
+
+# -------------------------------------------------------------------- turns
+class Conversaciones:
+    """Timed REST turns of the bare bot and of the assistant (the saldo conversation up to
+    its NIP turn), with their timings and failures per class. bench/replicas.py uses it too."""
+
+    def __init__(
+        self, rasa_url: str, rasa_token: str, base_url: str, conexiones: int, timeout: float
+    ) -> None:
+        self.rasa_url, self.rasa_token, self.base_url = rasa_url, rasa_token, base_url
         limites = httpx.Limits(max_connections=conexiones, max_keepalive_connections=conexiones)
-        self.http = httpx.AsyncClient(timeout=60, limits=limites)
-        self.validador = RequestValidator(stack.twilio_auth_token)
+        self.http = httpx.AsyncClient(timeout=timeout, limits=limites)
         self.tiempos: dict[str, list[float]] = defaultdict(list)
         self.fallas: dict[str, int] = defaultdict(int)
-        self.acciones_log = stack.workdir / "actions.log"
 
     async def cerrar(self) -> None:
         await self.http.aclose()
@@ -164,7 +171,7 @@ class Banco:
     async def bare(self, clase: str = "bare") -> None:
         inicio = time.perf_counter()
         r = await self.http.post(
-            self.base_url + REST, json={"sender": _sender("b"), "message": "hello"}
+            self.base_url + REST, json={"sender": nuevo_sender("b"), "message": "hello"}
         )
         self.tiempos[clase].append(ms(time.perf_counter() - inicio))
         if r.status_code != 200 or not r.json():
@@ -173,17 +180,11 @@ class Banco:
     async def asistente(self, sender: str, mensaje: str) -> tuple[float, list[dict[str, Any]]]:
         inicio = time.perf_counter()
         r = await self.http.post(
-            self.stack.rasa_url + REST, json={"sender": sender, "message": mensaje},
-            headers={"Authorization": f"Bearer {self.stack.rasa_token}"},
+            self.rasa_url + REST, json={"sender": sender, "message": mensaje},
+            headers={"Authorization": f"Bearer {self.rasa_token}"},
         )
         transcurrido = ms(time.perf_counter() - inicio)
         return transcurrido, (r.json() if r.status_code == 200 else [])
-
-    async def hola(self) -> None:
-        t, mensajes = await self.asistente(_sender("h"), "hola")
-        self.tiempos["hola"].append(t)
-        if not mensajes:
-            self.fallas["hola"] += 1
 
     async def preparar_saldo(self, sender: str, curp: str) -> bool:
         """The two turns before the NIP one: the request and the CURP (untimed)."""
@@ -198,12 +199,27 @@ class Banco:
         if "saldo deudor" not in textos.lower():
             self.fallas[clase] += 1
 
+
+class Banco(Conversaciones):
+    """The clients and the timings of one run on the single-process stack."""
+
+    def __init__(self, stack: Stack, base_url: str, conexiones: int) -> None:
+        super().__init__(stack.rasa_url, stack.rasa_token, base_url, conexiones, timeout=60)
+        self.stack = stack
+        self.validador = RequestValidator(stack.twilio_auth_token)
+        self.acciones_log = stack.workdir / "actions.log"
+
+    async def hola(self) -> None:
+        t, mensajes = await self.asistente(nuevo_sender("h"), "hola")
+        self.tiempos["hola"].append(t)
+        if not mensajes:
+            self.fallas["hola"] += 1
     async def conversacion_nip(
         self, clase: str, persona: tuple[str, str] = PERSONAS[0]
     ) -> tuple[str, list[str]]:
         """A saldo conversation; returns its sender id and the action server's
         `tiempos` lines written during the NIP turn (sequential runs only)."""
-        sender = _sender("n")
+        sender = nuevo_sender("n")
         curp, nip = persona
         if not await self.preparar_saldo(sender, curp):
             self.fallas[clase] += 1
@@ -279,7 +295,7 @@ class Banco:
         return predichas, len(eventos), len(r.content)
 
 
-def _sender(tipo: str) -> str:
+def nuevo_sender(tipo: str) -> str:
     return f"bench-{tipo}-{uuid.uuid4().hex[:12]}"
 
 
@@ -339,7 +355,7 @@ async def medir(banco: Banco, args: argparse.Namespace) -> dict[str, Any]:
             f"del NIP a la vez",
             flush=True,
         )
-        senders = [_sender("r") for _ in range(args.rafaga)]
+        senders = [nuevo_sender("r") for _ in range(args.rafaga)]
         personas = [PERSONAS[i % len(PERSONAS)] for i in range(args.rafaga)]
         listos = await asyncio.gather(
             *(banco.preparar_saldo(s, p[0]) for s, p in zip(senders, personas, strict=True))
@@ -473,9 +489,7 @@ async def principal(args: argparse.Namespace) -> None:
         )
         base, base_url = arrancar_base(workdir)
         stack.start()
-        base.wait_healthy(
-            300, check=lambda r: r.status_code == 200 and bool(r.json().get("model_file"))
-        )
+        base_lista(base)
         print(f"    listo en {time.monotonic() - inicio:.0f} s; registros en {workdir}", flush=True)
         banco = Banco(stack, base_url, conexiones=max(2 * args.rafaga, 16))
         try:
@@ -494,10 +508,25 @@ async def principal(args: argparse.Namespace) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main() -> None:
+def parser_de(doc: str | None) -> argparse.ArgumentParser:
+    """A bench's command line: its docstring as help and --conservar."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument(
+        "--conservar", action="store_true", help="conservar los registros de los servicios"
+    )
+    return parser
+
+
+def al_menos_uno(parser: argparse.ArgumentParser, args: argparse.Namespace, *nombres: str) -> None:
+    for nombre in nombres:
+        if getattr(args, nombre) < 1:
+            parser.error(f"--{nombre} debe ser al menos 1")
+
+
+def main() -> None:
+    parser = parser_de(__doc__)
     parser.add_argument(
         "--rondas", type=int, default=25, help="rondas intercaladas de un turno de cada clase"
     )
@@ -509,13 +538,8 @@ def main() -> None:
     parser.add_argument(
         "--semilla", type=int, default=20, help="derechohabientes sintéticos además de las personas"
     )
-    parser.add_argument(
-        "--conservar", action="store_true", help="conservar los registros de los servicios"
-    )
     args = parser.parse_args()
-    for nombre in ("rondas", "rafaga", "rafagas"):
-        if getattr(args, nombre) < 1:
-            parser.error(f"--{nombre} debe ser al menos 1")
+    al_menos_uno(parser, args, "rondas", "rafaga", "rafagas")
     asyncio.run(principal(args))
 
 
