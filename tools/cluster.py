@@ -184,38 +184,14 @@ class Cluster(Secretos):
             w, w / "nginx.log", f"{self.public_url}/health",
         )
         for i, puerto in enumerate(self.backend_ports):
-            self.procs[f"backend{i}"] = _Proc(
-                f"backend{i}",
-                [
-                    str(VENV / "uvicorn"),
-                    "backend.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(puerto),
-                ],
-                ROOT,
-                w / f"backend{i}.log",
-                f"http://127.0.0.1:{puerto}/health",
+            self.procs[f"backend{i}"] = _Proc.uvicorn(
+                f"backend{i}", "backend.main:app", puerto, w / f"backend{i}.log"
             )
         for i, puerto in enumerate(self.actions_ports):
             self.procs[f"actions{i}"] = self._acciones(i, puerto)
         for i in range(len(self.rasa_ports)):
             self.procs[f"rasa{i}"] = self._rasa(i)
-        self.procs["ivr"] = _Proc(
-            "ivr",
-            [
-                str(VENV / "uvicorn"),
-                "ivr.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.ivr_port),
-            ],
-            ROOT,
-            w / "ivr.log",
-            f"http://127.0.0.1:{self.ivr_port}/health",
-        )
+        self.procs["ivr"] = _Proc.uvicorn("ivr", "ivr.main:app", self.ivr_port, w / "ivr.log")
         for proc in self.procs.values():
             proc.start(env)
         for nombre, proc in self.procs.items():

@@ -45,6 +45,12 @@ class _Proc:
     popen: subprocess.Popen[bytes] | None = None
     env_extra: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def uvicorn(cls, name: str, app: str, port: int, log: Path) -> _Proc:
+        """A FastAPI service (backend, ivr) as the Procfile starts it: uvicorn on loopback."""
+        cmd = [str(VENV / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port)]
+        return cls(name, cmd, ROOT, log, f"http://127.0.0.1:{port}/health")
+
     def start(self, env: dict[str, str]) -> None:
         out = self.log.open("ab")
         self.popen = subprocess.Popen(
@@ -162,19 +168,8 @@ class Stack(Secretos):
         self.seed()
         logs = self.workdir
         self.procs = {
-            "backend": _Proc(
-                "backend",
-                [
-                    str(VENV / "uvicorn"),
-                    "backend.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.backend_port),
-                ],
-                ROOT,
-                logs / "backend.log",
-                f"{self.backend_url}/health",
+            "backend": _Proc.uvicorn(
+                "backend", "backend.main:app", self.backend_port, logs / "backend.log"
             ),
             "actions": _Proc(
                 "actions",
@@ -192,20 +187,7 @@ class Stack(Secretos):
                 logs / "rasa.log",
                 self.rasa_api("/status"),
             ),
-            "ivr": _Proc(
-                "ivr",
-                [
-                    str(VENV / "uvicorn"),
-                    "ivr.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.ivr_port),
-                ],
-                ROOT,
-                logs / "ivr.log",
-                f"{self.ivr_url}/health",
-            ),
+            "ivr": _Proc.uvicorn("ivr", "ivr.main:app", self.ivr_port, logs / "ivr.log"),
         }
         env = self.env()
         for proc in self.procs.values():
