@@ -106,6 +106,29 @@ def _monto_por_descuento(descuento: Decimal, tasa: str, plazo: int) -> Decimal:
     return redondear(descuento * factor)
 
 
+def _prestamo_sintetico(
+    rng: random.Random,
+    folio: str,
+    descuento: Decimal,
+    plazo: int,
+    fechas: list[date],
+    ahora: datetime,
+) -> dict[str, object]:
+    """A synthetic loan at 16 % whose discounts start on fechas[0]; the caller adds its
+    estatus and fecha_liquidacion."""
+    return {
+        "folio": folio,
+        "producto": PRODUCTO_SINTETICO,
+        "monto": _monto_por_descuento(descuento, "0.16", plazo),
+        "plazo_quincenas": plazo,
+        "tasa_anual": Decimal("0.16"),
+        "descuento_quincenal": descuento,
+        "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
+        "fecha_primer_descuento": fechas[0],
+        "creado_en": ahora,
+    }
+
+
 def _persona_sintetica(
     rng: random.Random, indice: int, hoy: date, cal: _Calendario, claves: Pimientas, ahora: datetime
 ) -> tuple[dict[str, object], list[dict[str, object]], list[list[tuple[int, date, Decimal]]]]:
@@ -163,19 +186,8 @@ def _persona_sintetica(
             inicio = cal.indice_hoy - plazo - despues
             fechas = cal.fechas[inicio:inicio + plazo]
             prestamos.append(
-                {
-                    "folio": f"SIN-{indice:08d}-H",
-                    "producto": PRODUCTO_SINTETICO,
-                    "monto": _monto_por_descuento(descuento, "0.16", plazo),
-                    "plazo_quincenas": plazo,
-                    "tasa_anual": Decimal("0.16"),
-                    "descuento_quincenal": descuento,
-                    "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
-                    "fecha_primer_descuento": fechas[0],
-                    "estatus": "LIQUIDADO",
-                    "fecha_liquidacion": fechas[-1],
-                    "creado_en": ahora,
-                }
+                _prestamo_sintetico(rng, f"SIN-{indice:08d}-H", descuento, plazo, fechas, ahora)
+                | {"estatus": "LIQUIDADO", "fecha_liquidacion": fechas[-1]}
             )
             # Synthetic paid-off loans carry no movimiento detail (keeps 1M people fast).
             nominas.append([])
@@ -188,19 +200,8 @@ def _persona_sintetica(
             fechas = cal.fechas[inicio:inicio + plazo]
             omitidas = rng.randint(1, 3) if transcurridas > 3 and rng.random() < 0.03 else 0
             prestamos.append(
-                {
-                    "folio": f"SIN-{indice:08d}-V",
-                    "producto": PRODUCTO_SINTETICO,
-                    "monto": _monto_por_descuento(descuento, "0.16", plazo),
-                    "plazo_quincenas": plazo,
-                    "tasa_anual": Decimal("0.16"),
-                    "descuento_quincenal": descuento,
-                    "fecha_otorgamiento": fechas[0] - timedelta(days=rng.randint(16, 40)),
-                    "fecha_primer_descuento": fechas[0],
-                    "estatus": "VIGENTE",
-                    "fecha_liquidacion": None,
-                    "creado_en": ahora,
-                }
+                _prestamo_sintetico(rng, f"SIN-{indice:08d}-V", descuento, plazo, fechas, ahora)
+                | {"estatus": "VIGENTE", "fecha_liquidacion": None}
             )
             nominas.append(
                 [(k, fechas[k - 1], descuento) for k in range(1, transcurridas - omitidas + 1)]
@@ -217,6 +218,14 @@ _COLUMNAS_MOVIMIENTO = (
     "referencia",
     "creado_en",
 )
+
+
+def _insertar_con_ids(
+    conn: Connection, modelo: type[Derechohabiente] | type[Prestamo], filas: list[dict[str, object]]
+) -> Sequence[int]:
+    """Bulk insert (one statement) that returns the new ids in the order of `filas`."""
+    sentencia = insert(modelo).returning(modelo.id, sort_by_parameter_order=True)
+    return conn.execute(sentencia, filas).scalars().all()
 
 
 def _insertar_movimientos(conn: Connection, movimientos: Sequence[Mapping[str, object]]) -> None:
@@ -267,14 +276,7 @@ def sembrar_sinteticos(
             nominas_de.append(nominas)
         if not personas:
             continue
-        ids = (
-            conn.execute(
-                insert(Derechohabiente).returning(Derechohabiente.id, sort_by_parameter_order=True),
-                personas,
-            )
-            .scalars()
-            .all()
-        )
+        ids = _insertar_con_ids(conn, Derechohabiente, personas)
         filas_prestamo, nominas_plano = [], []
         for dh_id, prestamos, nominas in zip(ids, prestamos_de, nominas_de, strict=True):
             for fila, nomina in zip(prestamos, nominas, strict=True):
@@ -282,14 +284,7 @@ def sembrar_sinteticos(
                 filas_prestamo.append(fila)
                 nominas_plano.append(nomina)
         if filas_prestamo:
-            prestamo_ids = (
-                conn.execute(
-                    insert(Prestamo).returning(Prestamo.id, sort_by_parameter_order=True),
-                    filas_prestamo,
-                )
-                .scalars()
-                .all()
-            )
+            prestamo_ids = _insertar_con_ids(conn, Prestamo, filas_prestamo)
             # Synthetic payroll rows carry no referencia (NULLs never clash in the unique index).
             movimientos = [
                 {"prestamo_id": pid, "quincena": k, "fecha": f, "monto": m, "origen": "NOMINA",
