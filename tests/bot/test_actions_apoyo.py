@@ -15,6 +15,14 @@ from bot.actions import boveda
 
 Ruta = Tuple[str, str]
 
+# The backend's simulation at 48 quincenas of a 9,000-12,000 sueldo (the forms' happy path).
+SIMULACION_48: Dict[str, Any] = {
+    "descuento_quincenal": 900.0,
+    "monto_maximo": 31000.0,
+    "tasa_anual": 0.16,
+    "plazo_quincenas": 48,
+}
+
 
 class BackendFalso:
     """Answers by (method, path); records every request it saw."""
@@ -87,6 +95,24 @@ def tracker(
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
+    )
+
+
+def respuesta_en_forma(
+    slot: str,
+    valor: Any,
+    slots: Optional[Dict[str, Any]] = None,
+    *,
+    texto: Optional[str] = None,
+    forma: str = "simulacion_form",
+) -> Tracker:
+    """The tracker right after the user answered the form's requested `slot`: Rasa has
+    already set it to `valor` from the message (`texto`, the value itself by default)."""
+    return tracker(
+        {**(slots or {}), slot: valor, "requested_slot": slot},
+        texto=valor if texto is None else texto,
+        active_loop=forma,
+        eventos_extra=[{"event": "slot", "name": slot, "value": valor}],
     )
 
 

@@ -9,7 +9,14 @@ from typing import Any, Dict
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
-from test_actions_apoyo import BackendFalso, respuestas, slots_de, tracker
+from test_actions_apoyo import (
+    SIMULACION_48,
+    BackendFalso,
+    respuesta_en_forma,
+    respuestas,
+    slots_de,
+    tracker,
+)
 
 from bot.actions.contexto import ActionInterpretarDato, ActionRetomarTramite, ultima_respuesta
 from bot.actions.datos_simulacion import leer_datos, leer_renovacion_dicha, leer_tipo, resumen
@@ -163,9 +170,7 @@ def _tras_el_resultado(slots: Dict[str, Any], texto: str) -> Any:
 
 def _respuesta_a_renovacion(texto: str) -> Any:
     """`texto` said when the form asked primer préstamo o renovación (the sueldo already given)."""
-    return tracker({"sueldo": "12690.80", "requested_slot": "renovacion", "renovacion": texto},
-                   texto=texto, active_loop="simulacion_form",
-                   eventos_extra=[{"event": "slot", "name": "renovacion", "value": texto}])
+    return respuesta_en_forma("renovacion", texto, {"sueldo": "12690.80"})
 
 
 @pytest.mark.asyncio
@@ -246,12 +251,7 @@ async def test_varios_valores_en_una_respuesta_simulan_una_sola_vez():
 @pytest.mark.asyncio
 async def test_sin_tipo_la_forma_lo_pregunta_antes_de_simular():
     backend = BackendFalso({}).instalar()
-    t = tracker(
-        {"sueldo": "12690.80", "renovacion": False, "plazo": "36", "requested_slot": "plazo"},
-        texto="36",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}],
-    )
+    t = respuesta_en_forma("plazo", "36", {"sueldo": "12690.80", "renovacion": False})
     eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
     assert eventos["requested_slot"] == "tipo_derechohabiente" and backend.peticiones == []
 
@@ -319,26 +319,19 @@ async def test_un_dato_suelto_sin_nada_no_se_entendio(texto, respuesta):
 async def test_los_anios_pedidos_simulan_con_el_plazo_ya_dicho():
     """Asked for 48 quincenas without años: the form asks the años and, once
     given, simulates those 48 quincenas without asking the plazo again."""
-    resultado = {
-        "descuento_quincenal": 900.0,
-        "monto_maximo": 31000.0,
-        "tasa_anual": 0.16,
-        "plazo_quincenas": 48,
-    }
+    resultado = SIMULACION_48
     backend = BackendFalso({SIM: resultado}).instalar()
-    t = tracker(
+    t = respuesta_en_forma(
+        "anios_cotizacion",
+        "15",
         {
             "sueldo": "12000.00",
             "tipo_derechohabiente": "asegurado",
             "renovacion": False,
             "plazo": 48,
             "pedir_anios": True,
-            "requested_slot": "anios_cotizacion",
-            "anios_cotizacion": "15",
         },
         texto="Tengo 15 años cotizando.",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "anios_cotizacion", "value": "15"}],
     )
     eventos = slots_de(await ValidateSimulacionForm().run(CollectingDispatcher(), t, DOMINIO_SIM))
     assert eventos["simulacion"] == resultado and eventos["requested_slot"] is None
@@ -353,12 +346,7 @@ async def test_el_producto_dicho_al_pedir_el_sueldo_no_se_regaña():
     from bot.actions import producto_simulado
 
     producto_simulado._catalogo.update(productos=None, hasta=0.0)
-    t = tracker(
-        {"requested_slot": "sueldo", "sueldo": "el ordinario"},
-        texto="el ordinario",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "sueldo", "value": "el ordinario"}],
-    )
+    t = respuesta_en_forma("sueldo", "el ordinario")
     d = CollectingDispatcher()
     eventos = slots_de(await ValidateSimulacionForm().run(d, t, DOMINIO_SIM))
     assert respuestas(d) == []

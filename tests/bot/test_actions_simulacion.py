@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
-from test_actions_apoyo import BackendFalso, caido, error, mensaje, respuestas, slots_de, tracker
+from test_actions_apoyo import (
+    SIMULACION_48,
+    BackendFalso,
+    caido,
+    error,
+    mensaje,
+    respuesta_en_forma,
+    respuestas,
+    slots_de,
+    tracker,
+)
 
 from bot.actions import producto_simulado
 from bot.actions.datos_simulacion import leer_renovacion
@@ -16,6 +26,14 @@ from bot.actions.producto_simulado import producto_nombrado
 from bot.actions.simulacion import ActionPrepararSimulacion, ActionSimularPrestamo
 
 SIM = ("POST", "/api/v1/simulaciones")
+PERFIL = ("GET", "/api/v1/identidad/perfil")
+# What the backend knows of an identified asegurada: the simulation starts from it.
+DATOS_DE_PERFIL = {
+    "sueldo_base_mensual": 20761.58,
+    "tipo": "asegurado",
+    "anios_cotizacion": 12,
+    "sexo": "M",
+}
 
 
 @pytest.mark.asyncio
@@ -128,17 +146,7 @@ async def test_sueldo_en_varias_formas(texto, esperado):
 
 @pytest.mark.asyncio
 async def test_prepara_con_el_perfil_si_esta_identificado():
-    BackendFalso(
-        {
-            ("GET", "/api/v1/identidad/perfil"): {
-                "sueldo_base_mensual": 20761.58,
-                "tipo": "asegurado",
-                "anios_cotizacion": 12,
-                "sexo": "M",
-                "nombre": "Laura",
-            }
-        }
-    ).instalar()
+    BackendFalso({PERFIL: DATOS_DE_PERFIL | {"nombre": "Laura"}}).instalar()
     d = CollectingDispatcher()
     slots = slots_de(await ActionPrepararSimulacion().run(d, tracker({"token": "tok"}), {}))
     assert (
@@ -213,12 +221,7 @@ async def test_sin_anios_de_cotizacion_el_plazo_largo_los_pide_y_luego_los_usa()
         }
         assert respuestas(d2) == ["utter_anios_no_valido"]
 
-    resultado = {
-        "descuento_quincenal": 900.0,
-        "monto_maximo": 31000.0,
-        "tasa_anual": 0.16,
-        "plazo_quincenas": 48,
-    }
+    resultado = SIMULACION_48
     backend = BackendFalso({SIM: resultado}).instalar()
     slots = await formulario.validate_plazo(
         "48",
@@ -261,16 +264,8 @@ async def test_la_respuesta_de_anios_se_valida_y_luego_se_pide_el_plazo():
             "pedir_anios": {"mappings": []},
         },
     }
-    t = tracker(
-        {
-            "sueldo": "9000",
-            "pedir_anios": True,
-            "requested_slot": "anios_cotizacion",
-            "anios_cotizacion": "veinte años",
-        },
-        texto="veinte años",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "anios_cotizacion", "value": "veinte años"}],
+    t = respuesta_en_forma(
+        "anios_cotizacion", "veinte años", {"sueldo": "9000", "pedir_anios": True}
     )
     d = CollectingDispatcher()
     eventos = await ValidateSimulacionForm().run(d, t, domain)
@@ -405,17 +400,10 @@ async def test_sueldo_y_plazo_dichos_al_pedir_la_simulacion_llenan_la_forma():
     assert eventos == {"sueldo": "20000.00", "plazo": 48, "requested_slot": "renovacion"}
     assert respuestas(d) == [] and backend.peticiones == []  # nothing to simulate yet
 
-    responde = tracker(
-        {
-            "tipo_derechohabiente": "asegurado",
-            "sueldo": "20000.00",
-            "plazo": 48,
-            "renovacion": "primer préstamo",
-            "requested_slot": "renovacion",
-        },
-        texto="primer préstamo",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "renovacion", "value": "primer préstamo"}],
+    responde = respuesta_en_forma(
+        "renovacion",
+        "primer préstamo",
+        {"tipo_derechohabiente": "asegurado", "sueldo": "20000.00", "plazo": 48},
     )
     eventos = slots_de(await formulario.run(CollectingDispatcher(), responde, DOMINIO_SIM))
     assert eventos["renovacion"] is False and eventos["plazo"] == 48
@@ -434,17 +422,8 @@ async def test_sueldo_y_plazo_dichos_al_pedir_la_simulacion_llenan_la_forma():
 async def test_plazo_dicho_antes_que_no_se_permite_se_vuelve_a_preguntar():
     regla = "Con menos de 10 años de cotización el plazo máximo es de 36 quincenas."
     BackendFalso({SIM: error(422, regla, campos=["plazo_quincenas"])}).instalar()
-    responde = tracker(
-        {
-            "tipo_derechohabiente": "asegurado",
-            "sueldo": "9000.00",
-            "plazo": 72,
-            "renovacion": "2",
-            "requested_slot": "renovacion",
-        },
-        texto="2",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "renovacion", "value": "2"}],
+    responde = respuesta_en_forma(
+        "renovacion", "2", {"tipo_derechohabiente": "asegurado", "sueldo": "9000.00", "plazo": 72}
     )
     d = CollectingDispatcher()
     eventos = slots_de(await ValidateSimulacionForm().run(d, responde, DOMINIO_SIM))
@@ -457,17 +436,10 @@ async def test_backend_caido_a_media_forma_la_termina_de_verdad():
     """With required_slots overridden rasa_sdk appends the next slot to ask; the
     form must end anyway (ActiveLoop(None)) instead of asking after the apology."""
     BackendFalso({SIM: caido}).instalar()
-    t = tracker(
-        {
-            "tipo_derechohabiente": "asegurado",
-            "sueldo": "9000.00",
-            "renovacion": False,
-            "plazo": "36",
-            "requested_slot": "plazo",
-        },
-        texto="36",
-        active_loop="simulacion_form",
-        eventos_extra=[{"event": "slot", "name": "plazo", "value": "36"}],
+    t = respuesta_en_forma(
+        "plazo",
+        "36",
+        {"tipo_derechohabiente": "asegurado", "sueldo": "9000.00", "renovacion": False},
     )
     d = CollectingDispatcher()
     eventos = await ValidateSimulacionForm().run(d, t, DOMINIO_SIM)
@@ -500,17 +472,7 @@ async def test_preparar_conserva_lo_dicho_en_la_peticion_y_limpia_lo_demas():
     "prestamos,renovacion", [([], False), ([{"folio": "A", "estatus": "VIGENTE"}], None)]
 )
 async def test_sin_prestamos_registrados_es_primer_prestamo(prestamos, renovacion):
-    BackendFalso(
-        {
-            ("GET", "/api/v1/identidad/perfil"): {
-                "sueldo_base_mensual": 20761.58,
-                "tipo": "asegurado",
-                "anios_cotizacion": 12,
-                "sexo": "M",
-            },
-            ("GET", "/api/v1/prestamos"): prestamos,
-        }
-    ).instalar()
+    BackendFalso({PERFIL: DATOS_DE_PERFIL, ("GET", "/api/v1/prestamos"): prestamos}).instalar()
     slots = slots_de(
         await ActionPrepararSimulacion().run(CollectingDispatcher(), tracker({"token": "tok"}), {})
     )
@@ -523,7 +485,7 @@ async def test_a_media_forma_otra_peticion_deja_la_forma():
     """The rule for the new request runs the request's own action, which leaves
     the rejected form (see cambio_de_tramite.py)."""
     BackendFalso(
-        {("GET", "/api/v1/identidad/perfil"): error(404, "x"), ("GET", "/api/v1/prestamos"): []}
+        {PERFIL: error(404, "x"), ("GET", "/api/v1/prestamos"): []}
     ).instalar()
     t = tracker(
         {"token": "tok", "sueldo": "9000.00", "requested_slot": "plazo"},
