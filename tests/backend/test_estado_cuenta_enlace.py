@@ -12,13 +12,12 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import Derechohabiente, Movimiento, Prestamo
 from backend.seed import PERSONA
 from backend.services import enlaces
 from backend.settings import BackendSettings
+from tests.backend._prestamos_apoyo import pagar_fopi, saldo_total, vigente
 from tests.backend.conftest import AHORA_PERSONAS, Reloj, verificar
 
 AHORA = AHORA_PERSONAS  # 12:00 in Mexico City
@@ -52,14 +51,6 @@ def _pesos(valor: float | Decimal) -> str:
     return f"${Decimal(str(valor)):,.2f}"
 
 
-def _vigente(session: Session, curp: str) -> Prestamo:
-    return session.scalars(
-        select(Prestamo)
-        .join(Derechohabiente)
-        .where(Derechohabiente.curp == curp, Prestamo.estatus == "VIGENTE")
-    ).one()
-
-
 def test_enlace_sin_credenciales_da_el_pdf_con_curp_enmascarada_y_saldo(
     api: TestClient, session: Session, settings: BackendSettings
 ) -> None:
@@ -91,25 +82,12 @@ def test_el_pdf_se_genera_al_abrir_el_enlace_con_el_saldo_de_ese_dia(
     api: TestClient, session: Session, clock: Reloj
 ) -> None:
     headers = _auth(api, P1)
-    antes = Decimal(
-        str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
-    )
+    antes = saldo_total(api, headers)
     ruta = urlsplit(api.post(ENLACE, headers=headers).json()["url"]).path
     assert _pesos(antes) in _texto(api.get(ruta).content)
 
     # A bank payment applied after the link was issued shows up when it is opened.
-    p = _vigente(session, P1.curp)
-    session.add(
-        Movimiento(
-            prestamo_id=p.id,
-            quincena=None,
-            fecha=HOY,
-            monto=Decimal("5000.00"),
-            origen="FOPI",
-            referencia="FOPI-ENLACE-1",
-        )
-    )
-    session.commit()
+    pagar_fopi(session, vigente(session, P1.curp), "5000.00", HOY, "FOPI-ENLACE-1")
     texto = _texto(api.get(ruta).content)
     assert f"Saldo deudor total al 20/11/2026: {_pesos(antes - Decimal('5000.00'))}" in texto
     assert "FOPI-ENLACE-1" in texto
@@ -131,7 +109,7 @@ def test_enlace_de_un_prestamo_liquidado_propio_por_folio(api: TestClient) -> No
 
 
 def test_folio_de_otra_persona_es_404(api: TestClient, session: Session) -> None:
-    folio_p1 = _vigente(session, P1.curp).folio
+    folio_p1 = vigente(session, P1.curp).folio
     h3 = _auth(api, P3)
     r = api.post(ENLACE, params={"folio": folio_p1}, headers=h3)
     assert r.status_code == 404
@@ -171,7 +149,7 @@ def test_enlace_alterado_es_403(
     assert r.headers["content-type"].startswith("application/json")
 
     # A link to P1's statement signed with any other secret is refused too.
-    folio_p1 = _vigente(session, P1.curp).folio
+    folio_p1 = vigente(session, P1.curp).folio
     falsa = jwt.encode({"typ": "enlace", "k": "estado_cuenta", "id": folio_p1,
                         "exp": int((AHORA + timedelta(hours=1)).timestamp())},
                        "otro-secreto-" + "y" * 24, algorithm="HS256")

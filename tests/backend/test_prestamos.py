@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.deps import reloj
-from backend.models import Derechohabiente, Movimiento, Prestamo
+from backend.models import Derechohabiente, Movimiento
 from backend.security import ALGORITHM, emitir_token
 from backend.seed import PERSONA, sembrar_personas
 from backend.settings import BackendSettings
+from tests.backend._prestamos_apoyo import pagar_fopi, saldo_total, vigente
 
 AHORA = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)  # 12:00 in Mexico City, not a quincena date
 HOY = date(2026, 11, 20)
@@ -36,14 +37,6 @@ def _auth(client: TestClient, persona) -> dict[str, str]:  # type: ignore[no-unt
     r = client.post("/api/v1/identidad/verificar", json={"curp": persona.curp, "nip": persona.nip})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
-
-
-def _vigente(session: Session, curp: str) -> Prestamo:
-    return session.scalars(
-        select(Prestamo)
-        .join(Derechohabiente)
-        .where(Derechohabiente.curp == curp, Prestamo.estatus == "VIGENTE")
-    ).one()
 
 
 def _saldo_cerrado(
@@ -69,7 +62,7 @@ def test_saldo_p1_igual_a_calculo_independiente(api: TestClient, session: Sessio
     r = api.get("/api/v1/prestamos/saldo", headers=_auth(api, P1))
     assert r.status_code == 200, r.text
     body = r.json()
-    p = _vigente(session, P1.curp)
+    p = vigente(session, P1.curp)
     pagos = session.scalar(
         select(func.count()).select_from(Movimiento).where(Movimiento.prestamo_id == p.id)
     )
@@ -89,7 +82,7 @@ def test_saldo_p2_capitaliza_las_tres_quincenas_sin_descuento(
     api: TestClient, session: Session
 ) -> None:
     body = api.get("/api/v1/prestamos/saldo", headers=_auth(api, P2)).json()
-    p = _vigente(session, P2.curp)
+    p = vigente(session, P2.curp)
     pagos = session.scalar(
         select(func.count()).select_from(Movimiento).where(Movimiento.prestamo_id == p.id)
     )
@@ -102,43 +95,14 @@ def test_saldo_p2_capitaliza_las_tres_quincenas_sin_descuento(
 
 def test_saldo_baja_al_aplicar_un_pago(api: TestClient, session: Session) -> None:
     headers = _auth(api, P1)
-    antes = Decimal(
-        str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
-    )
-    p = _vigente(session, P1.curp)
-    session.add(
-        Movimiento(
-            prestamo_id=p.id,
-            quincena=None,
-            fecha=HOY,
-            monto=Decimal("5000.00"),
-            origen="FOPI",
-            referencia="FOPI-TEST-1",
-        )
-    )
-    session.commit()
-    despues = Decimal(
-        str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
-    )
+    antes = saldo_total(api, headers)
+    p = vigente(session, P1.curp)
+    pagar_fopi(session, p, "5000.00", HOY, "FOPI-TEST-1")
+    despues = saldo_total(api, headers)
     assert despues == antes - Decimal("5000.00")
     # A payment dated in the future is not applied yet.
-    session.add(
-        Movimiento(
-            prestamo_id=p.id,
-            quincena=None,
-            fecha=HOY + timedelta(days=3),
-            monto=Decimal("100.00"),
-            origen="FOPI",
-            referencia="FOPI-TEST-2",
-        )
-    )
-    session.commit()
-    assert (
-        Decimal(
-            str(api.get("/api/v1/prestamos/saldo", headers=headers).json()["saldo_deudor_total"])
-        )
-        == despues
-    )
+    pagar_fopi(session, p, "100.00", HOY + timedelta(days=3), "FOPI-TEST-2")
+    assert saldo_total(api, headers) == despues
 
 
 def test_sin_prestamo_vigente_da_404_en_espanol(api: TestClient) -> None:
@@ -158,7 +122,7 @@ def test_sin_prestamo_vigente_da_404_en_espanol(api: TestClient) -> None:
 
 def test_condiciones_del_vigente(api: TestClient, session: Session) -> None:
     body = api.get("/api/v1/prestamos/vigente", headers=_auth(api, P1)).json()
-    p = _vigente(session, P1.curp)
+    p = vigente(session, P1.curp)
     assert body["folio"] == p.folio
     # seed 004, nivel 11 at 72 quincenas: monto from the 20 % discount
     assert body["monto"] == 88242.56
@@ -190,7 +154,7 @@ def test_historico_mas_reciente_primero(api: TestClient) -> None:
 def test_cada_token_solo_ve_lo_suyo(
     api: TestClient, session: Session, settings: BackendSettings
 ) -> None:
-    p1_folio = _vigente(session, P1.curp).folio
+    p1_folio = vigente(session, P1.curp).folio
     h1, h3 = _auth(api, P1), _auth(api, P3)
     assert api.get("/api/v1/prestamos/saldo", headers=h1).json()["prestamo_folio"] == p1_folio
     assert api.get("/api/v1/prestamos/saldo", headers=h3).status_code == 404
@@ -238,7 +202,7 @@ def test_estado_de_cuenta_pdf(api: TestClient, session: Session) -> None:
     assert saldo["prestamo_folio"] in texto
     assert f"${saldo['saldo_deudor_total']:,.2f}" in texto
     assert "Saldo deudor total al 20/11/2026" in texto
-    p = _vigente(session, P2.curp)
+    p = vigente(session, P2.curp)
     movs = session.scalars(
         select(Movimiento).where(Movimiento.prestamo_id == p.id).order_by(Movimiento.fecha)
     ).all()

@@ -484,9 +484,7 @@ async def test_sin_prestamos_registrados_es_primer_prestamo(prestamos, renovacio
 async def test_a_media_forma_otra_peticion_deja_la_forma():
     """The rule for the new request runs the request's own action, which leaves
     the rejected form (see cambio_de_tramite.py)."""
-    BackendFalso(
-        {PERFIL: error(404, "x"), ("GET", "/api/v1/prestamos"): []}
-    ).instalar()
+    BackendFalso({PERFIL: error(404, "x"), ("GET", "/api/v1/prestamos"): []}).instalar()
     t = tracker(
         {"token": "tok", "sueldo": "9000.00", "requested_slot": "plazo"},
         intent="simular_prestamo",
