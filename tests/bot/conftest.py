@@ -24,6 +24,15 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("ACCIONES_CLAVE", "clave-de-pruebas-de-la-boveda")
 
 
+@pytest.fixture
+def sanic_en_modo_prueba(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What sanic-testing does: lets several Sanic apps start in one process (channel tests
+    use it through `pytestmark`)."""
+    from sanic import Sanic
+
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+
 @pytest.fixture(autouse=True)
 def _sin_red():
     """After each test: the backend client back on real HTTP, no catalogue kept."""

@@ -9,10 +9,11 @@ import uuid
 import httpx
 import pytest
 from rasa_sdk.endpoint import create_app
-from sanic import Sanic
 
 import rasa_sdk_plugins
 
+# Sanic apps start in test mode (tests/bot/conftest.py).
+pytestmark = pytest.mark.usefixtures("sanic_en_modo_prueba")
 TOKEN = "acciones-" + uuid.uuid4().hex
 LLAMADA = {
     "next_action": "action_inexistente",
@@ -20,11 +21,6 @@ LLAMADA = {
     "tracker": {"sender_id": "x", "slots": {}, "latest_message": {}, "events": []},
     "domain": {},
 }
-
-
-@pytest.fixture(autouse=True)
-def sanic_en_modo_prueba(monkeypatch) -> None:
-    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 async def _cliente(monkeypatch, token: str | None) -> httpx.AsyncClient:

@@ -10,9 +10,7 @@ and the bearer token (RASA_TOKEN) every one of those routes requires.
 
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,15 +21,11 @@ from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-ROOT = Path(__file__).resolve().parents[2]
-BOT = ROOT / "bot"
-# Rasa imports custom channels from the repository root (bot.channels.*)
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bot.channels import ivr as canal_ivr
+from bot.channels.ivr import IVRInput, IVROutput
 
-from bot.channels import ivr as canal_ivr  # noqa: E402
-from bot.channels.ivr import IVRInput, IVROutput  # noqa: E402
-
+# Sanic apps start in test mode (tests/bot/conftest.py).
+pytestmark = pytest.mark.usefixtures("sanic_en_modo_prueba")
 TOKEN = "rasa-" + uuid.uuid4().hex
 AUTORIZADO = {"Authorization": f"Bearer {TOKEN}"}
 RUTAS = [
@@ -113,11 +107,6 @@ class BotDeMentira:
         else:
             await salida.send_text_message(quien, f"Recibí {texto}")
             self._tracker(quien, "informar", None, None, salida)
-
-
-@pytest.fixture(autouse=True)
-def sanic_en_modo_prueba(monkeypatch) -> None:
-    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ Rasa reads it, to prove the open built-in channel is gone.
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,13 @@ import yaml
 from rasa.shared.utils.common import class_from_module_path
 from sanic import Sanic
 
+from bot.channels import autorizacion
+from bot.channels.rest import RestProtegidoInput
+
 ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
-# Rasa imports custom channels from the repository root (bot.channels.*)
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bot.channels import autorizacion  # noqa: E402
-from bot.channels.rest import RestProtegidoInput  # noqa: E402
-
+# Sanic apps start in test mode (tests/bot/conftest.py).
+pytestmark = pytest.mark.usefixtures("sanic_en_modo_prueba")
 TOKEN = "rasa-" + uuid.uuid4().hex
 RUTA = "/webhooks/rest/webhook"
 
@@ -46,11 +43,6 @@ class Bot:
         await mensaje.output_channel.send_text_with_buttons(
             mensaje.sender_id, "¿Algo más?", [{"title": "Sí", "payload": "/afirmar"}]
         )
-
-
-@pytest.fixture(autouse=True)
-def sanic_en_modo_prueba(monkeypatch) -> None:
-    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 async def _cliente(canal: RestProtegidoInput, bot: Bot) -> httpx.AsyncClient:

@@ -10,11 +10,9 @@ HTTP client). The real bot is exercised end to end in tests/e2e/test_whatsapp.py
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,21 +26,17 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as RespuestaTwilio
 from twilio.request_validator import RequestValidator
 
-ROOT = Path(__file__).resolve().parents[2]
-BOT = ROOT / "bot"
-# Rasa imports custom channels from the repository root (bot.channels.*)
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp
+from bot.channels.opciones import resolver_opcion
+from bot.channels.privacidad import enmascarar, nips_en
+from bot.channels.whatsapp import WhatsAppInput
+from bot.channels.whatsapp_envio import EnviadorTwilio
+from bot.channels.whatsapp_salida import MENSAJES
+from bot.channels.whatsapp_tardio import respuesta_guardada
+from bot.channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir
 
-from bot.almacenes.bandeja_whatsapp import BandejaWhatsApp  # noqa: E402
-from bot.channels.opciones import resolver_opcion  # noqa: E402
-from bot.channels.privacidad import enmascarar, nips_en  # noqa: E402
-from bot.channels.whatsapp import WhatsAppInput  # noqa: E402
-from bot.channels.whatsapp_envio import EnviadorTwilio  # noqa: E402
-from bot.channels.whatsapp_salida import MENSAJES  # noqa: E402
-from bot.channels.whatsapp_tardio import respuesta_guardada  # noqa: E402
-from bot.channels.whatsapp_twiml import LIMITE_CUERPO, Pieza, partir  # noqa: E402
-
+# Sanic apps start in test mode (tests/bot/conftest.py).
+pytestmark = pytest.mark.usefixtures("sanic_en_modo_prueba")
 TOKEN = "token-de-prueba-" + uuid.uuid4().hex
 PUBLIC = "https://capp.example.mx"
 PATH = "/webhooks/whatsapp/webhook"
@@ -144,12 +138,6 @@ class BotDeMentira:
             return
         else:
             await salida.send_text_message(quien, f"Usted escribió: {texto}")
-
-
-@pytest.fixture(autouse=True)
-def sanic_en_modo_prueba(monkeypatch) -> None:
-    # What sanic-testing does: lets several apps start in one process.
-    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 @pytest.fixture
