@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.orm import Session
@@ -135,15 +136,15 @@ def _persona_sintetica(
     nacimiento, sexo, estado, homoclave = _identidad_sintetica(indice)
     nombre = rng.choice(NOMBRES_H if sexo == "H" else NOMBRES_M)
     ap1, ap2 = rng.choice(APELLIDOS), rng.choice(APELLIDOS)
-    curp = construir_curp(
-        nombre=nombre,
-        primer_apellido=ap1,
-        segundo_apellido=ap2,
-        fecha_nacimiento=nacimiento,
-        sexo=sexo,
-        estado=estado,
-        homoclave=homoclave,
-    )
+    # Who the person is: the CURP derives from it, and it is stored as is.
+    identidad: dict[str, Any] = {
+        "nombre": nombre,
+        "primer_apellido": ap1,
+        "segundo_apellido": ap2,
+        "fecha_nacimiento": nacimiento,
+        "sexo": sexo,
+    }
+    curp = construir_curp(**identidad, estado=estado, homoclave=homoclave)
     edad = hoy.year - nacimiento.year
     pensionado = edad >= 60 and rng.random() < 0.8
     anios = rng.randint(28, 35) if pensionado else rng.randint(1, max(1, min(edad - 19, 30)))
@@ -151,11 +152,7 @@ def _persona_sintetica(
     lada = rng.choice(LADAS)
     persona = {
         "curp": curp,
-        "nombre": nombre,
-        "primer_apellido": ap1,
-        "segundo_apellido": ap2,
-        "sexo": sexo,
-        "fecha_nacimiento": nacimiento,
+        **identidad,
         "tipo": "pensionado" if pensionado else "asegurado",
         "dependencia": "ISSSTE (nómina de pensionados)" if pensionado else rng.choice(DEPENDENCIAS),
         "sueldo_base_mensual": sueldo,
