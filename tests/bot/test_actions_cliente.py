@@ -297,11 +297,15 @@ CITAS = ("POST", "/api/v1/citas")
 CANCELAR = ("POST", "/api/v1/citas/CC3QZ8/cancelar")
 
 
+@pytest.fixture
+def backend_citas() -> BackendFalso:
+    """A backend that books CC3QZ8 and cancels it."""
+    return BackendFalso({CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}).instalar()
+
+
 @pytest.mark.asyncio
-async def test_agendar_y_cancelar_envian_llave_de_idempotencia_y_vencimiento():
-    backend = BackendFalso(
-        {CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}
-    ).instalar()
+async def test_agendar_y_cancelar_envian_llave_de_idempotencia_y_vencimiento(backend_citas):
+    backend = backend_citas
     async with bc.cliente("tok") as api:
         await api.agendar_cita(
             3, "2026-03-02T10:00:00-06:00", "web", idempotency_key="turno-1", vence=1767225600.25
@@ -322,10 +326,8 @@ async def test_agendar_y_cancelar_envian_llave_de_idempotencia_y_vencimiento():
 
 
 @pytest.mark.asyncio
-async def test_sin_llave_ni_vencimiento_no_hay_encabezados():
-    backend = BackendFalso(
-        {CITAS: {"clave": "CC3QZ8"}, CANCELAR: {"estatus": "CANCELADA"}}
-    ).instalar()
+async def test_sin_llave_ni_vencimiento_no_hay_encabezados(backend_citas):
+    backend = backend_citas
     async with bc.cliente("tok") as api:
         await api.agendar_cita(3, "2026-03-02T10:00:00-06:00")
         await api.cancelar_cita("CC3QZ8")

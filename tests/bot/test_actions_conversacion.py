@@ -5,7 +5,7 @@ before it, a correction after a result, a form resumed with a value."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -113,6 +113,15 @@ def _usuario(texto: str, intent: str = "informar") -> Dict[str, Any]:
     }
 
 
+async def _interpretar_tras(
+    antes: str, intent: str, texto: str
+) -> Tuple[CollectingDispatcher, List[Dict[str, Any]]]:
+    """action_interpretar_dato on `texto`, said after a greeting and the bot's `antes`."""
+    t = tracker(intent=intent, texto=texto, anteriores=[_usuario("hola", "saludar"), _bot(antes)])
+    d = CollectingDispatcher()
+    return d, await ActionInterpretarDato().run(d, t, {})
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("intent,texto,antes", [
     ("afirmar", "sí, por favor", "utter_faq/tasa_interes"),
@@ -121,9 +130,7 @@ def _usuario(texto: str, intent: str = "informar") -> Dict[str, Any]:
     ("informar", "si cobro 14 mil, a 48 quincenas", "utter_saludo"),
 ])
 async def test_un_si_o_un_dato_que_responde_algo_se_entiende_como_la_peticion(intent, texto, antes):
-    t = tracker(intent=intent, texto=texto, anteriores=[_usuario("hola", "saludar"), _bot(antes)])
-    d = CollectingDispatcher()
-    eventos = await ActionInterpretarDato().run(d, t, {})
+    d, eventos = await _interpretar_tras(antes, intent, texto)
     assert respuestas(d) == []
     assert [e["event"] for e in eventos] == ["action", "user"]
     assert eventos[1]["parse_data"]["intent"]["name"] == "simular_prestamo"
@@ -137,9 +144,8 @@ async def test_un_si_o_un_dato_que_responde_algo_se_entiende_como_la_peticion(in
     ("informar", "CC3QZ8", "utter_faq/tasa_interes"),
 ])
 async def test_sin_nada_que_responda_pregunta_que_tramite(intent, texto, antes):
-    t = tracker(intent=intent, texto=texto, anteriores=[_usuario("hola", "saludar"), _bot(antes)])
-    d = CollectingDispatcher()
-    assert await ActionInterpretarDato().run(d, t, {}) == []
+    d, eventos = await _interpretar_tras(antes, intent, texto)
+    assert eventos == []
     assert respuestas(d) == ["utter_que_tramite"]
 
 
