@@ -16,9 +16,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-# Any case: a CURP typed in lower case ("hegg560427mvzrrl04") is still a CURP.
-# Sex H, M or X (RENAPO's non-binary marker since 2023).
-CURP_RE = re.compile(r"\b[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d\b", re.IGNORECASE)
+# Re-exported: the backend's modules import the CURP mask from here.
+from habla.curp import CURP_RE as CURP_RE
+from habla.curp import enmascarar_curps
+from habla.curp import mascara_curp as mascara_curp
+
 # A NIP next to its name: nip=4821, "nip": "4821", 'nip': 4821, NIP 4821.
 NIP_RE = re.compile(r"""(\bnip\b["']?\s*(?:[:=]\s*)?["']?\s*)\d{4}\b""", re.IGNORECASE)
 # A balance next to its name: saldo=1234.56, "saldo_deudor_total": 12,345.67, saldo $1,234.
@@ -31,23 +33,13 @@ SALDO_RE = re.compile(
 ENLACE_RE = re.compile(r"(/api/v1/archivos/)[A-Za-z0-9_\-.~%]+")
 
 
-def mascara_curp(curp: str | None) -> str:
-    """`HEGG560427MVZRRL04` -> `HEGG************04`."""
-    if not curp:
-        return ""
-    curp = curp.strip().upper()
-    if len(curp) <= 6:
-        return "*" * len(curp)
-    return curp[:4] + "*" * (len(curp) - 6) + curp[-2:]
-
-
 def enmascarar_texto(texto: str) -> str:
     """Mask every signed-link token, CURP-looking token, NIP field and balance field
     inside free text."""
     if not texto:
         return texto
     texto = ENLACE_RE.sub(lambda m: m.group(1) + "****", texto)
-    texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
+    texto = enmascarar_curps(texto)
     texto = NIP_RE.sub(lambda m: m.group(1) + "****", texto)
     return SALDO_RE.sub(lambda m: m.group(1) + "***", texto)
 

@@ -15,7 +15,7 @@ import logging
 import re
 from typing import Any
 
-from bot.channels.privacidad import CURP_RE, mascara_curp
+from bot.texto import enmascarar_curps
 
 _CUATRO_DIGITOS = re.compile(r"(?<![0-9A-Za-z$])(?<!\d[/.,:-])\d{4}(?![0-9A-Za-z])(?![/.,:-]\d)")
 _JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}")
@@ -28,7 +28,7 @@ def sin_tokens(texto: str) -> str:
 
 
 def enmascarar_registro(texto: str) -> str:
-    texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
+    texto = enmascarar_curps(texto)
     texto = _JWT.sub("<token>", texto)
     texto = _SELLADO.sub("sellado:v1:<...>", texto)
     return _CUATRO_DIGITOS.sub("****", texto)

@@ -1,10 +1,9 @@
-"""One rule, two homes: the backend and the Rasa actions each keep their own
-`mascara_curp` (separate Python environments, neither imports the other), tied
-by one list of cases, tests/mascara_curp_casos.json, that both must pass.
+"""One rule, one home, two environments: the CURP mask lives in habla/curp.py,
+which the backend (.venv) and the Rasa side (.venv-rasa) both import; one list of
+cases, tests/mascara_curp_casos.json, is run in each.
 
-This file checks backend.privacy; the bot's suite (.venv-rasa, tests/bot/test_texto.py) runs the
-same
-JSON against bot/texto.py.
+This file checks it through backend.privacy; the bot's suite (tests/bot/test_texto.py)
+runs the same JSON through bot/texto.py.
 """
 
 from __future__ import annotations
@@ -15,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from backend import contacto
+from backend import contacto, privacy
 from backend.privacy import enmascarar_texto, mascara_curp
+from habla import curp
 
 CASOS: list[tuple[str | None, str]] = [
     (curp, esperado)
@@ -29,6 +29,11 @@ CASOS: list[tuple[str | None, str]] = [
 @pytest.mark.parametrize(("curp", "esperada"), CASOS)
 def test_mascara_curp_del_backend(curp: str | None, esperada: str) -> None:
     assert mascara_curp(curp) == esperada
+
+
+def test_el_backend_usa_la_mascara_de_habla() -> None:
+    assert mascara_curp is curp.mascara_curp
+    assert privacy.CURP_RE is curp.CURP_RE
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import httpx
 
 from bot.actions.medicion import registrar_llamada
-from bot.texto import CURP_RE, mascara_curp
+from bot.texto import enmascarar_curps
 
 logger = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ def ruta_sin_datos(ruta: str) -> str:
 
 def texto_sin_datos(texto: str) -> str:
     """Any log text with claves in paths, CURPs and secret query values masked."""
-    texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
+    texto = enmascarar_curps(texto)
     texto = _SECRETOS_EN_URL.sub(lambda m: f"{m.group(1)}=…", texto)
     return re.sub(r"(/api/v1/citas/)[A-Za-z0-9]{6}\b", r"\1…", texto)
 

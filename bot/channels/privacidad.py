@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import List
 
-from bot.texto import CURP_RE, mascara_curp  # noqa: F401 - the channels' privacy names them here
+from bot.texto import enmascarar_curps
 
 NIP_SOLO_RE = re.compile(r"^\s*(\d{4})\s*$")
 NIP_DICHO_RE = re.compile(r"\bnip\D{0,12}(\d{4})(?!\d)", re.IGNORECASE)
@@ -34,7 +34,7 @@ def nips_en(texto: str, pide_nip: bool = False) -> List[str]:
 
 def enmascarar(texto: str, nips: List[str]) -> str:
     """Mask every CURP-shaped token, and each NIP given where it stands alone."""
-    texto = CURP_RE.sub(lambda m: mascara_curp(m.group(0)), texto)
+    texto = enmascarar_curps(texto)
     for nip in nips:
         texto = re.sub(_ANTES + re.escape(nip) + _DESPUES, "****", texto)
     return texto

@@ -1,6 +1,7 @@
 """The bot's half of tests/test_una_regla.py: the same CURP cases
-(tests/mascara_curp_casos.json) against bot/texto.py, which the actions, the
-channels and the log filter share; the backend's copy passes the same list."""
+(tests/mascara_curp_casos.json) against the mask the actions, the channels and
+the log filter import from bot/texto.py (habla/curp.py, the backend's too), run
+in the Rasa environment."""
 
 from __future__ import annotations
 
