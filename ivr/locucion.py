@@ -20,6 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from num2words import num2words
 
+from habla.curp import CURP_RE
+
 MESES = [
     "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
     "septiembre", "octubre", "noviembre", "diciembre",
@@ -163,7 +165,6 @@ _CLAVE_PRESENTADA = re.compile(
     r"(?i:\b(?:clave(?:\s+de(?:\s+(?:su|la|mi))?\s+cita)?|cita)\b(?:\s+(?:es|n[uú]mero|no\.))?[\s:,«\"'“(]*)"
     r"(?P<clave>\b[A-Z0-9]{6}\b|\b[A-Z0-9](?:[ -][A-Z0-9]){5}\b)"
 )
-_CURP = re.compile(r"\b[A-Z]{4}\d{6}[HM][A-Z]{5}[A-Z0-9]\d\b")
 _DECIMAL = re.compile(r"\b(\d+)\.(\d+)\b")
 _ENTERO = re.compile(r"\b\d{1,3}(?:,\d{3})+\b|\b\d+\b")
 
@@ -233,7 +234,7 @@ def para_voz(texto: str) -> list[str]:
     )
     texto = _HORA.sub(lambda m: hora(int(m.group(1)), int(m.group(2))), texto)
     texto = _PORCIENTO.sub(lambda m: _decimal(m.group(1)) + " por ciento", texto)
-    texto = _CURP.sub(lambda m: PAUSA + PAUSA.join(deletrear(m.group(0))) + PAUSA, texto)
+    texto = CURP_RE.sub(lambda m: PAUSA + PAUSA.join(deletrear(m.group(0))) + PAUSA, texto)
     texto = _CLAVE.sub(lambda m: PAUSA + PAUSA.join(deletrear(m.group(0))) + PAUSA, texto)
     texto = _TELEFONO.sub(
         lambda m: PAUSA.join(_digitos_sueltos(g) for g in re.split(r"[ -]", m.group(0))), texto

@@ -50,6 +50,15 @@ def test_clave_letra_por_letra_con_pausas():
     assert locucion.deletrear("B2V") == ["be de burro", "dos", "ve de vaca"]
 
 
+@pytest.mark.parametrize("sexo", ["H", "M", "X"])
+def test_curp_letra_por_letra_con_cualquier_sexo(sexo):
+    curp = f"HEGG560427{sexo}VZRRL04"
+    dicha = locucion.para_voz(f"Su CURP es {curp}.")
+    assert dicha[0] == "Su CURP es"
+    assert dicha[1:] == locucion.deletrear(curp)
+    assert len(dicha[1:]) == 18
+
+
 def test_texto_del_bot_con_montos_fechas_y_horas():
     voz = " ".join(
         locucion.para_voz(
