@@ -29,15 +29,21 @@ def _d(valor: object) -> Decimal:
     return Decimal(str(valor))
 
 
+# Seed 004's row for 8 years of cotización: where the salary is not what a test is
+# about, the request carries this one.
+SUELDO = 9840.70
+
+
 def _simular(client: TestClient, **campos: object) -> dict:
-    cuerpo = {"producto": "credito_complementario", **campos}
+    cuerpo = {"producto": "credito_complementario", "sueldo_base_mensual": SUELDO, **campos}
     r = client.post(URL, json=cuerpo)
     assert r.status_code == 200, r.text
     return r.json()
 
 
 def _rechazo(client: TestClient, codigo: str | None = None, **campos: object) -> dict:
-    r = client.post(URL, json={"producto": "credito_complementario", **campos})
+    cuerpo = {"producto": "credito_complementario", "sueldo_base_mensual": SUELDO, **campos}
+    r = client.post(URL, json=cuerpo)
     assert r.status_code == 422, r.text
     cuerpo = r.json()
     assert isinstance(cuerpo["detail"], str) and cuerpo["detail"].endswith(".")
@@ -130,53 +136,35 @@ def test_descuento_redondea_medio_centavo_hacia_arriba(client: TestClient) -> No
 # --- plazo limits -------------------------------------------------------------------
 
 def test_menos_de_10_anios_plazo_maximo_36(client: TestClient) -> None:
-    ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36, anios_cotizacion=8)
+    ok = _simular(client, plazo_quincenas=36, anios_cotizacion=8)
     assert ok["plazo_maximo_permitido"] == 36
-    cuerpo = _rechazo(
-        client,
-        "plazo_excedido",
-        sueldo_base_mensual=9840.70,
-        plazo_quincenas=37,
-        anios_cotizacion=8,
-    )
+    cuerpo = _rechazo(client, "plazo_excedido", plazo_quincenas=37, anios_cotizacion=8)
     assert cuerpo["detail"] == "Con 8 años de cotización el plazo máximo es de 36 quincenas."
-    _rechazo(
-        client,
-        "plazo_excedido",
-        sueldo_base_mensual=9840.70,
-        plazo_quincenas=48,
-        anios_cotizacion=9.9,
-    )
+    _rechazo(client, "plazo_excedido", plazo_quincenas=48, anios_cotizacion=9.9)
 
 
 def test_desde_10_anios_plazo_maximo_72(client: TestClient) -> None:
-    ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=72, anios_cotizacion=10)
+    ok = _simular(client, plazo_quincenas=72, anios_cotizacion=10)
     assert ok["plazo_maximo_permitido"] == 72
-    cuerpo = _rechazo(client, "plazo_excedido", sueldo_base_mensual=9840.70, plazo_quincenas=73,
-                      anios_cotizacion=10)
+    cuerpo = _rechazo(client, "plazo_excedido", plazo_quincenas=73, anios_cotizacion=10)
     assert cuerpo["detail"] == "Con 10 años de cotización el plazo máximo es de 72 quincenas."
 
 
 def test_sin_anios_de_cotizacion_se_pide_el_dato_para_mas_de_36(client: TestClient) -> None:
-    ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36)
+    ok = _simular(client, plazo_quincenas=36)
     assert ok["plazo_maximo_permitido"] == 36
     assert any("1 año de cotización" in a for a in ok["avisos"])
-    cuerpo = _rechazo(
-        client, "faltan_anios_cotizacion", sueldo_base_mensual=9840.70, plazo_quincenas=48
-    )
+    cuerpo = _rechazo(client, "faltan_anios_cotizacion", plazo_quincenas=48)
     assert "36 quincenas" in cuerpo["detail"] and "72 quincenas" in cuerpo["detail"]
 
 
 def test_pensionados_hasta_72_sin_limite_de_cotizacion(client: TestClient) -> None:
-    ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=72, tipo="pensionado")
+    ok = _simular(client, plazo_quincenas=72, tipo="pensionado")
     assert ok["tipo"] == "pensionado" and ok["plazo_maximo_permitido"] == 72
     # 35 years of cotización would break the asegurado limit; it does not apply to pensionados.
-    ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=72, tipo="pensionado",
-                  anios_cotizacion=35, sexo="M")
+    ok = _simular(client, plazo_quincenas=72, tipo="pensionado", anios_cotizacion=35, sexo="M")
     assert ok["monto_maximo"] == 54174.51  # nivel 8 at 72 quincenas
-    cuerpo = _rechazo(
-        client, "plazo_excedido", sueldo_base_mensual=9840.70, plazo_quincenas=73, tipo="pensionado"
-    )
+    cuerpo = _rechazo(client, "plazo_excedido", plazo_quincenas=73, tipo="pensionado")
     assert (
         cuerpo["detail"]
         == "Para pensionados el plazo máximo del crédito complementario es de 72 quincenas."
@@ -196,11 +184,15 @@ def test_pensionados_hasta_72_sin_limite_de_cotizacion(client: TestClient) -> No
 def test_cotizacion_mas_plazo_en_el_limite(
     client: TestClient, sexo: str, anios: int, plazo_limite: int
 ) -> None:
-    ok = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo_limite,
-                  anios_cotizacion=anios, sexo=sexo)
+    ok = _simular(client, plazo_quincenas=plazo_limite, anios_cotizacion=anios, sexo=sexo)
     assert ok["plazo_maximo_permitido"] == plazo_limite
-    cuerpo = _rechazo(client, "cotizacion_mas_plazo", sueldo_base_mensual=9840.70,
-                      plazo_quincenas=plazo_limite + 1, anios_cotizacion=anios, sexo=sexo)
+    cuerpo = _rechazo(
+        client,
+        "cotizacion_mas_plazo",
+        plazo_quincenas=plazo_limite + 1,
+        anios_cotizacion=anios,
+        sexo=sexo,
+    )
     limite = "29 años, 6 meses y 1 día" if sexo == "H" else "27 años, 6 meses y 1 día"
     assert limite in cuerpo["detail"]
     assert f"el plazo máximo para usted es de {plazo_limite} quincenas" in cuerpo["detail"]
@@ -208,37 +200,19 @@ def test_cotizacion_mas_plazo_en_el_limite(
 
 def test_cotizacion_que_ya_no_alcanza(client: TestClient) -> None:
     cuerpo = _rechazo(
-        client,
-        "cotizacion_mas_plazo",
-        sueldo_base_mensual=9840.70,
-        plazo_quincenas=1,
-        anios_cotizacion=29.5,
-        sexo="H",
+        client, "cotizacion_mas_plazo", plazo_quincenas=1, anios_cotizacion=29.5, sexo="H"
     )
     assert "ya no alcanza" in cuerpo["detail"]
 
 
 def test_sin_sexo_el_limite_se_decide_cuando_se_puede(client: TestClient) -> None:
     # Under both limits: fine without sexo.
-    assert (
-        _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=12, anios_cotizacion=27)[
-            "plazo_maximo_permitido"
-        ]
-        == 12
-    )
+    assert _simular(client, plazo_quincenas=12, anios_cotizacion=27)["plazo_maximo_permitido"] == 12
     # Over the women's limit, under the men's: we must ask.
-    cuerpo = _rechazo(
-        client, "falta_sexo", sueldo_base_mensual=9840.70, plazo_quincenas=13, anios_cotizacion=27
-    )
+    cuerpo = _rechazo(client, "falta_sexo", plazo_quincenas=13, anios_cotizacion=27)
     assert "hombre o mujer" in cuerpo["detail"]
     # Over both: refused, naming both limits.
-    cuerpo = _rechazo(
-        client,
-        "cotizacion_mas_plazo",
-        sueldo_base_mensual=9840.70,
-        plazo_quincenas=61,
-        anios_cotizacion=27,
-    )
+    cuerpo = _rechazo(client, "cotizacion_mas_plazo", plazo_quincenas=61, anios_cotizacion=27)
     assert (
         "60 quincenas para hombres" in cuerpo["detail"]
         and "12 quincenas para mujeres" in cuerpo["detail"]
@@ -250,8 +224,10 @@ def _anios_del_aviso(aviso: str) -> dict[str, Decimal]:
     encontrados = re.findall(
         r"más de (\d+) años(?: y (\d+) meses)? de cotización(?: \((hombres|mujeres)\))?", aviso
     )
-    return {("M" if sexo == "mujeres" else "H") if sexo else "?": Decimal(a) + Decimal(m or 0) / 12
-            for a, m, sexo in encontrados}
+    return {
+        ("M" if sexo == "mujeres" else "H") if sexo else "?": Decimal(a) + Decimal(m or 0) / 12
+        for a, m, sexo in encontrados
+    }
 
 
 @pytest.mark.parametrize("plazo", [24, 36])
@@ -260,7 +236,7 @@ def test_sin_anios_el_limite_de_cotizacion_mas_plazo_se_avisa(
 ) -> None:
     """Años are optional: without them the cotización + plazo rule cannot be checked, so
     the answer says up to how many years this plazo is allowed (and it is true)."""
-    r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=plazo)
+    r = _simular(client, plazo_quincenas=plazo)
     (aviso,) = [a for a in r["avisos"] if "29 años, 6 meses y 1 día" in a]
     assert "27 años, 6 meses y 1 día" in aviso and aviso.endswith(
         "díganos sus años de cotización para confirmarlo."
@@ -273,21 +249,22 @@ def test_sin_anios_el_limite_de_cotizacion_mas_plazo_se_avisa(
     for sexo, tope in topes.items():
         # Up to the stated cotización the plazo is allowed; one day more and it is not.
         assert (
-            _simular(
-                client,
-                sueldo_base_mensual=9840.70,
-                plazo_quincenas=plazo,
-                anios_cotizacion=str(tope),
-                sexo=sexo,
-            )["plazo_maximo_permitido"]
+            _simular(client, plazo_quincenas=plazo, anios_cotizacion=str(tope), sexo=sexo)[
+                "plazo_maximo_permitido"
+            ]
             >= plazo
         )
-        _rechazo(client, "cotizacion_mas_plazo", sueldo_base_mensual=9840.70, plazo_quincenas=plazo,
-                 anios_cotizacion=str(tope + Decimal(1) / 360), sexo=sexo)
+        _rechazo(
+            client,
+            "cotizacion_mas_plazo",
+            plazo_quincenas=plazo,
+            anios_cotizacion=str(tope + Decimal(1) / 360),
+            sexo=sexo,
+        )
 
 
 def test_sin_anios_con_sexo_el_aviso_es_solo_el_suyo(client: TestClient) -> None:
-    r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36, sexo="M")
+    r = _simular(client, plazo_quincenas=36, sexo="M")
     (aviso,) = [a for a in r["avisos"] if "díganos sus años" in a]
     assert "27 años, 6 meses y 1 día para mujeres" in aviso and "hombres" not in aviso
     assert _anios_del_aviso(aviso) == {"?": Decimal(26)}
@@ -295,31 +272,21 @@ def test_sin_anios_con_sexo_el_aviso_es_solo_el_suyo(client: TestClient) -> None
 
 def test_con_anios_o_pensionado_no_hay_aviso_del_limite(client: TestClient) -> None:
     for campos in ({"anios_cotizacion": 8}, {"tipo": "pensionado"}):
-        r = _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=36, **campos)
+        r = _simular(client, plazo_quincenas=36, **campos)
         assert not any("díganos sus años" in a for a in r["avisos"]), r["avisos"]
 
 
 def test_un_anio_de_cotizacion_minimo(client: TestClient) -> None:
-    cuerpo = _rechazo(
-        client,
-        "antiguedad_insuficiente",
-        sueldo_base_mensual=9840.70,
-        plazo_quincenas=24,
-        anios_cotizacion=0.5,
-    )
+    cuerpo = _rechazo(client, "antiguedad_insuficiente", plazo_quincenas=24, anios_cotizacion=0.5)
     assert cuerpo["detail"] == (
         "Para el crédito complementario se necesita al menos 1 año de cotización; usted tiene 6 "
         "meses."
     )
-    assert (
-        _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=24, anios_cotizacion=1)[
-            "monto_maximo"
-        ]
-        == 21480.00
-    )
+    assert _simular(client, plazo_quincenas=24, anios_cotizacion=1)["monto_maximo"] == 21480.00
 
 
 # --- bad input ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("campos", "campo", "frase"),
@@ -410,9 +377,16 @@ def test_producto_desconocido(client: TestClient) -> None:
 
 
 def test_entradas_como_las_dice_la_gente(client: TestClient) -> None:
-    r = client.post(URL, json={"producto": "Crédito complementario".replace("é", "e"),
-                               "sueldo_base_mensual": "$12,690.80", "plazo_quincenas": "36",
-                               "tipo": "Pensionada", "sexo": "mujer"})
+    r = client.post(
+        URL,
+        json={
+            "producto": "Crédito complementario".replace("é", "e"),
+            "sueldo_base_mensual": "$12,690.80",
+            "plazo_quincenas": "36",
+            "tipo": "Pensionada",
+            "sexo": "mujer",
+        },
+    )
     assert r.status_code == 200, r.text
     cuerpo = r.json()
     assert cuerpo["producto"] == "credito_complementario"
@@ -423,10 +397,18 @@ def test_entradas_como_las_dice_la_gente(client: TestClient) -> None:
 
 # --- amortisation table -------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("plazo", "renovacion"), [(24, False), (72, False), (72, True)])
 def test_tabla_de_amortizacion_cuadra(client: TestClient, plazo: int, renovacion: bool) -> None:
-    r = _simular(client, sueldo_base_mensual=23134.41, plazo_quincenas=plazo, anios_cotizacion=15,
-                 sexo="H", renovacion=renovacion, incluir_tabla=True)
+    r = _simular(
+        client,
+        sueldo_base_mensual=23134.41,
+        plazo_quincenas=plazo,
+        anios_cotizacion=15,
+        sexo="H",
+        renovacion=renovacion,
+        incluir_tabla=True,
+    )
     tabla = r["tabla"]
     assert [f["quincena"] for f in tabla] == list(range(1, plazo + 1))
     suma = lambda campo: sum(_d(f[campo]) for f in tabla)  # noqa: E731
@@ -448,7 +430,7 @@ def test_tabla_de_amortizacion_cuadra(client: TestClient, plazo: int, renovacion
 
 
 def test_sin_incluir_tabla_no_hay_tabla(client: TestClient) -> None:
-    assert _simular(client, sueldo_base_mensual=9840.70, plazo_quincenas=24)["tabla"] is None
+    assert _simular(client, plazo_quincenas=24)["tabla"] is None
 
 
 def test_totales_rapidos_igual_a_la_tabla() -> None:
@@ -478,8 +460,9 @@ def test_totales_rapidos_igual_a_la_tabla() -> None:
                 )
 
 
-def _totales_de_la_tabla(monto: Decimal, tasa: Decimal, plazo: int, descuento: Decimal,
-                         con_iva: bool) -> tuple[Decimal, Decimal, Decimal]:
+def _totales_de_la_tabla(
+    monto: Decimal, tasa: Decimal, plazo: int, descuento: Decimal, con_iva: bool
+) -> tuple[Decimal, Decimal, Decimal]:
     filas = finanzas.tabla_amortizacion(monto, tasa, plazo, descuento, con_iva=con_iva)
     return sum(f.pago for f in filas), sum(f.interes for f in filas), sum(f.iva for f in filas)  # type: ignore[return-value]
 
@@ -488,10 +471,12 @@ def _totales_de_la_tabla(monto: Decimal, tasa: Decimal, plazo: int, descuento: D
     ("monto", "tasa"),
     [
         # 0.16 / 24 = 1/150: a saldo of 75 cents (mod 150) gives exactly half a cent of interest.
-        ("0.75", "0.16"), ("1500.75", "0.16"),
+        ("0.75", "0.16"),
+        ("1500.75", "0.16"),
         # 0.17 / 24 is rounded DOWN by Decimal (0.00708333...333), yet 12.00 × it becomes
         # 0.085 after the product's own rounding to 28 digits: half up gives 0.09, not 0.08.
-        ("12.00", "0.17"), ("24012.00", "0.17"),
+        ("12.00", "0.17"),
+        ("24012.00", "0.17"),
     ],
 )
 def test_totales_rapidos_en_medio_centavo(monto: str, tasa: str) -> None:
@@ -570,6 +555,7 @@ def test_totales_rapidos_cuando_el_interes_cae_en_medio_centavo(
 
 # --- the other ISSSTE products --------------------------------------------------------
 
+
 def test_ordinario_tope_por_antiguedad(client: TestClient) -> None:
     base = {"producto": "ordinario", "sueldo_base_mensual": 23134.41, "plazo_quincenas": 48}
     montos = {}
@@ -599,8 +585,15 @@ def test_especial_meses_de_sueldo_con_tope(client: TestClient) -> None:
 
 def test_capacidad_de_pago_limita_el_monto(client: TestClient) -> None:
     # $30,000 in 18 quincenas needs about $1,800 a quincena: more than half of $2,593.05.
-    r = client.post(URL, json={"producto": "emergente", "sueldo_base_mensual": 5186.10,
-                               "plazo_quincenas": 18, "anios_cotizacion": 12})
+    r = client.post(
+        URL,
+        json={
+            "producto": "emergente",
+            "sueldo_base_mensual": 5186.10,
+            "plazo_quincenas": 18,
+            "anios_cotizacion": 12,
+        },
+    )
     cuerpo = r.json()
     assert r.status_code == 200, r.text
     assert cuerpo["descuento_quincenal"] == 1296.53  # 50 % of 2,593.05
@@ -654,8 +647,16 @@ def test_cada_producto_simula_en_su_plazo_maximo(client: TestClient) -> None:
         plazo = p["plazo"]["maximo"] or max(
             n["maximo"] for n in p["plazo"]["maximo_por_antiguedad"]
         )
-        r = client.post(URL, json={"producto": p["clave"], "sueldo_base_mensual": 12690.80,
-                                   "plazo_quincenas": plazo, "anios_cotizacion": 12, "sexo": "M"})
+        r = client.post(
+            URL,
+            json={
+                "producto": p["clave"],
+                "sueldo_base_mensual": 12690.80,
+                "plazo_quincenas": plazo,
+                "anios_cotizacion": 12,
+                "sexo": "M",
+            },
+        )
         assert r.status_code == 200, (p["clave"], r.text)
         cuerpo = r.json()
         assert cuerpo["monto_maximo"] > 0 and cuerpo["descuento_quincenal"] > 0
