@@ -72,12 +72,9 @@ class ValidateCancelacionForm(ValidacionFormulario):
     def validate_confirmar_cancelacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        if value is True:
-            return {"confirmar_cancelacion": True}
-        dispatcher.utter_message(response="utter_cancelacion_desistida")
-        vacios: Dict[str, Any] = {s: None for s in SLOTS_DE_FORMA["cancelacion_form"]}
-        vacios["requested_slot"] = None
-        return vacios
+        return self.confirmacion(
+            "confirmar_cancelacion", value, dispatcher, "utter_cancelacion_desistida"
+        )
 
 
 class ActionCancelarCita(AccionSegura):

@@ -51,13 +51,6 @@ def hora_corta(horario: Dict[str, Any]) -> str:
     return m.group(0) if m else str(horario.get("hora", ""))
 
 
-def _abandonar_cita(dispatcher: CollectingDispatcher) -> Dict[str, Any]:
-    dispatcher.utter_message(response="utter_servicio_no_disponible")
-    vacios: Dict[str, Any] = {s: None for s in SLOTS_DE_FORMA["cita_form"]}
-    vacios["requested_slot"] = None
-    return vacios
-
-
 class ActionAskOficina(AccionSegura):
     """Asks for the office; outside the phone line the offices are buttons."""
 
@@ -127,7 +120,7 @@ class ValidateCitaForm(ValidacionFormulario):
                 else:
                     candidatas = await api.oficinas(q=texto)
         except bc.BackendNoDisponible:
-            return _abandonar_cita(dispatcher)
+            return self.terminar(dispatcher, "utter_servicio_no_disponible")
         except bc.BackendError:
             candidatas = []
         candidatas = [o for o in candidatas if o.get("id") is not None]
@@ -173,7 +166,7 @@ class ValidateCitaForm(ValidacionFormulario):
                     limite=100,
                 )
         except bc.BackendNoDisponible:
-            return _abandonar_cita(dispatcher)
+            return self.terminar(dispatcher, "utter_servicio_no_disponible")
         except bc.BackendError as error:
             dispatcher.utter_message(response="utter_aviso_backend", detalle=error.detail)
             return {"fecha": None}
@@ -236,12 +229,7 @@ class ValidateCitaForm(ValidacionFormulario):
     def validate_confirmar_cita(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
-        if value is True:
-            return {"confirmar_cita": True}
-        dispatcher.utter_message(response="utter_cita_no_confirmada")
-        vacios: Dict[str, Any] = {s: None for s in SLOTS_DE_FORMA["cita_form"]}
-        vacios["requested_slot"] = None
-        return vacios
+        return self.confirmacion("confirmar_cita", value, dispatcher, "utter_cita_no_confirmada")
 
 
 class ActionAgendarCita(AccionSegura):

@@ -342,6 +342,20 @@ class ValidacionFormulario(FormValidationAction):
         omitidos = self.slots_omitidos(tracker, domain_slots)
         return [s for s in domain_slots if s not in omitidos]
 
+    def terminar(self, dispatcher: CollectingDispatcher, respuesta: str) -> Dict[str, Any]:
+        """Say `respuesta` and end the form with every slot of it empty."""
+        dispatcher.utter_message(response=respuesta)
+        return {**{s: None for s in SLOTS_DE_FORMA[self.form_name()]}, "requested_slot": None}
+
+    def confirmacion(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, desistida: str
+    ) -> Dict[str, Any]:
+        """The form's last question ("¿la confirmo?"): a yes confirms; anything else
+        ends the form, saying so with `desistida`."""
+        if value is True:
+            return {slot: True}
+        return self.terminar(dispatcher, desistida)
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
