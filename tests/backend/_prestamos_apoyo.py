@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.models import Derechohabiente, Movimiento, Prestamo
+from backend.models import Derechohabiente, Prestamo
+from tests.backend.datos_pagos import registrar_movimiento
 
 
 def vigente(session: Session, curp: str) -> Prestamo:
@@ -31,14 +32,5 @@ def pagar_fopi(
     session: Session, prestamo: Prestamo, monto: str, fecha: date, referencia: str
 ) -> None:
     """A FOPI bank payment recorded against the loan (committed)."""
-    session.add(
-        Movimiento(
-            prestamo_id=prestamo.id,
-            quincena=None,
-            fecha=fecha,
-            monto=Decimal(monto),
-            origen="FOPI",
-            referencia=referencia,
-        )
-    )
+    registrar_movimiento(session, prestamo, fecha, monto, "FOPI", referencia)
     session.commit()

@@ -82,18 +82,25 @@ def crear_prestamo(
                 break
             if numero in quincenas_omitidas:
                 continue
-            session.add(
-                Movimiento(
-                    prestamo_id=prestamo.id,
-                    quincena=numero,
-                    fecha=fecha,
-                    monto=Decimal(descuento),
-                    origen="NOMINA",
-                    referencia=f"NOM-{prestamo.id}-{numero:03d}",
-                )
-            )
+            registrar_movimiento(session, prestamo, fecha, descuento, "NOMINA",
+                                 f"NOM-{prestamo.id}-{numero:03d}", quincena=numero)
     session.commit()
     return prestamo
+
+
+def registrar_movimiento(
+    session: Session,
+    prestamo: Prestamo,
+    fecha: date,
+    monto: str,
+    origen: str,
+    referencia: str,
+    quincena: int | None = None,
+) -> None:
+    """A payment on the loan's ledger, as payroll (NOMINA, with its quincena) or the
+    bank (FOPI) records it; not committed."""
+    session.add(Movimiento(prestamo_id=prestamo.id, quincena=quincena, fecha=fecha,
+                           monto=Decimal(monto), origen=origen, referencia=referencia))
 
 
 def encabezados(dh: Derechohabiente, settings: BackendSettings) -> dict[str, str]:
