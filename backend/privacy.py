@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 # Re-exported: the backend's modules import the CURP mask from here.
-from habla.curp import CURP_RE as CURP_RE
 from habla.curp import enmascarar_curps
 from habla.curp import mascara_curp as mascara_curp
 

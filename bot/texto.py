@@ -7,7 +7,6 @@ as in tests/linea_capp.json, which ties the backend, the IVR and the texts to it
 from __future__ import annotations
 
 # Re-exported: the bot's modules import them from here.
-from habla.curp import CURP_RE as CURP_RE
 from habla.curp import enmascarar_curps as enmascarar_curps
 from habla.curp import mascara_curp as mascara_curp
 from habla.texto import palabras as palabras

@@ -33,7 +33,7 @@ def test_mascara_curp_del_backend(curp: str | None, esperada: str) -> None:
 
 def test_el_backend_usa_la_mascara_de_habla() -> None:
     assert mascara_curp is curp.mascara_curp
-    assert privacy.CURP_RE is curp.CURP_RE
+    assert privacy.enmascarar_curps is curp.enmascarar_curps
 
 
 @pytest.mark.parametrize(

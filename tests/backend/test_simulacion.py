@@ -29,7 +29,7 @@ def _d(valor: object) -> Decimal:
     return Decimal(str(valor))
 
 
-# Seed 004's row for 8 years of cotización: where the salary is not what a test is
+# The salary of seed 004's table at nivel 8: where the salary is not what a test is
 # about, the request carries this one.
 SUELDO = 9840.70
 
