@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Train the Rasa model if it is missing or older than its sources.
+# Train the Rasa model if it is missing or older than its sources (the NLU
+# components in bot/nlu are trained into the model, so they count).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
-[ -f config.yml ] || { echo "(sin bot todavía: no hay modelo que entrenar)"; exit 0; }
-newest_src=$(find config.yml domain.yml bot/data -type f -newer bot/models/.trained 2>/dev/null | head -1 || true)
+newest_src=$(find config.yml domain.yml bot/data bot/nlu -type f -not -path '*/__pycache__/*' -newer bot/models/.trained 2>/dev/null | head -1 || true)
 if [ -f bot/models/.trained ] && [ -z "$newest_src" ] && ls bot/models/*.tar.gz >/dev/null 2>&1; then
   exit 0
 fi
