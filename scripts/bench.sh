@@ -7,7 +7,7 @@ echo "==> simulaciones por segundo (un worker)"
 .venv/bin/python bench/simulaciones.py
 echo "==> consulta de saldo p50/p99 con ${BENCH_COUNT:-1000000} derechohabientes (SQLite y PostgreSQL)"
 .venv/bin/python bench/saldo.py --count "${BENCH_COUNT:-1000000}"
-if [ -f bench/nlu.py ] && [ "${BENCH_NLU:-1}" = 1 ]; then
+if [ "${BENCH_NLU:-1}" = 1 ]; then
   echo "==> NLU: macro-F1 por validación cruzada y en el conjunto reservado"
   .venv-rasa/bin/python bench/nlu.py
 fi
