@@ -92,13 +92,8 @@ class SegundaOpinion(GraphComponent, IntentClassifier):
         self.modelo = modelo
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SegundaOpinion:
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> SegundaOpinion:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
