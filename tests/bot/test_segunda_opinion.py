@@ -58,7 +58,8 @@ def test_combinar_promedia_por_intencion_y_ordena():
 
 
 def test_combinar_un_desacuerdo_baja_la_confianza_bajo_el_umbral_de_fallback():
-    umbral = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"][-1]["threshold"]
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    umbral = next(c["threshold"] for c in pipeline if c["name"] == "FallbackClassifier")
     ranking = combinar([{"name": "detener", "confidence": 0.95}],
                        {"cancelar_cita": 0.9, "detener": 0.05}, 0.5)
     assert ranking[0]["confidence"] < umbral
