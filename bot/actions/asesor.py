@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.comun import salir_de_forma
+from bot.actions.comun import AccionSegura, salir_de_forma
 
 ACCION_TRANSFERIR = {"accion": "transferir"}
 
 
-class ActionTransferirAsesor(Action):
-    def name(self) -> str:
-        return "action_transferir_asesor"
+class ActionTransferirAsesor(AccionSegura):
+    nombre = "action_transferir_asesor"
 
-    async def run(
+    async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_transferir_asesor")

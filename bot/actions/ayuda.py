@@ -5,31 +5,29 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.comun import salir_de_forma
+from bot.actions.comun import AccionSegura, salir_de_forma
 
 ACCION_COLGAR = {"accion": "colgar"}
 
 
-class ActionDetener(Action):
-    def name(self) -> str:
-        return "action_detener"
+class ActionDetener(AccionSegura):
+    nombre = "action_detener"
 
-    async def run(
+    async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_detenido")
         return salir_de_forma(tracker.active_loop_name) + [SlotSet("pendiente", None)]
 
 
-class ActionDespedir(Action):
-    def name(self) -> str:
-        return "action_despedir"
+class ActionDespedir(AccionSegura):
+    nombre = "action_despedir"
 
-    async def run(
+    async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         nombre = (tracker.get_slot("nombre") or "").strip()

@@ -78,10 +78,8 @@ class ValidateCancelacionForm(ValidacionFormulario):
 
 
 class ActionCancelarCita(AccionSegura):
+    nombre = "action_cancelar_cita"
     forma = "cancelacion_form"
-
-    def name(self) -> str:
-        return "action_cancelar_cita"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -54,10 +54,8 @@ def hora_corta(horario: Dict[str, Any]) -> str:
 class ActionAskOficina(AccionSegura):
     """Asks for the office; outside the phone line the offices are buttons."""
 
+    nombre = "action_ask_oficina"
     forma = "cita_form"
-
-    def name(self) -> str:
-        return "action_ask_oficina"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -83,10 +81,8 @@ class ActionAskOficina(AccionSegura):
 class ActionAskInicioCita(AccionSegura):
     """Offers the free slots found for the chosen day."""
 
+    nombre = "action_ask_inicio_cita"
     forma = "cita_form"
-
-    def name(self) -> str:
-        return "action_ask_inicio_cita"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -233,10 +229,8 @@ class ValidateCitaForm(ValidacionFormulario):
 
 
 class ActionAgendarCita(AccionSegura):
+    nombre = "action_agendar_cita"
     forma = "cita_form"
-
-    def name(self) -> str:
-        return "action_agendar_cita"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -311,8 +305,7 @@ def _enviar_hoja(dispatcher: CollectingDispatcher, clave: str, url: Optional[str
 class ActionConsultarCitas(AccionDeConsulta):
     """The bitácora, newest first, then what can be done with a cita."""
 
-    def name(self) -> str:
-        return "action_consultar_citas"
+    nombre = "action_consultar_citas"
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.citas()
@@ -348,10 +341,8 @@ def _renglon_de_cita(fila: Dict[str, Any]) -> Dict[str, Any]:
 
 class ActionReimprimirCita(AccionSegura):
     """Sends the hoja de asignación again: the clave given, or the cita agendada."""
+    nombre = "action_reimprimir_cita"
     deja_la_forma = True
-
-    def name(self) -> str:
-        return "action_reimprimir_cita"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

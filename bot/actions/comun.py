@@ -183,14 +183,15 @@ class AccionSegura(Action, ABC):
     silence. Subclasses implement `ejecutar`; `forma` names the form whose
     slots must not stay half-set. An action that serves a request of its own
     (`deja_la_forma`) leaves a form the user was filling when they asked for
-    it (see cambio_de_tramite.py). Abstract, so it is not registered."""
+    it (see cambio_de_tramite.py). Each concrete action names itself in `nombre`
+    (`action_...`). Abstract, so it is not registered."""
 
+    nombre: str
     forma: Optional[str] = None
     deja_la_forma: bool = False
 
-    @abstractmethod
     def name(self) -> str:
-        """Each action names itself (`action_...`)."""
+        return self.nombre
 
     @abstractmethod
     async def ejecutar(

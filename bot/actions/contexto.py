@@ -148,8 +148,7 @@ def pregunta_de_paso(tracker: Tracker) -> Optional[str]:
 class ActionInterpretarDato(AccionSegura):
     """A "sí" or a value with no form being filled."""
 
-    def name(self) -> str:
-        return "action_interpretar_dato"
+    nombre = "action_interpretar_dato"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -166,8 +165,7 @@ class ActionInterpretarDato(AccionSegura):
 class ActionRetomarTramite(AccionSegura):
     """One short line before a form asks its question again after a digression."""
 
-    def name(self) -> str:
-        return "action_retomar_tramite"
+    nombre = "action_retomar_tramite"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.comun import AccionSegura
 
 # Not understood: the NLU was unsure, or it was keyboard mashing (sin_sentido).
 FALLBACK = {"nlu_fallback", "sin_sentido"}
@@ -26,11 +28,10 @@ def fallbacks_seguidos(tracker: Tracker) -> int:
     return seguidos
 
 
-class ActionFallback(Action):
-    def name(self) -> str:
-        return "action_fallback"
+class ActionFallback(AccionSegura):
+    nombre = "action_fallback"
 
-    async def run(
+    async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         if fallbacks_seguidos(tracker) >= 2:

@@ -112,10 +112,8 @@ class AccionDeFopi(AccionDeConsulta, ABC):
 
 
 class ActionGenerarFopi(AccionDeFopi):
+    nombre = "action_generar_fopi"
     forma = "fopi_form"
-
-    def name(self) -> str:
-        return "action_generar_fopi"
 
     def al_final(self) -> List[EventType]:
         return limpiar(*SLOTS_DE_FORMA["fopi_form"])

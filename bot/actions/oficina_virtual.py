@@ -13,10 +13,8 @@ from bot.actions.comun import AccionSegura
 
 
 class ActionRegistroOficinaVirtual(AccionSegura):
+    nombre = "action_registro_oficina_virtual"
     deja_la_forma = True
-
-    def name(self) -> str:
-        return "action_registro_oficina_virtual"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]

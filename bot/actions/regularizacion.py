@@ -4,6 +4,7 @@ moratorium interest, seed 001, so none is charged)."""
 
 from __future__ import annotations
 
+from abc import ABC
 from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
@@ -11,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import backend_client as bc
-from bot.actions.comun import AccionDeConsulta, sin_prestamo
+from bot.actions.comun import AccionDeConsulta, AccionSegura, sin_prestamo
 from bot.actions.fopi import AccionDeFopi
 from bot.actions.formato import cantidad, dinero
 
@@ -20,22 +21,21 @@ def _sin_pendiente() -> List[EventType]:
     return [SlotSet("regularizacion_pendiente", False)]
 
 
-def _sin_pregunta_abierta(eventos: List[EventType]) -> List[EventType]:
+class _SinPreguntaAbierta(AccionSegura, ABC):
     """Whatever happened, even an unexpected failure, "¿le genero el FOPI?" is left
     pending (`regularizacion_pendiente`) only by the answer that asks it."""
-    if any(e.get("name") == "regularizacion_pendiente" for e in eventos):
-        return eventos
-    return eventos + _sin_pendiente()
-
-
-class ActionConsultarRegularizacion(AccionDeConsulta):
-    def name(self) -> str:
-        return "action_consultar_regularizacion"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
-        return _sin_pregunta_abierta(await super().run(dispatcher, tracker, domain))
+        eventos = await super().run(dispatcher, tracker, domain)
+        if any(e.get("name") == "regularizacion_pendiente" for e in eventos):
+            return eventos
+        return eventos + _sin_pendiente()
+
+
+class ActionConsultarRegularizacion(_SinPreguntaAbierta, AccionDeConsulta):
+    nombre = "action_consultar_regularizacion"
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.regularizacion()
@@ -63,16 +63,10 @@ class ActionConsultarRegularizacion(AccionDeConsulta):
         return [SlotSet("regularizacion_pendiente", True)]
 
 
-class ActionGenerarFopiRegularizacion(AccionDeFopi):
+class ActionGenerarFopiRegularizacion(_SinPreguntaAbierta, AccionDeFopi):
     """The answer to "¿le genero el FOPI?": whatever happens, nothing stays pending."""
 
-    def name(self) -> str:
-        return "action_generar_fopi_regularizacion"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        return _sin_pregunta_abierta(await super().run(dispatcher, tracker, domain))
+    nombre = "action_generar_fopi_regularizacion"
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.fopi_regularizacion()

@@ -21,8 +21,7 @@ MAX_HISTORICOS = 5
 
 
 class ActionConsultarSaldo(AccionDeConsulta):
-    def name(self) -> str:
-        return "action_consultar_saldo"
+    nombre = "action_consultar_saldo"
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         """(saldo, link to the statement PDF or None). A phone call cannot take a link;
@@ -83,8 +82,7 @@ async def _enlace_estado_cuenta(
 
 
 class ActionConsultarCondiciones(AccionDeConsulta):
-    def name(self) -> str:
-        return "action_consultar_condiciones"
+    nombre = "action_consultar_condiciones"
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.prestamo_vigente()
@@ -109,8 +107,7 @@ class ActionConsultarCondiciones(AccionDeConsulta):
 
 
 class ActionConsultarHistorial(AccionDeConsulta):
-    def name(self) -> str:
-        return "action_consultar_historial"
+    nombre = "action_consultar_historial"
 
     async def consultar(self, api: bc.BackendClient, tracker: Tracker) -> Any:
         return await api.prestamos()

@@ -58,11 +58,9 @@ class ActionPrepararSimulacion(AccionSegura):
       result's values stay and the message changes what it says.
 
     With identity, prefills from the profile and the loan history."""
+    nombre = "action_preparar_simulacion"
     deja_la_forma = True
     forma = "simulacion_form"
-
-    def name(self) -> str:
-        return "action_preparar_simulacion"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -120,8 +118,7 @@ class ActionPrepararSimulacion(AccionSegura):
 class ActionSimularPrestamo(AccionSegura):
     """Presents the simulation the form obtained (nothing to say if it was abandoned)."""
 
-    def name(self) -> str:
-        return "action_simular_prestamo"
+    nombre = "action_simular_prestamo"
 
     async def ejecutar(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
