@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Collection, Dict, List
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -38,36 +39,16 @@ class ValidateSimulacionForm(ValidacionFormulario):
         # it as soon as the raw text arrives would skip its validation).
         return () if tracker.get_slot("pedir_anios") else ("anios_cotizacion",)
 
-    # Every value the answer says, whichever was asked ("36 quincenas" when asked
-    # primer préstamo o renovación; "soy pensionado, gano 12 mil").
-    def _dicho(self, tracker: Tracker, slot: str) -> Dict[str, Any]:
-        valor = slots_dichos(tracker).get(slot)
-        return {} if valor is None else {slot: valor}
-
-    def extract_sueldo(
+    async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._dicho(tracker, "sueldo")
-
-    def extract_tipo_derechohabiente(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._dicho(tracker, "tipo_derechohabiente")
-
-    def extract_renovacion(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._dicho(tracker, "renovacion")
-
-    def extract_anios_cotizacion(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._dicho(tracker, "anios_cotizacion")
-
-    def extract_plazo(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        return self._dicho(tracker, "plazo")
+    ) -> List[EventType]:
+        """Every value the answer says, whichever was asked ("36 quincenas" when asked
+        primer préstamo o renovación; "soy pensionado, gano 12 mil"), for the slots
+        the form still requires (rasa_sdk's `extract_<slot>`, once for all)."""
+        pedidos = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        dichos = {s: v for s, v in slots_dichos(tracker).items() if s in pedidos and v is not None}
+        tracker.slots.update(dichos)
+        return [SlotSet(s, v) for s, v in dichos.items()]
 
     @staticmethod
     async def _producto_dicho(tracker: Tracker) -> Dict[str, Any]:
@@ -98,6 +79,15 @@ class ValidateSimulacionForm(ValidacionFormulario):
             dispatcher.utter_message(response=utter)
         return {slot: None, **producto}
 
+    async def _tomar(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, valor: Any, utter: str
+    ) -> Dict[str, Any]:
+        """The answer to `slot` as read (None: unclear, see `_sin_respuesta`); the
+        simulation runs at once if the plazo was already given."""
+        if valor is None:
+            return await self._sin_respuesta(dispatcher, tracker, slot, utter)
+        return await _simular_si_ya_hay_plazo(dispatcher, tracker, {slot: valor})
+
     async def validate_anios_cotizacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
@@ -120,31 +110,24 @@ class ValidateSimulacionForm(ValidacionFormulario):
             tracker, "sueldo", value, texto_primero=True
         )
         monto = leer_primero(leer_monto, candidatos)
-        if monto is None:
-            return await self._sin_respuesta(
-                dispatcher, tracker, "sueldo", "utter_sueldo_no_valido"
-            )
-        return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"sueldo": str(monto)})
+        sueldo = None if monto is None else str(monto)
+        return await self._tomar(dispatcher, tracker, "sueldo", sueldo, "utter_sueldo_no_valido")
 
     async def validate_tipo_derechohabiente(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         tipo = leer_tipo_respuesta(value)
-        if tipo is None:
-            return await self._sin_respuesta(
-                dispatcher, tracker, "tipo_derechohabiente", "utter_tipo_no_valido"
-            )
-        return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"tipo_derechohabiente": tipo})
+        return await self._tomar(
+            dispatcher, tracker, "tipo_derechohabiente", tipo, "utter_tipo_no_valido"
+        )
 
     async def validate_renovacion(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[str, Any]:
         renovacion = leer_renovacion(value)
-        if renovacion is None:
-            return await self._sin_respuesta(
-                dispatcher, tracker, "renovacion", "utter_renovacion_no_valida"
-            )
-        return await _simular_si_ya_hay_plazo(dispatcher, tracker, {"renovacion": renovacion})
+        return await self._tomar(
+            dispatcher, tracker, "renovacion", renovacion, "utter_renovacion_no_valida"
+        )
 
     async def validate_plazo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
