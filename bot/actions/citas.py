@@ -341,6 +341,7 @@ def _renglon_de_cita(fila: Dict[str, Any]) -> Dict[str, Any]:
 
 class ActionReimprimirCita(AccionSegura):
     """Sends the hoja de asignación again: the clave given, or the cita agendada."""
+
     nombre = "action_reimprimir_cita"
     deja_la_forma = True
 

@@ -58,6 +58,7 @@ class ActionPrepararSimulacion(AccionSegura):
       result's values stay and the message changes what it says.
 
     With identity, prefills from the profile and the loan history."""
+
     nombre = "action_preparar_simulacion"
     deja_la_forma = True
     forma = "simulacion_form"
