@@ -8,7 +8,7 @@ plazo again.
 
 from __future__ import annotations
 
-from typing import Any, Collection, Dict, List
+from typing import Any, Awaitable, Callable, Collection, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -22,6 +22,23 @@ from bot.actions.lectura import leer_entero, leer_monto, leer_plazo
 from bot.actions.producto_simulado import PRODUCTO_POR_DEFECTO, producto_de_la_peticion
 
 ANIOS_MAXIMOS = 50
+
+
+def _validador(
+    slot: str, leer: Callable[[Any], Any], queja: str
+) -> Callable[..., Awaitable[Dict[str, Any]]]:
+    """rasa_sdk's `validate_<slot>` for an answer that `leer` reads alone."""
+
+    async def validar(
+        self: ValidateSimulacionForm,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[str, Any]:
+        return await self._tomar(dispatcher, tracker, slot, leer(value), queja)
+
+    return validar
 
 
 class ValidateSimulacionForm(ValidacionFormulario):
@@ -113,21 +130,11 @@ class ValidateSimulacionForm(ValidacionFormulario):
         sueldo = None if monto is None else str(monto)
         return await self._tomar(dispatcher, tracker, "sueldo", sueldo, "utter_sueldo_no_valido")
 
-    async def validate_tipo_derechohabiente(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        tipo = leer_tipo_respuesta(value)
-        return await self._tomar(
-            dispatcher, tracker, "tipo_derechohabiente", tipo, "utter_tipo_no_valido"
-        )
-
-    async def validate_renovacion(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[str, Any]:
-        renovacion = leer_renovacion(value)
-        return await self._tomar(
-            dispatcher, tracker, "renovacion", renovacion, "utter_renovacion_no_valida"
-        )
+    # Answers read by one reader alone (None: unclear).
+    validate_tipo_derechohabiente = _validador(
+        "tipo_derechohabiente", leer_tipo_respuesta, "utter_tipo_no_valido"
+    )
+    validate_renovacion = _validador("renovacion", leer_renovacion, "utter_renovacion_no_valida")
 
     async def validate_plazo(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -21,6 +21,7 @@ import logging
 import zipfile
 from typing import Any, Dict, List, Optional
 
+import skops.io as sio
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -92,8 +93,13 @@ class SegundaOpinion(GraphComponent, IntentClassifier):
         self.modelo = modelo
 
     @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SegundaOpinion:
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SegundaOpinion:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -104,8 +110,6 @@ class SegundaOpinion(GraphComponent, IntentClassifier):
         modelo = modelo_lineal(float(self.config["C"]), int(self.config["max_iter"]))
         modelo.fit([e.get(TEXT) for e in ejemplos], [e.get(INTENT) for e in ejemplos])
         self.modelo = modelo
-        import skops.io as sio
-
         with self._model_storage.write_to(self._resource) as carpeta:
             sio.dump(modelo, carpeta / ARCHIVO)
         return self._resource
@@ -119,8 +123,6 @@ class SegundaOpinion(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> SegundaOpinion:
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as carpeta:
                 archivo = carpeta / ARCHIVO
