@@ -15,6 +15,12 @@ fronteras2 data 0.940 vs 0.933), so a data change can be judged before paying fo
 the real one. An example missed under all three shuffles is a place to look:
 a label to fix, or a boundary that needs more phrasings. Never tune against the
 held-out sets; this reads only bot/data.
+
+    .venv-rasa/bin/python bench/nlu_rapido.py --segunda-opinion
+
+scores instead the linear model of bot/nlu/segunda_opinion.py alone, as it is
+trained inside the pipeline (intents only, faq not split into keys; C from
+config.yml), on the same folds: how its own changes are judged.
 """
 
 from __future__ import annotations
@@ -28,32 +34,51 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.pipeline import make_pipeline, make_union
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nlu import BOT, load_texts  # noqa: E402 - bench/ is not a package
+from nlu import BOT, ROOT, load_texts  # noqa: E402 - bench/ is not a package
 
 SHUFFLES = (1, 2, 3)
+
+
+def segunda_opinion() -> Pipeline:
+    """SegundaOpinion's linear model with config.yml's C."""
+    import yaml
+
+    sys.path.insert(0, str(ROOT))
+    from bot.nlu.segunda_opinion import SegundaOpinion, modelo_lineal
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    config = {**SegundaOpinion.get_default_config(),
+              **next(c for c in pipeline if c["name"].endswith("SegundaOpinion"))}
+    return modelo_lineal(float(config["C"]), int(config["max_iter"]))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--errores", action="store_true",
                         help="list every misclassified training example")
+    parser.add_argument("--segunda-opinion", action="store_true",
+                        help="score SegundaOpinion's linear model instead (intents only)")
     args = parser.parse_args()
 
     examples = load_texts(BOT / "data")
     texts = [t for t, _ in examples]
     labels = [lbl for _, lbl in examples]
-    model = make_pipeline(
-        make_union(
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), strip_accents="unicode",
-                            sublinear_tf=True),
-            TfidfVectorizer(analyzer="word", strip_accents="unicode"),
-        ),
-        LinearSVC(C=0.5),
-    )
+    if args.segunda_opinion:
+        labels = [lbl.split("/")[0] for lbl in labels]
+        model = segunda_opinion()
+    else:
+        model = make_pipeline(
+            make_union(
+                TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), strip_accents="unicode",
+                                sublinear_tf=True),
+                TfidfVectorizer(analyzer="word", strip_accents="unicode"),
+            ),
+            LinearSVC(C=0.5),
+        )
     scores: list[float] = []
     missed: Counter[tuple[str, str, str]] = Counter()
     for seed in SHUFFLES:
